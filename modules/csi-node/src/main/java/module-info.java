@@ -1,0 +1,4 @@
+/** Keyturn csi-node. */
+module dev.keyturn.csinode {
+  requires transitive dev.keyturn.spi;
+}

@@ -1,0 +1,4 @@
+/** Keyturn rotation. */
+module dev.keyturn.rotation {
+  requires transitive dev.keyturn.spi;
+}

@@ -1,0 +1,4 @@
+/** Keyturn secret-sync. */
+module dev.keyturn.secretsync {
+  requires transitive dev.keyturn.spi;
+}

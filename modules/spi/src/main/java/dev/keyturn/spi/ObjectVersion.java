@@ -1,0 +1,32 @@
+package dev.keyturn.spi;
+
+import java.util.Objects;
+
+/**
+ * The version of one secret object as the provider reports it (provider protocol
+ * {@code ObjectVersion}). Versions are opaque; they change exactly when the object's content
+ * changes, and they are shown in status objects, so they must never be the secret itself.
+ *
+ * @param id the object's id, as the provider names it
+ * @param version the provider's version string
+ */
+public record ObjectVersion(String id, String version) {
+  /** Validates that both parts are present and reasonably short. */
+  public ObjectVersion {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(version, "version");
+    if (id.isEmpty() || id.length() > 1024) {
+      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+          "object version id (" + id.length() + " chars) must be 1 to 1024 characters");
+    }
+    if (version.length() > 1024) {
+      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+          "object version of \"" + id + "\" (" + version.length() + " chars) must be at most 1024 characters");
+    }
+  }
+
+  /** An object version. */
+  public static ObjectVersion of(String id, String version) {
+    return new ObjectVersion(id, version);
+  }
+}

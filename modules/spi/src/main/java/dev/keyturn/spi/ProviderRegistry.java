@@ -1,0 +1,185 @@
+package dev.keyturn.spi;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.regex.Pattern;
+
+/**
+ * The in-process providers Keyturn can call, by name.
+ *
+ * <p>Order, which decides who wins when two providers share a name: first the providers
+ * registered with {@link Builder#register}, in registration order; then those found by
+ * {@link Builder#discover}, in {@link ServiceLoader} order (the named modules of the layer first,
+ * then the class path). The first provider of a name wins; later ones are logged as shadowed and
+ * closed. A provider that fails to load or has an invalid name is logged and skipped; it never
+ * stops the others from loading.
+ */
+public final class ProviderRegistry implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ProviderRegistry.class.getName());
+  private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9_-]{1,30}$");
+
+  private final Map<String, SecretProvider> providers;
+  private final List<String> skipped;
+
+  private ProviderRegistry(Map<String, SecretProvider> providers, List<String> skipped) {
+    this.providers = providers;
+    this.skipped = List.copyOf(skipped);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A registry of the providers {@link ServiceLoader} finds from the class loader of this class. */
+  public static ProviderRegistry discovered() {
+    return builder().discover().build();
+  }
+
+  /** The provider of this name, if there is one. */
+  public Optional<SecretProvider> find(String name) {
+    return Optional.ofNullable(providers.get(name));
+  }
+
+  /**
+   * The provider of this name.
+   *
+   * @throws KeyturnException {@code NOT_FOUND}, naming the known providers and what to add
+   */
+  public SecretProvider get(String name) {
+    SecretProvider provider = providers.get(name);
+    if (provider == null) {
+      throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "provider \"" + name
+          + "\" not found among in-process providers " + names() + ": put a jar that declares"
+          + " 'provides dev.keyturn.spi.SecretProvider' with name \"" + name
+          + "\" on the module path, or register it with ProviderRegistry.Builder.register");
+    }
+    return provider;
+  }
+
+  /** The names of the providers, in registry order. */
+  public List<String> names() {
+    return List.copyOf(providers.keySet());
+  }
+
+  /** Descriptions of the providers that failed to load or were shadowed, for diagnostics. */
+  public List<String> skipped() {
+    return skipped;
+  }
+
+  /** Closes every provider; a provider that fails to close is logged. */
+  @Override
+  public void close() {
+    providers.values().forEach(ProviderRegistry::closeQuietly);
+  }
+
+  private static void closeQuietly(SecretProvider provider) {
+    try {
+      provider.close();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "provider {0} failed to close: {1}", provider.name(), e.toString());
+    }
+  }
+
+  /** Builds a {@link ProviderRegistry}. */
+  public static final class Builder {
+    private final Map<String, SecretProvider> providers = new LinkedHashMap<>();
+    private final List<String> skipped = new ArrayList<>();
+
+    private Builder() {
+    }
+
+    /**
+     * Registers a provider ahead of any discovered one.
+     *
+     * @throws KeyturnException {@code INVALID_ARGUMENT} for a bad or duplicate name
+     */
+    public Builder register(SecretProvider provider) {
+      Objects.requireNonNull(provider, "provider");
+      String name = provider.name();
+      if (name == null || !NAME.matcher(name).matches()) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+            "provider name (\"" + name + "\") must match " + NAME.pattern());
+      }
+      if (providers.containsKey(name)) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+            "provider name (\"" + name + "\") is registered twice");
+      }
+      providers.put(name, provider);
+      return this;
+    }
+
+    /** Adds the providers {@link ServiceLoader} finds from this module's class loader. */
+    public Builder discover() {
+      return discover(ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()));
+    }
+
+    /** Adds the providers {@link ServiceLoader} finds in the given layer and its parents. */
+    public Builder discover(ModuleLayer layer) {
+      return discover(ServiceLoader.load(layer, SecretProvider.class));
+    }
+
+    /** Adds the providers of the given loader, skipping any that fail. */
+    public Builder discover(ServiceLoader<SecretProvider> loader) {
+      return discover(loader.iterator());
+    }
+
+    Builder discover(Iterator<SecretProvider> it) {
+      // A loader makes a best effort to go on after a broken entry; the bound stops a loop on
+      // an iterator that keeps failing on the same one.
+      for (int failures = 0; failures < 100; ) {
+        SecretProvider provider;
+        try {
+          if (!it.hasNext()) {
+            break;
+          }
+          provider = it.next();
+        } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
+          failures++;
+          skip("a provider failed to load: " + e);
+          continue;
+        }
+        add(provider);
+      }
+      return this;
+    }
+
+    private void add(SecretProvider provider) {
+      String name;
+      try {
+        name = provider.name();
+      } catch (RuntimeException e) {
+        skip(provider.getClass().getName() + " failed to tell its name: " + e);
+        return;
+      }
+      if (name == null || !NAME.matcher(name).matches()) {
+        skip(provider.getClass().getName() + " has an invalid name \"" + name + "\"");
+        closeQuietly(provider);
+      } else if (providers.containsKey(name)) {
+        skip(provider.getClass().getName() + " is shadowed by "
+            + providers.get(name).getClass().getName() + " for name \"" + name + "\"");
+        closeQuietly(provider);
+      } else {
+        providers.put(name, provider);
+      }
+    }
+
+    private void skip(String why) {
+      LOG.log(Level.WARNING, "provider skipped: {0}", why);
+      skipped.add(why);
+    }
+
+    /** Builds the registry. */
+    public ProviderRegistry build() {
+      return new ProviderRegistry(new LinkedHashMap<>(providers), skipped);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.keyturn.spi;
+
+import java.util.Optional;
+
+/**
+ * A source of secrets. Implementations are found by a {@link ProviderRegistry}, explicitly or
+ * through {@link java.util.ServiceLoader}; a ServiceLoader-found provider needs a public no-arg
+ * constructor or a public static {@code provider()} method.
+ *
+ * <p>Contract, which {@code dev.keyturn.spi.testkit} checks:
+ * <ul>
+ *   <li>{@link #mount} returns every requested object's version; a version changes exactly when
+ *       the object's content changes, and is never the content itself;</li>
+ *   <li>file paths are valid {@link SecretPath}s (the records enforce it);</li>
+ *   <li>failures are {@link ProviderException}s with a short code, whose messages hold no secret;</li>
+ *   <li>{@link #mount} is safe to call from several threads at once.</li>
+ * </ul>
+ */
+public interface SecretProvider extends AutoCloseable {
+
+  /** The provider's name, matching {@code ^[a-zA-Z0-9_-]{1,30}$}, e.g. {@code "file"}. */
+  String name();
+
+  /**
+   * Fetches the objects the request's attributes name.
+   *
+   * @throws ProviderException when the store refuses or fails
+   * @throws KeyturnException with {@code INVALID_ARGUMENT} when the request's attributes are wrong
+   */
+  MountResponse mount(MountRequest request);
+
+  /** The provider's change notifications, for providers that can push; empty by default. */
+  default Optional<ChangeSource> changeSource() {
+    return Optional.empty();
+  }
+
+  /** Releases what the provider holds; idempotent. */
+  @Override
+  default void close() {
+  }
+}
