@@ -1,0 +1,96 @@
+package dev.keyturn.provider.file;
+
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.ProviderException;
+import dev.keyturn.spi.SecretPath;
+import java.io.IOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Reads a directory tree: every regular file is an object named by its relative path. */
+final class DirectorySource {
+  private DirectorySource() {
+  }
+
+  static List<SourceObject> read(Path directory, Optional<Set<String>> wanted) throws IOException {
+    Path realDirectory = directory.toRealPath();
+    List<SourceObject> objects = new ArrayList<>();
+    Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+        return dir.equals(realDirectory) || !reserved(dir) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        if (!attrs.isRegularFile() || reserved(file)) {
+          return FileVisitResult.CONTINUE;
+        }
+        String id = realDirectory.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+        if (wanted.isPresent() && !wanted.get().contains(id)) {
+          return FileVisitResult.CONTINUE;
+        }
+        if (!file.toRealPath().startsWith(realDirectory)) {
+          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+              "file provider: object \"" + id + "\" links outside its source directory");
+        }
+        objects.add(new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof FileSystemLoopException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
+    objects.sort(Comparator.comparing(SourceObject::id));
+    return objects;
+  }
+
+  private static boolean reserved(Path path) {
+    return path.getFileName().toString().startsWith("..");
+  }
+
+  private static SecretPath path(String id) {
+    try {
+      return SecretPath.of(id);
+    } catch (KeyturnException e) {
+      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "InvalidName",
+          "file provider: " + e.getMessage());
+    }
+  }
+
+  static void checkSize(String id, long size) {
+    if (size > FileProvider.MAX_OBJECT_BYTES) {
+      throw tooLarge(id, size);
+    }
+  }
+
+  private static byte[] readBounded(Path file, String id, long size) throws IOException {
+    checkSize(id, size);
+    byte[] bytes = Files.readAllBytes(file);
+    if (bytes.length > FileProvider.MAX_OBJECT_BYTES) {
+      throw tooLarge(id, bytes.length);
+    }
+    return bytes;
+  }
+
+  private static ProviderException tooLarge(String id, long size) {
+    return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "TooLarge", "file provider: object \""
+        + id + "\" has " + size + " bytes, more than " + FileProvider.MAX_OBJECT_BYTES);
+  }
+}

@@ -1,0 +1,243 @@
+package dev.keyturn.provider.file;
+
+import dev.keyturn.spi.ChangeSource;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.ProviderException;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretProvider;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Serves secrets from files under a root directory.
+ *
+ * <p>Parameters (SecretProviderClass {@code spec.parameters}, or agent configuration):
+ * <ul>
+ *   <li>{@code source} (required): a directory or a {@code .yaml}/{@code .yml}/{@code .json} file,
+ *       relative to the root (an absolute path must lie inside the root too). In a directory every
+ *       regular file is an object whose id is its relative path; names starting with {@code ..}
+ *       are skipped, so a kubelet-style {@code ..data} directory can be a source. A YAML/JSON file
+ *       maps object ids to a string, or to {@code {value|valueBase64, path, mode}}.</li>
+ *   <li>{@code objects} (optional): the ids to serve, separated by commas or white space; all of
+ *       them when absent. A named id that does not exist is an error with code {@code NotFound}.</li>
+ * </ul>
+ *
+ * <p>Versions are an HMAC-SHA256 of each object's id, path, mode and content under the version
+ * key, so they change exactly when the object changes and reveal nothing of its content. Give a
+ * stable key ({@link Builder#versionKey}) to keep versions stable across restarts; the default key
+ * is random per instance.
+ *
+ * <p>Configuration of the instance {@link java.util.ServiceLoader} creates: the root is the system
+ * property {@code keyturn.provider.file.root}, else the environment variable
+ * {@code KEYTURN_FILE_PROVIDER_ROOT}, else the working directory; a version key file may be named by
+ * {@code keyturn.provider.file.versionKeyFile} or {@code KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE}.
+ *
+ * <p>The provider pushes change notifications ({@link #changeSource()}) from the file system's
+ * watch service.
+ */
+public final class FileProvider implements SecretProvider {
+  /** The provider's name. */
+  public static final String NAME = "file";
+  /** Largest object served, in bytes; the provider protocol's default message limit. */
+  public static final int MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+
+  private final Path root;
+  private final Versioner versioner;
+  private final SourceWatcher watcher;
+
+  private FileProvider(Path root, byte[] versionKey) {
+    this.root = root;
+    this.versioner = new Versioner(versionKey);
+    this.watcher = new SourceWatcher(this::resolveSource);
+  }
+
+  /**
+   * The instance {@link java.util.ServiceLoader} uses, configured from system properties and the
+   * environment as the class documentation says.
+   */
+  public static FileProvider provider() {
+    Builder builder = builder(Paths.get(setting("keyturn.provider.file.root", "KEYTURN_FILE_PROVIDER_ROOT", "")));
+    String keyFile = setting("keyturn.provider.file.versionKeyFile", "KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE", "");
+    if (!keyFile.isEmpty()) {
+      try {
+        builder.versionKey(Files.readAllBytes(Path.of(keyFile)));
+      } catch (IOException e) {
+        throw new KeyturnException(KeyturnException.Reason.IO,
+            "file provider: cannot read version key file " + keyFile + ": " + e.getMessage(), e);
+      }
+    }
+    return builder.build();
+  }
+
+  private static String setting(String property, String env, String fallback) {
+    String value = System.getProperty(property);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(env);
+    }
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  /** A builder serving files under {@code root}. */
+  public static Builder builder(Path root) {
+    return new Builder(root);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** The root that every source must lie in. */
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public MountResponse mount(MountRequest request) {
+    Path source = resolveSource(request.attributes());
+    Optional<Set<String>> wanted = wantedObjects(request.attributes());
+    List<SourceObject> objects = readSource(source, wanted);
+    List<SecretFile> files = new ArrayList<>(objects.size());
+    List<ObjectVersion> versions = new ArrayList<>(objects.size());
+    for (SourceObject object : objects) {
+      FileMode mode = object.mode().orElse(request.defaultMode());
+      files.add(new SecretFile(object.path(), mode, object.contents()));
+      versions.add(ObjectVersion.of(object.id(), versioner.version(object, mode)));
+      Arrays.fill(object.contents(), (byte) 0);
+    }
+    return MountResponse.of(files, versions);
+  }
+
+  private List<SourceObject> readSource(Path source, Optional<Set<String>> wanted) {
+    try {
+      List<SourceObject> all = Files.isDirectory(source)
+          ? DirectorySource.read(source, wanted)
+          : DocumentSource.read(source, wanted);
+      checkAllPresent(all, wanted);
+      return all;
+    } catch (NoSuchFileException e) {
+      throw ProviderException.of("SourceNotFound", "file provider: source " + relative(source) + " does not exist");
+    } catch (IOException e) {
+      throw ProviderException.of(KeyturnException.Reason.PROVIDER_ERROR, "ReadFailed",
+          "file provider: cannot read source " + relative(source) + ": " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static void checkAllPresent(List<SourceObject> objects, Optional<Set<String>> wanted) {
+    if (wanted.isEmpty()) {
+      return;
+    }
+    Set<String> missing = new LinkedHashSet<>(wanted.get());
+    objects.forEach(o -> missing.remove(o.id()));
+    if (!missing.isEmpty()) {
+      throw ProviderException.of("NotFound", "file provider: objects " + missing + " not found in source");
+    }
+  }
+
+  private String relative(Path source) {
+    return source.startsWith(root) ? root.relativize(source).toString() : source.toString();
+  }
+
+  /** Resolves {@code source} inside the root, refusing anything (also via links) outside it. */
+  Path resolveSource(Map<String, String> attributes) {
+    String source = attributes.get("source");
+    if (source == null || source.isBlank()) {
+      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "MissingParameter",
+          "file provider: parameter \"source\" is required (a directory or a YAML/JSON file under " + root + ")");
+    }
+    Path resolved = root.resolve(source).normalize();
+    if (!resolved.startsWith(root)) {
+      throw outsideRoot(source);
+    }
+    try {
+      Path real = resolved.toRealPath();
+      if (!real.startsWith(root.toRealPath())) {
+        throw outsideRoot(source);
+      }
+      return real;
+    } catch (IOException e) {
+      return resolved;
+    }
+  }
+
+  private ProviderException outsideRoot(String source) {
+    return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+        "file provider: source \"" + source + "\" lies outside the provider root " + root);
+  }
+
+  private static Optional<Set<String>> wantedObjects(Map<String, String> attributes) {
+    String objects = attributes.get("objects");
+    if (objects == null || objects.isBlank()) {
+      return Optional.empty();
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (String id : objects.split("[,\\s]+")) {
+      if (!id.isEmpty()) {
+        ids.add(id);
+      }
+    }
+    return Optional.of(Set.copyOf(ids));
+  }
+
+  @Override
+  public Optional<ChangeSource> changeSource() {
+    return Optional.of(watcher);
+  }
+
+  @Override
+  public void close() {
+    watcher.close();
+  }
+
+  /** Builds a {@link FileProvider}. */
+  public static final class Builder {
+    private final Path root;
+    private byte[] versionKey;
+
+    private Builder(Path root) {
+      Objects.requireNonNull(root, "root");
+      this.root = root.toAbsolutePath().normalize();
+      if (!Files.isDirectory(this.root, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(this.root)) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+            "file provider root (" + this.root + ") must be an existing directory");
+      }
+    }
+
+    /** The key versions are computed with; at least 16 bytes. */
+    public Builder versionKey(byte[] key) {
+      if (key.length < 16) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+            "file provider versionKey (" + key.length + " bytes) must be at least 16 bytes");
+      }
+      this.versionKey = key.clone();
+      return this;
+    }
+
+    /** Builds the provider. */
+    public FileProvider build() {
+      byte[] key = versionKey;
+      if (key == null) {
+        key = new byte[32];
+        new SecureRandom().nextBytes(key);
+      }
+      return new FileProvider(root, key);
+    }
+  }
+}
