@@ -1,0 +1,518 @@
+package dev.keyturn.fswriter;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.SecretFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotLinkException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Writes secret volumes so that readers see the whole old payload or the whole new one, never a
+ * mix, using the {@code ..data} link layout that applications already watch (kubelet's scheme for
+ * Secret and ConfigMap volumes).
+ *
+ * <p>The update, step by step (the {@code // (n)} markers in the code follow this outline):
+ * <ol>
+ *   <li>Check the target: a real directory; an existing {@code ..data} is a link to a payload
+ *       directory beside it; every top-level name the payload needs is free or already our link
+ *       {@code name -> ..data/name}. Paths were checked when the payload was built.</li>
+ *   <li>Read {@code ..data} to find the current payload directory and its metadata.</li>
+ *   <li>If the new payload equals the current one (same versions, paths, modes and attributes;
+ *       the bytes are compared only when the provider gives no versions), write nothing, but
+ *       recreate missing user-visible links.</li>
+ *   <li>Create a fresh hidden directory {@code ..<timestamp>.<random>} beside {@code ..data}.</li>
+ *   <li>Write every file into it with its mode set explicitly (umask does not matter) and the
+ *       owner if asked, then the metadata file; flush files and directories.</li>
+ *   <li>Create the link {@code ..data_tmp -> ..<timestamp>.<random>} and rename(2) it over
+ *       {@code ..data}: the single atomic step.</li>
+ *   <li>Create the top-level links for new names, remove our links for names no longer present,
+ *       and delete the old payload directory and any strays of an interrupted write.</li>
+ * </ol>
+ *
+ * <p>The scheme itself has no locking; this class serialises writes per target directory, so
+ * callers cannot interleave two swaps of one volume. A writer killed at any step leaves the old or
+ * the new payload fully visible; the next write, or {@link #recover}, removes what it left behind.
+ */
+public final class AtomicWriter {
+  /** The link that names the current payload directory. */
+  public static final String DATA_LINK = "..data";
+  static final String DATA_TMP_LINK = "..data_tmp";
+  private static final Pattern PAYLOAD_DIR = Pattern.compile("^\\.\\.\\d{4}_\\d{2}_\\d{2}_\\d{2}_\\d{2}_\\d{2}\\.\\d+$");
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss").withZone(ZoneOffset.UTC);
+  private static final System.Logger LOG = System.getLogger(AtomicWriter.class.getName());
+  private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+
+  private final WriterOptions options;
+  private final SecureRandom random = new SecureRandom();
+  private final Map<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Map<Path, Current> known = new ConcurrentHashMap<>();
+
+  private AtomicWriter(WriterOptions options) {
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  /** A writer with these options. */
+  public static AtomicWriter create(WriterOptions options) {
+    return new AtomicWriter(options);
+  }
+
+  /** A writer with {@link WriterOptions#defaults()}. */
+  public static AtomicWriter create() {
+    return new AtomicWriter(WriterOptions.defaults());
+  }
+
+  /** The options of this writer. */
+  public WriterOptions options() {
+    return options;
+  }
+
+  /**
+   * Makes {@code target} hold exactly {@code payload}, atomically.
+   *
+   * @throws KeyturnException {@code FAILED_PRECONDITION} when something not ours is in the way,
+   *     {@code IO} when the file system fails; in both cases the old payload is left intact
+   */
+  public WriteResult write(Path target, Payload payload) {
+    Objects.requireNonNull(payload, "payload");
+    ReentrantLock lock = lockFor(target);
+    lock.lock();
+    try {
+      return writeLocked(target, payload);
+    } catch (IOException e) {
+      throw new KeyturnException(KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The metadata of the payload {@code target} shows now, if it has one. */
+  public Optional<VolumeMetadata> read(Path target) {
+    try {
+      return current(target).map(c -> c.metadata);
+    } catch (IOException e) {
+      throw new KeyturnException(KeyturnException.Reason.IO, "reading volume " + target + " failed: " + describe(e), e);
+    }
+  }
+
+  /**
+   * Removes what an interrupted write left in {@code target}: a {@code ..data_tmp} link, payload
+   * directories {@code ..data} does not name, and our links that point at nothing.
+   *
+   * @return how many entries were removed
+   */
+  public int recover(Path target) {
+    ReentrantLock lock = lockFor(target);
+    lock.lock();
+    try {
+      Optional<String> live = readDataLink(target);
+      return removeStrays(target, live, Set.of());
+    } catch (IOException e) {
+      throw new KeyturnException(KeyturnException.Reason.IO, "recovering volume " + target + " failed: " + describe(e), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops what this writer remembers of {@code target} (call after the volume is gone). */
+  public void forget(Path target) {
+    Path key = key(target);
+    known.remove(key);
+    locks.remove(key);
+  }
+
+  private ReentrantLock lockFor(Path target) {
+    return locks.computeIfAbsent(key(target), k -> new ReentrantLock());
+  }
+
+  private static Path key(Path target) {
+    return target.toAbsolutePath().normalize();
+  }
+
+  private WriteResult writeLocked(Path target, Payload requested) throws IOException {
+    checkTarget(target); // (1)
+    Optional<Current> current = current(target); // (2)
+    Payload payload = options.removeDeleted() || current.isEmpty() ? requested : carryForward(target, requested, current.get());
+    Set<String> missingLinks = checkTopLevelNames(target, payload);
+    if (current.isPresent() && sameAs(target, current.get(), payload)) { // (3)
+      boolean repaired = createLinks(target, missingLinks) > 0;
+      return new WriteResult(repaired ? WriteResult.Outcome.REPAIRED : WriteResult.Outcome.UNCHANGED,
+          payload.versions(), List.of());
+    }
+    String newDirName = createPayloadDirectory(target); // (4)
+    Path newDir = target.resolve(newDirName);
+    VolumeMetadata metadata;
+    try {
+      metadata = writePayload(newDir, payload); // (5)
+      swapDataLink(target, newDirName); // (6)
+    } catch (IOException | RuntimeException e) {
+      deleteRecursively(newDir);
+      throw e;
+    }
+    known.put(key(target), new Current(newDirName, metadata));
+    createLinks(target, missingLinks); // (7)
+    Set<String> names = topLevelNames(payload);
+    removeStrays(target, Optional.of(newDirName), names);
+    return new WriteResult(WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+  }
+
+  // (1)
+  private static void checkTarget(Path target) throws IOException {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(target, BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      throw precondition("target directory " + target + " does not exist");
+    }
+    if (!attributes.isDirectory()) {
+      throw precondition("target " + target + " is not a directory (a link or file is in its place)");
+    }
+  }
+
+  /** Checks that every top-level name is free or our link; returns the free ones. */
+  private static Set<String> checkTopLevelNames(Path target, Payload payload) throws IOException {
+    Set<String> missing = new HashSet<>();
+    for (String name : topLevelNames(payload)) {
+      Path entry = target.resolve(name);
+      if (!Files.exists(entry, NOFOLLOW_LINKS)) {
+        missing.add(name);
+        continue;
+      }
+      if (!Files.isSymbolicLink(entry) || !Files.readSymbolicLink(entry).toString().equals(DATA_LINK + "/" + name)) {
+        throw precondition("volume " + target + " has an entry \"" + name
+            + "\" that Keyturn did not create; refusing to replace it");
+      }
+    }
+    return missing;
+  }
+
+  // (2)
+  private Optional<Current> current(Path target) throws IOException {
+    Optional<String> dirName = readDataLink(target);
+    if (dirName.isEmpty()) {
+      return Optional.empty();
+    }
+    Current cached = known.get(key(target));
+    if (cached != null && cached.dirName.equals(dirName.get())) {
+      return Optional.of(cached);
+    }
+    Path metadataFile = target.resolve(dirName.get()).resolve(VolumeMetadata.FILE_NAME);
+    VolumeMetadata metadata;
+    try (InputStream in = Files.newInputStream(metadataFile, NOFOLLOW_LINKS)) {
+      metadata = VolumeMetadata.parse(in, metadataFile.toString());
+    } catch (NoSuchFileException e) {
+      // A payload without metadata (written by another tool): treat it as different from anything.
+      metadata = new VolumeMetadata(List.of(), Map.of(), Map.of("foreign", "true"), java.time.Instant.EPOCH);
+    }
+    Current current = new Current(dirName.get(), metadata);
+    known.put(key(target), current);
+    return Optional.of(current);
+  }
+
+  private static Optional<String> readDataLink(Path target) throws IOException {
+    Path link = target.resolve(DATA_LINK);
+    Path pointee;
+    try {
+      pointee = Files.readSymbolicLink(link);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (NotLinkException e) {
+      throw precondition("volume " + target + " has a " + DATA_LINK + " that is not a link");
+    }
+    String name = pointee.toString();
+    if (pointee.getNameCount() != 1 || !name.startsWith("..") || name.equals("..") || name.startsWith(DATA_LINK)) {
+      throw precondition("volume " + target + " has a " + DATA_LINK + " link to \"" + name
+          + "\", not to a payload directory beside it");
+    }
+    if (!Files.isDirectory(target.resolve(name), NOFOLLOW_LINKS)) {
+      throw precondition("volume " + target + " has a " + DATA_LINK + " link to a missing payload directory \"" + name + "\"");
+    }
+    return Optional.of(name);
+  }
+
+  // (3)
+  private static boolean sameAs(Path target, Current current, Payload payload) throws IOException {
+    VolumeMetadata metadata = current.metadata;
+    if (!metadata.attributes().equals(payload.attributes()) || !metadata.files().equals(fileModes(payload))) {
+      return false;
+    }
+    Map<String, String> versions = new TreeMap<>();
+    payload.versions().forEach(v -> versions.put(v.id(), v.version()));
+    if (!metadata.versionMap().equals(versions)) {
+      return false;
+    }
+    if (!versions.isEmpty()) {
+      return true;
+    }
+    // No versions to go by: compare the bytes, as kubelet does.
+    Path dir = target.resolve(current.dirName);
+    for (SecretFile file : payload.files()) {
+      Path path = dir.resolve(file.path().value());
+      if (!Files.isRegularFile(path, NOFOLLOW_LINKS) || !file.contentEquals(Files.readAllBytes(path))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Map<String, FileMode> fileModes(Payload payload) {
+    Map<String, FileMode> modes = new TreeMap<>();
+    payload.files().forEach(f -> modes.put(f.path().value(), f.mode()));
+    return modes;
+  }
+
+  private Payload carryForward(Path target, Payload payload, Current current) throws IOException {
+    Set<String> ids = new HashSet<>();
+    payload.versions().forEach(v -> ids.add(v.id()));
+    List<ObjectVersion> versions = new ArrayList<>(payload.versions());
+    current.metadata.versions().stream().filter(v -> !ids.contains(v.id())).forEach(versions::add);
+    Set<String> paths = fileModes(payload).keySet();
+    List<SecretFile> files = new ArrayList<>(payload.files());
+    Path dir = target.resolve(current.dirName);
+    for (Map.Entry<String, FileMode> old : current.metadata.files().entrySet()) {
+      if (!paths.contains(old.getKey()) && !clashes(old.getKey(), paths)) {
+        Path path = dir.resolve(old.getKey());
+        if (Files.isRegularFile(path, NOFOLLOW_LINKS)) {
+          files.add(SecretFile.of(old.getKey(), old.getValue(), Files.readAllBytes(path)));
+        }
+      }
+    }
+    return new Payload(files, versions, payload.attributes());
+  }
+
+  private static boolean clashes(String oldPath, Set<String> newPaths) {
+    for (String path : newPaths) {
+      if (path.startsWith(oldPath + "/") || oldPath.startsWith(path + "/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // (4)
+  private String createPayloadDirectory(Path target) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      String name = ".." + STAMP.format(options.clock().instant()) + "." + (100_000_000 + random.nextInt(900_000_000));
+      try {
+        Files.createDirectory(target.resolve(name));
+        return name;
+      } catch (FileAlreadyExistsException e) {
+        if (attempt > 10) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  // (5)
+  private VolumeMetadata writePayload(Path dir, Payload payload) throws IOException {
+    Map<String, FileMode> modes = new LinkedHashMap<>();
+    Set<Path> directories = new HashSet<>();
+    directories.add(dir);
+    for (SecretFile file : payload.files()) {
+      Path path = dir.resolve(file.path().value());
+      createParents(dir, path.getParent(), directories);
+      writeFile(path, file.contents(), file.mode());
+      modes.put(file.path().value(), file.mode());
+    }
+    VolumeMetadata metadata = new VolumeMetadata(payload.versions(), modes, payload.attributes(), options.clock().instant());
+    writeFile(dir.resolve(VolumeMetadata.FILE_NAME), metadata.toBytes(), FileMode.of(0444));
+    for (Path directory : directories) {
+      setMode(directory, DIR_MODE);
+      chown(directory);
+      fsyncDirectory(directory);
+    }
+    return metadata;
+  }
+
+  private static void createParents(Path root, Path parent, Set<Path> created) throws IOException {
+    if (parent == null || created.contains(parent)) {
+      return;
+    }
+    createParents(root, parent.getParent(), created);
+    Files.createDirectory(parent);
+    created.add(parent);
+  }
+
+  private void writeFile(Path path, byte[] contents, FileMode mode) throws IOException {
+    try {
+      // Created private, filled, flushed, then given its mode: no reader sees a partial file.
+      try (FileChannel channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PRIVATE))) {
+        ByteBuffer buffer = ByteBuffer.wrap(contents);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        if (options.fsync()) {
+          channel.force(true);
+        }
+      }
+      setMode(path, toPermissions(mode));
+      chown(path);
+    } finally {
+      java.util.Arrays.fill(contents, (byte) 0);
+    }
+  }
+
+  private static void setMode(Path path, Set<PosixFilePermission> permissions) throws IOException {
+    Files.setPosixFilePermissions(path, permissions);
+  }
+
+  private void chown(Path path) throws IOException {
+    if (options.owner().isEmpty()) {
+      return;
+    }
+    WriterOptions.Owner owner = options.owner().get();
+    if (owner.uid() >= 0) {
+      Files.setAttribute(path, "unix:uid", owner.uid(), NOFOLLOW_LINKS);
+    }
+    if (owner.gid() >= 0) {
+      Files.setAttribute(path, "unix:gid", owner.gid(), NOFOLLOW_LINKS);
+    }
+  }
+
+  static Set<PosixFilePermission> toPermissions(FileMode mode) {
+    Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] order = {
+        PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+        PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+        PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+    for (int bit = 0; bit < order.length; bit++) {
+      if ((mode.bits() & (1 << bit)) != 0) {
+        permissions.add(order[bit]);
+      }
+    }
+    return permissions;
+  }
+
+  private void fsyncDirectory(Path directory) throws IOException {
+    // Only the default file system can open a directory for fsync(2); others (Jimfs) need none.
+    if (!options.fsync() || directory.getFileSystem() != FileSystems.getDefault()) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  // (6)
+  private void swapDataLink(Path target, String newDirName) throws IOException {
+    Path tmp = target.resolve(DATA_TMP_LINK);
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, target.getFileSystem().getPath(newDirName));
+    Files.move(tmp, target.resolve(DATA_LINK), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(target);
+  }
+
+  // (7)
+  private static int createLinks(Path target, Set<String> names) throws IOException {
+    for (String name : names) {
+      Files.createSymbolicLink(target.resolve(name), target.getFileSystem().getPath(DATA_LINK, name));
+    }
+    return names.size();
+  }
+
+  private static int removeStrays(Path target, Optional<String> live, Set<String> liveNames) throws IOException {
+    List<Path> strays = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        boolean oldPayload = PAYLOAD_DIR.matcher(name).matches() && !live.map(name::equals).orElse(false);
+        // After a write the live names are known; on recovery a link is stale when it dangles.
+        boolean staleLink = Files.isSymbolicLink(entry) && isOurLink(entry, name)
+            && (liveNames.isEmpty() ? !Files.exists(entry) : !liveNames.contains(name));
+        if (oldPayload || name.equals(DATA_TMP_LINK) || staleLink) {
+          strays.add(entry);
+        }
+      }
+    }
+    for (Path stray : strays) {
+      deleteRecursively(stray);
+    }
+    return strays.size();
+  }
+
+  private static boolean isOurLink(Path entry, String name) throws IOException {
+    return Files.readSymbolicLink(entry).toString().equals(DATA_LINK + "/" + name);
+  }
+
+  private static Set<String> topLevelNames(Payload payload) {
+    Set<String> names = new HashSet<>();
+    payload.files().forEach(f -> names.add(f.path().topLevelName()));
+    return names;
+  }
+
+  private static List<String> changedIds(Optional<Current> before, Payload payload) {
+    Map<String, String> old = before.map(c -> c.metadata.versionMap()).orElse(Map.of());
+    List<String> changed = new ArrayList<>();
+    payload.versions().forEach(v -> {
+      if (!v.version().equals(old.get(v.id()))) {
+        changed.add(v.id());
+      }
+    });
+    return changed;
+  }
+
+  private static void deleteRecursively(Path path) {
+    try {
+      if (Files.isDirectory(path, NOFOLLOW_LINKS)) {
+        try (Stream<Path> walk = Files.walk(path)) {
+          for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      } else {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "could not remove {0}: {1}", path, describe(e));
+    }
+  }
+
+  private static KeyturnException precondition(String message) {
+    return new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, message);
+  }
+
+  private static String describe(IOException e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  private record Current(String dirName, VolumeMetadata metadata) {
+  }
+}

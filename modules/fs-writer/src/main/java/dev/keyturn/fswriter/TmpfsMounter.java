@@ -1,0 +1,149 @@
+package dev.keyturn.fswriter;
+
+import dev.keyturn.fswriter.internal.libc.LibC;
+import dev.keyturn.spi.KeyturnException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Mounts and unmounts tmpfs volumes with mount(2) through jnr-ffi (no mount(8) binary needed, so
+ * it works in a scratch image). Both calls are idempotent and tell an existing mount, a foreign
+ * one and a broken one apart through {@code /proc/self/mountinfo}. Needs CAP_SYS_ADMIN.
+ */
+public final class TmpfsMounter {
+  private static final long MS_NOSUID = 2;
+  private static final long MS_NODEV = 4;
+  private static final long MS_NOEXEC = 8;
+  private static final int MNT_DETACH = 2;
+  private static final int EINVAL = 22;
+
+  /** What is mounted at a path. */
+  public enum State {
+    /** Nothing is mounted there. */
+    NOT_MOUNTED,
+    /** A tmpfs is mounted there and answers. */
+    TMPFS,
+    /** Another file system is mounted there. */
+    OTHER,
+    /** Something is mounted there but the path cannot be read (e.g. a dead FUSE or NFS mount). */
+    BROKEN
+  }
+
+  private final LibC libc;
+  private final MountTable table;
+
+  private TmpfsMounter(LibC libc, MountTable table) {
+    this.libc = libc;
+    this.table = table;
+  }
+
+  /**
+   * The mounter of this machine, binding libc now.
+   *
+   * @throws KeyturnException {@code MOUNT} when libc cannot be bound (not Linux, no native support)
+   */
+  public static TmpfsMounter system() {
+    try {
+      LibC libc = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
+      return new TmpfsMounter(libc, new MountTable(Path.of("/proc/self/mountinfo")));
+    } catch (RuntimeException | LinkageError e) {
+      throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot bind libc for mount(2): " + e, e);
+    }
+  }
+
+  /** What is mounted at {@code target}. */
+  public State state(Path target) {
+    Path path = target.toAbsolutePath().normalize();
+    Optional<MountTable.Entry> entry = table.find(path);
+    if (entry.isEmpty()) {
+      return State.NOT_MOUNTED;
+    }
+    try {
+      Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+    } catch (IOException e) {
+      return State.BROKEN;
+    }
+    return entry.get().fsType().equals("tmpfs") ? State.TMPFS : State.OTHER;
+  }
+
+  /**
+   * Mounts a tmpfs at {@code target}, creating the directory if needed. Does nothing when a tmpfs
+   * is already there; replaces a broken mount.
+   *
+   * @throws KeyturnException {@code MOUNT} when the call fails or another file system is there
+   */
+  public void mount(Path target, TmpfsOptions options) {
+    Path path = target.toAbsolutePath().normalize();
+    switch (state(path)) {
+      case TMPFS:
+        return;
+      case OTHER:
+        throw new KeyturnException(KeyturnException.Reason.MOUNT,
+            "cannot mount tmpfs at " + path + ": another file system is mounted there");
+      case BROKEN:
+        detach(path);
+        break;
+      default:
+        break;
+    }
+    try {
+      Files.createDirectories(path);
+    } catch (IOException e) {
+      throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot create mount point " + path + ": " + e.getMessage(), e);
+    }
+    long flags = MS_NOSUID | MS_NODEV | (options.noexec() ? MS_NOEXEC : 0);
+    if (libc.mount("tmpfs", path.toString(), "tmpfs", flags, options.data()) != 0) {
+      throw failure("mount tmpfs (" + options.data() + ") at " + path);
+    }
+  }
+
+  /**
+   * Unmounts whatever is mounted at {@code target}; nothing mounted is not an error. A busy mount
+   * is detached (MNT_DETACH), as kubelet's cleanup does, so it goes once its last user leaves.
+   *
+   * @return whether something was unmounted
+   */
+  public boolean unmount(Path target) {
+    Path path = target.toAbsolutePath().normalize();
+    if (table.find(path).isEmpty()) {
+      return false;
+    }
+    if (libc.umount2(path.toString(), 0) == 0) {
+      return true;
+    }
+    int errno = lastError();
+    if (errno == EINVAL && table.find(path).isEmpty()) {
+      return false;
+    }
+    detach(path);
+    return true;
+  }
+
+  private void detach(Path path) {
+    if (libc.umount2(path.toString(), MNT_DETACH) != 0) {
+      throw failure("unmount " + path);
+    }
+  }
+
+  /** All tmpfs mount points under {@code root}, for recovery after a restart. */
+  public List<Path> tmpfsMountsUnder(Path root) {
+    Path base = root.toAbsolutePath().normalize();
+    return table.entries().stream()
+        .filter(e -> e.fsType().equals("tmpfs") && e.mountPoint().startsWith(base) && !e.mountPoint().equals(base))
+        .map(MountTable.Entry::mountPoint)
+        .toList();
+  }
+
+  private int lastError() {
+    return jnr.ffi.Runtime.getRuntime(libc).getLastError();
+  }
+
+  private KeyturnException failure(String what) {
+    int errno = lastError();
+    return new KeyturnException(KeyturnException.Reason.MOUNT,
+        "cannot " + what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
+  }
+}
