@@ -117,6 +117,9 @@ public final class AtomicWriter {
       return writeLocked(target, payload);
     } catch (IOException e) {
       throw new KeyturnException(KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
+    } catch (UnsupportedOperationException e) {
+      throw new KeyturnException(KeyturnException.Reason.IO, "writing volume " + target
+          + " failed: its file system lacks POSIX permissions or symbolic links (" + e.getMessage() + ")", e);
     } finally {
       lock.unlock();
     }

@@ -1,0 +1,425 @@
+package dev.keyturn.rotation;
+
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.fswriter.Payload;
+import dev.keyturn.fswriter.VolumeMetadata;
+import dev.keyturn.fswriter.WriteResult;
+import dev.keyturn.spi.ChangeSource;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.ProviderException;
+import dev.keyturn.spi.SecretProvider;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+
+/**
+ * Keeps mounted volumes fresh. For each volume it calls the provider with the versions the volume
+ * holds, swaps the payload in through the {@link AtomicWriter} when something changed, tells the
+ * {@link RotationListener}, and decides when to look again: the poll interval (with jitter, never
+ * later than the interval) after success, a growing backoff after failure. Triggers besides the
+ * poll: {@link #refresh} on demand, and the provider's own change notifications when it has a
+ * {@link ChangeSource}. Triggers that arrive while a check is queued fold into it.
+ *
+ * <p>A failed check keeps the last good content mounted. Lifecycle as {@code io.grpc.Server}:
+ * {@link #shutdown()} stops new work and lets checks in flight finish.
+ */
+public final class RotationEngine implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(RotationEngine.class.getName());
+
+  private final Scheduler scheduler;
+  private final Clock clock;
+  private final AtomicWriter writer;
+  private final Function<String, SecretProvider> providers;
+  private final Duration defaultInterval;
+  private final BackoffPolicy backoff;
+  private final double pollJitter;
+  private final DoubleSupplier random;
+  private final RotationListener listener;
+  private final Semaphore permits;
+  private final Map<String, Volume> volumes = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Object idle = new Object();
+  private volatile boolean shutdown;
+
+  private RotationEngine(Builder b) {
+    this.scheduler = Objects.requireNonNull(b.scheduler, "scheduler");
+    this.clock = b.clock;
+    this.writer = Objects.requireNonNull(b.writer, "writer");
+    this.providers = Objects.requireNonNull(b.providers, "providers");
+    this.defaultInterval = b.defaultInterval;
+    this.backoff = b.backoff;
+    this.pollJitter = b.pollJitter;
+    this.random = b.random;
+    this.listener = b.listener;
+    this.permits = new Semaphore(b.maxConcurrent);
+  }
+
+  /** A builder; scheduler, writer and providers are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Adds a volume and checks it now, on the caller's thread: after this returns normally the
+   * volume holds content. Adding a volume id that is already there checks it again (a kubelet
+   * republish) with the new spec.
+   *
+   * @throws KeyturnException when the first check of a new volume fails (nothing is kept)
+   */
+  public CheckResult mount(VolumeSpec spec) {
+    if (shutdown) {
+      throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
+    }
+    Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
+    Volume volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
+    boolean isNew = volume == fresh;
+    CheckResult result = volume.check();
+    if (result.outcome() == CheckResult.Outcome.FAILED && isNew && volume.versions.isEmpty()) {
+      volumes.remove(spec.id(), volume);
+      volume.stop();
+      throw volume.lastException;
+    }
+    if (isNew) {
+      volume.subscribe();
+    }
+    return result;
+  }
+
+  /** Checks a volume now, off the caller's thread; empty when the id is unknown. */
+  public Optional<CompletableFuture<CheckResult>> refresh(String id) {
+    Volume volume = volumes.get(id);
+    if (volume == null || shutdown) {
+      return Optional.empty();
+    }
+    CompletableFuture<CheckResult> future = new CompletableFuture<>();
+    scheduler.schedule(() -> {
+      try {
+        future.complete(volume.check());
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    }, Duration.ZERO);
+    return Optional.of(future);
+  }
+
+  /** Stops tracking a volume (the caller removes it from disk); whether it was tracked. */
+  public boolean unmount(String id) {
+    Volume volume = volumes.remove(id);
+    if (volume == null) {
+      return false;
+    }
+    volume.stop();
+    return true;
+  }
+
+  /** The state of one volume. */
+  public Optional<VolumeStatus> status(String id) {
+    return Optional.ofNullable(volumes.get(id)).map(Volume::status);
+  }
+
+  /** The state of every volume. */
+  public List<VolumeStatus> volumes() {
+    List<VolumeStatus> list = new ArrayList<>();
+    volumes.values().forEach(v -> list.add(v.status()));
+    return list;
+  }
+
+  /** Stops scheduling; checks in flight finish. Idempotent. */
+  public void shutdown() {
+    shutdown = true;
+    volumes.values().forEach(Volume::stop);
+  }
+
+  /** Shuts down and forgets every volume. */
+  public void shutdownNow() {
+    shutdown();
+    volumes.clear();
+  }
+
+  /** Waits for checks in flight to finish after {@link #shutdown()}; whether they did. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (idle) {
+      while (inFlight.get() > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(idle, left);
+      }
+    }
+    return true;
+  }
+
+  /** {@link #shutdown()}, then waits up to 30 seconds. */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      awaitTermination(Duration.ofSeconds(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private Duration pollDelay(Volume volume) {
+    Duration interval = volume.spec.interval().orElse(defaultInterval);
+    return Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
+  }
+
+  private final class Volume {
+    private volatile VolumeSpec spec;
+    private volatile List<ObjectVersion> versions;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private Scheduler.Cancellable next = () -> { };
+    private Optional<ChangeSource.Subscription> subscription = Optional.empty();
+    private Optional<Instant> lastCheck = Optional.empty();
+    private Optional<Instant> lastChange = Optional.empty();
+    private Optional<String> lastError = Optional.empty();
+    private KeyturnException lastException;
+    private int failures;
+    private boolean stopped;
+
+    Volume(VolumeSpec spec, List<ObjectVersion> versions) {
+      this.spec = spec;
+      this.versions = List.copyOf(versions);
+    }
+
+    Volume respec(VolumeSpec newSpec) {
+      this.spec = newSpec;
+      return this;
+    }
+
+    void subscribe() {
+      try {
+        Optional<ChangeSource> source = providers.apply(spec.provider()).changeSource();
+        if (source.isPresent()) {
+          ChangeSource.Subscription sub = source.get().watch(spec.request(), this::trigger);
+          synchronized (this) {
+            if (stopped) {
+              sub.close();
+            } else {
+              subscription = Optional.of(sub);
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "volume {0}: change notifications unavailable, polling only: {1}", spec.id(), e.getMessage());
+      }
+    }
+
+    /** Queues one check unless one is queued already. */
+    void trigger() {
+      if (!shutdown && queued.compareAndSet(false, true)) {
+        scheduler.schedule(() -> {
+          queued.set(false);
+          check();
+        }, Duration.ZERO);
+      }
+    }
+
+    synchronized CheckResult check() {
+      if (stopped) {
+        return new CheckResult(CheckResult.Outcome.UNCHANGED, List.of(), Optional.empty(), Duration.ZERO);
+      }
+      inFlight.incrementAndGet();
+      try {
+        CheckResult result = checkOnce();
+        next.cancel();
+        if (!shutdown) {
+          next = scheduler.schedule(this::check, result.nextCheckIn());
+        }
+        listener.onCheck(status(), result);
+        return result;
+      } finally {
+        if (inFlight.decrementAndGet() == 0) {
+          synchronized (idle) {
+            idle.notifyAll();
+          }
+        }
+      }
+    }
+
+    private CheckResult checkOnce() {
+      VolumeSpec current = spec;
+      Instant now = clock.instant();
+      lastCheck = Optional.of(now);
+      try {
+        SecretProvider provider = providers.apply(current.provider());
+        MountResponse response;
+        permits.acquireUninterruptibly();
+        WriteResult written;
+        try {
+          response = call(provider, current);
+          written = writer.write(current.target(), Payload.of(response, current.attributes()));
+        } finally {
+          permits.release();
+        }
+        versions = written.versions();
+        failures = 0;
+        lastError = Optional.empty();
+        if (written.written()) {
+          lastChange = Optional.of(now);
+        }
+        return new CheckResult(outcome(written), written.changedObjects(), Optional.empty(), pollDelay(this));
+      } catch (KeyturnException e) {
+        return failed(e);
+      } catch (RuntimeException e) {
+        return failed(new KeyturnException(KeyturnException.Reason.INTERNAL,
+            "volume " + current.id() + ": " + e.getClass().getName(), e));
+      }
+    }
+
+    private MountResponse call(SecretProvider provider, VolumeSpec current) {
+      try {
+        return provider.mount(current.request().withCurrentVersions(versions));
+      } catch (KeyturnException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // A provider that breaks its contract with another exception: reported, never fatal.
+        // Only the class is named: a provider's own message may quote what it fetched.
+        throw new KeyturnException(KeyturnException.Reason.PROVIDER_ERROR,
+            "provider " + current.provider() + " failed: " + e.getClass().getName(), e);
+      }
+    }
+
+    private CheckResult failed(KeyturnException e) {
+      failures++;
+      lastException = e;
+      String code = e instanceof ProviderException p ? p.code() : e.reason().label();
+      String message = e.reason().label() + " (" + code + "): " + e.getMessage();
+      lastError = Optional.of(message);
+      Duration delay = backoff.delay(failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
+      LOG.log(Level.WARNING, "volume {0}: check failed ({1} in a row), next in {2}: {3}",
+          spec.id(), failures, GoDuration.format(delay), message);
+      return new CheckResult(CheckResult.Outcome.FAILED, List.of(), lastError, delay);
+    }
+
+    private CheckResult.Outcome outcome(WriteResult written) {
+      return switch (written.outcome()) {
+        case WRITTEN -> CheckResult.Outcome.WRITTEN;
+        case REPAIRED -> CheckResult.Outcome.REPAIRED;
+        case UNCHANGED -> CheckResult.Outcome.UNCHANGED;
+      };
+    }
+
+    synchronized VolumeStatus status() {
+      return new VolumeStatus(spec.id(), spec.target(), spec.provider(), versions, lastCheck, lastChange, lastError, failures);
+    }
+
+    void stop() {
+      Optional<ChangeSource.Subscription> sub;
+      synchronized (this) {
+        stopped = true;
+        next.cancel();
+        sub = subscription;
+        subscription = Optional.empty();
+      }
+      sub.ifPresent(ChangeSource.Subscription::close);
+    }
+  }
+
+  /** Builds a {@link RotationEngine}. */
+  public static final class Builder {
+    private Scheduler scheduler;
+    private Clock clock = Clock.systemUTC();
+    private AtomicWriter writer;
+    private Function<String, SecretProvider> providers;
+    private Duration defaultInterval = Duration.ofMinutes(2);
+    private BackoffPolicy backoff = BackoffPolicy.defaults();
+    private double pollJitter = 0.1;
+    private DoubleSupplier random = Math::random;
+    private RotationListener listener = RotationListener.none();
+    private int maxConcurrent = 4;
+
+    private Builder() {
+    }
+
+    /** Where checks run and are timed. */
+    public Builder scheduler(Scheduler value) {
+      this.scheduler = value;
+      return this;
+    }
+
+    /** The clock for check times. */
+    public Builder clock(Clock value) {
+      this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** The writer that swaps payloads. */
+    public Builder writer(AtomicWriter value) {
+      this.writer = value;
+      return this;
+    }
+
+    /** Finds a provider by name; throws {@link KeyturnException} {@code NOT_FOUND} when missing. */
+    public Builder providers(Function<String, SecretProvider> value) {
+      this.providers = value;
+      return this;
+    }
+
+    /** The poll interval of volumes without their own (default 2m, the Go driver's). */
+    public Builder defaultInterval(Duration value) {
+      this.defaultInterval = VolumeSpec.checkInterval(value);
+      return this;
+    }
+
+    /** Retry spacing after failures. */
+    public Builder backoff(BackoffPolicy value) {
+      this.backoff = Objects.requireNonNull(value, "backoff");
+      return this;
+    }
+
+    /** The fraction by which a poll may come early, spreading load (default 0.1). */
+    public Builder pollJitter(double value) {
+      if (value < 0 || value >= 1) {
+        throw new IllegalArgumentException("pollJitter (" + value + ") must be within 0 and 1 (exclusive)");
+      }
+      this.pollJitter = value;
+      return this;
+    }
+
+    /** The source of randomness for jitter, returning values in [0, 1). */
+    public Builder random(DoubleSupplier value) {
+      this.random = Objects.requireNonNull(value, "random");
+      return this;
+    }
+
+    /** Who hears about checks. */
+    public Builder listener(RotationListener value) {
+      this.listener = Objects.requireNonNull(value, "listener");
+      return this;
+    }
+
+    /** How many provider calls and writes may run at once (default 4). */
+    public Builder maxConcurrent(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("maxConcurrent (" + value + ") must be at least 1");
+      }
+      this.maxConcurrent = value;
+      return this;
+    }
+
+    /** Builds the engine. */
+    public RotationEngine build() {
+      return new RotationEngine(this);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.keyturn.rotation;
+
+import dev.keyturn.spi.MountRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A volume the engine keeps fresh.
+ *
+ * @param id a stable id (the CSI volume id, or the agent's set name)
+ * @param target the directory the payload is written into
+ * @param provider the provider's name
+ * @param request the provider request, without current versions (the engine adds them)
+ * @param interval this volume's poll interval; the engine's default when empty
+ * @param attributes non-secret facts stored in the volume's metadata
+ */
+public record VolumeSpec(String id, Path target, String provider, MountRequest request,
+    Optional<Duration> interval, Map<String, String> attributes) {
+
+  /** The shortest poll interval allowed. */
+  public static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
+
+  /** Validates, naming the field and the value. */
+  public VolumeSpec {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(interval, "interval");
+    interval.ifPresent(VolumeSpec::checkInterval);
+    attributes = Map.copyOf(attributes);
+  }
+
+  /** Checks a poll interval: at least {@link #MIN_INTERVAL}. */
+  public static Duration checkInterval(Duration interval) {
+    if (interval.compareTo(MIN_INTERVAL) < 0) {
+      throw new IllegalArgumentException("rotation interval (" + GoDuration.format(interval) + ") must be at least 1s");
+    }
+    return interval;
+  }
+}

@@ -1,0 +1,2 @@
+/** The rotation engine's API; knows nothing of Kubernetes. */
+package dev.keyturn.rotation;

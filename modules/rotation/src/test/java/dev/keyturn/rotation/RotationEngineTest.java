@@ -1,0 +1,221 @@
+package dev.keyturn.rotation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.fswriter.WriterOptions;
+import dev.keyturn.spi.ChangeSource;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.ProviderException;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretProvider;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RotationEngineTest {
+
+  /** A store with one object whose value tests change, and switchable failures. */
+  static final class StoreProvider implements SecretProvider, ChangeSource {
+    final AtomicReference<String> value = new AtomicReference<>("v1");
+    final AtomicInteger generation = new AtomicInteger(1);
+    final AtomicInteger calls = new AtomicInteger();
+    final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    final List<Runnable> watchers = new ArrayList<>();
+
+    void set(String v) {
+      value.set(v);
+      generation.incrementAndGet();
+    }
+
+    @Override
+    public String name() {
+      return "store";
+    }
+
+    @Override
+    public MountResponse mount(MountRequest request) {
+      calls.incrementAndGet();
+      RuntimeException e = failure.get();
+      if (e != null) {
+        throw e;
+      }
+      return MountResponse.of(
+          List.of(SecretFile.of("secret", FileMode.DEFAULT, value.get().getBytes(StandardCharsets.UTF_8))),
+          List.of(ObjectVersion.of("secret", Integer.toString(generation.get()))));
+    }
+
+    @Override
+    public Optional<ChangeSource> changeSource() {
+      return Optional.of(this);
+    }
+
+    @Override
+    public synchronized Subscription watch(MountRequest request, Runnable onChange) {
+      watchers.add(onChange);
+      return () -> {
+        synchronized (this) {
+          watchers.remove(onChange);
+        }
+      };
+    }
+  }
+
+  FakeScheduler scheduler = new FakeScheduler();
+  FileSystem fs = Jimfs.newFileSystem(Configuration.unix().toBuilder()
+      .setAttributeViews("basic", "owner", "posix", "unix").build());
+  StoreProvider store = new StoreProvider();
+  List<CheckResult> results = new ArrayList<>();
+  RotationEngine engine;
+  Path target;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    target = Files.createDirectories(fs.getPath("/vol"));
+    engine = RotationEngine.builder()
+        .scheduler(scheduler)
+        .clock(scheduler.clock())
+        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+        .providers(name -> {
+          if (!name.equals("store")) {
+            throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "provider \"" + name + "\" not found");
+          }
+          return store;
+        })
+        .defaultInterval(Duration.ofMinutes(2))
+        .random(() -> 0.5)
+        .listener((volume, result) -> results.add(result))
+        .build();
+  }
+
+  VolumeSpec spec(Optional<Duration> interval) {
+    return new VolumeSpec("vol-1", target, "store", MountRequest.builder(target).build(), interval, java.util.Map.of());
+  }
+
+  String content() throws Exception {
+    return Files.readString(target.resolve("secret"));
+  }
+
+  @Test
+  void pollsAtTheIntervalWithJitterAndWritesOnlyOnChange() throws Exception {
+    CheckResult first = engine.mount(spec(Optional.empty()));
+    assertThat(first.outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    // 10% jitter, random 0.5: due 5% early, at 1m54s.
+    assertThat(first.nextCheckIn()).isEqualTo(Duration.ofSeconds(114));
+    scheduler.advance(Duration.ofSeconds(113));
+    assertThat(store.calls).hasValue(1);
+    scheduler.advance(Duration.ofSeconds(1));
+    assertThat(store.calls).hasValue(2);
+    assertThat(results.get(1).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
+    store.set("v2");
+    scheduler.advance(Duration.ofSeconds(114));
+    assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    assertThat(results.get(2).changedObjects()).containsExactly("secret");
+    assertThat(content()).isEqualTo("v2");
+  }
+
+  @Test
+  void aPerVolumeIntervalWins() {
+    assertThat(engine.mount(spec(Optional.of(Duration.ofSeconds(10)))).nextCheckIn()).isEqualTo(Duration.ofMillis(9500));
+    assertThatThrownBy(() -> spec(Optional.of(Duration.ofMillis(500)))).hasMessageContaining("must be at least 1s");
+  }
+
+  @Test
+  void failuresBackOffKeepTheLastGoodContentAndRecover() throws Exception {
+    engine.mount(spec(Optional.empty()));
+    store.failure.set(ProviderException.of("Unavailable", "store is down"));
+    scheduler.advance(Duration.ofSeconds(114));
+    CheckResult failed = results.get(1);
+    assertThat(failed.outcome()).isEqualTo(CheckResult.Outcome.FAILED);
+    assertThat(failed.error()).hasValueSatisfying(e -> assertThat(e).contains("Unavailable", "store is down"));
+    assertThat(failed.nextCheckIn()).isEqualTo(Duration.ofSeconds(5).plusMillis(500));
+    scheduler.advance(failed.nextCheckIn());
+    assertThat(results.get(2).nextCheckIn()).isEqualTo(Duration.ofSeconds(11));
+    assertThat(content()).isEqualTo("v1");
+    assertThat(engine.status("vol-1").orElseThrow().consecutiveFailures()).isEqualTo(2);
+    store.failure.set(ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
+    scheduler.advance(results.get(2).nextCheckIn());
+    // Throttled: at least a quarter of the 5m cap, plus jitter.
+    assertThat(results.get(3).nextCheckIn()).isEqualTo(Duration.ofSeconds(75).plusMillis(7500));
+    store.failure.set(null);
+    store.set("v2");
+    scheduler.advance(results.get(3).nextCheckIn());
+    assertThat(results.get(4).outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    assertThat(engine.status("vol-1").orElseThrow().consecutiveFailures()).isZero();
+    assertThat(content()).isEqualTo("v2");
+  }
+
+  @Test
+  void aFirstMountThatFailsThrowsAndKeepsNothing() {
+    store.failure.set(ProviderException.of("NotFound", "no such secret"));
+    assertThatThrownBy(() -> engine.mount(spec(Optional.empty())))
+        .isInstanceOf(ProviderException.class).hasMessageContaining("no such secret");
+    assertThat(engine.volumes()).isEmpty();
+    assertThat(scheduler.pending()).isZero();
+  }
+
+  @Test
+  void aProviderThatThrowsSomethingElseIsContained() {
+    engine.mount(spec(Optional.empty()));
+    store.failure.set(new IllegalStateException("bug"));
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(results.get(1).error()).hasValueSatisfying(e -> assertThat(e).contains("provider_error", "IllegalStateException"));
+  }
+
+  @Test
+  void refreshAndPushCheckNowAndFoldTogether() throws Exception {
+    engine.mount(spec(Optional.empty()));
+    store.set("v2");
+    var future = engine.refresh("vol-1").orElseThrow();
+    scheduler.runDue();
+    assertThat(future.get().outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    assertThat(content()).isEqualTo("v2");
+    store.set("v3");
+    store.watchers.forEach(Runnable::run);
+    store.watchers.forEach(Runnable::run);
+    int before = store.calls.get();
+    scheduler.runDue();
+    assertThat(store.calls.get() - before).as("provider calls for two pushes").isEqualTo(1);
+    assertThat(content()).isEqualTo("v3");
+    assertThat(engine.refresh("unknown")).isEmpty();
+  }
+
+  @Test
+  void unmountAndShutdownStopEverything() throws Exception {
+    engine.mount(spec(Optional.empty()));
+    assertThat(store.watchers).hasSize(1);
+    assertThat(engine.unmount("vol-1")).isTrue();
+    assertThat(engine.unmount("vol-1")).isFalse();
+    assertThat(store.watchers).isEmpty();
+    scheduler.advance(Duration.ofMinutes(10));
+    assertThat(store.calls).hasValue(1);
+    engine.mount(spec(Optional.empty()));
+    engine.shutdown();
+    assertThat(engine.awaitTermination(Duration.ofSeconds(1))).isTrue();
+    assertThatThrownBy(() -> engine.mount(spec(Optional.empty()))).hasMessageContaining("shut down");
+  }
+
+  @Test
+  void aRestartedEngineStartsFromTheVersionsOnDisk() {
+    engine.mount(spec(Optional.empty()));
+    RotationEngine restarted = RotationEngine.builder().scheduler(scheduler).writer(AtomicWriter.create())
+        .providers(n -> store).build();
+    assertThat(restarted.mount(spec(Optional.empty())).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
+  }
+}
