@@ -1,0 +1,160 @@
+package dev.keyturn.launcher;
+
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.rotation.CheckResult;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.ProviderRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code keyturn agent}: mounts secret sets from providers into local directories and keeps
+ * them fresh, with no cluster. One set from flags, or many from {@code --config}.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Mount secret sets from a provider into local directories and keep them rotated (no cluster).")
+final class AgentCommand implements Callable<Integer> {
+
+  @Option(names = "--config", description = "YAML file of secret sets (see docs); replaces the single-set flags.",
+      defaultValue = "${env:KEYTURN_AGENT_CONFIG}")
+  Path config;
+
+  @Option(names = "--provider", description = "Provider name for the single set (default: ${DEFAULT-VALUE}).",
+      defaultValue = "file")
+  String provider;
+
+  @Option(names = {"-p", "--param"}, description = "Provider parameter key=value for the single set; repeatable.")
+  Map<String, String> parameters = new LinkedHashMap<>();
+
+  @Option(names = "--target", description = "Directory the single set is mounted into.")
+  Path target;
+
+  @Option(names = "--name", description = "Name of the single set (default: ${DEFAULT-VALUE}).", defaultValue = "default")
+  String name;
+
+  @Option(names = "--interval", description = "Poll interval, Go syntax (default: ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL:-2m}")
+  String interval;
+
+  @Option(names = "--tmpfs", description = "Mount a tmpfs at each target (needs root).")
+  boolean tmpfs;
+
+  @Option(names = "--file-root", description = "Root directory of the file provider (default: working directory).",
+      defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
+  Path fileRoot;
+
+  @Option(names = "--once", description = "Mount once and exit instead of rotating.")
+  boolean once;
+
+  private final Set<String> mounted = ConcurrentHashMap.newKeySet();
+
+  @Override
+  public Integer call() throws Exception {
+    AgentConfig agentConfig = loadConfig();
+    if (fileRoot != null) {
+      // Read by the file provider that ServiceLoader creates.
+      System.setProperty("keyturn.provider.file.root", fileRoot.toAbsolutePath().toString());
+    }
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "keyturn-rotation");
+      t.setDaemon(true);
+      return t;
+    });
+    try (ProviderRegistry registry = ProviderRegistry.discovered()) {
+      RotationEngine engine = RotationEngine.builder()
+          .scheduler(Scheduler.of(executor))
+          .writer(AtomicWriter.create())
+          .providers(registry::get)
+          .defaultInterval(agentConfig.interval())
+          .listener(this::report)
+          .build();
+      for (AgentConfig.SetConfig set : agentConfig.sets()) {
+        prepare(set);
+        CheckResult result = engine.mount(spec(set));
+        mounted.add(set.name());
+        VolumeStatus status = engine.status(set.name()).orElseThrow();
+        System.out.println("mounted " + set.name() + " -> " + set.target() + ": " + status.versions().size()
+            + " objects (" + result.outcome().name().toLowerCase(java.util.Locale.ROOT) + ")");
+      }
+      if (once) {
+        engine.shutdown();
+        return 0;
+      }
+      System.out.println("rotating every " + interval + "; stop with Ctrl-C");
+      System.out.flush();
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        engine.close();
+        stopped.countDown();
+      }, "keyturn-shutdown"));
+      stopped.await();
+      return 0;
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  private AgentConfig loadConfig() {
+    if (config != null) {
+      return AgentConfig.load(config);
+    }
+    if (target == null) {
+      throw new AgentConfig.ConfigException("--target: is required without --config");
+    }
+    Map<String, Object> set = new LinkedHashMap<>();
+    set.put("name", name);
+    set.put("provider", provider);
+    set.put("target", target.toAbsolutePath().toString());
+    set.put("parameters", parameters);
+    set.put("tmpfs", tmpfs);
+    return AgentConfig.parse(Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
+  }
+
+  private static void prepare(AgentConfig.SetConfig set) throws Exception {
+    if (set.tmpfs()) {
+      TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults());
+    } else {
+      Files.createDirectories(set.target());
+    }
+  }
+
+  private static VolumeSpec spec(AgentConfig.SetConfig set) {
+    MountRequest request = MountRequest.builder(set.target())
+        .attributes(set.parameters())
+        .defaultMode(set.mode())
+        .build();
+    Map<String, String> attributes = Map.of("keyturn.dev/set", set.name(), "keyturn.dev/provider", set.provider());
+    return new VolumeSpec(set.name(), set.target(), set.provider(), request, set.interval(), attributes);
+  }
+
+  private void report(VolumeStatus volume, CheckResult result) {
+    if (result.outcome() == CheckResult.Outcome.FAILED && mounted.contains(volume.id())) {
+      System.out.println("check of " + volume.id() + " failed, keeping the last good content: " + result.error().orElse(""));
+    }
+    if (result.outcome() == CheckResult.Outcome.WRITTEN && mounted.contains(volume.id())) {
+      System.out.println("rotated " + volume.id() + ": " + String.join(", ", new ArrayList<>(result.changedObjects())));
+      System.out.flush();
+    }
+  }
+
+}

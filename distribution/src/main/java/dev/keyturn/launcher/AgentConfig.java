@@ -1,0 +1,154 @@
+package dev.keyturn.launcher;
+
+import dev.keyturn.rotation.GoDuration;
+import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.spi.FileMode;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The agent's configuration: secret sets to mount and keep fresh. YAML form:
+ * <pre>
+ * interval: 2m            # default poll interval
+ * sets:
+ *   - name: app
+ *     provider: file
+ *     target: /run/secrets/app
+ *     interval: 30s       # optional
+ *     mode: "0440"        # optional default file mode
+ *     tmpfs: false        # mount a tmpfs at target (root only)
+ *     parameters:         # the provider's parameters, as in a SecretProviderClass
+ *       source: secrets/app
+ * </pre>
+ * Errors name the field, e.g. {@code sets[0].target}.
+ *
+ * @param interval the default poll interval
+ * @param sets the secret sets
+ */
+record AgentConfig(Duration interval, List<SetConfig> sets) {
+
+  /** One secret set. */
+  record SetConfig(String name, String provider, Path target, Map<String, String> parameters,
+      Optional<Duration> interval, FileMode mode, boolean tmpfs) {
+  }
+
+  static AgentConfig load(Path file) {
+    Object document;
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
+    } catch (YAMLException e) {
+      throw new ConfigException("config " + file + " is not valid YAML: " + e.getMessage());
+    }
+    if (!(document instanceof Map<?, ?> root)) {
+      throw new ConfigException("config " + file + " must be a mapping with a 'sets' list");
+    }
+    return parse(root, file.toAbsolutePath().getParent());
+  }
+
+  static AgentConfig parse(Map<?, ?> root, Path base) {
+    known(root, "", Set.of("interval", "sets"));
+    Duration interval = duration(root.get("interval"), "interval").orElse(Duration.ofMinutes(2));
+    Object sets = root.get("sets");
+    if (!(sets instanceof List<?> list) || list.isEmpty()) {
+      throw new ConfigException("sets: must be a non-empty list of secret sets");
+    }
+    List<SetConfig> parsed = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String where = "sets[" + i + "]";
+      if (!(list.get(i) instanceof Map<?, ?> set)) {
+        throw new ConfigException(where + ": must be a mapping");
+      }
+      SetConfig config = set(set, where, base);
+      if (!names.add(config.name())) {
+        throw new ConfigException(where + ".name: \"" + config.name() + "\" is used twice");
+      }
+      parsed.add(config);
+    }
+    return new AgentConfig(interval, parsed);
+  }
+
+  private static SetConfig set(Map<?, ?> set, String where, Path base) {
+    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs"));
+    String name = string(set.get("name"), where + ".name");
+    if (!name.matches("[a-zA-Z0-9._-]{1,63}")) {
+      throw new ConfigException(where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
+    }
+    Path target = base.resolve(string(set.get("target"), where + ".target")).normalize();
+    Map<String, String> parameters = new LinkedHashMap<>();
+    Object params = set.get("parameters");
+    if (params != null) {
+      if (!(params instanceof Map<?, ?> map)) {
+        throw new ConfigException(where + ".parameters: must be a mapping of strings");
+      }
+      map.forEach((k, v) -> parameters.put(String.valueOf(k), String.valueOf(v)));
+    }
+    FileMode mode = FileMode.DEFAULT;
+    if (set.get("mode") != null) {
+      Object raw = set.get("mode");
+      try {
+        mode = FileMode.of(raw instanceof Integer n ? n : Integer.parseInt(String.valueOf(raw), 8));
+      } catch (RuntimeException e) {
+        throw new ConfigException(where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
+      }
+    }
+    Object tmpfs = set.get("tmpfs") == null ? Boolean.FALSE : set.get("tmpfs");
+    if (!(tmpfs instanceof Boolean)) {
+      throw new ConfigException(where + ".tmpfs: must be true or false");
+    }
+    return new SetConfig(name, string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"), target,
+        parameters, duration(set.get("interval"), where + ".interval"), mode, (Boolean) tmpfs);
+  }
+
+  private static void known(Map<?, ?> map, String prefix, Set<String> fields) {
+    for (Object key : map.keySet()) {
+      if (!fields.contains(String.valueOf(key))) {
+        throw new ConfigException(prefix + key + ": unknown field (known: " + new java.util.TreeSet<>(fields) + ")");
+      }
+    }
+  }
+
+  private static String string(Object value, String where) {
+    if (value == null || String.valueOf(value).isBlank()) {
+      throw new ConfigException(where + ": is required");
+    }
+    return String.valueOf(value);
+  }
+
+  static Optional<Duration> duration(Object value, String where) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(VolumeSpec.checkInterval(GoDuration.parse(String.valueOf(value))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage());
+    }
+  }
+
+  /** A configuration error; the message names the field. */
+  static final class ConfigException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    ConfigException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The assembled distribution as a real process: {@code bin/keyturn} starts the launcher with
+ * {@code java --module-path lib --module ...}, and the file provider, a separate module, is found
+ * through ServiceLoader.
+ */
+class LauncherIT {
+  static final Path HOME = Path.of(System.getProperty("keyturn.home", "target/keyturn"));
+
+  @TempDir
+  Path dir;
+  Process process;
+  final List<String> output = Collections.synchronizedList(new ArrayList<>());
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process start(String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/keyturn").toString()));
+    command.addAll(List.of(args));
+    process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Thread pump = new Thread(() -> {
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+          output.add(line);
+        }
+      } catch (IOException e) {
+        output.add("(output closed: " + e.getMessage() + ")");
+      }
+    });
+    pump.setDaemon(true);
+    pump.start();
+    return process;
+  }
+
+  private int run(String... args) throws Exception {
+    Process p = start(args);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exited in time; output %s", output).isTrue();
+    return p.exitValue();
+  }
+
+  @Test
+  void versionFindsTheFileProviderThroughServiceLoaderOnTheModulePath() throws Exception {
+    assertThat(run("version")).isZero();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(output).contains("provider file from module dev.keyturn.provider.file"));
+    assertThat(output.get(0)).startsWith("keyturn 0.1.0");
+  }
+
+  @Test
+  void agentMountsOnceFromFlags() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    int code = run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
+        "--target", dir.resolve("out").toString(), "--name", "app");
+    assertThat(code).as("exit code; output %s", output).isZero();
+    assertThat(Files.readString(dir.resolve("out/token"))).isEqualTo("t0ken-value");
+    assertThat(Files.readSymbolicLink(dir.resolve("out/token")).toString()).isEqualTo("..data/token");
+    assertThat(String.join("\n", output)).contains("mounted app -> ").doesNotContain("t0ken-value");
+  }
+
+  @Test
+  void agentKeepsRotatingAndPicksUpAChangeByPush() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("password"), "first");
+    Files.writeString(dir.resolve("agent.yaml"), String.join("\n",
+        "interval: 1h",
+        "sets:",
+        "  - name: app",
+        "    target: out",
+        "    mode: \"0400\"",
+        "    parameters:",
+        "      source: store/app",
+        ""));
+    start("agent", "--config", dir.resolve("agent.yaml").toString(), "--file-root", dir.toString());
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every")));
+    assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("first");
+    Files.writeString(store.resolve("password"), "second");
+    // The poll interval is an hour: only the provider's push can bring this in time.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("second"));
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).contains("rotated app: password"));
+    assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
+  }
+
+  @Test
+  void aBadConfigIsAClearErrorNamingTheField() throws Exception {
+    Files.writeString(dir.resolve("bad.yaml"), "sets:\n  - name: app\n    target: out\n    interval: 0s\n");
+    assertThat(run("agent", "--config", dir.resolve("bad.yaml").toString())).isEqualTo(1);
+    assertThat(output).anyMatch(l -> l.contains("sets[0].interval: rotation interval (0s) must be at least 1s"));
+    Files.writeString(dir.resolve("typo.yaml"), "sets:\n  - name: app\n    targett: out\n");
+    assertThat(run("agent", "--config", dir.resolve("typo.yaml").toString())).isEqualTo(1);
+    assertThat(output).anyMatch(l -> l.contains("sets[0].targett: unknown field"));
+  }
+
+  @Test
+  void aMissingProviderNamesWhatToAdd() throws Exception {
+    assertThat(run("agent", "--once", "--provider", "vault", "--target", dir.resolve("out").toString())).isEqualTo(1);
+    assertThat(output).anyMatch(l -> l.contains("provider \"vault\" not found among in-process providers [file]"));
+  }
+}
