@@ -1,4 +1,26 @@
-/** Keyturn csi-node. */
+/**
+ * The CSI node driver: Identity and Node services on a Unix socket, the bridge to external
+ * providers over the Secrets Store provider protocol, and the SecretProviderClassPodStatus.
+ */
 module dev.keyturn.csinode {
   requires transitive dev.keyturn.spi;
+  requires transitive dev.keyturn.fswriter;
+  requires transitive dev.keyturn.rotation;
+  requires io.grpc;
+  requires io.grpc.stub;
+  requires io.grpc.protobuf;
+  requires io.grpc.netty.shaded;
+  requires com.google.protobuf;
+  requires com.google.gson;
+  // gRPC is an automatic module: its explicit-module dependencies join the graph only this way.
+  requires com.google.common.util.concurrent.internal;
+  requires jdk.unsupported;
+  // Generated stubs name Guava's ListenableFuture; it is not used at run time.
+  requires static com.google.common;
+
+  exports dev.keyturn.csinode;
+
+  // protobuf-java reads generated messages reflectively.
+  opens dev.keyturn.csinode.internal.proto.csi to com.google.protobuf;
+  opens dev.keyturn.csinode.internal.proto.provider to com.google.protobuf;
 }

@@ -52,6 +52,7 @@ public final class RotationEngine implements AutoCloseable {
   private final DoubleSupplier random;
   private final RotationListener listener;
   private final Semaphore permits;
+  private final boolean polling;
   private final Map<String, Volume> volumes = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object idle = new Object();
@@ -68,6 +69,7 @@ public final class RotationEngine implements AutoCloseable {
     this.random = b.random;
     this.listener = b.listener;
     this.permits = new Semaphore(b.maxConcurrent);
+    this.polling = b.polling;
   }
 
   /** A builder; scheduler, writer and providers are required. */
@@ -236,13 +238,13 @@ public final class RotationEngine implements AutoCloseable {
 
     synchronized CheckResult check() {
       if (stopped) {
-        return new CheckResult(CheckResult.Outcome.UNCHANGED, List.of(), Optional.empty(), Duration.ZERO);
+        return CheckResult.of(CheckResult.Outcome.UNCHANGED, List.of(), Duration.ZERO);
       }
       inFlight.incrementAndGet();
       try {
         CheckResult result = checkOnce();
         next.cancel();
-        if (!shutdown) {
+        if (!shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
           next = scheduler.schedule(this::check, result.nextCheckIn());
         }
         listener.onCheck(status(), result);
@@ -277,7 +279,7 @@ public final class RotationEngine implements AutoCloseable {
         if (written.written()) {
           lastChange = Optional.of(now);
         }
-        return new CheckResult(outcome(written), written.changedObjects(), Optional.empty(), pollDelay(this));
+        return CheckResult.of(outcome(written), written.changedObjects(), pollDelay(this));
       } catch (KeyturnException e) {
         return failed(e);
       } catch (RuntimeException e) {
@@ -308,7 +310,7 @@ public final class RotationEngine implements AutoCloseable {
       Duration delay = backoff.delay(failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
       LOG.log(Level.WARNING, "volume {0}: check failed ({1} in a row), next in {2}: {3}",
           spec.id(), failures, GoDuration.format(delay), message);
-      return new CheckResult(CheckResult.Outcome.FAILED, List.of(), lastError, delay);
+      return CheckResult.failed(e, message, delay);
     }
 
     private CheckResult.Outcome outcome(WriteResult written) {
@@ -347,8 +349,19 @@ public final class RotationEngine implements AutoCloseable {
     private DoubleSupplier random = Math::random;
     private RotationListener listener = RotationListener.none();
     private int maxConcurrent = 4;
+    private boolean polling = true;
 
     private Builder() {
+    }
+
+    /**
+     * Whether volumes are polled (default true). Without polling, volumes are checked only on
+     * {@link RotationEngine#mount} (a kubelet republish), {@link RotationEngine#refresh} and push,
+     * and failed checks are still retried with backoff.
+     */
+    public Builder polling(boolean value) {
+      this.polling = value;
+      return this;
     }
 
     /** Where checks run and are timed. */

@@ -44,12 +44,23 @@ public record MountRequest(Map<String, String> attributes, Map<String, String> s
     return new MountRequest(attributes, secrets, path, defaultMode, currentVersions);
   }
 
-  /** Shows the attributes and the secrets' keys only. */
+  /**
+   * Shows the attributes, with the values of keys that name a token or secret redacted (kubelet
+   * passes service-account tokens as an attribute), and the secrets' keys only.
+   */
   @Override
   public String toString() {
-    return "MountRequest[attributes=" + new TreeMap<>(attributes) + ", secretKeys="
+    Map<String, String> shown = new TreeMap<>();
+    attributes.forEach((k, v) -> shown.put(k, isSensitiveKey(k) ? "(redacted)" : v));
+    return "MountRequest[attributes=" + shown + ", secretKeys="
         + new TreeMap<>(secrets).keySet() + ", targetPath=" + targetPath + ", defaultMode="
         + defaultMode + ", currentVersions=" + currentVersions + "]";
+  }
+
+  /** Whether an attribute key names something secret, such as {@code serviceAccount.tokens}. */
+  public static boolean isSensitiveKey(String key) {
+    String lower = key.toLowerCase(java.util.Locale.ROOT);
+    return lower.contains("token") || lower.contains("secret") || lower.contains("password");
   }
 
   /** Builds a {@link MountRequest}. */

@@ -40,9 +40,11 @@ class RecordsTest {
   void mountRequestToStringShowsNoSecretValues() {
     MountRequest request = MountRequest.builder(Path.of("/tmp/t"))
         .attribute("objects", "a")
+        .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"eyJhbGciOi\"}}")
         .secret("clientSecret", "s3cr3t-value")
         .build();
-    assertThat(request.toString()).contains("clientSecret").doesNotContain("s3cr3t-value");
+    assertThat(request.toString()).contains("clientSecret", "objects=a", "serviceAccount.tokens=(redacted)")
+        .doesNotContain("s3cr3t-value").doesNotContain("eyJhbGciOi");
     assertThat(request.secrets()).containsEntry("clientSecret", "s3cr3t-value");
   }
 

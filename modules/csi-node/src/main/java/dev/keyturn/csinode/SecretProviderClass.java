@@ -1,0 +1,66 @@
+package dev.keyturn.csinode;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The parts of a SecretProviderClass ({@code secrets-store.csi.x-k8s.io}) the driver uses.
+ *
+ * @param namespace the namespace
+ * @param name the name
+ * @param provider {@code spec.provider}
+ * @param parameters {@code spec.parameters}
+ * @param secretObjects {@code spec.secretObjects}, for secret-sync
+ * @param annotations the object's annotations (per-class rotation interval lives here)
+ */
+public record SecretProviderClass(String namespace, String name, String provider, Map<String, String> parameters,
+    List<SecretObject> secretObjects, Map<String, String> annotations) {
+
+  /** The annotation that sets a per-class rotation interval, in Go duration syntax. */
+  public static final String ROTATION_INTERVAL_ANNOTATION = "secrets-store.csi.k8s.io/rotation-poll-interval";
+
+  /** Validates and copies. */
+  public SecretProviderClass {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(provider, "provider");
+    parameters = Map.copyOf(parameters);
+    secretObjects = List.copyOf(secretObjects);
+    annotations = Map.copyOf(annotations);
+  }
+
+  /** The per-class rotation interval annotation's text, if set. */
+  public Optional<String> rotationInterval() {
+    return Optional.ofNullable(annotations.get(ROTATION_INTERVAL_ANNOTATION));
+  }
+
+  /**
+   * One {@code spec.secretObjects[]} entry.
+   *
+   * @param secretName the Kubernetes Secret's name
+   * @param type the Secret's type
+   * @param labels labels for the Secret
+   * @param annotations annotations for the Secret
+   * @param data {@code objectName -> key} pairs
+   */
+  public record SecretObject(String secretName, String type, Map<String, String> labels,
+      Map<String, String> annotations, List<Data> data) {
+    /** Copies. */
+    public SecretObject {
+      labels = Map.copyOf(labels);
+      annotations = Map.copyOf(annotations);
+      data = List.copyOf(data);
+    }
+
+    /**
+     * One data entry.
+     *
+     * @param objectName the mounted object's name (file path)
+     * @param key the key in the Secret
+     */
+    public record Data(String objectName, String key) {
+    }
+  }
+}

@@ -1,0 +1,385 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.fswriter.VolumeMetadata;
+import dev.keyturn.rotation.CheckResult;
+import dev.keyturn.rotation.GoDuration;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.KeyturnException.Reason;
+import dev.keyturn.spi.MountRequest;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What NodePublishVolume and NodeUnpublishVolume do, without gRPC: validate, read the
+ * SecretProviderClass, prepare the target (tmpfs), let the rotation engine call the provider and
+ * write, and keep the SecretProviderClassPodStatus in step.
+ *
+ * <p>A publish of a target that is already mounted is a rotation check, not a remount (kubelet
+ * republishes about every minute with {@code requiresRepublish}); within the minimum republish
+ * interval, tracked per volume in memory, it returns at once without calling anyone.
+ *
+ * <p>When the API server fails while the status is written, the publish still succeeds (the
+ * content is mounted) and the status is written again after the volume's next check.
+ */
+public final class VolumePublisher implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(VolumePublisher.class.getName());
+  static final String ATTR_VOLUME_ID = "csi.keyturn.dev/volume-id";
+  static final String ATTR_NAMESPACE = "csi.keyturn.dev/pod-namespace";
+  static final String ATTR_POD = "csi.keyturn.dev/pod-name";
+  static final String ATTR_POD_UID = "csi.keyturn.dev/pod-uid";
+  static final String ATTR_CLASS = "csi.keyturn.dev/secret-provider-class";
+  static final String ATTR_PROVIDER = "csi.keyturn.dev/provider";
+
+  /** What a publish did. */
+  public enum Outcome {
+    /** The volume was mounted for the first time. */
+    MOUNTED,
+    /** A republish: the volume was checked and new content swapped in. */
+    ROTATED,
+    /** A republish: the volume was checked and nothing changed. */
+    UNCHANGED,
+    /** A republish within the minimum interval: nothing was called. */
+    SKIPPED
+  }
+
+  private final RotationEngine engine;
+  private final AtomicWriter writer;
+  private final VolumeMounter mounter;
+  private final KubernetesGateway kubernetes;
+  private final String nodeName;
+  private final Clock clock;
+  private final Duration republishMinInterval;
+  private final FileMode defaultMode;
+  private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
+
+  private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
+    this.writer = b.writer;
+    this.mounter = b.mounter;
+    this.kubernetes = b.kubernetes;
+    this.nodeName = b.nodeName;
+    this.clock = b.clock;
+    this.republishMinInterval = b.republishMinInterval;
+    this.defaultMode = b.defaultMode;
+    this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
+  }
+
+  /** A builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The rotation engine that keeps the volumes fresh (for on-demand refresh and status). */
+  public RotationEngine engine() {
+    return engine;
+  }
+
+  /**
+   * Publishes a volume.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} for a malformed request,
+   *     {@code FAILED_PRECONDITION} when the class is missing, or the provider's or writer's error
+   */
+  public Outcome publish(PublishRequest request) {
+    validate(request);
+    Path target = Path.of(request.targetPath());
+    Mounted existing = mounted.get(request.volumeId());
+    Instant now = clock.instant();
+    if (existing != null && existing.target.equals(target)
+        && Duration.between(existing.lastPublish, now).compareTo(republishMinInterval) < 0) {
+      return Outcome.SKIPPED;
+    }
+    String namespace = required(request.volumeContext(), PublishRequest.POD_NAMESPACE);
+    String podName = required(request.volumeContext(), PublishRequest.POD_NAME);
+    String className = required(request.volumeContext(), PublishRequest.CLASS_KEY);
+    SecretProviderClass spc = kubernetes.secretProviderClass(namespace, className)
+        .orElseThrow(() -> new KeyturnException(Reason.FAILED_PRECONDITION,
+            "SecretProviderClass " + namespace + "/" + className + " not found"));
+    VolumeSpec spec = spec(request, target, spc);
+    boolean first = existing == null || !existing.target.equals(target);
+    if (first) {
+      mounter.prepare(target);
+    }
+    CheckResult result;
+    try {
+      result = engine.mount(spec);
+    } catch (RuntimeException e) {
+      if (first) {
+        engine.unmount(request.volumeId());
+        releaseQuietly(target);
+      }
+      throw e;
+    }
+    if (!first) {
+      // The engine's listener already wrote the status if something changed.
+      existing.lastPublish = now;
+      if (result.outcome() == CheckResult.Outcome.FAILED) {
+        throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
+      }
+      return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
+    }
+    Mounted entry = new Mounted(target, namespace, podName, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
+        className, now);
+    mounted.put(request.volumeId(), entry);
+    applyStatus(entry, engine.status(request.volumeId()).map(VolumeStatus::versions).orElse(List.of()));
+    return Outcome.MOUNTED;
+  }
+
+
+  /**
+   * Unpublishes a volume: stops rotating it, unmounts and removes the target, deletes the status.
+   * Idempotent: an unknown target is not an error.
+   */
+  public void unpublish(String volumeId, String targetPath) {
+    if (volumeId.isEmpty()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
+    }
+    if (targetPath.isEmpty()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
+    }
+    Path target = Path.of(targetPath);
+    Mounted entry = mounted.remove(volumeId);
+    Optional<Map<String, String>> onDisk = entry == null ? readAttributes(target) : Optional.empty();
+    engine.unmount(volumeId);
+    writer.forget(target);
+    mounter.release(target);
+    if (entry != null) {
+      deleteStatus(entry.namespace, PodStatus.objectName(entry.podName, entry.namespace, entry.className));
+    } else {
+      onDisk.ifPresent(a -> deleteStatus(a.getOrDefault(ATTR_NAMESPACE, ""),
+          PodStatus.objectName(a.getOrDefault(ATTR_POD, ""), a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_CLASS, ""))));
+    }
+  }
+
+  /** The volumes this publisher has mounted, by volume id. */
+  public Map<String, Path> volumes() {
+    Map<String, Path> map = new LinkedHashMap<>();
+    mounted.forEach((id, m) -> map.put(id, m.target));
+    return map;
+  }
+
+  private Optional<Map<String, String>> readAttributes(Path target) {
+    try {
+      return writer.read(target).map(VolumeMetadata::attributes);
+    } catch (KeyturnException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void validate(PublishRequest request) {
+    if (request.volumeId().isEmpty()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
+    }
+    if (request.targetPath().isEmpty()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
+    }
+    if (!Path.of(request.targetPath()).isAbsolute()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + request.targetPath() + ") must be absolute");
+    }
+    if (!request.hasCapability()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
+    }
+    if (request.block()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "block volumes are not supported; use a mount volume");
+    }
+    if (!request.readonly()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
+    }
+  }
+
+  private static String required(Map<String, String> context, String key) {
+    String value = context.get(key);
+    if (value == null || value.isBlank()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume context has no " + key
+          + (key.equals(PublishRequest.CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)" : " (is podInfoOnMount true on the CSIDriver?)"));
+    }
+    return value;
+  }
+
+  private VolumeSpec spec(PublishRequest request, Path target, SecretProviderClass spc) {
+    Map<String, String> attributes = new LinkedHashMap<>(spc.parameters());
+    Map<String, String> secrets = new HashMap<>(request.secrets());
+    request.volumeContext().forEach((k, v) -> {
+      if (k.startsWith("csi.storage.k8s.io/")) {
+        attributes.put(k, v);
+      }
+    });
+    // Newer kubelets send the tokens in secrets; providers read them from the attributes.
+    String tokens = secrets.remove(PublishRequest.TOKENS);
+    if (tokens != null) {
+      attributes.put(PublishRequest.TOKENS, tokens);
+    }
+    MountRequest mountRequest = MountRequest.builder(target).attributes(attributes).secrets(secrets)
+        .defaultMode(defaultMode).build();
+    Map<String, String> metadata = Map.of(
+        ATTR_VOLUME_ID, request.volumeId(),
+        ATTR_NAMESPACE, spc.namespace(),
+        ATTR_POD, request.volumeContext().get(PublishRequest.POD_NAME),
+        ATTR_POD_UID, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
+        ATTR_CLASS, spc.name(),
+        ATTR_PROVIDER, spc.provider());
+    return new VolumeSpec(request.volumeId(), target, spc.provider(), mountRequest, interval(spc), metadata);
+  }
+
+  private static Optional<Duration> interval(SecretProviderClass spc) {
+    return spc.rotationInterval().map(text -> {
+      try {
+        return VolumeSpec.checkInterval(GoDuration.parse(text));
+      } catch (IllegalArgumentException e) {
+        throw new KeyturnException(Reason.FAILED_PRECONDITION, "SecretProviderClass " + spc.namespace() + "/" + spc.name()
+            + " annotation " + SecretProviderClass.ROTATION_INTERVAL_ANNOTATION + ": " + e.getMessage());
+      }
+    });
+  }
+
+  private void onCheck(VolumeStatus volume, CheckResult result) {
+    Mounted entry = mounted.get(volume.id());
+    if (entry != null && (entry.statusPending || !result.changedObjects().isEmpty())
+        && result.outcome() != CheckResult.Outcome.FAILED) {
+      applyStatus(entry, volume.versions());
+    }
+  }
+
+  private void applyStatus(Mounted entry, List<dev.keyturn.spi.ObjectVersion> versions) {
+    try {
+      kubernetes.applyPodStatus(new PodStatus(entry.namespace, entry.podName, entry.podUid, entry.className, nodeName,
+          entry.target.toString(), true, versions));
+      entry.statusPending = false;
+    } catch (KeyturnException e) {
+      entry.statusPending = true;
+      LOG.log(Level.WARNING, "status of {0}/{1} not written, retried after the next check: {2}",
+          entry.namespace, entry.podName, e.getMessage());
+    }
+  }
+
+  private void deleteStatus(String namespace, String name) {
+    try {
+      kubernetes.deletePodStatus(namespace, name);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "status {0}/{1} not deleted (its owner reference lets the garbage collector remove it): {2}",
+          namespace, name, e.getMessage());
+    }
+  }
+
+  private void releaseQuietly(Path target) {
+    try {
+      mounter.release(target);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "cleanup of {0} after a failed publish failed: {1}", target, e.getMessage());
+    }
+  }
+
+  /** Shuts the engine down, letting checks in flight finish. */
+  @Override
+  public void close() {
+    engine.close();
+  }
+
+  private static final class Mounted {
+    final Path target;
+    final String namespace;
+    final String podName;
+    final String podUid;
+    final String className;
+    volatile Instant lastPublish;
+    volatile boolean statusPending;
+
+    Mounted(Path target, String namespace, String podName, String podUid, String className, Instant lastPublish) {
+      this.target = target;
+      this.namespace = namespace;
+      this.podName = podName;
+      this.podUid = podUid;
+      this.className = className;
+      this.lastPublish = lastPublish;
+    }
+  }
+
+  /** Builds a {@link VolumePublisher}. */
+  public static final class Builder {
+    private AtomicWriter writer = AtomicWriter.create();
+    private VolumeMounter mounter;
+    private KubernetesGateway kubernetes;
+    private ProviderResolver providers;
+    private String nodeName;
+    private Clock clock = Clock.systemUTC();
+    private Duration republishMinInterval = Duration.ofSeconds(55);
+    private FileMode defaultMode = FileMode.DEFAULT;
+
+    private Builder() {
+    }
+
+    /** The writer (default: a writer with default options). */
+    public Builder writer(AtomicWriter value) {
+      this.writer = Objects.requireNonNull(value, "writer");
+      return this;
+    }
+
+    /** How targets are prepared (tmpfs in the driver). */
+    public Builder mounter(VolumeMounter value) {
+      this.mounter = value;
+      return this;
+    }
+
+    /** The Kubernetes API. */
+    public Builder kubernetes(KubernetesGateway value) {
+      this.kubernetes = value;
+      return this;
+    }
+
+    /** Where providers are found. */
+    public Builder providers(ProviderResolver value) {
+      this.providers = value;
+      return this;
+    }
+
+    /** The node's name ({@code --nodeid}). */
+    public Builder nodeName(String value) {
+      this.nodeName = value;
+      return this;
+    }
+
+    /** The clock. */
+    public Builder clock(Clock value) {
+      this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** Republishes closer together than this are answered without a check (default 55s). */
+    public Builder republishMinInterval(Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("republishMinInterval (" + value + ") must not be negative");
+      }
+      this.republishMinInterval = value;
+      return this;
+    }
+
+    /** The default file mode (the Go driver's is 0644). */
+    public Builder defaultMode(FileMode value) {
+      this.defaultMode = Objects.requireNonNull(value, "defaultMode");
+      return this;
+    }
+
+    /** Builds the publisher, finishing {@code engine} with its writer, providers and listener. */
+    public VolumePublisher build(RotationEngine.Builder engine) {
+      Objects.requireNonNull(mounter, "mounter");
+      Objects.requireNonNull(kubernetes, "kubernetes");
+      Objects.requireNonNull(providers, "providers");
+      Objects.requireNonNull(nodeName, "nodeName");
+      return new VolumePublisher(this, engine);
+    }
+  }
+}

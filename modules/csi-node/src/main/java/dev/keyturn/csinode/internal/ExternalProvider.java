@@ -1,0 +1,180 @@
+package dev.keyturn.csinode.internal;
+
+import com.google.gson.Gson;
+import com.google.protobuf.ByteString;
+import dev.keyturn.csinode.internal.proto.provider.CSIDriverProviderGrpc;
+import dev.keyturn.csinode.internal.proto.provider.File;
+import dev.keyturn.csinode.internal.proto.provider.VersionRequest;
+import dev.keyturn.csinode.internal.proto.provider.VersionResponse;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.ProviderException;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretProvider;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A provider served by another process on {@code <dir>/<name>.sock}, spoken to with the Secrets
+ * Store provider protocol ({@code v1alpha1.CSIDriverProvider}). One channel per socket, reused;
+ * every call has a deadline; UNAVAILABLE is retried a few times with backoff (a provider pod
+ * restarting); everything the provider returns is validated before it reaches the writer.
+ */
+public final class ExternalProvider implements SecretProvider {
+  private static final Gson GSON = new Gson();
+
+  private final String name;
+  private final Path socket;
+  private final ManagedChannel channel;
+  private final Duration timeout;
+  private final int attempts;
+
+  /**
+   * A provider over {@code socket}.
+   *
+   * @param maxReceiveBytes the largest response accepted (the Go driver's default is 4 MiB)
+   * @param timeout the deadline of each call
+   * @param attempts how many times a call is tried while the provider is UNAVAILABLE
+   */
+  public ExternalProvider(String name, Path socket, EventLoopGroup group, int maxReceiveBytes, Duration timeout, int attempts) {
+    this.name = name;
+    this.socket = socket;
+    this.timeout = timeout;
+    this.attempts = Math.max(1, attempts);
+    this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .eventLoopGroup(group)
+        .channelType(EpollDomainSocketChannel.class)
+        .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
+        .usePlaintext()
+        .maxInboundMessageSize(maxReceiveBytes)
+        .build();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  /** The socket this provider listens on. */
+  public Path socket() {
+    return socket;
+  }
+
+  /** The provider's own version answer, for health checks. */
+  public VersionResponse version() {
+    return call(() -> stub().version(VersionRequest.newBuilder().setVersion("v1alpha1").build()));
+  }
+
+  @Override
+  public MountResponse mount(MountRequest request) {
+    dev.keyturn.csinode.internal.proto.provider.MountRequest.Builder wire =
+        dev.keyturn.csinode.internal.proto.provider.MountRequest.newBuilder()
+            .setAttributes(GSON.toJson(new TreeMap<>(request.attributes())))
+            .setSecrets(GSON.toJson(new TreeMap<>(request.secrets())))
+            .setTargetPath(request.targetPath().toString())
+            .setPermission(request.defaultMode().toDecimalString());
+    for (ObjectVersion v : request.currentVersions()) {
+      wire.addCurrentObjectVersion(dev.keyturn.csinode.internal.proto.provider.ObjectVersion.newBuilder()
+          .setId(v.id()).setVersion(v.version()));
+    }
+    dev.keyturn.csinode.internal.proto.provider.MountResponse response = call(() -> stub().mount(wire.build()));
+    return convert(response);
+  }
+
+  private CSIDriverProviderGrpc.CSIDriverProviderBlockingStub stub() {
+    return CSIDriverProviderGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private <T> T call(java.util.function.Supplier<T> rpc) {
+    StatusRuntimeException last = null;
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return rpc.get();
+      } catch (StatusRuntimeException e) {
+        last = e;
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt == attempts) {
+          break;
+        }
+        backoff(attempt);
+      }
+    }
+    throw translate(last);
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(100L << Math.min(attempt - 1, 4));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnException(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "interrupted while retrying the provider", e);
+    }
+  }
+
+  private KeyturnException translate(StatusRuntimeException e) {
+    Status status = e.getStatus();
+    String where = "provider " + name + " (" + socket + ")";
+    // The provider's own description may quote what it fetched: only the status code is kept.
+    return switch (status.getCode()) {
+      case DEADLINE_EXCEEDED -> ProviderException.of(KeyturnException.Reason.PROVIDER_TIMEOUT, "DeadlineExceeded",
+          where + " did not answer within " + timeout.toMillis() + " ms", e);
+      case UNAVAILABLE -> ProviderException.of(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "Unavailable",
+          where + " is unavailable after " + attempts + " attempts", e);
+      case RESOURCE_EXHAUSTED -> isTooLarge(status)
+          ? ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "ResponseTooLarge",
+              where + " sent a response larger than the receive limit (--max-call-recv-msg-size)", e)
+          : ProviderException.of(KeyturnException.Reason.THROTTLED, "ResourceExhausted", where + " is throttled", e);
+      default -> ProviderException.of(KeyturnException.Reason.PROVIDER_ERROR, status.getCode().name(),
+          where + " failed with " + status.getCode(), e);
+    };
+  }
+
+  private static boolean isTooLarge(Status status) {
+    String description = status.getDescription();
+    return description != null && (description.contains("exceeds maximum size") || description.contains("larger than max"));
+  }
+
+  private MountResponse convert(dev.keyturn.csinode.internal.proto.provider.MountResponse response) {
+    if (response.hasError() && !response.getError().getCode().isEmpty()) {
+      String code = response.getError().getCode();
+      KeyturnException.Reason reason = code.toLowerCase(java.util.Locale.ROOT).contains("throttl")
+          || code.contains("TooManyRequests") ? KeyturnException.Reason.THROTTLED : KeyturnException.Reason.PROVIDER_ERROR;
+      throw ProviderException.of(reason, code.length() > 64 ? code.substring(0, 64) : code,
+          "provider " + name + " returned error code " + code);
+    }
+    try {
+      List<SecretFile> files = new ArrayList<>(response.getFilesCount());
+      for (File file : response.getFilesList()) {
+        files.add(SecretFile.of(file.getPath(), FileMode.of(file.getMode()), bytes(file.getContents())));
+      }
+      List<ObjectVersion> versions = new ArrayList<>(response.getObjectVersionCount());
+      response.getObjectVersionList().forEach(v -> versions.add(ObjectVersion.of(v.getId(), v.getVersion())));
+      return MountResponse.of(files, versions);
+    } catch (KeyturnException e) {
+      throw ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "InvalidResponse",
+          "provider " + name + " sent an invalid response: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] bytes(ByteString contents) {
+    return contents.toByteArray();
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+  }
+}

@@ -1,0 +1,75 @@
+package dev.keyturn.csinode.internal;
+
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.VolumePublisher;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetCapabilitiesRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetCapabilitiesResponse;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetInfoRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetInfoResponse;
+import dev.keyturn.csinode.internal.proto.csi.NodeGrpc;
+import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeResponse;
+import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeResponse;
+import java.lang.System.Logger.Level;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * CSI Node: publish and unpublish through the {@link VolumePublisher}; no stage/unstage; the
+ * node id from {@code --nodeid}. RPCs not declared answer UNIMPLEMENTED (gRPC's own answer for an
+ * unknown method).
+ */
+public final class NodeService extends NodeGrpc.NodeImplBase {
+  private static final System.Logger LOG = System.getLogger(NodeService.class.getName());
+  private final VolumePublisher publisher;
+  private final String nodeId;
+
+  /** A service for this node. */
+  public NodeService(VolumePublisher publisher, String nodeId) {
+    this.publisher = publisher;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public void nodePublishVolume(NodePublishVolumeRequest request, StreamObserver<NodePublishVolumeResponse> response) {
+    PublishRequest publish = new PublishRequest(request.getVolumeId(), request.getTargetPath(),
+        request.hasVolumeCapability(), request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
+        request.getReadonly(), request.getVolumeContextMap(), request.getSecretsMap());
+    try {
+      VolumePublisher.Outcome outcome = publisher.publish(publish);
+      if (outcome != VolumePublisher.Outcome.SKIPPED && outcome != VolumePublisher.Outcome.UNCHANGED) {
+        LOG.log(Level.INFO, "NodePublishVolume {0} at {1}: {2}", request.getVolumeId(), request.getTargetPath(), outcome);
+      }
+      response.onNext(NodePublishVolumeResponse.getDefaultInstance());
+      response.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "NodePublishVolume {0} at {1} failed: {2}", request.getVolumeId(), request.getTargetPath(), e.getMessage());
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void nodeUnpublishVolume(NodeUnpublishVolumeRequest request, StreamObserver<NodeUnpublishVolumeResponse> response) {
+    try {
+      publisher.unpublish(request.getVolumeId(), request.getTargetPath());
+      response.onNext(NodeUnpublishVolumeResponse.getDefaultInstance());
+      response.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "NodeUnpublishVolume {0} at {1} failed: {2}", request.getVolumeId(), request.getTargetPath(), e.getMessage());
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void nodeGetCapabilities(NodeGetCapabilitiesRequest request, StreamObserver<NodeGetCapabilitiesResponse> response) {
+    // No STAGE_UNSTAGE_VOLUME: kubelet calls publish directly for ephemeral inline volumes.
+    response.onNext(NodeGetCapabilitiesResponse.getDefaultInstance());
+    response.onCompleted();
+  }
+
+  @Override
+  public void nodeGetInfo(NodeGetInfoRequest request, StreamObserver<NodeGetInfoResponse> response) {
+    response.onNext(NodeGetInfoResponse.newBuilder().setNodeId(nodeId).build());
+    response.onCompleted();
+  }
+}

@@ -1,0 +1,2 @@
+/** The CSI node driver. */
+package dev.keyturn.csinode;

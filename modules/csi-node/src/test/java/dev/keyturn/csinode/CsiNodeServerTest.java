@@ -1,0 +1,337 @@
+package dev.keyturn.csinode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.csinode.internal.proto.csi.GetPluginCapabilitiesRequest;
+import dev.keyturn.csinode.internal.proto.csi.GetPluginInfoRequest;
+import dev.keyturn.csinode.internal.proto.csi.GetPluginInfoResponse;
+import dev.keyturn.csinode.internal.proto.csi.IdentityGrpc;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetCapabilitiesRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeGetInfoRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeGrpc;
+import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeRequest;
+import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeRequest;
+import dev.keyturn.csinode.internal.proto.csi.ProbeRequest;
+import dev.keyturn.csinode.internal.proto.csi.VolumeCapability;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.spi.ProviderRegistry;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The driver over a real Unix socket, with the file provider in process and a fake external provider. */
+class CsiNodeServerTest {
+  @TempDir
+  Path dir;
+  Path store;
+  Path providers;
+  InMemoryKubernetes kube = new InMemoryKubernetes();
+  MutableClock clock = new MutableClock();
+  ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
+  ProviderResolver resolver;
+  VolumePublisher publisher;
+  CsiNodeServer server;
+  ManagedChannel channel;
+  EpollEventLoopGroup clientGroup = new EpollEventLoopGroup(1);
+  NodeGrpc.NodeBlockingStub node;
+  IdentityGrpc.IdentityBlockingStub identity;
+  boolean tmpfs;
+
+  static boolean isRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("username"), "app-user");
+    Files.writeString(store.resolve("password"), "pa55word-1");
+    providers = Files.createDirectories(dir.resolve("providers"));
+    kube.add(new SecretProviderClass("default", "app-secrets", "file", Map.of("source", "app"), List.of(), Map.of()));
+    kube.add(new SecretProviderClass("default", "ext", "fake", Map.of("objects", "ext-key"), List.of(), Map.of()));
+    // The file provider is found the way the driver finds it: through ServiceLoader.
+    System.setProperty("keyturn.provider.file.root", dir.resolve("store").toString());
+    ProviderRegistry registry = ProviderRegistry.discovered();
+    assertThat(registry.names()).contains("file");
+    resolver = ProviderResolver.builder(registry).directory(providers).callTimeout(Duration.ofSeconds(1)).attempts(2).build();
+    tmpfs = isRoot();
+    if (!tmpfs) {
+      System.out.println("CsiNodeServerTest: not root, volumes are plain directories instead of tmpfs");
+    }
+    publisher = VolumePublisher.builder()
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .kubernetes(kube)
+        .providers(resolver)
+        .nodeName("node-1")
+        .clock(clock)
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    server = CsiNodeServer.builder().endpoint("unix://" + dir.resolve("csi/csi.sock")).nodeId("node-1")
+        .version("9.9.9").publisher(publisher).build().start();
+    channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
+        .eventLoopGroup(clientGroup).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
+    node = NodeGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    identity = IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Path target : publisher.volumes().values()) {
+      if (tmpfs) {
+        TmpfsMounter.system().unmount(target);
+      }
+    }
+    channel.shutdownNow();
+    server.close();
+    publisher.close();
+    resolver.close();
+    executor.shutdownNow();
+    clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  Path target(String volume) {
+    return dir.resolve("pods/uid-1/volumes/kubernetes.io~csi/" + volume + "/mount");
+  }
+
+  NodePublishVolumeRequest publish(String volume, String className) {
+    return NodePublishVolumeRequest.newBuilder()
+        .setVolumeId(volume)
+        .setTargetPath(target(volume).toString())
+        .setReadonly(true)
+        .setVolumeCapability(VolumeCapability.newBuilder().setMount(VolumeCapability.MountVolume.getDefaultInstance()))
+        .putVolumeContext("secretProviderClass", className)
+        .putVolumeContext("csi.storage.k8s.io/pod.name", "web-0")
+        .putVolumeContext("csi.storage.k8s.io/pod.namespace", "default")
+        .putVolumeContext("csi.storage.k8s.io/pod.uid", "uid-1")
+        .putVolumeContext("csi.storage.k8s.io/ephemeral", "true")
+        .build();
+  }
+
+  static Status.Code codeOf(Runnable call) {
+    try {
+      call.run();
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  @Test
+  void identityIsANodeOnlyDriver() {
+    GetPluginInfoResponse info = identity.getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
+    assertThat(info.getName()).isEqualTo("secrets-store.csi.k8s.io");
+    assertThat(info.getVendorVersion()).isEqualTo("9.9.9");
+    assertThat(identity.getPluginCapabilities(GetPluginCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList()).isEmpty();
+    assertThat(identity.probe(ProbeRequest.getDefaultInstance()).getReady().getValue()).isTrue();
+    assertThat(node.nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList()).isEmpty();
+    assertThat(node.nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId()).isEqualTo("node-1");
+  }
+
+  @Test
+  void theSocketIsPrivate() throws Exception {
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.socket()))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void everyOtherRpcIsUnimplemented() {
+    for (String method : new String[] {"csi.v1.Node/NodeStageVolume", "csi.v1.Node/NodeGetVolumeStats",
+        "csi.v1.Node/NodeExpandVolume", "csi.v1.Controller/CreateVolume"}) {
+      MethodDescriptor<byte[], byte[]> descriptor = MethodDescriptor.<byte[], byte[]>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(method)
+          .setRequestMarshaller(new Bytes()).setResponseMarshaller(new Bytes()).build();
+      assertThat(codeOf(() -> ClientCalls.blockingUnaryCall(channel, descriptor, CallOptions.DEFAULT, new byte[0])))
+          .as(method).isEqualTo(Status.Code.UNIMPLEMENTED);
+    }
+  }
+
+  static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Test
+  void missingArgumentsAreInvalid() {
+    NodePublishVolumeRequest good = publish("vol-a", "app-secrets");
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeId().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearTargetPath().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeCapability().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setReadonly(false).build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setVolumeCapability(VolumeCapability.newBuilder()
+        .setBlock(VolumeCapability.BlockVolume.getDefaultInstance())).build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().removeVolumeContext("secretProviderClass").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setTargetPath("/x").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(Files.exists(target("vol-a"))).isFalse();
+  }
+
+  @Test
+  void publishRepublishAndUnpublish() throws Exception {
+    node.nodePublishVolume(publish("vol-a", "app-secrets"));
+    Path target = target("vol-a");
+    assertThat(Files.readString(target.resolve("password"))).isEqualTo("pa55word-1");
+    assertThat(Files.readSymbolicLink(target.resolve("username")).toString()).isEqualTo("..data/username");
+    if (tmpfs) {
+      assertThat(TmpfsMounter.system().state(target)).isEqualTo(TmpfsMounter.State.TMPFS);
+    }
+    PodStatus status = kube.statuses.get("default/web-0-default-app-secrets");
+    assertThat(status.mounted()).isTrue();
+    assertThat(status.nodeName()).isEqualTo("node-1");
+    assertThat(status.objects()).extracting(v -> v.id()).containsExactlyInAnyOrder("username", "password");
+    int reads = kube.reads.get();
+    int writes = kube.writes.get();
+    String payloadDir = Files.readSymbolicLink(target.resolve("..data")).toString();
+
+    // A republish within the minimum interval calls nobody and writes nothing.
+    node.nodePublishVolume(publish("vol-a", "app-secrets"));
+    assertThat(kube.reads.get()).isEqualTo(reads);
+    // After it, unchanged content: the provider is asked, nothing is written anywhere.
+    clock.advance(Duration.ofMinutes(1));
+    node.nodePublishVolume(publish("vol-a", "app-secrets"));
+    assertThat(kube.writes.get()).isEqualTo(writes);
+    assertThat(Files.readSymbolicLink(target.resolve("..data")).toString()).isEqualTo(payloadDir);
+    // A rotation in the store arrives with the next republish, and the status follows.
+    Files.writeString(store.resolve("password"), "pa55word-2");
+    clock.advance(Duration.ofMinutes(1));
+    node.nodePublishVolume(publish("vol-a", "app-secrets"));
+    assertThat(Files.readString(target.resolve("password"))).isEqualTo("pa55word-2");
+    assertThat(kube.writes.get()).isEqualTo(writes + 1);
+
+    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
+    assertThat(Files.exists(target, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(kube.statuses).isEmpty();
+    if (tmpfs) {
+      assertThat(TmpfsMounter.system().state(target)).isEqualTo(TmpfsMounter.State.NOT_MOUNTED);
+    }
+    // Idempotent, and unknown targets are fine.
+    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
+    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("nope").setTargetPath(dir.resolve("nope").toString()).build());
+  }
+
+  @Test
+  void aMissingClassOrProviderFailsCleanly() {
+    StatusRuntimeException missingClass = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> node.nodePublishVolume(publish("vol-b", "no-such-class")));
+    assertThat(missingClass.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(missingClass.getStatus().getDescription()).contains("SecretProviderClass default/no-such-class not found");
+    StatusRuntimeException missingProvider = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> node.nodePublishVolume(publish("vol-b", "ext")));
+    assertThat(missingProvider.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(missingProvider.getStatus().getDescription()).contains("fake.sock");
+    assertThat(Files.exists(target("vol-b"))).as("nothing left mounted").isFalse();
+  }
+
+  @Test
+  void anExternalProviderOverItsSocket() throws Exception {
+    try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
+      NodePublishVolumeRequest request = publish("vol-e", "ext").toBuilder()
+          .putSecrets("clientSecret", "node-publish-secret")
+          .putSecrets("csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"t\"}}")
+          .build();
+      node.nodePublishVolume(request);
+      assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-1");
+      var wire = fake.requests.get(0);
+      assertThat(wire.getPermission()).isEqualTo("420");
+      assertThat(wire.getAttributes()).contains("\"objects\":\"ext-key\"", "csi.storage.k8s.io/pod.name", "serviceAccount.tokens");
+      assertThat(wire.getSecrets()).contains("clientSecret").doesNotContain("serviceAccount.tokens");
+      assertThat(wire.getTargetPath()).isEqualTo(target("vol-e").toString());
+
+      // Hostile and failing answers on republish: the error is reported, the old content stays.
+      for (FakeProviderServer.Mode mode : new FakeProviderServer.Mode[] {FakeProviderServer.Mode.HOSTILE_PATH,
+          FakeProviderServer.Mode.ABSOLUTE_PATH, FakeProviderServer.Mode.HUGE, FakeProviderServer.Mode.UNAVAILABLE,
+          FakeProviderServer.Mode.ERROR_CODE, FakeProviderServer.Mode.HANG}) {
+        fake.mode.set(mode);
+        clock.advance(Duration.ofMinutes(1));
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+            () -> node.nodePublishVolume(request), mode.name());
+        assertThat(e.getStatus().getDescription()).as(mode.name()).doesNotContain("ext-secret-1");
+        Status.Code expected = switch (mode) {
+          case HANG -> Status.Code.DEADLINE_EXCEEDED;
+          case UNAVAILABLE -> Status.Code.UNAVAILABLE;
+          case ERROR_CODE -> Status.Code.RESOURCE_EXHAUSTED;
+          default -> Status.Code.INTERNAL;
+        };
+        assertThat(e.getStatus().getCode()).as(mode.name()).isEqualTo(expected);
+        assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-1");
+        assertThat(Files.exists(dir.resolve("etc"))).isFalse();
+      }
+      fake.mode.set(FakeProviderServer.Mode.NORMAL);
+      fake.value.set("ext-secret-2");
+      clock.advance(Duration.ofMinutes(1));
+      node.nodePublishVolume(request);
+      assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-2");
+    }
+  }
+
+  @Test
+  void aFailedFirstPublishLeavesNothingMounted() throws Exception {
+    try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
+      fake.mode.set(FakeProviderServer.Mode.HOSTILE_PATH);
+      assertThatThrownBy(() -> node.nodePublishVolume(publish("vol-f", "ext"))).isInstanceOf(StatusRuntimeException.class);
+      assertThat(Files.exists(target("vol-f"))).isFalse();
+      assertThat(publisher.volumes()).isEmpty();
+      assertThat(kube.statuses).isEmpty();
+    }
+  }
+
+  @Test
+  void statusIsWrittenLaterWhenTheApiServerWasDown() throws Exception {
+    node.nodePublishVolume(publish("vol-k", "app-secrets"));
+    kube.statuses.clear();
+    kube.down.set(true);
+    Files.writeString(store.resolve("password"), "pa55word-3");
+    // The class cannot be read while the API is down: the republish fails, the content stays.
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-k", "app-secrets")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-1");
+    kube.down.set(false);
+    clock.advance(Duration.ofMinutes(1));
+    node.nodePublishVolume(publish("vol-k", "app-secrets"));
+    assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3");
+    assertThat(kube.statuses).containsKey("default/web-0-default-app-secrets");
+    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-k").setTargetPath(target("vol-k").toString()).build());
+  }
+}

@@ -1,0 +1,48 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.spi.KeyturnException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A KubernetesGateway over maps, counting writes, that can be switched "down". */
+final class InMemoryKubernetes implements KubernetesGateway {
+  final Map<String, SecretProviderClass> classes = new ConcurrentHashMap<>();
+  final Map<String, PodStatus> statuses = new ConcurrentHashMap<>();
+  final AtomicInteger writes = new AtomicInteger();
+  final AtomicInteger reads = new AtomicInteger();
+  final AtomicBoolean down = new AtomicBoolean();
+
+  void add(SecretProviderClass spc) {
+    classes.put(spc.namespace() + "/" + spc.name(), spc);
+  }
+
+  private void checkUp() {
+    if (down.get()) {
+      throw new KeyturnException(KeyturnException.Reason.KUBERNETES, "API server unreachable (test)");
+    }
+  }
+
+  @Override
+  public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+    checkUp();
+    reads.incrementAndGet();
+    return Optional.ofNullable(classes.get(namespace + "/" + name));
+  }
+
+  @Override
+  public void applyPodStatus(PodStatus status) {
+    checkUp();
+    writes.incrementAndGet();
+    statuses.put(status.namespace() + "/" + status.name(), status);
+  }
+
+  @Override
+  public void deletePodStatus(String namespace, String name) {
+    checkUp();
+    writes.incrementAndGet();
+    statuses.remove(namespace + "/" + name);
+  }
+}
