@@ -1,0 +1,174 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.ObjectVersion;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * {@link KubernetesGateway} over the official client-java: SecretProviderClass reads and
+ * SecretProviderClassPodStatus writes in group {@code secrets-store.csi.x-k8s.io}, version v1.
+ * Updates carry the resourceVersion read, and a 409 Conflict is answered with a fresh read and
+ * another try. Errors become {@link KeyturnException} {@code KUBERNETES} naming the object and the
+ * HTTP status, never a response body (it may quote object content).
+ */
+public final class KubernetesApiGateway implements KubernetesGateway {
+  /** The API group. */
+  public static final String GROUP = "secrets-store.csi.x-k8s.io";
+  /** The API version used. */
+  public static final String VERSION = "v1";
+  static final String CLASSES = "secretproviderclasses";
+  static final String STATUSES = "secretproviderclasspodstatuses";
+  private static final int ATTEMPTS = 10;
+
+  private final CustomObjectsApi api;
+
+  private KubernetesApiGateway(ApiClient client) {
+    this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
+  }
+
+  /** A gateway over this client. */
+  public static KubernetesApiGateway create(ApiClient client) {
+    return new KubernetesApiGateway(client);
+  }
+
+  @Override
+  public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+    try {
+      Object object = api.getNamespacedCustomObject(GROUP, VERSION, namespace, CLASSES, name).execute();
+      return Optional.of(toClass(namespace, name, asMap(object)));
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      throw failure("reading SecretProviderClass " + namespace + "/" + name, e);
+    }
+  }
+
+  @Override
+  public void applyPodStatus(PodStatus status) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
+        if (existing.isEmpty()) {
+          api.createNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null)).execute();
+        } else {
+          String resourceVersion = String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
+          api.replaceNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, status.name(),
+              toObject(status, resourceVersion)).execute();
+        }
+        return;
+      } catch (ApiException e) {
+        // 409: someone else wrote it between our read and write (or created it first): read again.
+        if (e.getCode() != 409 || attempt == ATTEMPTS) {
+          throw failure("writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(), e);
+        }
+        // Spread contending writers apart before the fresh read.
+        long pauseMillis = 5L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(5L * attempt);
+        java.util.concurrent.locks.LockSupport.parkNanos(pauseMillis * 1_000_000L);
+      }
+    }
+  }
+
+  @Override
+  public void deletePodStatus(String namespace, String name) {
+    try {
+      api.deleteNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute();
+    } catch (ApiException e) {
+      if (e.getCode() != 404) {
+        throw failure("deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
+      }
+    }
+  }
+
+  /** The status object as stored, if it exists. */
+  public Optional<Map<String, Object>> readStatus(String namespace, String name) {
+    try {
+      return Optional.of(asMap(api.getNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute()));
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      throw failure("reading SecretProviderClassPodStatus " + namespace + "/" + name, e);
+    }
+  }
+
+  static Map<String, Object> toObject(PodStatus status, String resourceVersion) {
+    Map<String, Object> metadata = new LinkedHashMap<>();
+    metadata.put("name", status.name());
+    metadata.put("namespace", status.namespace());
+    metadata.put("labels", Map.of(PodStatus.NODE_LABEL, status.nodeName()));
+    if (!status.podUid().isEmpty()) {
+      metadata.put("ownerReferences", List.of(Map.of("apiVersion", "v1", "kind", "Pod", "name", status.podName(),
+          "uid", status.podUid())));
+    }
+    if (resourceVersion != null) {
+      metadata.put("resourceVersion", resourceVersion);
+    }
+    List<Map<String, String>> objects = new ArrayList<>();
+    for (ObjectVersion v : status.objects()) {
+      objects.add(Map.of("id", v.id(), "version", v.version()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("apiVersion", GROUP + "/" + VERSION);
+    body.put("kind", "SecretProviderClassPodStatus");
+    body.put("metadata", metadata);
+    body.put("status", Map.of("podName", status.podName(), "secretProviderClassName", status.className(),
+        "mounted", status.mounted(), "targetPath", status.targetPath(), "objects", objects));
+    return body;
+  }
+
+  static SecretProviderClass toClass(String namespace, String name, Map<String, Object> object) {
+    Map<String, Object> metadata = asMap(object.get("metadata"));
+    Map<String, Object> spec = asMap(object.get("spec"));
+    String provider = spec.get("provider") == null ? "" : String.valueOf(spec.get("provider"));
+    if (provider.isBlank()) {
+      throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION,
+          "SecretProviderClass " + namespace + "/" + name + " has no spec.provider");
+    }
+    List<SecretProviderClass.SecretObject> secretObjects = new ArrayList<>();
+    for (Object item : asList(spec.get("secretObjects"))) {
+      Map<String, Object> so = asMap(item);
+      List<SecretProviderClass.SecretObject.Data> data = new ArrayList<>();
+      for (Object d : asList(so.get("data"))) {
+        Map<String, Object> entry = asMap(d);
+        data.add(new SecretProviderClass.SecretObject.Data(text(entry.get("objectName")), text(entry.get("key"))));
+      }
+      secretObjects.add(new SecretProviderClass.SecretObject(text(so.get("secretName")), text(so.get("type")),
+          strings(so.get("labels")), strings(so.get("annotations")), data));
+    }
+    return new SecretProviderClass(namespace, name, provider, strings(spec.get("parameters")), secretObjects,
+        strings(metadata.get("annotations")));
+  }
+
+  private static String text(Object value) {
+    return value == null ? "" : String.valueOf(value);
+  }
+
+  private static Map<String, String> strings(Object value) {
+    Map<String, String> map = new LinkedHashMap<>();
+    asMap(value).forEach((k, v) -> map.put(k, text(v)));
+    return map;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object value) {
+    return value instanceof Map<?, ?> ? (Map<String, Object>) value : Map.of();
+  }
+
+  private static List<?> asList(Object value) {
+    return value instanceof List<?> list ? list : List.of();
+  }
+
+  private static KeyturnException failure(String what, ApiException e) {
+    String status = e.getCode() == 0 ? "no response (" + e.getCause() + ")" : "HTTP " + e.getCode();
+    return new KeyturnException(KeyturnException.Reason.KUBERNETES, what + " failed: " + status, e);
+  }
+}

@@ -1,0 +1,15 @@
+package dev.keyturn.testing.kubernetes;
+
+import io.kubernetes.client.openapi.ApiClient;
+
+/**
+ * What a Kubernetes-facing test gets from {@link KubernetesExtension}: a client for the API server
+ * (real or mock) and a namespace of its own, deleted after the test.
+ *
+ * @param client the API client
+ * @param namespace the test's namespace
+ * @param real whether the server is a real kube-apiserver (otherwise the in-process mock)
+ * @param serverVersion the server's version, e.g. {@code v1.20.2}, or {@code mock}
+ */
+public record KubeContext(ApiClient client, String namespace, boolean real, String serverVersion) {
+}
