@@ -8,4 +8,4 @@ started=$(date +%s)
 kubeconfig=$(tools/kube-apiserver/start.sh)
 trap 'tools/kube-apiserver/stop.sh' EXIT
 echo "[kube-apiserver] up after $(( $(date +%s) - started )) s"
-KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -Dgroups=kubernetes -DskipITs -Dsurefire.failIfNoSpecifiedTests=false
+KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -Dgroups=kubernetes -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -6,6 +6,13 @@ module dev.keyturn.launcher {
   requires dev.keyturn.spi;
   requires dev.keyturn.fswriter;
   requires dev.keyturn.rotation;
+  requires dev.keyturn.csinode;
+  requires io.kubernetes.client.java;
+  requires io.kubernetes.client.java.api;
+  // client-java is automatic; the explicit modules it needs join the graph through us.
+  requires okhttp3;
+  requires com.google.gson;
+  requires org.slf4j;
   requires java.logging;
   requires info.picocli;
   requires org.yaml.snakeyaml;

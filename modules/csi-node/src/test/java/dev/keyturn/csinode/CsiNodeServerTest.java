@@ -2,6 +2,7 @@ package dev.keyturn.csinode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.csinode.internal.proto.csi.GetPluginCapabilitiesRequest;
 import dev.keyturn.csinode.internal.proto.csi.GetPluginInfoRequest;
@@ -320,18 +321,22 @@ class CsiNodeServerTest {
   @Test
   void statusIsWrittenLaterWhenTheApiServerWasDown() throws Exception {
     node.nodePublishVolume(publish("vol-k", "app-secrets"));
-    kube.statuses.clear();
+    String name = "default/web-0-default-app-secrets";
+    String before = kube.statuses.get(name).objects().toString();
     kube.down.set(true);
     Files.writeString(store.resolve("password"), "pa55word-3");
-    // The class cannot be read while the API is down: the republish fails, the content stays.
+    // The file provider pushes the change: content rotates without the API server...
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3"));
+    // ...but the status cannot follow, and a republish cannot read its class.
+    assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
     clock.advance(Duration.ofMinutes(1));
     assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-k", "app-secrets")))).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-1");
+    assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3");
     kube.down.set(false);
     clock.advance(Duration.ofMinutes(1));
     node.nodePublishVolume(publish("vol-k", "app-secrets"));
-    assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3");
-    assertThat(kube.statuses).containsKey("default/web-0-default-app-secrets");
+    assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before);
     node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-k").setTargetPath(target("vol-k").toString()).build());
   }
 }

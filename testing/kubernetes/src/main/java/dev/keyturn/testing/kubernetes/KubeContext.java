@@ -10,6 +10,8 @@ import io.kubernetes.client.openapi.ApiClient;
  * @param namespace the test's namespace
  * @param real whether the server is a real kube-apiserver (otherwise the in-process mock)
  * @param serverVersion the server's version, e.g. {@code v1.20.2}, or {@code mock}
+ * @param kubeconfig a kubeconfig for the same server, for processes the test starts
  */
-public record KubeContext(ApiClient client, String namespace, boolean real, String serverVersion) {
+public record KubeContext(ApiClient client, String namespace, boolean real, String serverVersion,
+    java.nio.file.Path kubeconfig) {
 }

@@ -59,7 +59,7 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
     String namespace = "kt-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
     new CoreV1Api(cluster.client).createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(namespace))).execute();
     cluster.tests.incrementAndGet();
-    context.getStore(STORE).put("context", new KubeContext(cluster.client, namespace, cluster.real, cluster.version));
+    context.getStore(STORE).put("context", new KubeContext(cluster.client, namespace, cluster.real, cluster.version, cluster.kubeconfig));
   }
 
   @Override
@@ -101,13 +101,15 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
     final boolean real;
     final String version;
     final KubernetesMockServer mock;
+    final Path kubeconfig;
     final AtomicInteger tests = new AtomicInteger();
 
-    private Cluster(ApiClient client, boolean real, String version, KubernetesMockServer mock) {
+    private Cluster(ApiClient client, boolean real, String version, KubernetesMockServer mock, Path kubeconfig) {
       this.client = client;
       this.real = real;
       this.version = version;
       this.mock = mock;
+      this.kubeconfig = kubeconfig;
     }
 
     static Cluster open() {
@@ -125,17 +127,25 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       String version = new VersionApi(client).getCode().execute().getGitVersion();
       System.out.println("KubernetesExtension: real API server " + version + " at " + client.getBasePath());
       installCrds(client);
-      return new Cluster(client, true, version, null);
+      return new Cluster(client, true, version, null, kubeconfig);
     }
 
-    private static Cluster mock() {
+    private static Cluster mock() throws IOException {
       KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
           new KubernetesCrudDispatcher(), false);
       server.init();
       ApiClient client = new ClientBuilder().setBasePath(server.url("").replaceAll("/$", "")).build();
       System.out.println("KubernetesExtension: " + KUBECONFIG_ENV + " is not set, using the in-process API mock at "
           + client.getBasePath());
-      return new Cluster(client, false, "mock", server);
+      Path kubeconfig = Files.createTempFile("keyturn-mock-", ".kubeconfig");
+      kubeconfig.toFile().deleteOnExit();
+      Files.writeString(kubeconfig, String.join("\n",
+          "apiVersion: v1", "kind: Config",
+          "clusters:", "- name: mock", "  cluster:", "    server: " + client.getBasePath(),
+          "users:", "- name: mock", "  user: {}",
+          "contexts:", "- name: mock", "  context:", "    cluster: mock", "    user: mock",
+          "current-context: mock", ""));
+      return new Cluster(client, false, "mock", server, kubeconfig);
     }
 
     private static void installCrds(ApiClient client) throws IOException, ApiException {

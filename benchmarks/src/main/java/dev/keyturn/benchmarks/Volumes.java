@@ -1,0 +1,54 @@
+package dev.keyturn.benchmarks;
+
+import dev.keyturn.fswriter.Payload;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.SecretFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** The benchmark payload (10 files of 4 KiB, as the Go driver's published figures) and its tmpfs. */
+final class Volumes {
+  static final int FILES = 10;
+  static final int FILE_BYTES = 4096;
+
+  private Volumes() {
+  }
+
+  /** A payload whose content and versions are those of generation {@code n}. */
+  static Payload payload(long n) {
+    List<SecretFile> files = new ArrayList<>(FILES);
+    List<ObjectVersion> versions = new ArrayList<>(FILES);
+    byte[] bytes = new byte[FILE_BYTES];
+    Arrays.fill(bytes, (byte) ('a' + n % 26));
+    for (int i = 0; i < FILES; i++) {
+      files.add(SecretFile.of("secret-" + i, FileMode.of(0644), bytes));
+      versions.add(ObjectVersion.of("secret-" + i, Long.toString(n)));
+    }
+    return Payload.of(files, versions);
+  }
+
+  /** A tmpfs at {@code dir} when running as root, else the directory itself; says which. */
+  static boolean mount(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    if (root) {
+      TmpfsMounter.system().mount(dir, TmpfsOptions.defaults());
+    } else {
+      System.err.println("not root: benchmarking on " + dir + " without tmpfs");
+    }
+    return root;
+  }
+
+  static void unmount(Path dir, boolean mounted) {
+    if (mounted) {
+      TmpfsMounter.system().unmount(dir);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package dev.keyturn.launcher;
+
+import dev.keyturn.csinode.CsiNodeServer;
+import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.ProviderResolver;
+import dev.keyturn.csinode.VolumeMounter;
+import dev.keyturn.csinode.VolumePublisher;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.rotation.GoDuration;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.spi.ProviderRegistry;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code keyturn node}: the CSI node driver of the reference DaemonSet. Accepts the Go driver's
+ * flag names and defaults, so its manifests work unchanged; each flag can also be set by the
+ * environment variable named in its help.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run the CSI node driver (the Secrets Store CSI Driver's flags are accepted as they are).")
+final class NodeCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(NodeCommand.class.getName());
+
+  @Option(names = "--endpoint", description = "CSI endpoint (env CSI_ENDPOINT; default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:CSI_ENDPOINT:-unix:///csi/csi.sock}")
+  String endpoint;
+
+  @Option(names = "--nodeid", description = "Node id reported to kubelet (env KUBE_NODE_NAME).",
+      defaultValue = "${env:KUBE_NODE_NAME}")
+  String nodeId;
+
+  @Option(names = "--drivername", description = "CSI driver name (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_DRIVER_NAME:-secrets-store.csi.k8s.io}")
+  String driverName;
+
+  @Option(names = "--provider-volume", description = "Directory of provider sockets (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_PROVIDER_VOLUME:-/var/run/secrets-store-csi-providers}")
+  Path providerVolume;
+
+  @Option(names = "--additional-provider-volume-paths", split = ",",
+      description = "More directories of provider sockets, comma-separated (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_ADDITIONAL_PROVIDER_VOLUME_PATHS:-/etc/kubernetes/secrets-store-csi-providers}")
+  List<Path> additionalProviderVolumes = new ArrayList<>();
+
+  @Option(names = "--enable-secret-rotation", arity = "0..1", fallbackValue = "true",
+      description = "Poll providers and rotate mounted content (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_ENABLE_SECRET_ROTATION:-false}")
+  boolean enableRotation;
+
+  @Option(names = "--rotation-poll-interval", description = "Rotation poll interval, Go syntax (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL:-2m}")
+  String rotationPollInterval;
+
+  @Option(names = "--max-call-recv-msg-size", description = "Largest provider response in bytes (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_MAX_CALL_RECV_MSG_SIZE:-4194304}")
+  int maxCallRecvMsgSize;
+
+  @Option(names = "--metrics-addr", description = "Admin/metrics address (default ${DEFAULT-VALUE}); not served yet.",
+      defaultValue = "${env:KEYTURN_METRICS_ADDR:-:8095}")
+  String metricsAddr;
+
+  @Option(names = "--provider-health-check", arity = "0..1", fallbackValue = "true",
+      description = "Check provider health periodically (default ${DEFAULT-VALUE}); not implemented yet.",
+      defaultValue = "false")
+  boolean providerHealthCheck;
+
+  @Option(names = "--provider-health-check-interval", description = "Provider health check interval (default ${DEFAULT-VALUE}).",
+      defaultValue = "2m")
+  String providerHealthCheckInterval;
+
+  @Option(names = "--kubeconfig", description = "Kubeconfig; in-cluster configuration when unset (env KUBECONFIG).",
+      defaultValue = "${env:KUBECONFIG}")
+  Path kubeconfig;
+
+  @Option(names = "--prefer-in-process-providers", arity = "0..1", fallbackValue = "true",
+      description = "An in-process provider wins over a socket of the same name (default ${DEFAULT-VALUE}).",
+      defaultValue = "false")
+  boolean preferInProcess;
+
+  @Option(names = "--republish-min-interval", description = "Republishes closer than this are not checked (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_REPUBLISH_MIN_INTERVAL:-55s}")
+  String republishMinInterval;
+
+  @Option(names = "--provider-timeout", description = "Deadline of each provider call (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_PROVIDER_TIMEOUT:-30s}")
+  String providerTimeout;
+
+  @Option(names = "--tmpfs", arity = "0..1", fallbackValue = "true", negatable = true,
+      description = "Mount each volume as tmpfs (default ${DEFAULT-VALUE}; needs CAP_SYS_ADMIN).",
+      defaultValue = "${env:KEYTURN_TMPFS:-true}")
+  boolean tmpfs;
+
+  @Override
+  public Integer call() throws Exception {
+    if (nodeId == null || nodeId.isBlank()) {
+      throw new AgentConfig.ConfigException("--nodeid: is required (or set KUBE_NODE_NAME)");
+    }
+    Duration interval = parse("--rotation-poll-interval", rotationPollInterval);
+    Duration republish = GoDuration.parse(republishMinInterval);
+    Duration timeout = parse("--provider-timeout", providerTimeout);
+    if (providerHealthCheck) {
+      LOG.log(Level.WARNING, "--provider-health-check is accepted but not implemented yet; providers are checked on use");
+    }
+    ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "keyturn-rotation");
+      t.setDaemon(true);
+      return t;
+    });
+    ProviderRegistry registry = ProviderRegistry.discovered();
+    ProviderResolver.Builder resolverBuilder = ProviderResolver.builder(registry).directory(providerVolume)
+        .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize).callTimeout(timeout);
+    additionalProviderVolumes.forEach(resolverBuilder::directory);
+    ProviderResolver resolver = resolverBuilder.build();
+    VolumePublisher publisher = VolumePublisher.builder()
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .kubernetes(KubernetesApiGateway.create(client))
+        .providers(resolver)
+        .nodeName(nodeId)
+        .republishMinInterval(republish)
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
+    CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
+        .version(VersionCommand.version()).publisher(publisher).build().start();
+    System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
+        + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off"));
+    System.out.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      publisher.close();
+      resolver.close();
+      registry.close();
+      executor.shutdownNow();
+      stopped.countDown();
+    }, "keyturn-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private static Duration parse(String flag, String text) {
+    try {
+      return dev.keyturn.rotation.VolumeSpec.checkInterval(GoDuration.parse(text));
+    } catch (IllegalArgumentException e) {
+      throw new AgentConfig.ConfigException(flag + ": " + e.getMessage());
+    }
+  }
+}

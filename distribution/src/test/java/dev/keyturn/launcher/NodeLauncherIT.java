@@ -1,0 +1,120 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.keyturn.csinode.CsiClient;
+import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubernetesTest;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code keyturn node} from the assembled distribution as a real process, with a test client acting
+ * as kubelet on its socket and the Kubernetes API from the test extension (mock or real).
+ */
+@KubernetesTest
+class NodeLauncherIT {
+  @TempDir
+  Path dir;
+  Process process;
+  final List<String> output = Collections.synchronizedList(new ArrayList<>());
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+    }
+  }
+
+  private void start(List<String> args, Map<String, String> env) throws IOException {
+    List<String> command = new ArrayList<>(List.of(LauncherIT.HOME.resolve("bin/keyturn").toString()));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    process = builder.start();
+    Thread pump = new Thread(() -> {
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+          output.add(line);
+        }
+      } catch (IOException e) {
+        output.add("(output closed: " + e.getMessage() + ")");
+      }
+    });
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  private static boolean isRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void servesCsiPublishesRepublishesAndUnpublishes(KubeContext kube) throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("api-key"), "k-1");
+    new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
+        "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
+            "metadata", Map.of("name", "app", "namespace", kube.namespace()),
+            "spec", Map.of("provider", "file", "parameters", Map.of("source", "app")))).execute();
+    Path socket = dir.resolve("csi/csi.sock");
+    boolean tmpfs = isRoot();
+    start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
+        "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s",
+        "--tmpfs=" + tmpfs), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+
+    Path target = dir.resolve("pods/p1/volumes/kubernetes.io~csi/secrets/mount");
+    PublishRequest publish = new PublishRequest("csi-vol-1", target.toString(), true, false, true,
+        Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "web-0",
+            "csi.storage.k8s.io/pod.namespace", kube.namespace(), "csi.storage.k8s.io/pod.uid", "p1-uid"), Map.of());
+    try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+      assertThat(kubelet.probe()).isTrue();
+      assertThat(kubelet.nodeId()).isEqualTo("node-7");
+      assertThat(kubelet.pluginInfo()).startsWith("secrets-store.csi.k8s.io 0.1.0");
+      kubelet.publish(publish);
+      assertThat(Files.readString(target.resolve("api-key"))).isEqualTo("k-1");
+      KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
+      String statusName = "web-0-" + kube.namespace() + "-app";
+      assertThat(gateway.readStatus(kube.namespace(), statusName)).isPresent();
+
+      Files.writeString(store.resolve("api-key"), "k-2");
+      kubelet.publish(publish);
+      assertThat(Files.readString(target.resolve("api-key"))).isEqualTo("k-2");
+
+      assertThatThrownBy(() -> kubelet.publish(new PublishRequest("v2", "", true, false, true, Map.of(), Map.of())))
+          .isInstanceOf(KeyturnException.class).hasMessageContaining("INVALID_ARGUMENT");
+
+      kubelet.unpublish("csi-vol-1", target.toString());
+      assertThat(Files.exists(target)).isFalse();
+      assertThat(gateway.readStatus(kube.namespace(), statusName)).isEmpty();
+      kubelet.unpublish("csi-vol-1", target.toString());
+    }
+    assertThat(String.join("\n", output)).doesNotContain("k-1").doesNotContain("k-2");
+  }
+}
