@@ -12,7 +12,7 @@ module dev.keyturn.csinode {
   requires io.grpc.netty.shaded;
   requires com.google.protobuf;
   requires com.google.gson;
-  requires io.kubernetes.client.java.api;
+  requires transitive io.kubernetes.client.java.api;
   // client-java is an automatic module: the explicit modules it uses must be required here.
   requires okhttp3;
   // gRPC is an automatic module: its explicit-module dependencies join the graph only this way.

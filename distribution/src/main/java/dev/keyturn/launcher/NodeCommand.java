@@ -104,6 +104,10 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_TMPFS:-true}")
   boolean tmpfs;
 
+  @Option(names = "--kubelet-dir", description = "kubelet's root directory, searched for volumes after a restart (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_KUBELET_DIR:-/var/lib/kubelet}")
+  Path kubeletDir;
+
   @Override
   public Integer call() throws Exception {
     if (nodeId == null || nodeId.isBlank()) {
@@ -133,6 +137,10 @@ final class NodeCommand implements Callable<Integer> {
         .nodeName(nodeId)
         .republishMinInterval(republish)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
+    List<String> recovered = publisher.recover(kubeletDir.resolve("pods"));
+    if (!recovered.isEmpty()) {
+      System.out.println("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));
+    }
     CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
         .version(VersionCommand.version()).publisher(publisher).build().start();
     System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId

@@ -84,7 +84,7 @@ class NodeLauncherIT {
     Path socket = dir.resolve("csi/csi.sock");
     boolean tmpfs = isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
-        "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s",
+        "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s", "--kubelet-dir", dir.resolve("kubelet").toString(),
         "--tmpfs=" + tmpfs), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));

@@ -11,11 +11,14 @@ import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import dev.keyturn.spi.MountRequest;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * What NodePublishVolume and NodeUnpublishVolume do, without gRPC: validate, read the
@@ -162,6 +166,56 @@ public final class VolumePublisher implements AutoCloseable {
     } else {
       onDisk.ifPresent(a -> deleteStatus(a.getOrDefault(ATTR_NAMESPACE, ""),
           PodStatus.objectName(a.getOrDefault(ATTR_POD, ""), a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_CLASS, ""))));
+    }
+  }
+
+  /**
+   * Rebuilds the volume table after a restart from what is on disk: every directory
+   * {@code <pods>/<uid>/volumes/kubernetes.io~csi/<volume>/mount} that holds a payload written by
+   * Keyturn is cleaned of an interrupted write's strays and remembered, so kubelet's next
+   * republish is a rotation check of the existing content (not a remount) and an unpublish
+   * removes it. The provider is called again on that republish, which brings the request's
+   * secrets that are never stored on disk.
+   *
+   * @return the volume ids recovered
+   */
+  public List<String> recover(Path kubeletPodsDir) {
+    List<String> recovered = new ArrayList<>();
+    if (!Files.isDirectory(kubeletPodsDir)) {
+      return recovered;
+    }
+    try (Stream<Path> candidates = Files.walk(kubeletPodsDir, 5)) {
+      for (Path target : candidates.filter(VolumePublisher::isCsiMountPath).toList()) {
+        recoverOne(target).ifPresent(recovered::add);
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      LOG.log(Level.WARNING, "recovery scan of {0} stopped: {1}", kubeletPodsDir, e.getMessage());
+    }
+    return recovered;
+  }
+
+  private static boolean isCsiMountPath(Path path) {
+    int n = path.getNameCount();
+    return n >= 4 && path.getFileName().toString().equals("mount")
+        && path.getName(n - 3).toString().equals("kubernetes.io~csi") && path.getName(n - 4).toString().equals("volumes");
+  }
+
+  private Optional<String> recoverOne(Path target) {
+    try {
+      Optional<Map<String, String>> attributes = writer.read(target).map(VolumeMetadata::attributes);
+      if (attributes.isEmpty() || !attributes.get().containsKey(ATTR_VOLUME_ID)) {
+        return Optional.empty();
+      }
+      writer.recover(target);
+      Map<String, String> a = attributes.get();
+      String volumeId = a.get(ATTR_VOLUME_ID);
+      mounted.putIfAbsent(volumeId, new Mounted(target, a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_POD, ""),
+          a.getOrDefault(ATTR_POD_UID, ""), a.getOrDefault(ATTR_CLASS, ""), Instant.EPOCH));
+      LOG.log(Level.INFO, "recovered volume {0} at {1}", volumeId, target);
+      return Optional.of(volumeId);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "volume at {0} not recovered: {1}", target, e.getMessage());
+      return Optional.empty();
     }
   }
 

@@ -339,4 +339,37 @@ class CsiNodeServerTest {
     assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before);
     node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-k").setTargetPath(target("vol-k").toString()).build());
   }
+
+  @Test
+  void aRestartedDriverRecoversItsVolumesFromDisk() throws Exception {
+    node.nodePublishVolume(publish("vol-r", "app-secrets"));
+    Path target = target("vol-r");
+    // The driver dies: its engine stops (a killed process writes nothing more), its disk state stays,
+    // with an interrupted write's leftovers.
+    publisher.engine().unmount("vol-r");
+    Files.createSymbolicLink(target.resolve("..data_tmp"), Path.of("..2020_01_01_00_00_00.1"));
+    VolumePublisher restarted = VolumePublisher.builder()
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .kubernetes(kube).providers(resolver).nodeName("node-1").clock(clock)
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    try {
+      assertThat(restarted.recover(dir.resolve("pods"))).containsExactly("vol-r");
+      assertThat(Files.exists(target.resolve("..data_tmp"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+      String payload = Files.readSymbolicLink(target.resolve("..data")).toString();
+      // kubelet's next republish is a check of the existing content, not a remount.
+      assertThat(restarted.publish(new PublishRequest("vol-r", target.toString(), true, false, true,
+          publish("vol-r", "app-secrets").getVolumeContextMap(), Map.of()))).isEqualTo(VolumePublisher.Outcome.UNCHANGED);
+      assertThat(Files.readSymbolicLink(target.resolve("..data")).toString()).isEqualTo(payload);
+      Files.writeString(store.resolve("password"), "after-restart");
+      clock.advance(Duration.ofMinutes(1));
+      restarted.publish(new PublishRequest("vol-r", target.toString(), true, false, true,
+          publish("vol-r", "app-secrets").getVolumeContextMap(), Map.of()));
+      assertThat(Files.readString(target.resolve("password"))).isEqualTo("after-restart");
+      restarted.unpublish("vol-r", target.toString());
+      assertThat(Files.exists(target)).isFalse();
+      assertThat(kube.statuses).isEmpty();
+    } finally {
+      restarted.close();
+    }
+  }
 }

@@ -171,8 +171,8 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
         KubernetesApiResponse<DynamicKubernetesObject> created = crds.create(crd);
         if (created.getHttpStatusCode() == 409) {
           DynamicKubernetesObject existing = crds.get(name).throwsApiException().getObject();
-          crd.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-          crds.update(crd).throwsApiException();
+          json.getAsJsonObject("metadata").addProperty("resourceVersion", existing.getMetadata().getResourceVersion());
+          crds.update(new DynamicKubernetesObject(json)).throwsApiException();
         } else if (!created.isSuccess()) {
           throw new IllegalStateException("CRD " + file + " was refused (" + created.getHttpStatusCode() + "): "
               + created.getStatus());
