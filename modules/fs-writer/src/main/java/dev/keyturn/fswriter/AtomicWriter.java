@@ -77,12 +77,14 @@ public final class AtomicWriter {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss").withZone(ZoneOffset.UTC);
   private static final System.Logger LOG = System.getLogger(AtomicWriter.class.getName());
   private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final int DIR_MODE_BITS = 0755;
   private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
 
   private final WriterOptions options;
   private final SecureRandom random = new SecureRandom();
   private final Map<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<Path, Current> known = new ConcurrentHashMap<>();
+  private final Map<Path, Boolean> stableStorage = new ConcurrentHashMap<>();
 
   private AtomicWriter(WriterOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -157,6 +159,7 @@ public final class AtomicWriter {
   public void forget(Path target) {
     Path key = key(target);
     known.remove(key);
+    stableStorage.remove(key);
     locks.remove(key);
   }
 
@@ -169,20 +172,25 @@ public final class AtomicWriter {
   }
 
   private WriteResult writeLocked(Path target, Payload requested) throws IOException {
-    checkTarget(target); // (1)
     Optional<Current> current = current(target); // (2)
     Payload payload = options.removeDeleted() || current.isEmpty() ? requested : carryForward(target, requested, current.get());
-    Set<String> missingLinks = checkTopLevelNames(target, payload);
+    Set<String> names = topLevelNames(payload);
     if (current.isPresent() && sameAs(target, current.get(), payload)) { // (3)
-      boolean repaired = createLinks(target, missingLinks) > 0;
-      return new WriteResult(repaired ? WriteResult.Outcome.REPAIRED : WriteResult.Outcome.UNCHANGED,
-          payload.versions(), List.of());
+      // One directory listing tells whether any link is missing; nothing is written when none is.
+      if (listNames(target).containsAll(names)) {
+        return new WriteResult(WriteResult.Outcome.UNCHANGED, payload.versions(), List.of());
+      }
+      checkTarget(target); // (1), before anything is written
+      createLinks(target, checkTopLevelNames(target, names));
+      return new WriteResult(WriteResult.Outcome.REPAIRED, payload.versions(), List.of());
     }
+    checkTarget(target); // (1)
+    Set<String> missingLinks = checkTopLevelNames(target, names);
     String newDirName = createPayloadDirectory(target); // (4)
     Path newDir = target.resolve(newDirName);
     VolumeMetadata metadata;
     try {
-      metadata = writePayload(newDir, payload); // (5)
+      metadata = writePayload(target, newDir, payload); // (5)
       swapDataLink(target, newDirName); // (6)
     } catch (IOException | RuntimeException e) {
       deleteRecursively(newDir);
@@ -190,9 +198,90 @@ public final class AtomicWriter {
     }
     known.put(key(target), new Current(newDirName, metadata));
     createLinks(target, missingLinks); // (7)
-    Set<String> names = topLevelNames(payload);
-    removeStrays(target, Optional.of(newDirName), names);
+    if (current.isPresent()) {
+      removeOldLinks(target, current.get(), names);
+      deletePayloadDirectory(target.resolve(current.get().dirName), current.get().metadata);
+    }
+    removeStrayDirectories(target, newDirName);
     return new WriteResult(WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+  }
+
+  private static Set<String> listNames(Path target) throws IOException {
+    Set<String> names = new HashSet<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
+      entries.forEach(e -> names.add(e.getFileName().toString()));
+    }
+    return names;
+  }
+
+  /** Removes our links for top-level names the old payload had and the new one has not. */
+  private static void removeOldLinks(Path target, Current old, Set<String> newNames) throws IOException {
+    Set<String> oldNames = new HashSet<>();
+    old.metadata.files().keySet().forEach(p -> oldNames.add(p.contains("/") ? p.substring(0, p.indexOf('/')) : p));
+    oldNames.removeAll(newNames);
+    for (String name : oldNames) {
+      Path link = target.resolve(name);
+      try {
+        if (isOurLink(link, name)) {
+          Files.delete(link);
+        }
+      } catch (NoSuchFileException | NotLinkException e) {
+        // Already gone, or not ours: leave it.
+      }
+    }
+  }
+
+  /**
+   * Deletes a payload directory by the file list its metadata names, without walking it; falls
+   * back to a walk when something else is in it.
+   */
+  private static void deletePayloadDirectory(Path dir, VolumeMetadata metadata) {
+    try {
+      Set<Path> parents = new java.util.TreeSet<>(Comparator.comparingInt(Path::getNameCount).reversed()
+          .thenComparing(Comparator.naturalOrder()));
+      for (String file : metadata.files().keySet()) {
+        Path path = dir.resolve(file);
+        remove(path);
+        for (Path parent = path.getParent(); parent != null && !parent.equals(dir); parent = parent.getParent()) {
+          parents.add(parent);
+        }
+      }
+      for (Path parent : parents) {
+        remove(parent);
+      }
+      remove(dir.resolve(VolumeMetadata.FILE_NAME));
+      if (!remove(dir)) {
+        deleteRecursively(dir);
+      }
+    } catch (IOException e) {
+      deleteRecursively(dir);
+    }
+  }
+
+  /**
+   * Removes a file or an empty directory with one system call on the default file system
+   * (java.io's remove(3); NIO's delete stats first); whether it is gone.
+   */
+  private static boolean remove(Path path) throws IOException {
+    if (path.getFileSystem() == FileSystems.getDefault()) {
+      return path.toFile().delete() || !Files.exists(path, NOFOLLOW_LINKS);
+    }
+    Files.deleteIfExists(path);
+    return true;
+  }
+
+  /** Removes payload directories and a temporary link an interrupted write left, by name. */
+  private static void removeStrayDirectories(Path target, String live) throws IOException {
+    List<Path> strays = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (name.equals(DATA_TMP_LINK) || (!name.equals(live) && PAYLOAD_DIR.matcher(name).matches())) {
+          strays.add(entry);
+        }
+      }
+    }
+    strays.forEach(AtomicWriter::deleteRecursively);
   }
 
   // (1)
@@ -208,16 +297,20 @@ public final class AtomicWriter {
     }
   }
 
-  /** Checks that every top-level name is free or our link; returns the free ones. */
-  private static Set<String> checkTopLevelNames(Path target, Payload payload) throws IOException {
+  /** Checks that every top-level name is free or our link, one readlink(2) each; returns the free ones. */
+  private static Set<String> checkTopLevelNames(Path target, Set<String> names) throws IOException {
     Set<String> missing = new HashSet<>();
-    for (String name : topLevelNames(payload)) {
-      Path entry = target.resolve(name);
-      if (!Files.exists(entry, NOFOLLOW_LINKS)) {
+    for (String name : names) {
+      boolean ours;
+      try {
+        ours = isOurLink(target.resolve(name), name);
+      } catch (NoSuchFileException e) {
         missing.add(name);
         continue;
+      } catch (NotLinkException e) {
+        ours = false;
       }
-      if (!Files.isSymbolicLink(entry) || !Files.readSymbolicLink(entry).toString().equals(DATA_LINK + "/" + name)) {
+      if (!ours) {
         throw precondition("volume " + target + " has an entry \"" + name
             + "\" that Keyturn did not create; refusing to replace it");
       }
@@ -227,14 +320,16 @@ public final class AtomicWriter {
 
   // (2)
   private Optional<Current> current(Path target) throws IOException {
-    Optional<String> dirName = readDataLink(target);
+    Optional<String> dirName = readDataLinkName(target);
     if (dirName.isEmpty()) {
       return Optional.empty();
     }
     Current cached = known.get(key(target));
     if (cached != null && cached.dirName.equals(dirName.get())) {
+      // We wrote it and saw it: its directory was checked then, and nothing else writes here.
       return Optional.of(cached);
     }
+    checkPayloadDirectory(target, dirName.get());
     Path metadataFile = target.resolve(dirName.get()).resolve(VolumeMetadata.FILE_NAME);
     VolumeMetadata metadata;
     try (InputStream in = Files.newInputStream(metadataFile, NOFOLLOW_LINKS)) {
@@ -249,6 +344,20 @@ public final class AtomicWriter {
   }
 
   private static Optional<String> readDataLink(Path target) throws IOException {
+    Optional<String> name = readDataLinkName(target);
+    if (name.isPresent()) {
+      checkPayloadDirectory(target, name.get());
+    }
+    return name;
+  }
+
+  private static void checkPayloadDirectory(Path target, String name) {
+    if (!Files.isDirectory(target.resolve(name), NOFOLLOW_LINKS)) {
+      throw precondition("volume " + target + " has a " + DATA_LINK + " link to a missing payload directory \"" + name + "\"");
+    }
+  }
+
+  private static Optional<String> readDataLinkName(Path target) throws IOException {
     Path link = target.resolve(DATA_LINK);
     Path pointee;
     try {
@@ -262,9 +371,6 @@ public final class AtomicWriter {
     if (pointee.getNameCount() != 1 || !name.startsWith("..") || name.equals("..") || name.startsWith(DATA_LINK)) {
       throw precondition("volume " + target + " has a " + DATA_LINK + " link to \"" + name
           + "\", not to a payload directory beside it");
-    }
-    if (!Files.isDirectory(target.resolve(name), NOFOLLOW_LINKS)) {
-      throw precondition("volume " + target + " has a " + DATA_LINK + " link to a missing payload directory \"" + name + "\"");
     }
     return Optional.of(name);
   }
@@ -333,7 +439,7 @@ public final class AtomicWriter {
     for (int attempt = 0; ; attempt++) {
       String name = ".." + STAMP.format(options.clock().instant()) + "." + (100_000_000 + random.nextInt(900_000_000));
       try {
-        Files.createDirectory(target.resolve(name));
+        Files.createDirectory(target.resolve(name), PosixFilePermissions.asFileAttribute(DIR_MODE));
         return name;
       } catch (FileAlreadyExistsException e) {
         if (attempt > 10) {
@@ -344,57 +450,80 @@ public final class AtomicWriter {
   }
 
   // (5)
-  private VolumeMetadata writePayload(Path dir, Payload payload) throws IOException {
+  private VolumeMetadata writePayload(Path target, Path dir, Payload payload) throws IOException {
+    boolean sync = options.fsync() && hasStableStorage(target);
     Map<String, FileMode> modes = new LinkedHashMap<>();
-    Set<Path> directories = new HashSet<>();
+    List<Path> directories = new ArrayList<>();
     directories.add(dir);
+    Set<Path> created = new HashSet<>(directories);
     for (SecretFile file : payload.files()) {
       Path path = dir.resolve(file.path().value());
-      createParents(dir, path.getParent(), directories);
-      writeFile(path, file.contents(), file.mode());
+      createParents(path.getParent(), created, directories);
+      writeFile(path, file.contents(), file.mode(), sync);
       modes.put(file.path().value(), file.mode());
     }
     VolumeMetadata metadata = new VolumeMetadata(payload.versions(), modes, payload.attributes(), options.clock().instant());
-    writeFile(dir.resolve(VolumeMetadata.FILE_NAME), metadata.toBytes(), FileMode.of(0444));
+    writeFile(dir.resolve(VolumeMetadata.FILE_NAME), metadata.toBytes(), FileMode.of(0444), sync);
     for (Path directory : directories) {
-      setMode(directory, DIR_MODE);
+      if (!Umask.grants(directory, DIR_MODE_BITS)) {
+        Files.setPosixFilePermissions(directory, DIR_MODE);
+      }
       chown(directory);
-      fsyncDirectory(directory);
+      if (sync) {
+        fsyncDirectory(directory);
+      }
     }
     return metadata;
   }
 
-  private static void createParents(Path root, Path parent, Set<Path> created) throws IOException {
+  /**
+   * Whether fsync(2) means anything for {@code target}'s file system: on tmpfs and ramfs, where
+   * secret volumes live, nothing reaches stable storage and fsync only costs system calls.
+   */
+  private boolean hasStableStorage(Path target) {
+    return stableStorage.computeIfAbsent(key(target), k -> {
+      try {
+        String type = Files.getFileStore(target).type();
+        return !type.equals("tmpfs") && !type.equals("ramfs");
+      } catch (IOException e) {
+        return true;
+      }
+    });
+  }
+
+  private static void createParents(Path parent, Set<Path> created, List<Path> directories) throws IOException {
     if (parent == null || created.contains(parent)) {
       return;
     }
-    createParents(root, parent.getParent(), created);
-    Files.createDirectory(parent);
+    createParents(parent.getParent(), created, directories);
+    Files.createDirectory(parent, PosixFilePermissions.asFileAttribute(DIR_MODE));
     created.add(parent);
+    directories.add(parent);
   }
 
-  private void writeFile(Path path, byte[] contents, FileMode mode) throws IOException {
+  private void writeFile(Path path, byte[] contents, FileMode mode, boolean sync) throws IOException {
     try {
-      // Created private, filled, flushed, then given its mode: no reader sees a partial file.
+      // The file is created in a directory no reader has been shown yet. Its mode is given at
+      // creation when the umask lets it through, and set explicitly otherwise.
+      Set<PosixFilePermission> permissions = toPermissions(mode);
+      boolean exact = Umask.grants(path, mode.bits());
       try (FileChannel channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PRIVATE))) {
+          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(exact ? permissions : PRIVATE))) {
         ByteBuffer buffer = ByteBuffer.wrap(contents);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
         }
-        if (options.fsync()) {
+        if (sync) {
           channel.force(true);
         }
       }
-      setMode(path, toPermissions(mode));
+      if (!exact) {
+        Files.setPosixFilePermissions(path, permissions);
+      }
       chown(path);
     } finally {
       java.util.Arrays.fill(contents, (byte) 0);
     }
-  }
-
-  private static void setMode(Path path, Set<PosixFilePermission> permissions) throws IOException {
-    Files.setPosixFilePermissions(path, permissions);
   }
 
   private void chown(Path path) throws IOException {
@@ -424,9 +553,9 @@ public final class AtomicWriter {
     return permissions;
   }
 
-  private void fsyncDirectory(Path directory) throws IOException {
+  private static void fsyncDirectory(Path directory) throws IOException {
     // Only the default file system can open a directory for fsync(2); others (Jimfs) need none.
-    if (!options.fsync() || directory.getFileSystem() != FileSystems.getDefault()) {
+    if (directory.getFileSystem() != FileSystems.getDefault()) {
       return;
     }
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
@@ -437,10 +566,17 @@ public final class AtomicWriter {
   // (6)
   private void swapDataLink(Path target, String newDirName) throws IOException {
     Path tmp = target.resolve(DATA_TMP_LINK);
-    Files.deleteIfExists(tmp);
-    Files.createSymbolicLink(tmp, target.getFileSystem().getPath(newDirName));
+    try {
+      Files.createSymbolicLink(tmp, target.getFileSystem().getPath(newDirName));
+    } catch (FileAlreadyExistsException e) {
+      // Left by a write that was interrupted between its link and its rename.
+      Files.delete(tmp);
+      Files.createSymbolicLink(tmp, target.getFileSystem().getPath(newDirName));
+    }
     Files.move(tmp, target.resolve(DATA_LINK), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    fsyncDirectory(target);
+    if (options.fsync() && hasStableStorage(target)) {
+      fsyncDirectory(target);
+    }
   }
 
   // (7)

@@ -151,6 +151,22 @@ abstract class AtomicWriterContract {
     writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0644)));
     assertThat(writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0600))).written()).isTrue();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a")))).isEqualTo("rw-------");
+    // Bits a usual umask (022) would strip are set all the same.
+    writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0666)));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a")))).isEqualTo("rw-rw-rw-");
+  }
+
+  @Test
+  void nestedPayloadsAreCleanedUpAfterASwap() throws IOException {
+    Path target = target();
+    writer.write(target, payload(Map.of("db", "1"), file("db/user", "u1", 0644), file("db/tls/key", "k1", 0600), file("x", "1", 0644)));
+    String old = dataDir(target);
+    writer.write(target, payload(Map.of("db", "2"), file("db/user", "u2", 0644), file("y", "2", 0644)));
+    assertThat(Files.exists(target.resolve(old))).isFalse();
+    assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "db", "y");
+    assertThat(read(target.resolve("db/user"))).isEqualTo("u2");
+    assertThat(Files.exists(target.resolve("db/tls"))).isFalse();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("..data/db")))).isEqualTo("rwxr-xr-x");
   }
 
   @Test
