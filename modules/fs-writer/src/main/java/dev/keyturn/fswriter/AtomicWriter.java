@@ -185,7 +185,11 @@ public final class AtomicWriter {
       return new WriteResult(WriteResult.Outcome.REPAIRED, payload.versions(), List.of());
     }
     checkTarget(target); // (1)
-    Set<String> missingLinks = checkTopLevelNames(target, names);
+    // Names the current payload already has are links this writer created and checked; only new
+    // names need a look (a link deleted by hand comes back at the next unchanged check).
+    Set<String> unknownNames = new HashSet<>(names);
+    current.filter(c -> c.verified).ifPresent(c -> unknownNames.removeAll(topLevelNames(c.metadata)));
+    Set<String> missingLinks = checkTopLevelNames(target, unknownNames);
     String newDirName = createPayloadDirectory(target); // (4)
     Path newDir = target.resolve(newDirName);
     VolumeMetadata metadata;
@@ -196,7 +200,7 @@ public final class AtomicWriter {
       deleteRecursively(newDir);
       throw e;
     }
-    known.put(key(target), new Current(newDirName, metadata));
+    known.put(key(target), new Current(newDirName, metadata, true));
     createLinks(target, missingLinks); // (7)
     if (current.isPresent()) {
       removeOldLinks(target, current.get(), names);
@@ -216,8 +220,7 @@ public final class AtomicWriter {
 
   /** Removes our links for top-level names the old payload had and the new one has not. */
   private static void removeOldLinks(Path target, Current old, Set<String> newNames) throws IOException {
-    Set<String> oldNames = new HashSet<>();
-    old.metadata.files().keySet().forEach(p -> oldNames.add(p.contains("/") ? p.substring(0, p.indexOf('/')) : p));
+    Set<String> oldNames = topLevelNames(old.metadata);
     oldNames.removeAll(newNames);
     for (String name : oldNames) {
       Path link = target.resolve(name);
@@ -338,7 +341,7 @@ public final class AtomicWriter {
       // A payload without metadata (written by another tool): treat it as different from anything.
       metadata = new VolumeMetadata(List.of(), Map.of(), Map.of("foreign", "true"), java.time.Instant.EPOCH);
     }
-    Current current = new Current(dirName.get(), metadata);
+    Current current = new Current(dirName.get(), metadata, false);
     known.put(key(target), current);
     return Optional.of(current);
   }
@@ -652,6 +655,13 @@ public final class AtomicWriter {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
-  private record Current(String dirName, VolumeMetadata metadata) {
+  /** A payload directory and its metadata; {@code verified} when this writer made its links. */
+  private record Current(String dirName, VolumeMetadata metadata, boolean verified) {
+  }
+
+  private static Set<String> topLevelNames(VolumeMetadata metadata) {
+    Set<String> names = new HashSet<>();
+    metadata.files().keySet().forEach(p -> names.add(p.contains("/") ? p.substring(0, p.indexOf('/')) : p));
+    return names;
   }
 }
