@@ -18,6 +18,12 @@ echo "== writer throughput (JMH, tmpfs when root, 10 files x 4 KiB)"
 "$java" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" -rf text -rff target/jmh-writer.txt WriterBenchmark
 cat target/jmh-writer.txt
 
+echo "== NodePublishVolume latency over the Unix socket (file provider, 10 objects)"
+pubdir=$(mktemp -d /tmp/keyturn-bench-publish.XXXXXX)
+if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 10 5
+else "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 110 20; fi
+rm -rf "$pubdir"
+
 echo "== system calls per operation (strace -f -c, N=2000 minus N=0)"
 if ! command -v strace >/dev/null; then
   if [ "$(id -u)" = 0 ]; then

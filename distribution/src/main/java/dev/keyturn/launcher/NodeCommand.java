@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -74,7 +75,7 @@ final class NodeCommand implements Callable<Integer> {
   String metricsAddr;
 
   @Option(names = "--provider-health-check", arity = "0..1", fallbackValue = "true",
-      description = "Check provider health periodically (default ${DEFAULT-VALUE}); not implemented yet.",
+      description = "Ask every provider socket for its version periodically and log failures (default ${DEFAULT-VALUE}).",
       defaultValue = "false")
   boolean providerHealthCheck;
 
@@ -116,9 +117,6 @@ final class NodeCommand implements Callable<Integer> {
     Duration interval = parse("--rotation-poll-interval", rotationPollInterval);
     Duration republish = GoDuration.parse(republishMinInterval);
     Duration timeout = parse("--provider-timeout", providerTimeout);
-    if (providerHealthCheck) {
-      LOG.log(Level.WARNING, "--provider-health-check is accepted but not implemented yet; providers are checked on use");
-    }
     ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "keyturn-rotation");
@@ -137,6 +135,15 @@ final class NodeCommand implements Callable<Integer> {
         .nodeName(nodeId)
         .republishMinInterval(republish)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
+    if (providerHealthCheck) {
+      Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);
+      executor.scheduleWithFixedDelay(() -> {
+        Map<String, String> failed = resolver.checkHealth();
+        if (!failed.isEmpty()) {
+          LOG.log(Level.WARNING, "providers failing their health check: {0}", failed.keySet());
+        }
+      }, 0, every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     List<String> recovered = publisher.recover(kubeletDir.resolve("pods"));
     if (!recovered.isEmpty()) {
       System.out.println("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));

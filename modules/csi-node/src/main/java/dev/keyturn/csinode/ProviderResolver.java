@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
  * what it runs, as with the Go driver.
  */
 public final class ProviderResolver implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ProviderResolver.class.getName());
   private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9_-]{0,30}$");
 
   private final ProviderRegistry registry;
@@ -91,9 +92,32 @@ public final class ProviderResolver implements AutoCloseable {
     return list;
   }
 
-  /** The external providers connected so far, for health checks. */
-  List<ExternalProvider> externalProviders() {
-    return List.copyOf(external.values());
+  /**
+   * Asks every provider socket found in the provider directories for its version (the Go
+   * driver's {@code --provider-health-check}); returns provider name to the failure, empty when
+   * all answered. Failures are also logged.
+   */
+  public Map<String, String> checkHealth() {
+    Map<String, String> failures = new java.util.TreeMap<>();
+    for (Path dir : directories) {
+      try (java.util.stream.Stream<Path> sockets = Files.list(dir)) {
+        for (Path socket : sockets.filter(p -> p.getFileName().toString().endsWith(".sock")).toList()) {
+          String name = socket.getFileName().toString().replaceFirst("\\.sock$", "");
+          if (!NAME.matcher(name).matches()) {
+            continue;
+          }
+          try {
+            external.computeIfAbsent(socket, s -> new ExternalProvider(name, s, group, maxReceiveBytes, callTimeout, 1)).version();
+          } catch (KeyturnException e) {
+            failures.put(name, e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "provider {0} failed its health check: {1}", name, e.getMessage());
+          }
+        }
+      } catch (java.io.IOException e) {
+        // A provider directory that does not exist (yet) holds no providers.
+      }
+    }
+    return failures;
   }
 
   @Override

@@ -372,4 +372,14 @@ class CsiNodeServerTest {
       restarted.close();
     }
   }
+
+  @Test
+  void healthChecksAskEveryProviderSocket() throws Exception {
+    assertThat(resolver.checkHealth()).isEmpty();
+    try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
+      assertThat(resolver.checkHealth()).isEmpty();
+      Files.createFile(providers.resolve("dead.sock"));
+      assertThat(resolver.checkHealth()).containsOnlyKeys("dead");
+    }
+  }
 }

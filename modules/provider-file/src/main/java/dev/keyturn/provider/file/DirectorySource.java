@@ -28,8 +28,19 @@ final class DirectorySource {
     List<SourceObject> objects = new ArrayList<>();
     Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, new SimpleFileVisitor<>() {
       @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        return dir.equals(realDirectory) || !reserved(dir) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        if (dir.equals(realDirectory)) {
+          return FileVisitResult.CONTINUE;
+        }
+        if (reserved(dir)) {
+          return FileVisitResult.SKIP_SUBTREE;
+        }
+        // A linked directory must resolve inside the source; what lies below it was reached through it.
+        if (Files.isSymbolicLink(dir) && !dir.toRealPath().startsWith(realDirectory)) {
+          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+              "file provider: directory \"" + realDirectory.relativize(dir) + "\" links outside its source directory");
+        }
+        return FileVisitResult.CONTINUE;
       }
 
       @Override
@@ -41,7 +52,8 @@ final class DirectorySource {
         if (wanted.isPresent() && !wanted.get().contains(id)) {
           return FileVisitResult.CONTINUE;
         }
-        if (!file.toRealPath().startsWith(realDirectory)) {
+        // Only a link can lead outside; a plain file below the source is inside it.
+        if (Files.isSymbolicLink(file) && !file.toRealPath().startsWith(realDirectory)) {
           throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
               "file provider: object \"" + id + "\" links outside its source directory");
         }

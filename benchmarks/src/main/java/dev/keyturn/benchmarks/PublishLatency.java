@@ -1,0 +1,149 @@
+package dev.keyturn.benchmarks;
+
+import dev.keyturn.csinode.CsiClient;
+import dev.keyturn.csinode.CsiNodeServer;
+import dev.keyturn.csinode.KubernetesGateway;
+import dev.keyturn.csinode.PodStatus;
+import dev.keyturn.csinode.ProviderResolver;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.SecretProviderClass;
+import dev.keyturn.csinode.VolumeMounter;
+import dev.keyturn.csinode.VolumePublisher;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.provider.file.FileProvider;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.spi.ProviderRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * NodePublishVolume latency over the real Unix socket, with the in-process file provider serving
+ * 10 objects: first mounts of {@code volumes} volumes, then {@code rounds} republishes of each with
+ * nothing changed (the minimum republish interval set to 0, so every call is a full check). Counts
+ * API writes and payload swaps during the republishes; both must be 0.
+ * Usage: {@code PublishLatency <dir> <volumes> <rounds>}.
+ */
+public final class PublishLatency {
+  private PublishLatency() {
+  }
+
+  /** A Kubernetes API that holds one class and counts status writes. */
+  static final class CountingApi implements KubernetesGateway {
+    final AtomicInteger writes = new AtomicInteger();
+
+    @Override
+    public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+      return Optional.of(new SecretProviderClass(namespace, name, "file", Map.of("source", "app"), List.of(), Map.of()));
+    }
+
+    @Override
+    public void applyPodStatus(PodStatus status) {
+      writes.incrementAndGet();
+    }
+
+    @Override
+    public void deletePodStatus(String namespace, String name) {
+      writes.incrementAndGet();
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    int volumes = Integer.parseInt(args[1]);
+    int rounds = Integer.parseInt(args[2]);
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    byte[] secret = new byte[Volumes.FILE_BYTES];
+    Arrays.fill(secret, (byte) 's');
+    for (int i = 0; i < Volumes.FILES; i++) {
+      Files.write(store.resolve("secret-" + i), secret);
+    }
+    boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
+    CountingApi api = new CountingApi();
+    ProviderRegistry registry = ProviderRegistry.builder()
+        .register(FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build()).build();
+    ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build();
+    VolumePublisher publisher = VolumePublisher.builder()
+        .mounter(root ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .kubernetes(api).providers(resolver).nodeName("bench").republishMinInterval(Duration.ZERO)
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("bench").publisher(publisher).build().start();
+    List<PublishRequest> requests = new ArrayList<>();
+    for (int v = 0; v < volumes; v++) {
+      requests.add(new PublishRequest("vol-" + v, dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
+          true, false, true, Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "pod-" + v,
+              "csi.storage.k8s.io/pod.namespace", "default", "csi.storage.k8s.io/pod.uid", "uid-" + v), Map.of()));
+    }
+    try (CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(30))) {
+      for (int warm = 0; warm < 200; warm++) {
+        kubelet.probe();
+      }
+      long[] first = new long[volumes];
+      for (int v = 0; v < volumes; v++) {
+        long start = System.nanoTime();
+        kubelet.publish(requests.get(v));
+        first[v] = System.nanoTime() - start;
+      }
+      // Steady state: let the JIT compile the republish path before it is measured.
+      for (int warm = 0; warm < 5; warm++) {
+        for (PublishRequest request : requests) {
+          kubelet.publish(request);
+        }
+      }
+      List<String> payloads = payloadDirs(requests);
+      int writesBefore = api.writes.get();
+      long[] republish = new long[volumes * rounds];
+      int n = 0;
+      for (int r = 0; r < rounds; r++) {
+        for (PublishRequest request : requests) {
+          long start = System.nanoTime();
+          kubelet.publish(request);
+          republish[n++] = System.nanoTime() - start;
+        }
+      }
+      int swaps = 0;
+      List<String> after = payloadDirs(requests);
+      for (int v = 0; v < volumes; v++) {
+        swaps += payloads.get(v).equals(after.get(v)) ? 0 : 1;
+      }
+      System.out.printf("first mount (%d volumes, tmpfs=%s): p50 %.2f ms, p99 %.2f ms%n", volumes, root,
+          percentile(first, 50), percentile(first, 99));
+      System.out.printf("republish, no change (%d calls): p50 %.2f ms, p99 %.2f ms; API writes %d; payload swaps %d%n",
+          republish.length, percentile(republish, 50), percentile(republish, 99), api.writes.get() - writesBefore, swaps);
+      for (PublishRequest request : requests) {
+        kubelet.unpublish(request.volumeId(), request.targetPath());
+      }
+    } finally {
+      server.close();
+      publisher.close();
+      resolver.close();
+      executor.shutdownNow();
+    }
+  }
+
+  private static List<String> payloadDirs(List<PublishRequest> requests) throws java.io.IOException {
+    List<String> dirs = new ArrayList<>();
+    for (PublishRequest request : requests) {
+      dirs.add(Files.readSymbolicLink(Path.of(request.targetPath()).resolve("..data")).toString());
+    }
+    return dirs;
+  }
+
+  static double percentile(long[] nanos, int p) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, index)] / 1e6;
+  }
+}
