@@ -6,6 +6,7 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.rotation.SentinelFiles;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
 import dev.keyturn.spi.MountRequest;
@@ -63,6 +64,9 @@ final class AgentCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
   Path fileRoot;
 
+  @Option(names = "--sentinels", description = "Directory for secrets-provided / secrets-updated marker files (single set).")
+  Path sentinels;
+
   @Option(names = "--once", description = "Mount once and exit instead of rotating.")
   boolean once;
 
@@ -86,7 +90,9 @@ final class AgentCommand implements Callable<Integer> {
           .writer(AtomicWriter.create())
           .providers(registry::get)
           .defaultInterval(agentConfig.interval())
-          .listener(this::report)
+          .listener(((dev.keyturn.rotation.RotationListener) this::report).andThen(SentinelFiles.in(
+              id -> agentConfig.sets().stream().filter(set -> set.name().equals(id)).findFirst()
+                  .flatMap(AgentConfig.SetConfig::sentinels), java.time.Clock.systemUTC())))
           .build();
       for (AgentConfig.SetConfig set : agentConfig.sets()) {
         prepare(set);
@@ -127,6 +133,9 @@ final class AgentCommand implements Callable<Integer> {
     set.put("target", target.toAbsolutePath().toString());
     set.put("parameters", parameters);
     set.put("tmpfs", tmpfs);
+    if (sentinels != null) {
+      set.put("sentinels", sentinels.toAbsolutePath().toString());
+    }
     return AgentConfig.parse(Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
   }
 

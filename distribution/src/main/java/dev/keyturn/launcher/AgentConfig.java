@@ -32,6 +32,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *     interval: 30s       # optional
  *     mode: "0440"        # optional default file mode
  *     tmpfs: false        # mount a tmpfs at target (root only)
+ *     sentinels: /run/app # optional: secrets-provided / secrets-updated marker files here
  *     parameters:         # the provider's parameters, as in a SecretProviderClass
  *       source: secrets/app
  * </pre>
@@ -44,7 +45,7 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
 
   /** One secret set. */
   record SetConfig(String name, String provider, Path target, Map<String, String> parameters,
-      Optional<Duration> interval, FileMode mode, boolean tmpfs) {
+      Optional<Duration> interval, FileMode mode, boolean tmpfs, Optional<Path> sentinels) {
   }
 
   static AgentConfig load(Path file) {
@@ -86,7 +87,7 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   }
 
   private static SetConfig set(Map<?, ?> set, String where, Path base) {
-    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs"));
+    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs", "sentinels"));
     String name = string(set.get("name"), where + ".name");
     if (!name.matches("[a-zA-Z0-9._-]{1,63}")) {
       throw new ConfigException(where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
@@ -114,7 +115,9 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
       throw new ConfigException(where + ".tmpfs: must be true or false");
     }
     return new SetConfig(name, string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"), target,
-        parameters, duration(set.get("interval"), where + ".interval"), mode, (Boolean) tmpfs);
+        parameters, duration(set.get("interval"), where + ".interval"), mode, (Boolean) tmpfs,
+        set.get("sentinels") == null ? Optional.empty()
+            : Optional.of(base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()));
   }
 
   private static void known(Map<?, ?> map, String prefix, Set<String> fields) {

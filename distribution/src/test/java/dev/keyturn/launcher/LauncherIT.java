@@ -93,6 +93,7 @@ class LauncherIT {
         "  - name: app",
         "    target: out",
         "    mode: \"0400\"",
+        "    sentinels: markers",
         "    parameters:",
         "      source: store/app",
         ""));
@@ -104,6 +105,8 @@ class LauncherIT {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("second"));
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).contains("rotated app: password"));
+    assertThat(Files.exists(dir.resolve("markers/secrets-provided"))).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(dir.resolve("markers/secrets-updated")));
     assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
   }
 

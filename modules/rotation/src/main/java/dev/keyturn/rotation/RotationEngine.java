@@ -53,6 +53,10 @@ public final class RotationEngine implements AutoCloseable {
   private final RotationListener listener;
   private final Semaphore permits;
   private final boolean polling;
+  private final Duration burstWindow;
+  private final RequestKeys keys = new RequestKeys();
+  private final Coalescer coalescer;
+  private final Map<String, Instant> groupDue = new ConcurrentHashMap<>();
   private final Map<String, Volume> volumes = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object idle = new Object();
@@ -70,6 +74,8 @@ public final class RotationEngine implements AutoCloseable {
     this.listener = b.listener;
     this.permits = new Semaphore(b.maxConcurrent);
     this.polling = b.polling;
+    this.burstWindow = b.burstWindow;
+    this.coalescer = new Coalescer(clock, b.coalesceWindow);
   }
 
   /** A builder; scheduler, writer and providers are required. */
@@ -91,7 +97,7 @@ public final class RotationEngine implements AutoCloseable {
     Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
     Volume volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
     boolean isNew = volume == fresh;
-    CheckResult result = volume.check();
+    CheckResult result = volume.check(true);
     if (result.outcome() == CheckResult.Outcome.FAILED && isNew && volume.versions.isEmpty()) {
       volumes.remove(spec.id(), volume);
       volume.stop();
@@ -112,7 +118,7 @@ public final class RotationEngine implements AutoCloseable {
     CompletableFuture<CheckResult> future = new CompletableFuture<>();
     scheduler.schedule(() -> {
       try {
-        future.complete(volume.check());
+        future.complete(volume.check(false));
       } catch (RuntimeException e) {
         future.completeExceptionally(e);
       }
@@ -180,13 +186,26 @@ public final class RotationEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * When to poll a volume next: its interval, up to the jitter fraction early. Volumes whose
+   * requests are the same are lined up on one due time, so one provider call serves them all.
+   */
   private Duration pollDelay(Volume volume) {
     Duration interval = volume.spec.interval().orElse(defaultInterval);
-    return Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
+    Duration jittered = Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
+    Instant now = clock.instant();
+    Instant group = groupDue.get(volume.requestKey);
+    if (group != null && group.isAfter(now) && !group.isAfter(now.plus(interval))) {
+      return Duration.between(now, group);
+    }
+    groupDue.values().removeIf(due -> !due.isAfter(now));
+    groupDue.put(volume.requestKey, now.plus(jittered));
+    return jittered;
   }
 
   private final class Volume {
     private volatile VolumeSpec spec;
+    private volatile String requestKey;
     private volatile List<ObjectVersion> versions;
     private final AtomicBoolean queued = new AtomicBoolean();
     private Scheduler.Cancellable next = () -> { };
@@ -200,12 +219,18 @@ public final class RotationEngine implements AutoCloseable {
 
     Volume(VolumeSpec spec, List<ObjectVersion> versions) {
       this.spec = spec;
+      this.requestKey = keyOf(spec);
       this.versions = List.copyOf(versions);
     }
 
     Volume respec(VolumeSpec newSpec) {
       this.spec = newSpec;
+      this.requestKey = keyOf(newSpec);
       return this;
+    }
+
+    private String keyOf(VolumeSpec s) {
+      return keys.requestKey(s.provider(), s.request().attributes(), s.request().secrets(), s.request().defaultMode());
     }
 
     void subscribe() {
@@ -226,26 +251,34 @@ public final class RotationEngine implements AutoCloseable {
       }
     }
 
-    /** Queues one check unless one is queued already. */
+    /**
+     * Queues one check after the burst window unless one is queued already, so changes to related
+     * objects that arrive together (a user and its password) land in one swap.
+     */
     void trigger() {
       if (!shutdown && queued.compareAndSet(false, true)) {
         scheduler.schedule(() -> {
           queued.set(false);
-          check();
-        }, Duration.ZERO);
+          check(false);
+        }, burstWindow);
       }
     }
 
-    synchronized CheckResult check() {
+    /** A poll: the answer to an identical request made moments ago will do. */
+    void poll() {
+      check(true);
+    }
+
+    synchronized CheckResult check(boolean shareable) {
       if (stopped) {
         return CheckResult.of(CheckResult.Outcome.UNCHANGED, List.of(), Duration.ZERO);
       }
       inFlight.incrementAndGet();
       try {
-        CheckResult result = checkOnce();
+        CheckResult result = checkOnce(shareable);
         next.cancel();
         if (!shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
-          next = scheduler.schedule(this::check, result.nextCheckIn());
+          next = scheduler.schedule(this::poll, result.nextCheckIn());
         }
         listener.onCheck(status(), result);
         return result;
@@ -258,7 +291,7 @@ public final class RotationEngine implements AutoCloseable {
       }
     }
 
-    private CheckResult checkOnce() {
+    private CheckResult checkOnce(boolean shareable) {
       VolumeSpec current = spec;
       Instant now = clock.instant();
       lastCheck = Optional.of(now);
@@ -268,7 +301,7 @@ public final class RotationEngine implements AutoCloseable {
         permits.acquireUninterruptibly();
         WriteResult written;
         try {
-          response = call(provider, current);
+          response = keys.withVersions(coalescer.call(requestKey, shareable, () -> call(provider, current)));
           written = writer.write(current.target(), Payload.of(response, current.attributes()));
         } finally {
           permits.release();
@@ -350,6 +383,8 @@ public final class RotationEngine implements AutoCloseable {
     private RotationListener listener = RotationListener.none();
     private int maxConcurrent = 4;
     private boolean polling = true;
+    private Duration burstWindow = Duration.ofMillis(250);
+    private Duration coalesceWindow = Duration.ofSeconds(2);
 
     private Builder() {
     }
@@ -427,6 +462,32 @@ public final class RotationEngine implements AutoCloseable {
         throw new IllegalArgumentException("maxConcurrent (" + value + ") must be at least 1");
       }
       this.maxConcurrent = value;
+      return this;
+    }
+
+    /**
+     * How long after a push notification the check runs (default 250ms): more notifications in
+     * that time fold into the same check, so related objects rotate in one swap.
+     */
+    public Builder burstWindow(Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("burstWindow (" + value + ") must not be negative");
+      }
+      this.burstWindow = value;
+      return this;
+    }
+
+    /**
+     * How long a provider's answer serves identical requests of other volumes (default 2s; zero
+     * turns coalescing off). Requests are identical when provider, attributes (less the per-pod
+     * ones: pod name and uid, token), node-publish secrets and mode are; the answer is held in
+     * memory only that long. On-demand and push-triggered checks always call the provider.
+     */
+    public Builder coalesceWindow(Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("coalesceWindow (" + value + ") must not be negative");
+      }
+      this.coalesceWindow = value;
       return this;
     }
 

@@ -188,10 +188,13 @@ class RotationEngineTest {
     assertThat(content()).isEqualTo("v2");
     store.set("v3");
     store.watchers.forEach(Runnable::run);
+    scheduler.advance(Duration.ofMillis(100));
     store.watchers.forEach(Runnable::run);
     int before = store.calls.get();
     scheduler.runDue();
-    assertThat(store.calls.get() - before).as("provider calls for two pushes").isEqualTo(1);
+    assertThat(store.calls.get() - before).as("nothing before the burst window ends").isZero();
+    scheduler.advance(Duration.ofMillis(150));
+    assertThat(store.calls.get() - before).as("provider calls for two pushes within the burst window").isEqualTo(1);
     assertThat(content()).isEqualTo("v3");
     assertThat(engine.refresh("unknown")).isEmpty();
   }
@@ -217,5 +220,116 @@ class RotationEngineTest {
     RotationEngine restarted = RotationEngine.builder().scheduler(scheduler).writer(AtomicWriter.create())
         .providers(n -> store).build();
     assertThat(restarted.mount(spec(Optional.empty())).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
+  }
+
+  VolumeSpec podSpec(int pod, String secret) throws Exception {
+    Path dir = Files.createDirectories(fs.getPath("/pods/" + pod));
+    MountRequest request = MountRequest.builder(dir)
+        .attribute("objects", "secret")
+        .attribute("csi.storage.k8s.io/pod.name", "web-" + pod)
+        .attribute("csi.storage.k8s.io/pod.uid", "uid-" + pod)
+        .attribute("csi.storage.k8s.io/serviceAccount.name", "web")
+        .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"token\":\"t-" + pod + "\"}")
+        .secret("clientSecret", secret)
+        .build();
+    return new VolumeSpec("pod-" + pod, dir, "store", request, Optional.empty(), java.util.Map.of());
+  }
+
+  @Test
+  void volumesAskingTheSameThingShareOneProviderCallPerCycle() throws Exception {
+    for (int pod = 0; pod < 100; pod++) {
+      engine.mount(podSpec(pod, "shared-credential"));
+      scheduler.advance(Duration.ofMillis(500));
+    }
+    // Mounts spread over 50 s: each answer serves the next 2 s of identical requests.
+    assertThat(store.calls.get()).isLessThanOrEqualTo(25);
+    int afterMounts = store.calls.get();
+    // The polls of the group line up on one due time: one call per cycle for all 100.
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(store.calls.get() - afterMounts).isEqualTo(1);
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(store.calls.get() - afterMounts).isEqualTo(2);
+    assertThat(Files.readString(fs.getPath("/pods/99/secret"))).isEqualTo("v1");
+  }
+
+  @Test
+  void requestsWithOtherCredentialsAreNeverMerged() throws Exception {
+    engine.mount(podSpec(1, "credential-a"));
+    engine.mount(podSpec(2, "credential-b"));
+    engine.mount(podSpec(3, "credential-a"));
+    assertThat(store.calls).hasValue(2);
+  }
+
+  @Test
+  void onDemandRefreshDoesNotTakeASharedAnswer() throws Exception {
+    engine.mount(podSpec(1, "c"));
+    engine.mount(podSpec(2, "c"));
+    assertThat(store.calls).hasValue(1);
+    store.set("v2");
+    var refreshed = engine.refresh("pod-2").orElseThrow();
+    scheduler.runDue();
+    assertThat(refreshed.get().outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    assertThat(store.calls).hasValue(2);
+  }
+
+  /** A provider that reports no versions: the engine versions content with a keyed hash. */
+  static final class UnversionedProvider implements SecretProvider {
+    volatile String value = "alpha-secret";
+    final AtomicInteger calls = new AtomicInteger();
+
+    @Override
+    public String name() {
+      return "unversioned";
+    }
+
+    @Override
+    public MountResponse mount(MountRequest request) {
+      calls.incrementAndGet();
+      return MountResponse.of(List.of(SecretFile.of("s", FileMode.DEFAULT, value.getBytes(StandardCharsets.UTF_8))), List.of());
+    }
+  }
+
+  @Test
+  void contentWithoutVersionsIsVersionedByAKeyedHash() throws Exception {
+    UnversionedProvider provider = new UnversionedProvider();
+    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
+        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+        .providers(n -> provider).random(() -> 0.0).coalesceWindow(Duration.ZERO)
+        .listener((v, r) -> results.add(r)).build();
+    own.mount(new VolumeSpec("u", target, "unversioned", MountRequest.builder(target).build(), Optional.empty(), java.util.Map.of()));
+    List<ObjectVersion> versions = own.status("u").orElseThrow().versions();
+    assertThat(versions).singleElement().satisfies(v -> {
+      assertThat(v.id()).isEqualTo("s");
+      assertThat(v.version()).startsWith("hmac-").doesNotContain("alpha");
+    });
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(results.get(1).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
+    provider.value = "beta-secret";
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
+    assertThat(own.status("u").orElseThrow().versions()).isNotEqualTo(versions);
+    // Another process (another key) gives other versions for the same content: nothing to guess from.
+    RotationEngine other = RotationEngine.builder().scheduler(scheduler).writer(AtomicWriter.create())
+        .providers(n -> provider).coalesceWindow(Duration.ZERO).build();
+    Path second = Files.createDirectories(fs.getPath("/second"));
+    other.mount(new VolumeSpec("u2", second, "unversioned", MountRequest.builder(second).build(), Optional.empty(), java.util.Map.of()));
+    assertThat(other.status("u2").orElseThrow().versions()).isNotEqualTo(own.status("u").orElseThrow().versions());
+  }
+
+  @Test
+  void sentinelFilesMarkTheFirstMountAndEveryChange() throws Exception {
+    Path markers = fs.getPath("/markers");
+    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
+        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+        .providers(n -> store).random(() -> 0.0)
+        .listener(SentinelFiles.in(id -> Optional.of(markers.resolve(id)), scheduler.clock())).build();
+    own.mount(spec(Optional.empty()));
+    assertThat(Files.readString(markers.resolve("vol-1/secrets-provided"))).startsWith("2026-11-23T00:00:00Z");
+    assertThat(Files.exists(markers.resolve("vol-1/secrets-updated"))).isFalse();
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(Files.exists(markers.resolve("vol-1/secrets-updated"))).as("unchanged: no marker").isFalse();
+    store.set("v2");
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(Files.readString(markers.resolve("vol-1/secrets-updated"))).startsWith("2026-11-23T00:04:00Z");
   }
 }
