@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,37 +25,24 @@ import org.junit.jupiter.api.io.TempDir;
  * through ServiceLoader.
  */
 class LauncherIT {
-  static final Path HOME = Path.of(System.getProperty("keyturn.home", "target/keyturn"));
+  static final Path HOME = KeyturnProcess.HOME;
 
   @TempDir
   Path dir;
-  Process process;
-  final List<String> output = Collections.synchronizedList(new ArrayList<>());
+  KeyturnProcess keyturn;
+  List<String> output = List.of();
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroy();
-      process.waitFor(30, TimeUnit.SECONDS);
+    if (keyturn != null) {
+      keyturn.close();
     }
   }
 
   private Process start(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/keyturn").toString()));
-    command.addAll(List.of(args));
-    process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-    Thread pump = new Thread(() -> {
-      try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-          output.add(line);
-        }
-      } catch (IOException e) {
-        output.add("(output closed: " + e.getMessage() + ")");
-      }
-    });
-    pump.setDaemon(true);
-    pump.start();
-    return process;
+    keyturn = KeyturnProcess.start(dir, Map.of(), List.of(args));
+    output = keyturn.output;
+    return keyturn.process;
   }
 
   private int run(String... args) throws Exception {

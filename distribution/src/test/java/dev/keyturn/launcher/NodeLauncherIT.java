@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
@@ -35,34 +36,23 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeLauncherIT {
   @TempDir
   Path dir;
-  Process process;
-  final List<String> output = Collections.synchronizedList(new ArrayList<>());
+  KeyturnProcess keyturn;
+  List<String> output = List.of();
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroy();
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+    boolean stopped = keyturn == null || keyturn.stop();
+    // A driver leaves volumes mounted when it stops (they outlive restarts); a failed test must not.
+    if (isRoot()) {
+      TmpfsMounter mounter = TmpfsMounter.system();
+      mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
     }
+    assertThat(stopped).as("stopped on SIGTERM").isTrue();
   }
 
   private void start(List<String> args, Map<String, String> env) throws IOException {
-    List<String> command = new ArrayList<>(List.of(LauncherIT.HOME.resolve("bin/keyturn").toString()));
-    command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-    builder.environment().putAll(env);
-    process = builder.start();
-    Thread pump = new Thread(() -> {
-      try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-          output.add(line);
-        }
-      } catch (IOException e) {
-        output.add("(output closed: " + e.getMessage() + ")");
-      }
-    });
-    pump.setDaemon(true);
-    pump.start();
+    keyturn = KeyturnProcess.start(dir, env, args);
+    output = keyturn.output;
   }
 
   private static boolean isRoot() {

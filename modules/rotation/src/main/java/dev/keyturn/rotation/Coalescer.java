@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * Answers are held in memory only for the window.
  */
 final class Coalescer {
-  private record Entry(CompletableFuture<MountResponse> future, Instant at) {
+  private record Entry(CompletableFuture<MountResponse> future, Instant at, java.util.Set<String> served) {
   }
 
   private final Clock clock;
@@ -30,10 +30,11 @@ final class Coalescer {
   }
 
   /**
-   * The provider's answer for {@code key}: a recent or in-flight one when {@code shareable},
+   * The provider's answer for {@code key}: a recent or in-flight one when {@code shareable} and
+   * {@code volume} has not been given it yet (a volume's own next check always asks again),
    * otherwise a fresh call whose answer later callers may share.
    */
-  MountResponse call(String key, boolean shareable, Supplier<MountResponse> fetch) {
+  MountResponse call(String key, String volume, boolean shareable, Supplier<MountResponse> fetch) {
     if (window.isZero()) {
       return fetch.get();
     }
@@ -41,11 +42,12 @@ final class Coalescer {
     entries.values().removeIf(e -> e.future.isDone() && !e.at.plus(window).isAfter(now));
     if (shareable) {
       Entry existing = entries.get(key);
-      if (existing != null && !existing.future.isCompletedExceptionally()) {
+      if (existing != null && !existing.future.isCompletedExceptionally() && existing.served.add(volume)) {
         return join(existing.future);
       }
     }
-    Entry mine = new Entry(new CompletableFuture<>(), now);
+    Entry mine = new Entry(new CompletableFuture<>(), now, ConcurrentHashMap.newKeySet());
+    mine.served.add(volume);
     entries.put(key, mine);
     try {
       MountResponse response = fetch.get();

@@ -301,7 +301,7 @@ public final class RotationEngine implements AutoCloseable {
         permits.acquireUninterruptibly();
         WriteResult written;
         try {
-          response = keys.withVersions(coalescer.call(requestKey, shareable, () -> call(provider, current)));
+          response = keys.withVersions(coalescer.call(requestKey, current.id(), shareable, () -> call(provider, current)));
           written = writer.write(current.target(), Payload.of(response, current.attributes()));
         } finally {
           permits.release();

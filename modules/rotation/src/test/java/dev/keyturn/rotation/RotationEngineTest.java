@@ -253,6 +253,16 @@ class RotationEngineTest {
   }
 
   @Test
+  void aVolumesOwnNextCheckNeverReusesItsAnswer() throws Exception {
+    engine.mount(podSpec(1, "c"));
+    store.set("v2");
+    // A kubelet republish a moment later: within the window, but this volume had that answer.
+    engine.mount(podSpec(1, "c"));
+    assertThat(store.calls).hasValue(2);
+    assertThat(Files.readString(fs.getPath("/pods/1/secret"))).isEqualTo("v2");
+  }
+
+  @Test
   void requestsWithOtherCredentialsAreNeverMerged() throws Exception {
     engine.mount(podSpec(1, "credential-a"));
     engine.mount(podSpec(2, "credential-b"));
