@@ -24,10 +24,17 @@ if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir
 else "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 110 20; fi
 rm -rf "$pubdir"
 
+echo "== rotation: a cycle of 110 volumes x 10 objects, and propagation latency"
+rotdir=$(mktemp -d /tmp/keyturn-bench-rotation.XXXXXX)
+if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.RotationBench "$rotdir" 3
+else "$java" -cp "$cp" dev.keyturn.benchmarks.RotationBench "$rotdir" 30; fi
+rm -rf "$rotdir"
+
 echo "== system calls per operation (strace -f -c, N=2000 minus N=0)"
 if ! command -v strace >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -qq strace >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
+    apt-get install -y -qq strace >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq strace >/dev/null; } \
+      || { echo "strace could not be installed: skipping the system call count"; exit 0; }
   else
     echo "strace is not installed and this is not root: skipping the system call count"; exit 0
   fi
