@@ -14,6 +14,8 @@ module dev.keyturn.launcher {
   requires com.google.gson;
   requires org.slf4j;
   requires java.logging;
+  // sun.misc.Signal: SIGHUP asks the agent for an on-demand refresh.
+  requires jdk.unsupported;
   requires info.picocli;
   requires org.yaml.snakeyaml;
 

@@ -106,7 +106,9 @@ final class AgentCommand implements Callable<Integer> {
         engine.shutdown();
         return 0;
       }
-      System.out.println("rotating every " + interval + "; stop with Ctrl-C");
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
+      System.out.println("rotating every " + interval + "; kill -HUP " + ProcessHandle.current().pid()
+          + " refreshes now; stop with Ctrl-C");
       System.out.flush();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -117,6 +119,17 @@ final class AgentCommand implements Callable<Integer> {
       return 0;
     } finally {
       executor.shutdownNow();
+    }
+  }
+
+  /** On-demand refresh of every set: the provider is asked now, sharing no earlier answer. */
+  private static void refreshAll(RotationEngine engine, AgentConfig config) {
+    for (AgentConfig.SetConfig set : config.sets()) {
+      engine.refresh(set.name()).ifPresent(future -> future.whenComplete((result, error) -> {
+        System.out.println("refresh of " + set.name() + ": " + (error != null ? "failed: " + error.getMessage()
+            : result.outcome().name().toLowerCase(java.util.Locale.ROOT)));
+        System.out.flush();
+      }));
     }
   }
 

@@ -95,6 +95,9 @@ class LauncherIT {
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).contains("rotated app: password"));
     assertThat(Files.exists(dir.resolve("markers/secrets-provided"))).isTrue();
     await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(dir.resolve("markers/secrets-updated")));
+    // On-demand refresh: SIGHUP.
+    new ProcessBuilder("kill", "-HUP", Long.toString(keyturn.process.pid())).start().waitFor();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
     assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
   }
 

@@ -31,6 +31,17 @@ public record SecretProviderClass(String namespace, String name, String provider
     annotations = Map.copyOf(annotations);
   }
 
+  /**
+   * The annotation that asks for an on-demand refresh: set it to any new value (e.g. the time) and
+   * the next check of each volume of the class calls the provider, sharing no earlier answer.
+   */
+  public static final String REFRESH_ANNOTATION = "secrets-store.csi.k8s.io/refresh-requested-at";
+
+  /** The refresh annotation's value, if set. */
+  public Optional<String> refreshRequestedAt() {
+    return Optional.ofNullable(annotations.get(REFRESH_ANNOTATION));
+  }
+
   /** The per-class rotation interval annotation's text, if set. */
   public Optional<String> rotationInterval() {
     return Optional.ofNullable(annotations.get(ROTATION_INTERVAL_ANNOTATION));

@@ -118,9 +118,12 @@ public final class VolumePublisher implements AutoCloseable {
     if (first) {
       mounter.prepare(target);
     }
+    // A changed refresh annotation asks for a fresh provider call, not a shared answer.
+    String refresh = spc.refreshRequestedAt().orElse("");
+    boolean refreshRequested = existing != null && !refresh.equals(existing.refreshSeen);
     CheckResult result;
     try {
-      result = engine.mount(spec);
+      result = engine.mount(spec, !refreshRequested);
     } catch (RuntimeException e) {
       if (first) {
         engine.unmount(request.volumeId());
@@ -131,6 +134,7 @@ public final class VolumePublisher implements AutoCloseable {
     if (!first) {
       // The engine's listener already wrote the status if something changed.
       existing.lastPublish = now;
+      existing.refreshSeen = refresh;
       if (result.outcome() == CheckResult.Outcome.FAILED) {
         throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
       }
@@ -138,6 +142,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
     Mounted entry = new Mounted(target, namespace, podName, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
         className, now);
+    entry.refreshSeen = refresh;
     mounted.put(request.volumeId(), entry);
     applyStatus(entry, engine.status(request.volumeId()).map(VolumeStatus::versions).orElse(List.of()));
     return Outcome.MOUNTED;
@@ -286,7 +291,35 @@ public final class VolumePublisher implements AutoCloseable {
         ATTR_POD_UID, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
         ATTR_CLASS, spc.name(),
         ATTR_PROVIDER, spc.provider());
-    return new VolumeSpec(request.volumeId(), target, spc.provider(), mountRequest, interval(spc), metadata);
+    return new VolumeSpec(request.volumeId(), target, spc.provider(), mountRequest, interval(spc), metadata,
+        tokensExpireAt(tokens == null ? request.volumeContext().get(PublishRequest.TOKENS) : tokens));
+  }
+
+  /**
+   * The earliest {@code expirationTimestamp} of the service-account tokens kubelet sent (JSON:
+   * audience to {token, expirationTimestamp}); empty without tokens. Unreadable tokens are the
+   * provider's business: they still go to it, and only the expiry is unknown.
+   */
+  static Optional<Instant> tokensExpireAt(String tokensJson) {
+    if (tokensJson == null || tokensJson.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      com.google.gson.JsonObject audiences = com.google.gson.JsonParser.parseString(tokensJson).getAsJsonObject();
+      Instant earliest = null;
+      for (String audience : audiences.keySet()) {
+        com.google.gson.JsonElement expiry = audiences.getAsJsonObject(audience).get("expirationTimestamp");
+        if (expiry != null && expiry.isJsonPrimitive()) {
+          Instant at = Instant.parse(expiry.getAsString());
+          earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
+        }
+      }
+      return Optional.ofNullable(earliest);
+    } catch (RuntimeException e) {
+      // Never log the JSON: it holds the tokens.
+      LOG.log(Level.WARNING, "service-account tokens have no readable expirationTimestamp ({0})", e.getClass().getSimpleName());
+      return Optional.empty();
+    }
   }
 
   private static Optional<Duration> interval(SecretProviderClass spc) {
@@ -351,6 +384,7 @@ public final class VolumePublisher implements AutoCloseable {
     final String className;
     volatile Instant lastPublish;
     volatile boolean statusPending;
+    volatile String refreshSeen = "";
 
     Mounted(Path target, String namespace, String podName, String podUid, String className, Instant lastPublish) {
       this.target = target;

@@ -382,4 +382,35 @@ class CsiNodeServerTest {
       assertThat(resolver.checkHealth()).containsOnlyKeys("dead");
     }
   }
+
+  @Test
+  void theRefreshAnnotationForcesAFreshProviderCall() throws Exception {
+    try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
+      node.nodePublishVolume(publish("e1", "ext"));
+      node.nodePublishVolume(publish("e2", "ext"));
+      assertThat(fake.requests).as("e2 shares e1's answer").hasSize(1);
+      clock.advance(Duration.ofMinutes(1));
+      node.nodePublishVolume(publish("e1", "ext"));
+      node.nodePublishVolume(publish("e2", "ext"));
+      assertThat(fake.requests).hasSize(2);
+      SecretProviderClass ext = kube.classes.get("default/ext");
+      kube.add(new SecretProviderClass("default", "ext", ext.provider(), ext.parameters(), ext.secretObjects(),
+          Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-23T12:03:00Z")));
+      fake.value.set("rotated-by-hand");
+      clock.advance(Duration.ofMinutes(1));
+      node.nodePublishVolume(publish("e1", "ext"));
+      node.nodePublishVolume(publish("e2", "ext"));
+      assertThat(fake.requests).as("e2 asks again: a refresh was requested").hasSize(4);
+      assertThat(Files.readString(target("e2").resolve("ext-key"))).isEqualTo("rotated-by-hand");
+    }
+  }
+
+  @Test
+  void tokenExpiryIsReadWithoutLoggingTokens() {
+    assertThat(VolumePublisher.tokensExpireAt("{\"vault\":{\"token\":\"t1\",\"expirationTimestamp\":\"2026-11-23T13:00:00Z\"},"
+        + "\"aws\":{\"token\":\"t2\",\"expirationTimestamp\":\"2026-11-23T12:30:00Z\"}}"))
+        .hasValue(java.time.Instant.parse("2026-11-23T12:30:00Z"));
+    assertThat(VolumePublisher.tokensExpireAt("not json")).isEmpty();
+    assertThat(VolumePublisher.tokensExpireAt("")).isEmpty();
+  }
 }

@@ -51,6 +51,7 @@ public final class RotationEngine implements AutoCloseable {
   private final double pollJitter;
   private final DoubleSupplier random;
   private final RotationListener listener;
+  private final RotationMetrics metrics;
   private final Semaphore permits;
   private final boolean polling;
   private final Duration burstWindow;
@@ -72,6 +73,7 @@ public final class RotationEngine implements AutoCloseable {
     this.pollJitter = b.pollJitter;
     this.random = b.random;
     this.listener = b.listener;
+    this.metrics = b.metrics;
     this.permits = new Semaphore(b.maxConcurrent);
     this.polling = b.polling;
     this.burstWindow = b.burstWindow;
@@ -91,13 +93,21 @@ public final class RotationEngine implements AutoCloseable {
    * @throws KeyturnException when the first check of a new volume fails (nothing is kept)
    */
   public CheckResult mount(VolumeSpec spec) {
+    return mount(spec, true);
+  }
+
+  /**
+   * As {@link #mount(VolumeSpec)}; with {@code shareable} false the provider is always called,
+   * never answered from a call made for another volume moments ago (an on-demand refresh).
+   */
+  public CheckResult mount(VolumeSpec spec, boolean shareable) {
     if (shutdown) {
       throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
     }
     Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
     Volume volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
     boolean isNew = volume == fresh;
-    CheckResult result = volume.check(true);
+    CheckResult result = volume.check(shareable);
     if (result.outcome() == CheckResult.Outcome.FAILED && isNew && volume.versions.isEmpty()) {
       volumes.remove(spec.id(), volume);
       volume.stop();
@@ -275,7 +285,11 @@ public final class RotationEngine implements AutoCloseable {
       }
       inFlight.incrementAndGet();
       try {
+        Instant started = clock.instant();
         CheckResult result = checkOnce(shareable);
+        metrics.reconciled(spec.provider(), result.outcome() == CheckResult.Outcome.WRITTEN,
+            result.failure().map(f -> f instanceof ProviderException p ? p.code() : f.reason().label()),
+            Duration.between(started, clock.instant()));
         next.cancel();
         if (!shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
           next = scheduler.schedule(this::poll, result.nextCheckIn());
@@ -296,6 +310,11 @@ public final class RotationEngine implements AutoCloseable {
       Instant now = clock.instant();
       lastCheck = Optional.of(now);
       try {
+        Optional<Instant> expiry = current.credentialsExpireAt();
+        if (expiry.isPresent() && !now.isBefore(expiry.get())) {
+          throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "the credentials of volume "
+              + current.id() + " expired at " + expiry.get() + "; waiting for a fresh request (a kubelet republish)");
+        }
         SecretProvider provider = providers.apply(current.provider());
         MountResponse response;
         permits.acquireUninterruptibly();
@@ -381,6 +400,7 @@ public final class RotationEngine implements AutoCloseable {
     private double pollJitter = 0.1;
     private DoubleSupplier random = Math::random;
     private RotationListener listener = RotationListener.none();
+    private RotationMetrics metrics = RotationMetrics.none();
     private int maxConcurrent = 4;
     private boolean polling = true;
     private Duration burstWindow = Duration.ofMillis(250);
@@ -453,6 +473,12 @@ public final class RotationEngine implements AutoCloseable {
     /** Who hears about checks. */
     public Builder listener(RotationListener value) {
       this.listener = Objects.requireNonNull(value, "listener");
+      return this;
+    }
+
+    /** Where each check is reported for metrics. */
+    public Builder metrics(RotationMetrics value) {
+      this.metrics = Objects.requireNonNull(value, "metrics");
       return this;
     }
 

@@ -16,9 +16,12 @@ import java.util.Optional;
  * @param request the provider request, without current versions (the engine adds them)
  * @param interval this volume's poll interval; the engine's default when empty
  * @param attributes non-secret facts stored in the volume's metadata
+ * @param credentialsExpireAt when credentials in the request (service-account tokens kubelet
+ *     handed over) expire; after that the engine does not call the provider with them and waits
+ *     for a new request
  */
 public record VolumeSpec(String id, Path target, String provider, MountRequest request,
-    Optional<Duration> interval, Map<String, String> attributes) {
+    Optional<Duration> interval, Map<String, String> attributes, Optional<java.time.Instant> credentialsExpireAt) {
 
   /** The shortest poll interval allowed. */
   public static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -32,6 +35,13 @@ public record VolumeSpec(String id, Path target, String provider, MountRequest r
     Objects.requireNonNull(interval, "interval");
     interval.ifPresent(VolumeSpec::checkInterval);
     attributes = Map.copyOf(attributes);
+    Objects.requireNonNull(credentialsExpireAt, "credentialsExpireAt");
+  }
+
+  /** A spec whose credentials do not expire. */
+  public VolumeSpec(String id, Path target, String provider, MountRequest request, Optional<Duration> interval,
+      Map<String, String> attributes) {
+    this(id, target, provider, request, interval, attributes, Optional.empty());
   }
 
   /** Checks a poll interval: at least {@link #MIN_INTERVAL}. */

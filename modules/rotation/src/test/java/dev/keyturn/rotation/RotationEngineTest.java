@@ -342,4 +342,37 @@ class RotationEngineTest {
     scheduler.advance(Duration.ofMinutes(2));
     assertThat(Files.readString(markers.resolve("vol-1/secrets-updated"))).startsWith("2026-11-23T00:04:00Z");
   }
+
+  @Test
+  void everyCheckIsReportedForMetrics() throws Exception {
+    List<String> reports = new ArrayList<>();
+    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
+        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+        .providers(n -> store).random(() -> 0.0)
+        .metrics((provider, rotated, errorType, duration) -> reports.add(provider + " " + rotated + " " + errorType.orElse("-")))
+        .build();
+    own.mount(spec(Optional.empty()));
+    scheduler.advance(Duration.ofMinutes(2));
+    store.failure.set(ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(reports).containsExactly("store true -", "store false -", "store false TooManyRequests");
+  }
+
+  @Test
+  void expiredCredentialsAreNotSentToTheProvider() throws Exception {
+    VolumeSpec base = spec(Optional.empty());
+    VolumeSpec expiring = new VolumeSpec(base.id(), base.target(), base.provider(), base.request(), base.interval(),
+        base.attributes(), Optional.of(scheduler.clock().instant().plus(Duration.ofMinutes(3))));
+    engine.mount(expiring);
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(store.calls).hasValue(2);
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(store.calls).as("no call with an expired token").hasValue(2);
+    assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.FAILED);
+    assertThat(results.get(2).error()).hasValueSatisfying(e -> assertThat(e).contains("expired", "waiting for a fresh request"));
+    assertThat(Files.readString(target.resolve("secret"))).isEqualTo("v1");
+    // A fresh request (kubelet's republish brings new tokens) resumes.
+    engine.mount(base);
+    assertThat(store.calls).hasValue(3);
+  }
 }
