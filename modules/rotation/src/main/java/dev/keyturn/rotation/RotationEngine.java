@@ -136,13 +136,17 @@ public final class RotationEngine implements AutoCloseable {
     return Optional.of(future);
   }
 
-  /** Stops tracking a volume (the caller removes it from disk); whether it was tracked. */
+  /**
+   * Stops tracking a volume and waits for a check of it in flight to finish, so nothing writes to
+   * it afterwards (the caller then removes it from disk); whether it was tracked.
+   */
   public boolean unmount(String id) {
     Volume volume = volumes.remove(id);
     if (volume == null) {
       return false;
     }
     volume.stop();
+    volume.awaitIdle();
     return true;
   }
 
@@ -218,14 +222,17 @@ public final class RotationEngine implements AutoCloseable {
     private volatile String requestKey;
     private volatile List<ObjectVersion> versions;
     private final AtomicBoolean queued = new AtomicBoolean();
+    // Guards scheduling and the subscription; the volume's own monitor serialises checks, so
+    // stopping never waits for a provider call.
+    private final Object state = new Object();
     private Scheduler.Cancellable next = () -> { };
     private Optional<ChangeSource.Subscription> subscription = Optional.empty();
-    private Optional<Instant> lastCheck = Optional.empty();
-    private Optional<Instant> lastChange = Optional.empty();
-    private Optional<String> lastError = Optional.empty();
-    private KeyturnException lastException;
-    private int failures;
-    private boolean stopped;
+    private volatile Optional<Instant> lastCheck = Optional.empty();
+    private volatile Optional<Instant> lastChange = Optional.empty();
+    private volatile Optional<String> lastError = Optional.empty();
+    private volatile KeyturnException lastException;
+    private volatile int failures;
+    private volatile boolean stopped;
 
     Volume(VolumeSpec spec, List<ObjectVersion> versions) {
       this.spec = spec;
@@ -248,7 +255,7 @@ public final class RotationEngine implements AutoCloseable {
         Optional<ChangeSource> source = providers.apply(spec.provider()).changeSource();
         if (source.isPresent()) {
           ChangeSource.Subscription sub = source.get().watch(spec.request(), this::trigger);
-          synchronized (this) {
+          synchronized (state) {
             if (stopped) {
               sub.close();
             } else {
@@ -290,9 +297,11 @@ public final class RotationEngine implements AutoCloseable {
         metrics.reconciled(spec.provider(), result.outcome() == CheckResult.Outcome.WRITTEN,
             result.failure().map(f -> f instanceof ProviderException p ? p.code() : f.reason().label()),
             Duration.between(started, clock.instant()));
-        next.cancel();
-        if (!shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
-          next = scheduler.schedule(this::poll, result.nextCheckIn());
+        synchronized (state) {
+          next.cancel();
+          if (!stopped && !shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
+            next = scheduler.schedule(this::poll, result.nextCheckIn());
+          }
         }
         listener.onCheck(status(), result);
         return result;
@@ -373,13 +382,21 @@ public final class RotationEngine implements AutoCloseable {
       };
     }
 
-    synchronized VolumeStatus status() {
+    VolumeStatus status() {
       return new VolumeStatus(spec.id(), spec.target(), spec.provider(), versions, lastCheck, lastChange, lastError, failures);
+    }
+
+    /** Waits until no check of this volume runs; later checks see it stopped and do nothing. */
+    void awaitIdle() {
+      synchronized (this) {
+        // Entering the monitor is the wait.
+        stopped = true;
+      }
     }
 
     void stop() {
       Optional<ChangeSource.Subscription> sub;
-      synchronized (this) {
+      synchronized (state) {
         stopped = true;
         next.cancel();
         sub = subscription;

@@ -375,4 +375,43 @@ class RotationEngineTest {
     engine.mount(base);
     assertThat(store.calls).hasValue(3);
   }
+
+  @Test
+  void shutdownLetsAnInFlightCheckFinish() throws Exception {
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    SecretProvider slow = new SecretProvider() {
+      @Override
+      public String name() {
+        return "slow";
+      }
+
+      @Override
+      public MountResponse mount(MountRequest request) {
+        entered.countDown();
+        try {
+          release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return store.mount(request);
+      }
+    };
+    java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newScheduledThreadPool(1);
+    try {
+      RotationEngine real = RotationEngine.builder().scheduler(Scheduler.of(executor)).writer(AtomicWriter.create())
+          .providers(n -> slow).build();
+      Thread mounting = new Thread(() -> real.mount(spec(Optional.empty())));
+      mounting.start();
+      assertThat(entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      real.shutdown();
+      assertThat(real.awaitTermination(Duration.ofMillis(200))).as("still writing").isFalse();
+      release.countDown();
+      assertThat(real.awaitTermination(Duration.ofSeconds(30))).isTrue();
+      mounting.join(30_000);
+      assertThat(Files.readString(target.resolve("secret"))).as("the in-flight write completed").isEqualTo("v1");
+    } finally {
+      executor.shutdownNow();
+    }
+  }
 }
