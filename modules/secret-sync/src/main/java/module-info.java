@@ -1,4 +1,13 @@
-/** Keyturn secret-sync. */
+/**
+ * Mirrors mounted secrets into Kubernetes Secrets: the SecretProviderClass {@code secretObjects},
+ * created and updated only when content changes, never touching Secrets it does not manage.
+ */
 module dev.keyturn.secretsync {
   requires transitive dev.keyturn.spi;
+  requires transitive io.kubernetes.client.java.api;
+  // client-java is an automatic module: the explicit modules it uses must be required here.
+  requires okhttp3;
+  requires com.google.gson;
+
+  exports dev.keyturn.secretsync;
 }

@@ -1,0 +1,207 @@
+package dev.keyturn.secretsync;
+
+import dev.keyturn.spi.KeyturnException;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1EventSource;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.openapi.models.V1OwnerReference;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1Secret;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Keeps Kubernetes Secrets equal to mounted content, with as few API calls as possible.
+ *
+ * <p>For each Secret a class asks for: read it; create it when missing (owned by the pod's owners,
+ * e.g. its ReplicaSet, so it lives as long as the workload; by the pod itself when it has none);
+ * when it exists, refuse to touch it unless it carries {@value #MANAGED_LABEL}{@code =true}, and
+ * write only when the content hash annotation differs. Writes carry the resourceVersion read; a 409
+ * Conflict is answered with a fresh read. Events on the pod: {@value #ROTATED} after a changed
+ * Secret, {@value #FAILED} when a Secret cannot be written. No Secret value is ever logged or put
+ * in an event.
+ */
+public final class SecretSyncer {
+  /** The label that marks Secrets this driver manages. */
+  public static final String MANAGED_LABEL = "secrets-store.csi.k8s.io/managed";
+  /** The annotation that holds the content hash. */
+  public static final String HASH_ANNOTATION = "secrets-store.csi.k8s.io/content-hash";
+  /** Event reason after a Secret changed with a rotation. */
+  public static final String ROTATED = "SecretRotationComplete";
+  /** Event reason when a Secret could not be created or updated. */
+  public static final String FAILED = "FailedToCreateSecret";
+  private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
+  private static final int ATTEMPTS = 5;
+
+  /** What happened to one Secret. */
+  public enum Outcome {
+    /** Created. */
+    CREATED,
+    /** Updated with new content. */
+    UPDATED,
+    /** Equal already: no write. */
+    UNCHANGED
+  }
+
+  /**
+   * The outcome per Secret name.
+   *
+   * @param outcomes by Secret name
+   * @param failures by Secret name, the error message (no secret content)
+   */
+  public record Result(Map<String, Outcome> outcomes, Map<String, String> failures) {
+    /** Copies. */
+    public Result {
+      outcomes = Map.copyOf(outcomes);
+      failures = Map.copyOf(failures);
+    }
+  }
+
+  private final CoreV1Api api;
+  private final Clock clock;
+  private final String component;
+
+  private SecretSyncer(ApiClient client, Clock clock, String component) {
+    this.api = new CoreV1Api(Objects.requireNonNull(client, "client"));
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.component = Objects.requireNonNull(component, "component");
+  }
+
+  /** A syncer over this client; events name {@code component} as their source. */
+  public static SecretSyncer create(ApiClient client, Clock clock, String component) {
+    return new SecretSyncer(client, clock, component);
+  }
+
+  /**
+   * Brings every Secret {@code target} asks for in step with its volume. One Secret's failure does
+   * not stop the others; it is reported in the result and as an event.
+   */
+  public Result sync(SyncTarget target) {
+    Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    Map<String, String> failures = new LinkedHashMap<>();
+    List<V1OwnerReference> owners = null;
+    for (SecretSpec spec : target.secrets()) {
+      try {
+        DesiredSecret desired = DesiredSecret.from(spec, target.volume());
+        if (owners == null) {
+          owners = owners(target);
+        }
+        Outcome outcome = apply(target.namespace(), desired, owners);
+        outcomes.put(spec.secretName(), outcome);
+        if (outcome == Outcome.UPDATED) {
+          event(target, "Normal", ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
+        }
+      } catch (KeyturnException e) {
+        failures.put(spec.secretName(), e.getMessage());
+        LOG.log(Level.WARNING, "Secret {0}/{1} not synced: {2}", target.namespace(), spec.secretName(), e.getMessage());
+        event(target, "Warning", FAILED, e.getMessage());
+      }
+    }
+    return new Result(outcomes, failures);
+  }
+
+  private Outcome apply(String namespace, DesiredSecret desired, List<V1OwnerReference> owners) {
+    String name = desired.spec().secretName();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        V1Secret existing = read(namespace, name);
+        if (existing == null) {
+          api.createNamespacedSecret(namespace, build(namespace, desired, owners, null)).execute();
+          return Outcome.CREATED;
+        }
+        Map<String, String> labels = existing.getMetadata().getLabels();
+        if (labels == null || !"true".equals(labels.get(MANAGED_LABEL))) {
+          throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "Secret " + namespace + "/" + name
+              + " exists without the label " + MANAGED_LABEL + "=true; it is not ours, so it is left as it is");
+        }
+        Map<String, String> annotations = existing.getMetadata().getAnnotations();
+        if (annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
+            && desired.spec().type().equals(existing.getType())) {
+          return Outcome.UNCHANGED;
+        }
+        V1Secret replacement = build(namespace, desired, existing.getMetadata().getOwnerReferences(),
+            existing.getMetadata().getResourceVersion());
+        api.replaceNamespacedSecret(name, namespace, replacement).execute();
+        return Outcome.UPDATED;
+      } catch (ApiException e) {
+        if (e.getCode() != 409 || attempt == ATTEMPTS) {
+          throw failure("writing Secret " + namespace + "/" + name, e);
+        }
+      }
+    }
+  }
+
+  private V1Secret read(String namespace, String name) throws ApiException {
+    try {
+      return api.readNamespacedSecret(name, namespace).execute();
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private static V1Secret build(String namespace, DesiredSecret desired, List<V1OwnerReference> owners, String resourceVersion) {
+    Map<String, String> labels = new LinkedHashMap<>(desired.spec().labels());
+    labels.put(MANAGED_LABEL, "true");
+    Map<String, String> annotations = new LinkedHashMap<>(desired.spec().annotations());
+    annotations.put(HASH_ANNOTATION, desired.contentHash());
+    V1ObjectMeta metadata = new V1ObjectMeta().name(desired.spec().secretName()).namespace(namespace)
+        .labels(labels).annotations(annotations).resourceVersion(resourceVersion)
+        .ownerReferences(owners == null || owners.isEmpty() ? null : new ArrayList<>(owners));
+    return new V1Secret().apiVersion("v1").kind("Secret").metadata(metadata).type(desired.spec().type())
+        .data(desired.dataCopy());
+  }
+
+  /** The pod's own owners (its ReplicaSet, StatefulSet ...), or the pod itself when it has none. */
+  private List<V1OwnerReference> owners(SyncTarget target) {
+    try {
+      V1Pod pod = api.readNamespacedPod(target.podName(), target.namespace()).execute();
+      List<V1OwnerReference> owners = pod.getMetadata().getOwnerReferences();
+      if (owners != null && !owners.isEmpty()) {
+        List<V1OwnerReference> copy = new ArrayList<>();
+        // Not a controller of the Secret: the owners' controllers must not adopt it.
+        owners.forEach(o -> copy.add(new V1OwnerReference().apiVersion(o.getApiVersion()).kind(o.getKind())
+            .name(o.getName()).uid(o.getUid())));
+        return copy;
+      }
+      return List.of(new V1OwnerReference().apiVersion("v1").kind("Pod").name(target.podName())
+          .uid(pod.getMetadata().getUid()));
+    } catch (ApiException e) {
+      throw failure("reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
+    }
+  }
+
+  private void event(SyncTarget target, String type, String reason, String message) {
+    OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    CoreV1Event event = new CoreV1Event().apiVersion("v1").kind("Event")
+        .metadata(new V1ObjectMeta().generateName(target.podName() + ".").namespace(target.namespace()))
+        .involvedObject(new V1ObjectReference().apiVersion("v1").kind("Pod").name(target.podName())
+            .namespace(target.namespace()).uid(target.podUid()))
+        .type(type).reason(reason).message(message).count(1).firstTimestamp(now).lastTimestamp(now)
+        .source(new V1EventSource().component(component));
+    try {
+      api.createNamespacedEvent(target.namespace(), event).execute();
+    } catch (ApiException e) {
+      LOG.log(Level.WARNING, "event {0} on pod {1}/{2} not recorded: HTTP {3}", reason, target.namespace(),
+          target.podName(), e.getCode());
+    }
+  }
+
+  private static KeyturnException failure(String what, ApiException e) {
+    String status = e.getCode() == 0 ? "no response (" + e.getCause() + ")" : "HTTP " + e.getCode();
+    return new KeyturnException(KeyturnException.Reason.KUBERNETES, what + " failed: " + status, e);
+  }
+}

@@ -1,0 +1,25 @@
+package dev.keyturn.secretsync;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What to sync: the Secrets a class asks for, for one pod whose volume holds the content.
+ *
+ * @param namespace the pod's namespace
+ * @param podName the pod's name
+ * @param podUid the pod's uid
+ * @param volume the mounted volume (the directory with {@code ..data})
+ * @param secrets the Secrets to keep in step
+ */
+public record SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets) {
+  /** Validates and copies. */
+  public SyncTarget {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(podName, "podName");
+    Objects.requireNonNull(podUid, "podUid");
+    Objects.requireNonNull(volume, "volume");
+    secrets = List.copyOf(secrets);
+  }
+}

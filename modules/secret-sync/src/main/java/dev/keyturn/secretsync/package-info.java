@@ -1,0 +1,2 @@
+/** Mounted secrets to Kubernetes Secrets: {@link dev.keyturn.secretsync.SecretSyncer}. */
+package dev.keyturn.secretsync;

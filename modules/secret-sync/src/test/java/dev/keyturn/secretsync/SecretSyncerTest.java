@@ -1,0 +1,212 @@
+package dev.keyturn.secretsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubernetesTest;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.AppsV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
+import io.kubernetes.client.openapi.models.V1ReplicaSet;
+import io.kubernetes.client.openapi.models.V1ReplicaSetSpec;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import com.google.gson.Gson;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import io.kubernetes.client.util.generic.options.CreateOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Secret sync against the API (mock, or real with KEYTURN_IT_KUBECONFIG), through the test extension. */
+@KubernetesTest
+class SecretSyncerTest {
+  @TempDir
+  Path dir;
+
+  static V1PodSpec podSpec() {
+    return new V1PodSpec().containers(List.of(new V1Container().name("app").image("registry.example/app:1")))
+        .automountServiceAccountToken(false);
+  }
+
+  /** A ReplicaSet and its pod, as a Deployment would leave them; the pod's uid is returned. */
+  static V1Pod podOfReplicaSet(KubeContext kube, String name) throws Exception {
+    // The real server's admission wants the namespace's default service account to exist.
+    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
+        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
+    Map<String, String> labels = Map.of("app", name);
+    V1ReplicaSet rs = new AppsV1Api(kube.client()).createNamespacedReplicaSet(kube.namespace(), new V1ReplicaSet()
+        .apiVersion("apps/v1").kind("ReplicaSet").metadata(new V1ObjectMeta().name(name + "-5d8f"))
+        .spec(new V1ReplicaSetSpec().replicas(1).selector(new V1LabelSelector().matchLabels(labels))
+            .template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels)).spec(podSpec())))).execute();
+    return createPod(kube, Map.of("name", name + "-5d8f-abc12", "labels", labels, "ownerReferences", List.of(Map.of(
+        "apiVersion", "apps/v1", "kind", "ReplicaSet", "name", rs.getMetadata().getName(),
+        "uid", rs.getMetadata().getUid(), "controller", true))));
+  }
+
+  /**
+   * Creates a pod from plain JSON: client-java's typed V1PodSpec sends an empty {@code overhead},
+   * which a real server refuses ("Pod Overhead set without corresponding RuntimeClass").
+   */
+  static V1Pod createPod(KubeContext kube, Map<String, Object> metadata) throws Exception {
+    Map<String, Object> pod = Map.of("apiVersion", "v1", "kind", "Pod", "metadata", metadata,
+        "spec", Map.of("automountServiceAccountToken", false,
+            "containers", List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+    DynamicKubernetesApi pods = new DynamicKubernetesApi("", "v1", "pods", kube.client());
+    DynamicKubernetesObject created = pods.create(kube.namespace(),
+        new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()), new CreateOptions()).throwsApiException().getObject();
+    return new CoreV1Api(kube.client()).readNamespacedPod(created.getMetadata().getName(), kube.namespace()).execute();
+  }
+
+  static SecretSpec dbSecret() {
+    return new SecretSpec("db-credentials", "Opaque", Map.of("app", "web"), Map.of("owner", "team-a"),
+        List.of(new SecretSpec.DataEntry("db/user", "username"), new SecretSpec.DataEntry("db/password", "password")));
+  }
+
+  static SyncTarget target(KubeContext kube, V1Pod pod, Path volume, SecretSpec... specs) {
+    return new SyncTarget(kube.namespace(), pod.getMetadata().getName(), pod.getMetadata().getUid(), volume, List.of(specs));
+  }
+
+  static String value(V1Secret secret, String key) {
+    return new String(secret.getData().get(key), StandardCharsets.UTF_8);
+  }
+
+  /** Counts the requests that write (anything but GET) while {@code body} runs. */
+  static int writesDuring(ApiClient client, ThrowingRunnable body) throws Exception {
+    List<String> writes = Collections.synchronizedList(new ArrayList<>());
+    OkHttpClient original = client.getHttpClient();
+    client.setHttpClient(original.newBuilder().addInterceptor(chain -> {
+      if (!chain.request().method().equals("GET")) {
+        writes.add(chain.request().method() + " " + chain.request().url().encodedPath());
+      }
+      return chain.proceed(chain.request());
+    }).build());
+    try {
+      body.run();
+    } finally {
+      client.setHttpClient(original);
+    }
+    return writes.size();
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
+  void createsTheSecretOwnedByThePodsReplicaSet(KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "web");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+    SecretSyncer.Result result = syncer.sync(target(kube, pod, volume, dbSecret()));
+    assertThat(result.outcomes()).containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    assertThat(value(secret, "username")).isEqualTo("app");
+    assertThat(value(secret, "password")).isEqualTo("pw-1");
+    assertThat(secret.getType()).isEqualTo("Opaque");
+    assertThat(secret.getMetadata().getLabels()).containsEntry(SecretSyncer.MANAGED_LABEL, "true").containsEntry("app", "web");
+    assertThat(secret.getMetadata().getAnnotations()).containsEntry("owner", "team-a").containsKey(SecretSyncer.HASH_ANNOTATION);
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+      assertThat(o.getKind()).isEqualTo("ReplicaSet");
+      assertThat(o.getName()).isEqualTo("web-5d8f");
+    });
+  }
+
+  @Test
+  void anUnchangedSyncWritesNothingAndAChangeUpdatesWithAnEvent(KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "api");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+    syncer.sync(target(kube, pod, volume, dbSecret()));
+    int writes = writesDuring(kube.client(), () -> assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+        .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)));
+    assertThat(writes).as("API writes for an unchanged sync").isZero();
+
+    Volumes.volume(volume, Map.of("db/user", "app", "db/password", "pw-2"));
+    assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+        .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UPDATED));
+    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    assertThat(value(secret, "password")).isEqualTo("pw-2");
+    List<CoreV1Event> events = new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
+    assertThat(events).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo(SecretSyncer.ROTATED);
+      assertThat(e.getInvolvedObject().getName()).isEqualTo(pod.getMetadata().getName());
+      assertThat(e.getMessage()).doesNotContain("pw-2");
+    });
+  }
+
+  @Test
+  void aSecretWeDoNotManageIsLeftAloneAndReported(KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "job");
+    new CoreV1Api(kube.client()).createNamespacedSecret(kube.namespace(), new V1Secret().apiVersion("v1").kind("Secret")
+        .metadata(new V1ObjectMeta().name("db-credentials")).stringData(Map.of("password", "users-own"))
+        .putDataItem("password", "users-own".getBytes(StandardCharsets.UTF_8))).execute();
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    SecretSyncer.Result result = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
+        .sync(target(kube, pod, volume, dbSecret()));
+    assertThat(result.failures()).containsKey("db-credentials");
+    assertThat(result.failures().get("db-credentials")).contains("not ours").doesNotContain("pw-1");
+    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    assertThat(value(secret, "password")).isEqualTo("users-own");
+    assertThat(new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo(SecretSyncer.FAILED));
+  }
+
+  @Test
+  void aBarePodOwnsItsSecretAndOneBadSecretDoesNotStopAnother(KubeContext kube) throws Exception {
+    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
+        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
+    V1Pod pod = createPod(kube, Map.of("name", "bare"));
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1", "cert.pem", "no pem here"));
+    SecretSpec tls = new SecretSpec("tls", "kubernetes.io/tls", Map.of(), Map.of(),
+        List.of(new SecretSpec.DataEntry("cert.pem", "tls.crt"), new SecretSpec.DataEntry("cert.pem", "tls.key")));
+    SecretSyncer.Result result = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
+        .sync(target(kube, pod, volume, tls, dbSecret()));
+    assertThat(result.failures()).containsOnlyKeys("tls");
+    assertThat(result.outcomes()).containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+      assertThat(o.getKind()).isEqualTo("Pod");
+      assertThat(o.getUid()).isEqualTo(pod.getMetadata().getUid());
+    });
+  }
+
+  @Test
+  void concurrentSyncsOfOneSecretAllSucceed(KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "race");
+    SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+    syncer.sync(target(kube, pod, Volumes.volume(dir.resolve("v0"), Map.of("db/user", "u", "db/password", "p0")), dbSecret()));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<SecretSyncer.Result>> futures = new ArrayList<>();
+      for (int i = 1; i <= 8; i++) {
+        Path volume = Volumes.volume(dir.resolve("v" + i), Map.of("db/user", "u", "db/password", "p" + i));
+        futures.add(pool.submit(() -> syncer.sync(target(kube, pod, volume, dbSecret()))));
+      }
+      for (Future<SecretSyncer.Result> future : futures) {
+        assertThat(future.get(60, TimeUnit.SECONDS).failures()).isEmpty();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
