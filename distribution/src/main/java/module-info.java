@@ -7,6 +7,7 @@ module dev.keyturn.launcher {
   requires dev.keyturn.fswriter;
   requires dev.keyturn.rotation;
   requires dev.keyturn.csinode;
+  requires dev.keyturn.secretsync;
   requires io.kubernetes.client.java;
   requires io.kubernetes.client.java.api;
   // client-java is automatic; the explicit modules it needs join the graph through us.

@@ -134,6 +134,7 @@ final class NodeCommand implements Callable<Integer> {
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(republish)
+        .secretSync(dev.keyturn.secretsync.SecretSyncer.create(client, java.time.Clock.systemUTC(), "keyturn-" + nodeId))
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
     if (providerHealthCheck) {
       Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);

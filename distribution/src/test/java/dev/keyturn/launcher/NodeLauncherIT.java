@@ -11,7 +11,14 @@ import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
+import com.google.gson.Gson;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import io.kubernetes.client.util.generic.options.CreateOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -55,6 +62,18 @@ class NodeLauncherIT {
     output = keyturn.output;
   }
 
+  /** A pod (from plain JSON: typed pods carry an empty overhead a real server refuses); its uid. */
+  private static String createPod(KubeContext kube, String name) throws Exception {
+    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
+        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
+    Map<String, Object> pod = Map.of("apiVersion", "v1", "kind", "Pod", "metadata", Map.of("name", name),
+        "spec", Map.of("automountServiceAccountToken", false,
+            "containers", List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+    return new DynamicKubernetesApi("", "v1", "pods", kube.client()).create(kube.namespace(),
+        new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()), new CreateOptions())
+        .throwsApiException().getObject().getMetadata().getUid();
+  }
+
   private static boolean isRoot() {
     try {
       return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
@@ -70,7 +89,10 @@ class NodeLauncherIT {
     new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
         "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
             "metadata", Map.of("name", "app", "namespace", kube.namespace()),
-            "spec", Map.of("provider", "file", "parameters", Map.of("source", "app")))).execute();
+            "spec", Map.of("provider", "file", "parameters", Map.of("source", "app"),
+                "secretObjects", List.of(Map.of("secretName", "app-secret", "type", "Opaque",
+                    "data", List.of(Map.of("objectName", "api-key", "key", "API_KEY"))))))).execute();
+    String podUid = createPod(kube, "web-0");
     Path socket = dir.resolve("csi/csi.sock");
     boolean tmpfs = isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
@@ -82,7 +104,7 @@ class NodeLauncherIT {
     Path target = dir.resolve("pods/p1/volumes/kubernetes.io~csi/secrets/mount");
     PublishRequest publish = new PublishRequest("csi-vol-1", target.toString(), true, false, true,
         Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "web-0",
-            "csi.storage.k8s.io/pod.namespace", kube.namespace(), "csi.storage.k8s.io/pod.uid", "p1-uid"), Map.of());
+            "csi.storage.k8s.io/pod.namespace", kube.namespace(), "csi.storage.k8s.io/pod.uid", podUid), Map.of());
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       assertThat(kubelet.probe()).isTrue();
       assertThat(kubelet.nodeId()).isEqualTo("node-7");
@@ -93,9 +115,16 @@ class NodeLauncherIT {
       String statusName = "web-0-" + kube.namespace() + "-app";
       assertThat(gateway.readStatus(kube.namespace(), statusName)).isPresent();
 
+      CoreV1Api core = new CoreV1Api(kube.client());
+      assertThat(new String(core.readNamespacedSecret("app-secret", kube.namespace()).execute().getData().get("API_KEY"),
+          StandardCharsets.UTF_8)).isEqualTo("k-1");
+
       Files.writeString(store.resolve("api-key"), "k-2");
       kubelet.publish(publish);
       assertThat(Files.readString(target.resolve("api-key"))).isEqualTo("k-2");
+      // The synced Secret follows the rotation (by the provider's push or by this republish).
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(new String(core.readNamespacedSecret(
+          "app-secret", kube.namespace()).execute().getData().get("API_KEY"), StandardCharsets.UTF_8)).isEqualTo("k-2"));
 
       assertThatThrownBy(() -> kubelet.publish(new PublishRequest("v2", "", true, false, true, Map.of(), Map.of())))
           .isInstanceOf(KeyturnException.class).hasMessageContaining("INVALID_ARGUMENT");

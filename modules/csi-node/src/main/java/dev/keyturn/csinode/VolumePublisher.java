@@ -7,6 +7,9 @@ import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.secretsync.SecretSpec;
+import dev.keyturn.secretsync.SecretSyncer;
+import dev.keyturn.secretsync.SyncTarget;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
@@ -70,6 +73,7 @@ public final class VolumePublisher implements AutoCloseable {
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
   private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
+  private final Optional<SecretSyncer> secretSync;
 
   private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
     this.writer = b.writer;
@@ -79,6 +83,7 @@ public final class VolumePublisher implements AutoCloseable {
     this.clock = b.clock;
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
+    this.secretSync = Optional.ofNullable(b.secretSync);
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
   }
 
@@ -135,6 +140,7 @@ public final class VolumePublisher implements AutoCloseable {
       // The engine's listener already wrote the status if something changed.
       existing.lastPublish = now;
       existing.refreshSeen = refresh;
+      existing.secretObjects = secretSpecs(spc);
       if (result.outcome() == CheckResult.Outcome.FAILED) {
         throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
       }
@@ -143,8 +149,10 @@ public final class VolumePublisher implements AutoCloseable {
     Mounted entry = new Mounted(target, namespace, podName, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
         className, now);
     entry.refreshSeen = refresh;
+    entry.secretObjects = secretSpecs(spc);
     mounted.put(request.volumeId(), entry);
     applyStatus(entry, engine.status(request.volumeId()).map(VolumeStatus::versions).orElse(List.of()));
+    syncSecrets(entry);
     return Outcome.MOUNTED;
   }
 
@@ -335,9 +343,41 @@ public final class VolumePublisher implements AutoCloseable {
 
   private void onCheck(VolumeStatus volume, CheckResult result) {
     Mounted entry = mounted.get(volume.id());
-    if (entry != null && (entry.statusPending || !result.changedObjects().isEmpty())
-        && result.outcome() != CheckResult.Outcome.FAILED) {
+    if (entry == null || result.outcome() == CheckResult.Outcome.FAILED) {
+      return;
+    }
+    boolean changed = !result.changedObjects().isEmpty();
+    if (entry.statusPending || changed) {
       applyStatus(entry, volume.versions());
+    }
+    if (entry.syncPending || changed) {
+      syncSecrets(entry);
+    }
+  }
+
+  private static List<SecretSpec> secretSpecs(SecretProviderClass spc) {
+    List<SecretSpec> specs = new ArrayList<>();
+    for (SecretProviderClass.SecretObject so : spc.secretObjects()) {
+      List<SecretSpec.DataEntry> data = new ArrayList<>();
+      so.data().forEach(d -> data.add(new SecretSpec.DataEntry(d.objectName(), d.key())));
+      specs.add(new SecretSpec(so.secretName(), so.type().isEmpty() ? "Opaque" : so.type(), so.labels(), so.annotations(), data));
+    }
+    return specs;
+  }
+
+  /** Keeps the class's secretObjects in step; a failure is reported and retried after the next check. */
+  private void syncSecrets(Mounted entry) {
+    if (secretSync.isEmpty() || entry.secretObjects.isEmpty()) {
+      return;
+    }
+    try {
+      SecretSyncer.Result result = secretSync.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
+          entry.target, entry.secretObjects));
+      entry.syncPending = !result.failures().isEmpty();
+    } catch (KeyturnException e) {
+      entry.syncPending = true;
+      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried after the next check: {2}",
+          entry.namespace, entry.podName, e.getMessage());
     }
   }
 
@@ -385,6 +425,8 @@ public final class VolumePublisher implements AutoCloseable {
     volatile Instant lastPublish;
     volatile boolean statusPending;
     volatile String refreshSeen = "";
+    volatile List<SecretSpec> secretObjects = List.of();
+    volatile boolean syncPending;
 
     Mounted(Path target, String namespace, String podName, String podUid, String className, Instant lastPublish) {
       this.target = target;
@@ -406,8 +448,15 @@ public final class VolumePublisher implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration republishMinInterval = Duration.ofSeconds(55);
     private FileMode defaultMode = FileMode.DEFAULT;
+    private SecretSyncer secretSync;
 
     private Builder() {
+    }
+
+    /** Keeps SecretProviderClass secretObjects in step as Kubernetes Secrets (off when not set). */
+    public Builder secretSync(SecretSyncer value) {
+      this.secretSync = Objects.requireNonNull(value, "secretSync");
+      return this;
     }
 
     /** The writer (default: a writer with default options). */
