@@ -5,6 +5,7 @@
 module dev.keyturn.secretsync {
   requires transitive dev.keyturn.spi;
   requires transitive io.kubernetes.client.java.api;
+  requires io.kubernetes.client.java;
   // client-java is an automatic module: the explicit modules it uses must be required here.
   requires okhttp3;
   requires com.google.gson;

@@ -35,6 +35,8 @@ import picocli.CommandLine.Option;
     description = "Run the CSI node driver (the Secrets Store CSI Driver's flags are accepted as they are).")
 final class NodeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(NodeCommand.class.getName());
+  /** Rotations of one workload's Secrets within this window restart it once. */
+  private static final Duration RESTART_DEBOUNCE = Duration.ofSeconds(10);
 
   @Option(names = "--endpoint", description = "CSI endpoint (env CSI_ENDPOINT; default ${DEFAULT-VALUE}).",
       defaultValue = "${env:CSI_ENDPOINT:-unix:///csi/csi.sock}")
@@ -134,7 +136,8 @@ final class NodeCommand implements Callable<Integer> {
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(republish)
-        .secretSync(dev.keyturn.secretsync.SecretSyncer.create(client, java.time.Clock.systemUTC(), "keyturn-" + nodeId))
+        .secretSync(dev.keyturn.secretsync.SecretSyncer.create(client, java.time.Clock.systemUTC(), "keyturn-" + nodeId)
+            .withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(client, executor, RESTART_DEBOUNCE)))
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
     if (providerHealthCheck) {
       Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);

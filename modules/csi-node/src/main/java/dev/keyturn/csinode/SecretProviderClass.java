@@ -37,6 +37,17 @@ public record SecretProviderClass(String namespace, String name, String provider
    */
   public static final String REFRESH_ANNOTATION = "secrets-store.csi.k8s.io/refresh-requested-at";
 
+  /**
+   * The annotation that opts a class into restarting the workloads of its pods when a synced
+   * Secret rotates ({@code "true"}), for applications that read secrets as environment variables.
+   */
+  public static final String RESTART_ANNOTATION = "keyturn.dev/restart-on-rotation";
+
+  /** Whether the class asks for workload restarts on rotation. */
+  public boolean restartOnRotation() {
+    return "true".equalsIgnoreCase(annotations.getOrDefault(RESTART_ANNOTATION, ""));
+  }
+
   /** The refresh annotation's value, if set. */
   public Optional<String> refreshRequestedAt() {
     return Optional.ofNullable(annotations.get(REFRESH_ANNOTATION));

@@ -141,6 +141,7 @@ public final class VolumePublisher implements AutoCloseable {
       existing.lastPublish = now;
       existing.refreshSeen = refresh;
       existing.secretObjects = secretSpecs(spc);
+      existing.restartOnRotation = spc.restartOnRotation();
       if (result.outcome() == CheckResult.Outcome.FAILED) {
         throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
       }
@@ -150,6 +151,7 @@ public final class VolumePublisher implements AutoCloseable {
         className, now);
     entry.refreshSeen = refresh;
     entry.secretObjects = secretSpecs(spc);
+    entry.restartOnRotation = spc.restartOnRotation();
     mounted.put(request.volumeId(), entry);
     applyStatus(entry, engine.status(request.volumeId()).map(VolumeStatus::versions).orElse(List.of()));
     syncSecrets(entry);
@@ -372,7 +374,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
     try {
       SecretSyncer.Result result = secretSync.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
-          entry.target, entry.secretObjects));
+          entry.target, entry.secretObjects, entry.restartOnRotation));
       entry.syncPending = !result.failures().isEmpty();
     } catch (KeyturnException e) {
       entry.syncPending = true;
@@ -427,6 +429,7 @@ public final class VolumePublisher implements AutoCloseable {
     volatile String refreshSeen = "";
     volatile List<SecretSpec> secretObjects = List.of();
     volatile boolean syncPending;
+    volatile boolean restartOnRotation;
 
     Mounted(Path target, String namespace, String podName, String podUid, String className, Instant lastPublish) {
       this.target = target;

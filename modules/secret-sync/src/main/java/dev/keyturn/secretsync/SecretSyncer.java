@@ -42,7 +42,7 @@ public final class SecretSyncer {
   /** Event reason when a Secret could not be created or updated. */
   public static final String FAILED = "FailedToCreateSecret";
   private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
-  private static final int ATTEMPTS = 5;
+  private static final int ATTEMPTS = 10;
 
   /** What happened to one Secret. */
   public enum Outcome {
@@ -68,19 +68,31 @@ public final class SecretSyncer {
     }
   }
 
+  private final ApiClient client;
   private final CoreV1Api api;
   private final Clock clock;
   private final String component;
+  private final java.util.Optional<RolloutRestarter> restarter;
 
-  private SecretSyncer(ApiClient client, Clock clock, String component) {
-    this.api = new CoreV1Api(Objects.requireNonNull(client, "client"));
+  private SecretSyncer(ApiClient client, Clock clock, String component, java.util.Optional<RolloutRestarter> restarter) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.api = new CoreV1Api(client);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.component = Objects.requireNonNull(component, "component");
+    this.restarter = restarter;
+  }
+
+  /**
+   * This syncer, also restarting the workloads of targets that ask for it
+   * ({@link SyncTarget#restartOnRotation()}) when one of their Secrets changed.
+   */
+  public SecretSyncer withRestarter(RolloutRestarter value) {
+    return new SecretSyncer(client, clock, component, java.util.Optional.of(value));
   }
 
   /** A syncer over this client; events name {@code component} as their source. */
   public static SecretSyncer create(ApiClient client, Clock clock, String component) {
-    return new SecretSyncer(client, clock, component);
+    return new SecretSyncer(client, clock, component, java.util.Optional.empty());
   }
 
   /**
@@ -101,6 +113,10 @@ public final class SecretSyncer {
         outcomes.put(spec.secretName(), outcome);
         if (outcome == Outcome.UPDATED) {
           event(target, "Normal", ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
+          if (target.restartOnRotation()) {
+            List<V1OwnerReference> podOwners = owners;
+            restarter.ifPresent(r -> r.request(target.namespace(), podOwners, desired.contentHash()));
+          }
         }
       } catch (KeyturnException e) {
         failures.put(spec.secretName(), e.getMessage());
@@ -138,6 +154,9 @@ public final class SecretSyncer {
         if (e.getCode() != 409 || attempt == ATTEMPTS) {
           throw failure("writing Secret " + namespace + "/" + name, e);
         }
+        // Someone wrote it between our read and our write: pause a little, then read it again.
+        long pauseMillis = 5L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(5L * attempt);
+        java.util.concurrent.locks.LockSupport.parkNanos(pauseMillis * 1_000_000L);
       }
     }
   }

@@ -12,8 +12,11 @@ import java.util.Objects;
  * @param podUid the pod's uid
  * @param volume the mounted volume (the directory with {@code ..data})
  * @param secrets the Secrets to keep in step
+ * @param restartOnRotation whether the pod's workload is restarted when one of its Secrets changes
+ *     (for applications that read them as environment variables)
  */
-public record SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets) {
+public record SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets,
+    boolean restartOnRotation) {
   /** Validates and copies. */
   public SyncTarget {
     Objects.requireNonNull(namespace, "namespace");
@@ -21,5 +24,10 @@ public record SyncTarget(String namespace, String podName, String podUid, Path v
     Objects.requireNonNull(podUid, "podUid");
     Objects.requireNonNull(volume, "volume");
     secrets = List.copyOf(secrets);
+  }
+
+  /** A target whose workload is not restarted on rotation. */
+  public SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets) {
+    this(namespace, podName, podUid, volume, secrets, false);
   }
 }
