@@ -56,6 +56,11 @@ public final class PublishLatency {
     public void deletePodStatus(String namespace, String name) {
       writes.incrementAndGet();
     }
+
+    @Override
+    public void recordPodEvent(String namespace, String name, String uid, boolean warning, String reason, String message) {
+      writes.incrementAndGet();
+    }
   }
 
   public static void main(String[] args) throws Exception {

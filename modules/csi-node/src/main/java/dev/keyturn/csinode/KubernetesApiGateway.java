@@ -29,9 +29,11 @@ public final class KubernetesApiGateway implements KubernetesGateway {
   private static final int ATTEMPTS = 10;
 
   private final CustomObjectsApi api;
+  private final io.kubernetes.client.openapi.apis.CoreV1Api core;
 
   private KubernetesApiGateway(ApiClient client) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
+    this.core = new io.kubernetes.client.openapi.apis.CoreV1Api(client);
   }
 
   /** A gateway over this client. */
@@ -85,6 +87,24 @@ public final class KubernetesApiGateway implements KubernetesGateway {
       if (e.getCode() != 404) {
         throw failure("deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
       }
+    }
+  }
+
+  @Override
+  public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
+    java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+    io.kubernetes.client.openapi.models.CoreV1Event event = new io.kubernetes.client.openapi.models.CoreV1Event()
+        .apiVersion("v1").kind("Event")
+        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().generateName(podName + ".").namespace(namespace))
+        .involvedObject(new io.kubernetes.client.openapi.models.V1ObjectReference().apiVersion("v1").kind("Pod")
+            .name(podName).namespace(namespace).uid(podUid.isEmpty() ? null : podUid))
+        .type(warning ? "Warning" : "Normal").reason(reason).message(message).count(1)
+        .firstTimestamp(now).lastTimestamp(now)
+        .source(new io.kubernetes.client.openapi.models.V1EventSource().component("keyturn"));
+    try {
+      core.createNamespacedEvent(namespace, event).execute();
+    } catch (ApiException e) {
+      throw failure("recording event " + reason + " on pod " + namespace + "/" + podName, e);
     }
   }
 

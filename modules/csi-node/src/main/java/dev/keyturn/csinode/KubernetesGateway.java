@@ -17,4 +17,10 @@ public interface KubernetesGateway {
 
   /** Deletes the SecretProviderClassPodStatus; a missing one is not an error. */
   void deletePodStatus(String namespace, String name);
+
+  /**
+   * Records an event on a pod ({@code MountRotationComplete}, {@code MountRotationFailed}). The
+   * message must hold no secret material.
+   */
+  void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message);
 }

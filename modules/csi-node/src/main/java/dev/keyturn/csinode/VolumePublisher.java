@@ -343,10 +343,27 @@ public final class VolumePublisher implements AutoCloseable {
     });
   }
 
+  /** Event reason after a check swapped new content into a mounted volume. */
+  public static final String MOUNT_ROTATED = "MountRotationComplete";
+  /** Event reason when a check of a mounted volume failed. */
+  public static final String MOUNT_ROTATION_FAILED = "MountRotationFailed";
+
   private void onCheck(VolumeStatus volume, CheckResult result) {
     Mounted entry = mounted.get(volume.id());
-    if (entry == null || result.outcome() == CheckResult.Outcome.FAILED) {
+    if (entry == null) {
       return;
+    }
+    if (result.outcome() == CheckResult.Outcome.FAILED) {
+      // Once per failure streak, not on every retry.
+      if (volume.consecutiveFailures() == 1) {
+        event(entry, true, MOUNT_ROTATION_FAILED, "rotation of SecretProviderClass " + entry.className + " failed: "
+            + result.error().orElse("unknown error") + "; the last good content stays mounted");
+      }
+      return;
+    }
+    if (!result.changedObjects().isEmpty()) {
+      event(entry, false, MOUNT_ROTATED, "rotated " + result.changedObjects().size() + " objects of SecretProviderClass "
+          + entry.className + ": " + String.join(", ", result.changedObjects()));
     }
     boolean changed = !result.changedObjects().isEmpty();
     if (entry.statusPending || changed) {
@@ -392,6 +409,14 @@ public final class VolumePublisher implements AutoCloseable {
       entry.statusPending = true;
       LOG.log(Level.WARNING, "status of {0}/{1} not written, retried after the next check: {2}",
           entry.namespace, entry.podName, e.getMessage());
+    }
+  }
+
+  private void event(Mounted entry, boolean warning, String reason, String message) {
+    try {
+      kubernetes.recordPodEvent(entry.namespace, entry.podName, entry.podUid, warning, reason, message);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "event {0} on {1}/{2} not recorded: {3}", reason, entry.namespace, entry.podName, e.getMessage());
     }
   }
 

@@ -240,6 +240,8 @@ class CsiNodeServerTest {
     node.nodePublishVolume(publish("vol-a", "app-secrets"));
     assertThat(Files.readString(target.resolve("password"))).isEqualTo("pa55word-2");
     assertThat(kube.writes.get()).isEqualTo(writes + 1);
+    assertThat(kube.events).anySatisfy(e -> assertThat(e).startsWith("MountRotationComplete default/web-0")
+        .contains("password").doesNotContain("pa55word"));
 
     node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
     assertThat(Files.exists(target, LinkOption.NOFOLLOW_LINKS)).isFalse();
@@ -299,6 +301,8 @@ class CsiNodeServerTest {
         assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-1");
         assertThat(Files.exists(dir.resolve("etc"))).isFalse();
       }
+      assertThat(kube.events.stream().filter(e -> e.startsWith("MountRotationFailed"))).as("one event per failure streak").hasSize(1);
+      assertThat(kube.events).allSatisfy(e -> assertThat(e).doesNotContain("ext-secret-1"));
       fake.mode.set(FakeProviderServer.Mode.NORMAL);
       fake.value.set("ext-secret-2");
       clock.advance(Duration.ofMinutes(1));

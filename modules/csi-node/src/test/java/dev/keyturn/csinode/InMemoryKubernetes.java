@@ -14,6 +14,7 @@ final class InMemoryKubernetes implements KubernetesGateway {
   final AtomicInteger writes = new AtomicInteger();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean down = new AtomicBoolean();
+  final java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   void add(SecretProviderClass spc) {
     classes.put(spc.namespace() + "/" + spc.name(), spc);
@@ -44,5 +45,11 @@ final class InMemoryKubernetes implements KubernetesGateway {
     checkUp();
     writes.incrementAndGet();
     statuses.remove(namespace + "/" + name);
+  }
+
+  @Override
+  public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
+    checkUp();
+    events.add(reason + " " + namespace + "/" + podName + ": " + message);
   }
 }
