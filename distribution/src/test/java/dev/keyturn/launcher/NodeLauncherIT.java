@@ -10,15 +10,10 @@ import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
-import com.google.gson.Gson;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
-import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
-import io.kubernetes.client.util.generic.options.CreateOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -62,18 +57,6 @@ class NodeLauncherIT {
     output = keyturn.output;
   }
 
-  /** A pod (from plain JSON: typed pods carry an empty overhead a real server refuses); its uid. */
-  private static String createPod(KubeContext kube, String name) throws Exception {
-    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
-        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
-    Map<String, Object> pod = Map.of("apiVersion", "v1", "kind", "Pod", "metadata", Map.of("name", name),
-        "spec", Map.of("automountServiceAccountToken", false,
-            "containers", List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
-    return new DynamicKubernetesApi("", "v1", "pods", kube.client()).create(kube.namespace(),
-        new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()), new CreateOptions())
-        .throwsApiException().getObject().getMetadata().getUid();
-  }
-
   private static boolean isRoot() {
     try {
       return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
@@ -92,7 +75,7 @@ class NodeLauncherIT {
             "spec", Map.of("provider", "file", "parameters", Map.of("source", "app"),
                 "secretObjects", List.of(Map.of("secretName", "app-secret", "type", "Opaque",
                     "data", List.of(Map.of("objectName", "api-key", "key", "API_KEY"))))))).execute();
-    String podUid = createPod(kube, "web-0");
+    String podUid = KubeObjects.createPod(kube, Map.of("name", "web-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
     boolean tmpfs = isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),

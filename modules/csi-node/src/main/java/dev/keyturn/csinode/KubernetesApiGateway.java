@@ -4,6 +4,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import dev.keyturn.secretsync.PodEvents;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,11 +30,11 @@ public final class KubernetesApiGateway implements KubernetesGateway {
   private static final int ATTEMPTS = 10;
 
   private final CustomObjectsApi api;
-  private final io.kubernetes.client.openapi.apis.CoreV1Api core;
+  private final PodEvents events;
 
   private KubernetesApiGateway(ApiClient client) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
-    this.core = new io.kubernetes.client.openapi.apis.CoreV1Api(client);
+    this.events = PodEvents.create(client, java.time.Clock.systemUTC(), "keyturn");
   }
 
   /** A gateway over this client. */
@@ -92,20 +93,7 @@ public final class KubernetesApiGateway implements KubernetesGateway {
 
   @Override
   public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
-    java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
-    io.kubernetes.client.openapi.models.CoreV1Event event = new io.kubernetes.client.openapi.models.CoreV1Event()
-        .apiVersion("v1").kind("Event")
-        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().generateName(podName + ".").namespace(namespace))
-        .involvedObject(new io.kubernetes.client.openapi.models.V1ObjectReference().apiVersion("v1").kind("Pod")
-            .name(podName).namespace(namespace).uid(podUid.isEmpty() ? null : podUid))
-        .type(warning ? "Warning" : "Normal").reason(reason).message(message).count(1)
-        .firstTimestamp(now).lastTimestamp(now)
-        .source(new io.kubernetes.client.openapi.models.V1EventSource().component("keyturn"));
-    try {
-      core.createNamespacedEvent(namespace, event).execute();
-    } catch (ApiException e) {
-      throw failure("recording event " + reason + " on pod " + namespace + "/" + podName, e);
-    }
+    events.record(namespace, podName, podUid, warning, reason, message);
   }
 
   /** The status object as stored, if it exists. */

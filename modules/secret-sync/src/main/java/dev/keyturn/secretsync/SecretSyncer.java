@@ -4,17 +4,12 @@ import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1OwnerReference;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1Secret;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +67,7 @@ public final class SecretSyncer {
   private final CoreV1Api api;
   private final Clock clock;
   private final String component;
+  private final PodEvents events;
   private final java.util.Optional<RolloutRestarter> restarter;
 
   private SecretSyncer(ApiClient client, Clock clock, String component, java.util.Optional<RolloutRestarter> restarter) {
@@ -80,6 +76,7 @@ public final class SecretSyncer {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.component = Objects.requireNonNull(component, "component");
     this.restarter = restarter;
+    this.events = PodEvents.create(client, clock, component);
   }
 
   /**
@@ -112,7 +109,7 @@ public final class SecretSyncer {
         Outcome outcome = apply(target.namespace(), desired, owners);
         outcomes.put(spec.secretName(), outcome);
         if (outcome == Outcome.UPDATED) {
-          event(target, "Normal", ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
+          event(target, false, ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
           if (target.restartOnRotation()) {
             List<V1OwnerReference> podOwners = owners;
             restarter.ifPresent(r -> r.request(target.namespace(), podOwners, desired.contentHash()));
@@ -121,7 +118,7 @@ public final class SecretSyncer {
       } catch (KeyturnException e) {
         failures.put(spec.secretName(), e.getMessage());
         LOG.log(Level.WARNING, "Secret {0}/{1} not synced: {2}", target.namespace(), spec.secretName(), e.getMessage());
-        event(target, "Warning", FAILED, e.getMessage());
+        event(target, true, FAILED, e.getMessage());
       }
     }
     return new Result(outcomes, failures);
@@ -203,19 +200,11 @@ public final class SecretSyncer {
     }
   }
 
-  private void event(SyncTarget target, String type, String reason, String message) {
-    OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    CoreV1Event event = new CoreV1Event().apiVersion("v1").kind("Event")
-        .metadata(new V1ObjectMeta().generateName(target.podName() + ".").namespace(target.namespace()))
-        .involvedObject(new V1ObjectReference().apiVersion("v1").kind("Pod").name(target.podName())
-            .namespace(target.namespace()).uid(target.podUid()))
-        .type(type).reason(reason).message(message).count(1).firstTimestamp(now).lastTimestamp(now)
-        .source(new V1EventSource().component(component));
+  private void event(SyncTarget target, boolean warning, String reason, String message) {
     try {
-      api.createNamespacedEvent(target.namespace(), event).execute();
-    } catch (ApiException e) {
-      LOG.log(Level.WARNING, "event {0} on pod {1}/{2} not recorded: HTTP {3}", reason, target.namespace(),
-          target.podName(), e.getCode());
+      events.record(target.namespace(), target.podName(), target.podUid(), warning, reason, message);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "{0}", e.getMessage());
     }
   }
 

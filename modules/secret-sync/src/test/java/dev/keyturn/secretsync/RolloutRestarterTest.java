@@ -47,9 +47,6 @@ class RolloutRestarterTest {
             .kind("Deployment").name("env-reader").uid(deployment.getMetadata().getUid()).controller(true))))
         .spec(new V1ReplicaSetSpec().replicas(5).selector(new V1LabelSelector().matchLabels(labels))
             .template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels)).spec(SecretSyncerTest.podSpec())))).execute();
-    new io.kubernetes.client.openapi.apis.CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(),
-        new io.kubernetes.client.openapi.models.V1ServiceAccount().apiVersion("v1").kind("ServiceAccount")
-            .metadata(new V1ObjectMeta().name("default"))).execute();
     List<V1Pod> pods = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       pods.add(SecretSyncerTest.createPod(kube, Map.of("name", "env-reader-7c9-p" + i, "labels", labels,

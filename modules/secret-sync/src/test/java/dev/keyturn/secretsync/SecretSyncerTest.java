@@ -3,6 +3,7 @@ package dev.keyturn.secretsync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
@@ -17,11 +18,6 @@ import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 import io.kubernetes.client.openapi.models.V1ReplicaSet;
 import io.kubernetes.client.openapi.models.V1ReplicaSetSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import com.google.gson.Gson;
-import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
-import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
-import io.kubernetes.client.util.generic.options.CreateOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -50,9 +46,6 @@ class SecretSyncerTest {
 
   /** A ReplicaSet and its pod, as a Deployment would leave them; the pod's uid is returned. */
   static V1Pod podOfReplicaSet(KubeContext kube, String name) throws Exception {
-    // The real server's admission wants the namespace's default service account to exist.
-    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
-        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
     Map<String, String> labels = Map.of("app", name);
     V1ReplicaSet rs = new AppsV1Api(kube.client()).createNamespacedReplicaSet(kube.namespace(), new V1ReplicaSet()
         .apiVersion("apps/v1").kind("ReplicaSet").metadata(new V1ObjectMeta().name(name + "-5d8f"))
@@ -63,18 +56,8 @@ class SecretSyncerTest {
         "uid", rs.getMetadata().getUid(), "controller", true))));
   }
 
-  /**
-   * Creates a pod from plain JSON: client-java's typed V1PodSpec sends an empty {@code overhead},
-   * which a real server refuses ("Pod Overhead set without corresponding RuntimeClass").
-   */
   static V1Pod createPod(KubeContext kube, Map<String, Object> metadata) throws Exception {
-    Map<String, Object> pod = Map.of("apiVersion", "v1", "kind", "Pod", "metadata", metadata,
-        "spec", Map.of("automountServiceAccountToken", false,
-            "containers", List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
-    DynamicKubernetesApi pods = new DynamicKubernetesApi("", "v1", "pods", kube.client());
-    DynamicKubernetesObject created = pods.create(kube.namespace(),
-        new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()), new CreateOptions()).throwsApiException().getObject();
-    return new CoreV1Api(kube.client()).readNamespacedPod(created.getMetadata().getName(), kube.namespace()).execute();
+    return KubeObjects.createPod(kube, metadata);
   }
 
   static SecretSpec dbSecret() {
@@ -173,8 +156,6 @@ class SecretSyncerTest {
 
   @Test
   void aBarePodOwnsItsSecretAndOneBadSecretDoesNotStopAnother(KubeContext kube) throws Exception {
-    new CoreV1Api(kube.client()).createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount()
-        .apiVersion("v1").kind("ServiceAccount").metadata(new V1ObjectMeta().name("default"))).execute();
     V1Pod pod = createPod(kube, Map.of("name", "bare"));
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1", "cert.pem", "no pem here"));
     SecretSpec tls = new SecretSpec("tls", "kubernetes.io/tls", Map.of(), Map.of(),
