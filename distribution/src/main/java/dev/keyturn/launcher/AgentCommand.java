@@ -107,7 +107,7 @@ final class AgentCommand implements Callable<Integer> {
         return 0;
       }
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
-      System.out.println("rotating every " + interval + "; kill -HUP " + ProcessHandle.current().pid()
+      System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; kill -HUP " + ProcessHandle.current().pid()
           + " refreshes now; stop with Ctrl-C");
       System.out.flush();
       CountDownLatch stopped = new CountDownLatch(1);

@@ -86,7 +86,7 @@ class LauncherIT {
         "      source: store/app",
         ""));
     start("agent", "--config", dir.resolve("agent.yaml").toString(), "--file-root", dir.toString());
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every")));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every 1h0m0s")));
     assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("first");
     Files.writeString(store.resolve("password"), "second");
     // The poll interval is an hour: only the provider's push can bring this in time.
