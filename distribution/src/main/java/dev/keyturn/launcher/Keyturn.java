@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code keyturn} command. */
 @Command(name = "keyturn", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
     description = "Secrets from external stores into files and Kubernetes pods, kept fresh when they rotate.",
-    subcommands = {AgentCommand.class, NodeCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {AgentCommand.class, NodeCommand.class, StatusCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Keyturn {
 
   private Keyturn() {

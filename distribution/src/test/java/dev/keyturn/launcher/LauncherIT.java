@@ -69,6 +69,12 @@ class LauncherIT {
     assertThat(Files.readString(dir.resolve("out/token"))).isEqualTo("t0ken-value");
     assertThat(Files.readSymbolicLink(dir.resolve("out/token")).toString()).isEqualTo("..data/token");
     assertThat(String.join("\n", output)).contains("mounted app -> ").doesNotContain("t0ken-value");
+
+    assertThat(run("status", "--dir", dir.toString())).isZero();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).anySatisfy(line ->
+        assertThat(line).startsWith("app").contains("file", "token@h1-", dir.resolve("out").toString())));
+    assertThat(output.get(0)).startsWith("VOLUME").contains("PROVIDER", "OBJECTS", "WRITTEN", "TARGET");
+    assertThat(String.join("\n", output)).doesNotContain("t0ken-value");
   }
 
   @Test

@@ -1,0 +1,98 @@
+package dev.keyturn.launcher;
+
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.fswriter.VolumeMetadata;
+import dev.keyturn.spi.KeyturnException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code keyturn status}: the volumes Keyturn wrote under some directories, read from the version
+ * metadata each payload carries, so it works without the running process or the API server.
+ * Shows ids, versions and times; never content.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "List the volumes Keyturn wrote (from their on-disk metadata): provider, objects, versions, last write.")
+final class StatusCommand implements Callable<Integer> {
+
+  @Option(names = "--dir", description = "Directory to search for volumes; repeatable (default: ${DEFAULT-VALUE}).",
+      defaultValue = "/var/lib/kubelet/pods")
+  List<Path> dirs = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    AtomicWriter writer = AtomicWriter.create();
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"VOLUME", "PROVIDER", "OBJECTS", "WRITTEN", "TARGET"});
+    for (Path dir : dirs) {
+      for (Path volume : volumes(dir)) {
+        try {
+          writer.read(volume).ifPresent(metadata -> rows.add(row(volume, metadata)));
+        } catch (KeyturnException e) {
+          rows.add(new String[] {"?", "?", "unreadable: " + e.getMessage(), "?", volume.toString()});
+        }
+      }
+    }
+    print(rows);
+    return 0;
+  }
+
+  private static List<Path> volumes(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(dir, 7)) {
+      return walk.filter(p -> !p.getFileName().toString().startsWith(".."))
+          .filter(p -> Files.isSymbolicLink(p.resolve(AtomicWriter.DATA_LINK)))
+          .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+          .sorted().toList();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return List.of();
+    }
+  }
+
+  private static String[] row(Path volume, VolumeMetadata metadata) {
+    Map<String, String> attributes = metadata.attributes();
+    String id = first(attributes, "csi.keyturn.dev/volume-id", "keyturn.dev/set").orElse("-");
+    String provider = first(attributes, "csi.keyturn.dev/provider", "keyturn.dev/provider").orElse("-");
+    List<String> objects = new ArrayList<>();
+    metadata.versionMap().forEach((object, version) ->
+        objects.add(object + "@" + (version.length() > 12 ? version.substring(0, 12) : version)));
+    return new String[] {id, provider, String.join(",", objects), metadata.writtenAt().toString(), volume.toString()};
+  }
+
+  private static Optional<String> first(Map<String, String> attributes, String... keys) {
+    for (String key : keys) {
+      if (attributes.containsKey(key)) {
+        return Optional.of(attributes.get(key));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void print(List<String[]> rows) {
+    int[] widths = new int[rows.get(0).length];
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        widths[i] = Math.max(widths[i], row[i].length());
+      }
+    }
+    for (String[] row : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < row.length; i++) {
+        line.append(i == row.length - 1 ? row[i] : String.format("%-" + widths[i] + "s  ", row[i]));
+      }
+      System.out.println(line.toString().stripTrailing());
+    }
+  }
+}
