@@ -4,6 +4,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import dev.keyturn.secretsync.ApiCalls;
 import dev.keyturn.secretsync.PodEvents;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.util.ArrayList;
@@ -27,7 +28,6 @@ public final class KubernetesApiGateway implements KubernetesGateway {
   public static final String VERSION = "v1";
   static final String CLASSES = "secretproviderclasses";
   static final String STATUSES = "secretproviderclasspodstatuses";
-  private static final int ATTEMPTS = 10;
 
   private final CustomObjectsApi api;
   private final PodEvents events;
@@ -51,33 +51,21 @@ public final class KubernetesApiGateway implements KubernetesGateway {
       if (e.getCode() == 404) {
         return Optional.empty();
       }
-      throw failure("reading SecretProviderClass " + namespace + "/" + name, e);
+      throw ApiCalls.failure("reading SecretProviderClass " + namespace + "/" + name, e);
     }
   }
 
   @Override
   public void applyPodStatus(PodStatus status) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
-        if (existing.isEmpty()) {
-          api.createNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null)).execute();
-        } else {
-          String resourceVersion = String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
-          api.replaceNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, status.name(),
-              toObject(status, resourceVersion)).execute();
-        }
-        return;
-      } catch (ApiException e) {
-        // 409: someone else wrote it between our read and write (or created it first): read again.
-        if (e.getCode() != 409 || attempt == ATTEMPTS) {
-          throw failure("writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(), e);
-        }
-        // Spread contending writers apart before the fresh read.
-        long pauseMillis = 5L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(5L * attempt);
-        java.util.concurrent.locks.LockSupport.parkNanos(pauseMillis * 1_000_000L);
+    ApiCalls.retryOnConflict("writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(), () -> {
+      Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
+      if (existing.isEmpty()) {
+        return api.createNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null)).execute();
       }
-    }
+      String resourceVersion = String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
+      return api.replaceNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, status.name(),
+          toObject(status, resourceVersion)).execute();
+    });
   }
 
   @Override
@@ -86,7 +74,7 @@ public final class KubernetesApiGateway implements KubernetesGateway {
       api.deleteNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute();
     } catch (ApiException e) {
       if (e.getCode() != 404) {
-        throw failure("deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
+        throw ApiCalls.failure("deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
       }
     }
   }
@@ -104,7 +92,7 @@ public final class KubernetesApiGateway implements KubernetesGateway {
       if (e.getCode() == 404) {
         return Optional.empty();
       }
-      throw failure("reading SecretProviderClassPodStatus " + namespace + "/" + name, e);
+      throw ApiCalls.failure("reading SecretProviderClassPodStatus " + namespace + "/" + name, e);
     }
   }
 
@@ -175,8 +163,4 @@ public final class KubernetesApiGateway implements KubernetesGateway {
     return value instanceof List<?> list ? list : List.of();
   }
 
-  private static KeyturnException failure(String what, ApiException e) {
-    String status = e.getCode() == 0 ? "no response (" + e.getCause() + ")" : "HTTP " + e.getCode();
-    return new KeyturnException(KeyturnException.Reason.KUBERNETES, what + " failed: " + status, e);
-  }
 }

@@ -104,9 +104,18 @@ public final class RotationEngine implements AutoCloseable {
     if (shutdown) {
       throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
     }
-    Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
-    Volume volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
-    boolean isNew = volume == fresh;
+    // A republish finds its volume: only a new one needs the versions on disk and a fresh key.
+    Volume existing = volumes.get(spec.id());
+    Volume volume;
+    boolean isNew;
+    if (existing != null) {
+      volume = existing.respec(spec);
+      isNew = false;
+    } else {
+      Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
+      volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
+      isNew = volume == fresh;
+    }
     CheckResult result = volume.check(shareable);
     if (result.outcome() == CheckResult.Outcome.FAILED && isNew && volume.versions.isEmpty()) {
       volumes.remove(spec.id(), volume);
@@ -241,8 +250,11 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     Volume respec(VolumeSpec newSpec) {
+      VolumeSpec old = this.spec;
       this.spec = newSpec;
-      this.requestKey = keyOf(newSpec);
+      if (!old.provider().equals(newSpec.provider()) || !old.request().equals(newSpec.request())) {
+        this.requestKey = keyOf(newSpec);
+      }
       return this;
     }
 

@@ -51,8 +51,7 @@ public final class PodEvents {
     try {
       api.createNamespacedEvent(namespace, event).execute();
     } catch (ApiException e) {
-      throw new KeyturnException(KeyturnException.Reason.KUBERNETES, "recording event " + reason + " on pod "
-          + namespace + "/" + podName + " failed: " + (e.getCode() == 0 ? "no response" : "HTTP " + e.getCode()), e);
+      throw ApiCalls.failure("recording event " + reason + " on pod " + namespace + "/" + podName, e);
     }
   }
 }

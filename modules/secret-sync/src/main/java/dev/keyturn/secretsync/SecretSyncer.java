@@ -37,7 +37,6 @@ public final class SecretSyncer {
   /** Event reason when a Secret could not be created or updated. */
   public static final String FAILED = "FailedToCreateSecret";
   private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
-  private static final int ATTEMPTS = 10;
 
   /** What happened to one Secret. */
   public enum Outcome {
@@ -126,36 +125,27 @@ public final class SecretSyncer {
 
   private Outcome apply(String namespace, DesiredSecret desired, List<V1OwnerReference> owners) {
     String name = desired.spec().secretName();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        V1Secret existing = read(namespace, name);
-        if (existing == null) {
-          api.createNamespacedSecret(namespace, build(namespace, desired, owners, null)).execute();
-          return Outcome.CREATED;
-        }
-        Map<String, String> labels = existing.getMetadata().getLabels();
-        if (labels == null || !"true".equals(labels.get(MANAGED_LABEL))) {
-          throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "Secret " + namespace + "/" + name
-              + " exists without the label " + MANAGED_LABEL + "=true; it is not ours, so it is left as it is");
-        }
-        Map<String, String> annotations = existing.getMetadata().getAnnotations();
-        if (annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
-            && desired.spec().type().equals(existing.getType())) {
-          return Outcome.UNCHANGED;
-        }
-        V1Secret replacement = build(namespace, desired, existing.getMetadata().getOwnerReferences(),
-            existing.getMetadata().getResourceVersion());
-        api.replaceNamespacedSecret(name, namespace, replacement).execute();
-        return Outcome.UPDATED;
-      } catch (ApiException e) {
-        if (e.getCode() != 409 || attempt == ATTEMPTS) {
-          throw failure("writing Secret " + namespace + "/" + name, e);
-        }
-        // Someone wrote it between our read and our write: pause a little, then read it again.
-        long pauseMillis = 5L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(5L * attempt);
-        java.util.concurrent.locks.LockSupport.parkNanos(pauseMillis * 1_000_000L);
+    return ApiCalls.retryOnConflict("writing Secret " + namespace + "/" + name, () -> {
+      V1Secret existing = read(namespace, name);
+      if (existing == null) {
+        api.createNamespacedSecret(namespace, build(namespace, desired, owners, null)).execute();
+        return Outcome.CREATED;
       }
-    }
+      Map<String, String> labels = existing.getMetadata().getLabels();
+      if (labels == null || !"true".equals(labels.get(MANAGED_LABEL))) {
+        throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "Secret " + namespace + "/" + name
+            + " exists without the label " + MANAGED_LABEL + "=true; it is not ours, so it is left as it is");
+      }
+      Map<String, String> annotations = existing.getMetadata().getAnnotations();
+      if (annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
+          && desired.spec().type().equals(existing.getType())) {
+        return Outcome.UNCHANGED;
+      }
+      V1Secret replacement = build(namespace, desired, existing.getMetadata().getOwnerReferences(),
+          existing.getMetadata().getResourceVersion());
+      api.replaceNamespacedSecret(name, namespace, replacement).execute();
+      return Outcome.UPDATED;
+    });
   }
 
   private V1Secret read(String namespace, String name) throws ApiException {
@@ -196,7 +186,7 @@ public final class SecretSyncer {
       return List.of(new V1OwnerReference().apiVersion("v1").kind("Pod").name(target.podName())
           .uid(pod.getMetadata().getUid()));
     } catch (ApiException e) {
-      throw failure("reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
+      throw ApiCalls.failure("reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
     }
   }
 
@@ -208,8 +198,4 @@ public final class SecretSyncer {
     }
   }
 
-  private static KeyturnException failure(String what, ApiException e) {
-    String status = e.getCode() == 0 ? "no response (" + e.getCause() + ")" : "HTTP " + e.getCode();
-    return new KeyturnException(KeyturnException.Reason.KUBERNETES, what + " failed: " + status, e);
-  }
 }
