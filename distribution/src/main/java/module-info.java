@@ -15,6 +15,10 @@ module dev.keyturn.launcher {
   requires com.google.gson;
   requires org.slf4j;
   requires java.logging;
+  // The admin endpoint (/metrics, /healthz, /readyz, /refresh) runs on the JDK's HTTP server.
+  requires jdk.httpserver;
+  // keyturn status --addr asks a running process.
+  requires java.net.http;
   // sun.misc.Signal: SIGHUP asks the agent for an on-demand refresh.
   requires jdk.unsupported;
   requires info.picocli;

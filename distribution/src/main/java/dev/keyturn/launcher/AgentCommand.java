@@ -67,10 +67,19 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--sentinels", description = "Directory for secrets-provided / secrets-updated marker files (single set).")
   Path sentinels;
 
+  @Option(names = "--on-change", description = "Shell command run after each rotation of the single set "
+      + "(sh -c; KEYTURN_SET, KEYTURN_TARGET and KEYTURN_CHANGED in its environment).")
+  String onChange;
+
   @Option(names = "--once", description = "Mount once and exit instead of rotating.")
   boolean once;
 
+  @Option(names = "--admin-addr", description = "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
+      + "POST /refresh (env KEYTURN_ADMIN_ADDR; off by default).", defaultValue = "${env:KEYTURN_ADMIN_ADDR}")
+  String adminAddr;
+
   private final Set<String> mounted = ConcurrentHashMap.newKeySet();
+  private ChangeCommands commands = ChangeCommands.none();
 
   @Override
   public Integer call() throws Exception {
@@ -84,8 +93,11 @@ final class AgentCommand implements Callable<Integer> {
       t.setDaemon(true);
       return t;
     });
-    try (ProviderRegistry registry = ProviderRegistry.discovered()) {
+    Metrics metrics = new Metrics();
+    commands = ChangeCommands.of(agentConfig.sets());
+    try (ChangeCommands ignored = commands; ProviderRegistry registry = ProviderRegistry.discovered()) {
       RotationEngine engine = RotationEngine.builder()
+          .metrics(metrics)
           .scheduler(Scheduler.of(executor))
           .writer(AtomicWriter.create())
           .providers(registry::get)
@@ -106,12 +118,20 @@ final class AgentCommand implements Callable<Integer> {
         engine.shutdown();
         return 0;
       }
+      AdminServer admin = adminAddr == null || adminAddr.isBlank() ? null
+          : AdminServer.start(adminAddr, metrics, engine, Map::of, () -> failingSets(engine));
+      if (admin != null) {
+        System.out.println("admin endpoint on http://" + NodeCommand.hostPort(admin.address()) + "/");
+      }
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
       System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; kill -HUP " + ProcessHandle.current().pid()
           + " refreshes now; stop with Ctrl-C");
       System.out.flush();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (admin != null) {
+          admin.close();
+        }
         engine.close();
         stopped.countDown();
       }, "keyturn-shutdown"));
@@ -133,6 +153,17 @@ final class AgentCommand implements Callable<Integer> {
     }
   }
 
+  /** Sets whose last check failed: they keep their last good content but are not fresh. */
+  private static Map<String, String> failingSets(RotationEngine engine) {
+    Map<String, String> problems = new java.util.TreeMap<>();
+    for (VolumeStatus v : engine.volumes()) {
+      if (v.consecutiveFailures() > 0) {
+        problems.put("set " + v.id(), v.consecutiveFailures() + " failed checks, last: " + v.lastError().orElse("unknown"));
+      }
+    }
+    return problems;
+  }
+
   private AgentConfig loadConfig() {
     if (config != null) {
       return AgentConfig.load(config);
@@ -148,6 +179,9 @@ final class AgentCommand implements Callable<Integer> {
     set.put("tmpfs", tmpfs);
     if (sentinels != null) {
       set.put("sentinels", sentinels.toAbsolutePath().toString());
+    }
+    if (onChange != null && !onChange.isBlank()) {
+      set.put("onChange", List.of("/bin/sh", "-c", onChange));
     }
     return AgentConfig.parse(Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
   }
@@ -176,6 +210,7 @@ final class AgentCommand implements Callable<Integer> {
     if (result.outcome() == CheckResult.Outcome.WRITTEN && mounted.contains(volume.id())) {
       System.out.println("rotated " + volume.id() + ": " + String.join(", ", new ArrayList<>(result.changedObjects())));
       System.out.flush();
+      commands.changed(volume.id(), volume.target(), result.changedObjects());
     }
   }
 

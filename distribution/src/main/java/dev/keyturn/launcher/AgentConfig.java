@@ -33,6 +33,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *     mode: "0440"        # optional default file mode
  *     tmpfs: false        # mount a tmpfs at target (root only)
  *     sentinels: /run/app # optional: secrets-provided / secrets-updated marker files here
+ *     onChange: [nginx, -s, reload]  # optional: run after each rotation (not the first mount)
  *     parameters:         # the provider's parameters, as in a SecretProviderClass
  *       source: secrets/app
  * </pre>
@@ -45,7 +46,11 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
 
   /** One secret set. */
   record SetConfig(String name, String provider, Path target, Map<String, String> parameters,
-      Optional<Duration> interval, FileMode mode, boolean tmpfs, Optional<Path> sentinels) {
+      Optional<Duration> interval, FileMode mode, boolean tmpfs, Optional<Path> sentinels, List<String> onChange) {
+
+    SetConfig {
+      onChange = List.copyOf(onChange);
+    }
   }
 
   static AgentConfig load(Path file) {
@@ -87,7 +92,8 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   }
 
   private static SetConfig set(Map<?, ?> set, String where, Path base) {
-    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs", "sentinels"));
+    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs", "sentinels",
+        "onChange"));
     String name = string(set.get("name"), where + ".name");
     if (!name.matches("[a-zA-Z0-9._-]{1,63}")) {
       throw new ConfigException(where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
@@ -117,7 +123,18 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     return new SetConfig(name, string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"), target,
         parameters, duration(set.get("interval"), where + ".interval"), mode, (Boolean) tmpfs,
         set.get("sentinels") == null ? Optional.empty()
-            : Optional.of(base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()));
+            : Optional.of(base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()),
+        command(set.get("onChange"), where + ".onChange"));
+  }
+
+  private static List<String> command(Object value, String where) {
+    if (value == null) {
+      return List.of();
+    }
+    if (!(value instanceof List<?> list) || list.isEmpty() || list.stream().anyMatch(a -> a == null || a instanceof Map || a instanceof List)) {
+      throw new ConfigException(where + ": must be a non-empty list of strings, the command and its arguments");
+    }
+    return list.stream().map(String::valueOf).toList();
   }
 
   private static void known(Map<?, ?> map, String prefix, Set<String> fields) {

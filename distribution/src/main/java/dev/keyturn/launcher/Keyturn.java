@@ -2,6 +2,8 @@ package dev.keyturn.launcher;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code keyturn} command. */
 @Command(name = "keyturn", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
@@ -10,6 +12,16 @@ import picocli.CommandLine.Command;
 public final class Keyturn {
 
   private Keyturn() {
+  }
+
+  /** {@code --log-format}, accepted by every subcommand; the environment variable sets the default. */
+  @Option(names = "--log-format", scope = ScopeType.INHERIT, paramLabel = "text|json",
+      description = "Log lines as text or JSON (env KEYTURN_LOG_FORMAT; default text).")
+  void logFormat(String format) {
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new picocli.CommandLine.ParameterException(new CommandLine(this), "--log-format (" + format + ") must be text or json");
+    }
+    LogSetup.install(format);
   }
 
   /** Runs the command line and exits with its status. */

@@ -22,10 +22,14 @@ final class LogSetup {
       root.removeHandler(handler);
     }
     ConsoleHandler handler = new ConsoleHandler();
-    handler.setFormatter("json".equals(format) ? new Json() : new Text());
+    handler.setFormatter(formatter(format));
     handler.setLevel(Level.INFO);
     root.addHandler(handler);
     root.setLevel(Level.INFO);
+  }
+
+  static Formatter formatter(String format) {
+    return "json".equals(format) ? new Json() : new Text();
   }
 
   private static final class Text extends Formatter {

@@ -72,7 +72,8 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_MAX_CALL_RECV_MSG_SIZE:-4194304}")
   int maxCallRecvMsgSize;
 
-  @Option(names = "--metrics-addr", description = "Admin/metrics address (default ${DEFAULT-VALUE}); not served yet.",
+  @Option(names = "--metrics-addr", description = "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
+      + "POST /refresh (default ${DEFAULT-VALUE}; empty turns it off).",
       defaultValue = "${env:KEYTURN_METRICS_ADDR:-:8095}")
   String metricsAddr;
 
@@ -125,6 +126,7 @@ final class NodeCommand implements Callable<Integer> {
       t.setDaemon(true);
       return t;
     });
+    Metrics metrics = new Metrics();
     ProviderRegistry registry = ProviderRegistry.discovered();
     ProviderResolver.Builder resolverBuilder = ProviderResolver.builder(registry).directory(providerVolume)
         .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize).callTimeout(timeout);
@@ -136,9 +138,11 @@ final class NodeCommand implements Callable<Integer> {
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(republish)
+        .metrics(metrics)
         .secretSync(dev.keyturn.secretsync.SecretSyncer.create(client, java.time.Clock.systemUTC(), "keyturn-" + nodeId)
             .withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(client, executor, RESTART_DEBOUNCE)))
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation));
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation)
+            .metrics(metrics));
     if (providerHealthCheck) {
       Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);
       executor.scheduleWithFixedDelay(() -> {
@@ -154,11 +158,20 @@ final class NodeCommand implements Callable<Integer> {
     }
     CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
         .version(VersionCommand.version()).publisher(publisher).build().start();
+    AdminServer admin = metricsAddr.isBlank() ? null : AdminServer.start(metricsAddr, metrics, publisher.engine(),
+        () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
+        () -> providerProblems(resolver));
+    if (admin != null) {
+      System.out.println("admin endpoint on http://" + hostPort(admin.address()) + "/");
+    }
     System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
         + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off"));
     System.out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (admin != null) {
+        admin.close();
+      }
       server.close();
       publisher.close();
       resolver.close();
@@ -168,6 +181,18 @@ final class NodeCommand implements Callable<Integer> {
     }, "keyturn-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /** Provider sockets that do not answer, by "provider NAME"; in-process providers are always reachable. */
+  private static Map<String, String> providerProblems(ProviderResolver resolver) {
+    Map<String, String> problems = new java.util.TreeMap<>();
+    resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
+    return problems;
+  }
+
+  static String hostPort(java.net.InetSocketAddress address) {
+    String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
+    return host + ":" + address.getPort();
   }
 
   private static Duration parse(String flag, String text) {

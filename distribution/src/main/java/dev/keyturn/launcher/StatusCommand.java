@@ -17,20 +17,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code keyturn status}: the volumes Keyturn wrote under some directories, read from the version
+ * {@code keyturn status}: the volumes Keyturn holds. With {@code --addr}, asked of the running
+ * process's admin endpoint (last check, last change, failures); otherwise read from the version
  * metadata each payload carries, so it works without the running process or the API server.
  * Shows ids, versions and times; never content.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "List the volumes Keyturn wrote (from their on-disk metadata): provider, objects, versions, last write.")
+    description = "List the volumes Keyturn holds: provider, objects, versions, last write or check; "
+        + "from a running process (--addr) or from the on-disk metadata (--dir).")
 final class StatusCommand implements Callable<Integer> {
 
   @Option(names = "--dir", description = "Directory to search for volumes; repeatable (default: ${DEFAULT-VALUE}).",
       defaultValue = "/var/lib/kubelet/pods")
   List<Path> dirs = new ArrayList<>();
 
+  @Option(names = "--addr", description = "Admin endpoint of a running keyturn, e.g. http://127.0.0.1:8095 "
+      + "(env KEYTURN_ADMIN_URL); replaces --dir.", defaultValue = "${env:KEYTURN_ADMIN_URL}")
+  String addr;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    if (addr != null && !addr.isBlank()) {
+      return fromProcess();
+    }
     AtomicWriter writer = AtomicWriter.create();
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"VOLUME", "PROVIDER", "OBJECTS", "WRITTEN", "TARGET"});
@@ -45,6 +54,40 @@ final class StatusCommand implements Callable<Integer> {
     }
     print(rows);
     return 0;
+  }
+
+  private int fromProcess() throws IOException, InterruptedException {
+    java.net.URI uri = java.net.URI.create(addr.replaceAll("/+$", "") + "/volumes");
+    java.net.http.HttpResponse<String> response;
+    try {
+      response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(uri)
+          .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (java.net.ConnectException e) {
+      throw new AgentConfig.ConfigException("--addr: nothing answers at " + uri);
+    }
+    if (response.statusCode() != 200) {
+      throw new AgentConfig.ConfigException("--addr: " + uri + " answered " + response.statusCode());
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"});
+    for (com.google.gson.JsonElement element : com.google.gson.JsonParser.parseString(response.body()).getAsJsonArray()) {
+      com.google.gson.JsonObject v = element.getAsJsonObject();
+      List<String> objects = new ArrayList<>();
+      v.getAsJsonObject("objects").entrySet().forEach(e -> objects.add(e.getKey() + "@" + shortVersion(e.getValue().getAsString())));
+      rows.add(new String[] {text(v, "id"), text(v, "provider"), String.join(",", objects), text(v, "lastCheck"),
+          text(v, "lastChange"), text(v, "consecutiveFailures") + (v.has("lastError") ? " (" + text(v, "lastError") + ")" : ""),
+          text(v, "target")});
+    }
+    print(rows);
+    return 0;
+  }
+
+  private static String text(com.google.gson.JsonObject o, String key) {
+    return o.has(key) ? o.get(key).getAsString() : "-";
+  }
+
+  private static String shortVersion(String version) {
+    return version.length() > 12 ? version.substring(0, 12) : version;
   }
 
   private static List<Path> volumes(Path dir) {
@@ -67,7 +110,7 @@ final class StatusCommand implements Callable<Integer> {
     String provider = first(attributes, "csi.keyturn.dev/provider", "keyturn.dev/provider").orElse("-");
     List<String> objects = new ArrayList<>();
     metadata.versionMap().forEach((object, version) ->
-        objects.add(object + "@" + (version.length() > 12 ? version.substring(0, 12) : version)));
+        objects.add(object + "@" + shortVersion(version)));
     return new String[] {id, provider, String.join(",", objects), metadata.writtenAt().toString(), volume.toString()};
   }
 

@@ -17,10 +17,11 @@ final class KeyturnProcess implements AutoCloseable {
 
   final List<String> output = Collections.synchronizedList(new ArrayList<>());
   final Process process;
+  private final Thread pump;
 
   private KeyturnProcess(Process process) {
     this.process = process;
-    Thread pump = new Thread(() -> {
+    this.pump = new Thread(() -> {
       try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line = reader.readLine(); line != null; line = reader.readLine()) {
           output.add(line);
@@ -39,6 +40,21 @@ final class KeyturnProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
     return new KeyturnProcess(builder.start());
+  }
+
+  /** Runs a command to its end (at most 60 seconds); its exit status and every line it printed. */
+  static Finished run(Path workDir, Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+    try (KeyturnProcess p = start(workDir, env, args)) {
+      if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+        throw new AssertionError("keyturn " + String.join(" ", args) + " still running after 60s: " + p.output);
+      }
+      p.pump.join(10_000);
+      return new Finished(p.process.exitValue(), List.copyOf(p.output));
+    }
+  }
+
+  /** A command that ended. */
+  record Finished(int status, List<String> output) {
   }
 
   /** Stops the process with SIGTERM; whether it ended within 30 seconds. */

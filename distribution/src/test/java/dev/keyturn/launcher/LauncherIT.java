@@ -88,11 +88,14 @@ class LauncherIT {
         "    target: out",
         "    mode: \"0400\"",
         "    sentinels: markers",
+        "    onChange: [/bin/sh, -c, 'echo \"changed $KEYTURN_SET: $KEYTURN_CHANGED\" > changes.txt']",
         "    parameters:",
         "      source: store/app",
         ""));
-    start("agent", "--config", dir.resolve("agent.yaml").toString(), "--file-root", dir.toString());
+    start("agent", "--config", dir.resolve("agent.yaml").toString(), "--file-root", dir.toString(),
+        "--admin-addr", "127.0.0.1:0", "--log-format=json");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every 1h0m0s")));
+    assertThat(Files.exists(dir.resolve("changes.txt"))).as("no onChange run for the first mount").isFalse();
     assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("first");
     Files.writeString(store.resolve("password"), "second");
     // The poll interval is an hour: only the provider's push can bring this in time.
@@ -101,9 +104,31 @@ class LauncherIT {
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).contains("rotated app: password"));
     assertThat(Files.exists(dir.resolve("markers/secrets-provided"))).isTrue();
     await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(dir.resolve("markers/secrets-updated")));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(dir.resolve("changes.txt")).hasContent("changed app: password"));
+    // The onChange command's exit is logged as a JSON line.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("{")
+        && l.contains("\"level\":\"INFO\"") && l.contains("\"msg\":\"onChange command of set app exited with 0\"")));
     // On-demand refresh: SIGHUP.
     new ProcessBuilder("kill", "-HUP", Long.toString(keyturn.process.pid())).start().waitFor();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
+    // The admin endpoint: on-demand refresh, metrics under the Go driver's names, the volume table.
+    String admin = output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst().orElseThrow()
+        .substring("admin endpoint on ".length()).replaceAll("/$", "");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> refresh = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/refresh?volume=app"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(refresh.statusCode()).isEqualTo(200);
+    assertThat(refresh.body()).contains("\"app\": \"unchanged\"");
+    assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/refresh?volume=nope"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+        .statusCode()).isEqualTo(404);
+    String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("total_rotation_reconcile{os_type=\"linux\",provider=\"file\",rotated=\"true\"} ",
+        "rotation_reconcile_duration_sec_count{os_type=\"linux\"} ");
+    KeyturnProcess.Finished status = KeyturnProcess.run(dir, Map.of(), List.of("status", "--addr", admin));
+    assertThat(status.output()).anyMatch(l -> l.startsWith("app ") && l.contains("password@"));
     assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
   }
 

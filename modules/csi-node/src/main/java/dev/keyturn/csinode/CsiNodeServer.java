@@ -76,6 +76,14 @@ public final class CsiNodeServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the server is serving: started, not shut down, and its socket file still in place
+   * (a socket deleted under a running server cannot be reached by kubelet).
+   */
+  public boolean serving() {
+    return serving && !server.isShutdown() && Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
+  }
+
   /** The socket path. */
   public Path socket() {
     return socket;

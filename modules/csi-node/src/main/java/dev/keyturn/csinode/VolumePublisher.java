@@ -74,6 +74,7 @@ public final class VolumePublisher implements AutoCloseable {
   private final FileMode defaultMode;
   private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
   private final Optional<SecretSyncer> secretSync;
+  private final NodeMetrics metrics;
 
   private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
     this.writer = b.writer;
@@ -84,6 +85,7 @@ public final class VolumePublisher implements AutoCloseable {
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
     this.secretSync = Optional.ofNullable(b.secretSync);
+    this.metrics = b.metrics;
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
   }
 
@@ -104,6 +106,21 @@ public final class VolumePublisher implements AutoCloseable {
    *     {@code FAILED_PRECONDITION} when the class is missing, or the provider's or writer's error
    */
   public Outcome publish(PublishRequest request) {
+    String[] provider = {""};
+    try {
+      Outcome outcome = publish(request, provider);
+      metrics.published(provider[0]);
+      return outcome;
+    } catch (KeyturnException e) {
+      metrics.publishFailed(provider[0], e.reason().label());
+      throw e;
+    } catch (RuntimeException e) {
+      metrics.publishFailed(provider[0], Reason.INTERNAL.label());
+      throw e;
+    }
+  }
+
+  private Outcome publish(PublishRequest request, String[] provider) {
     validate(request);
     Path target = Path.of(request.targetPath());
     Mounted existing = mounted.get(request.volumeId());
@@ -118,6 +135,7 @@ public final class VolumePublisher implements AutoCloseable {
     SecretProviderClass spc = kubernetes.secretProviderClass(namespace, className)
         .orElseThrow(() -> new KeyturnException(Reason.FAILED_PRECONDITION,
             "SecretProviderClass " + namespace + "/" + className + " not found"));
+    provider[0] = spc.provider();
     VolumeSpec spec = spec(request, target, spc);
     boolean first = existing == null || !existing.target.equals(target);
     if (first) {
@@ -148,7 +166,7 @@ public final class VolumePublisher implements AutoCloseable {
       return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
     }
     Mounted entry = new Mounted(target, namespace, podName, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
-        className, now);
+        className, spc.provider(), now);
     entry.refreshSeen = refresh;
     entry.secretObjects = secretSpecs(spc);
     entry.restartOnRotation = spc.restartOnRotation();
@@ -164,6 +182,19 @@ public final class VolumePublisher implements AutoCloseable {
    * Idempotent: an unknown target is not an error.
    */
   public void unpublish(String volumeId, String targetPath) {
+    try {
+      unpublishVolume(volumeId, targetPath);
+      metrics.unpublished();
+    } catch (KeyturnException e) {
+      metrics.unpublishFailed(e.reason().label());
+      throw e;
+    } catch (RuntimeException e) {
+      metrics.unpublishFailed(Reason.INTERNAL.label());
+      throw e;
+    }
+  }
+
+  private void unpublishVolume(String volumeId, String targetPath) {
     if (volumeId.isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
@@ -225,7 +256,7 @@ public final class VolumePublisher implements AutoCloseable {
       Map<String, String> a = attributes.get();
       String volumeId = a.get(ATTR_VOLUME_ID);
       mounted.putIfAbsent(volumeId, new Mounted(target, a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_POD, ""),
-          a.getOrDefault(ATTR_POD_UID, ""), a.getOrDefault(ATTR_CLASS, ""), Instant.EPOCH));
+          a.getOrDefault(ATTR_POD_UID, ""), a.getOrDefault(ATTR_CLASS, ""), a.getOrDefault(ATTR_PROVIDER, ""), Instant.EPOCH));
       LOG.log(Level.INFO, "recovered volume {0} at {1}", volumeId, target);
       return Optional.of(volumeId);
     } catch (KeyturnException e) {
@@ -390,9 +421,14 @@ public final class VolumePublisher implements AutoCloseable {
       return;
     }
     try {
+      long started = System.nanoTime();
       SecretSyncer.Result result = secretSync.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
           entry.target, entry.secretObjects, entry.restartOnRotation));
       entry.syncPending = !result.failures().isEmpty();
+      int synced = entry.secretObjects.size() - result.failures().size();
+      if (synced > 0) {
+        metrics.secretsSynced(entry.provider, synced, Duration.ofNanos(System.nanoTime() - started));
+      }
     } catch (KeyturnException e) {
       entry.syncPending = true;
       LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried after the next check: {2}",
@@ -449,6 +485,7 @@ public final class VolumePublisher implements AutoCloseable {
     final String podName;
     final String podUid;
     final String className;
+    final String provider;
     volatile Instant lastPublish;
     volatile boolean statusPending;
     volatile String refreshSeen = "";
@@ -456,8 +493,10 @@ public final class VolumePublisher implements AutoCloseable {
     volatile boolean syncPending;
     volatile boolean restartOnRotation;
 
-    Mounted(Path target, String namespace, String podName, String podUid, String className, Instant lastPublish) {
+    Mounted(Path target, String namespace, String podName, String podUid, String className, String provider,
+        Instant lastPublish) {
       this.target = target;
+      this.provider = provider;
       this.namespace = namespace;
       this.podName = podName;
       this.podUid = podUid;
@@ -477,8 +516,15 @@ public final class VolumePublisher implements AutoCloseable {
     private Duration republishMinInterval = Duration.ofSeconds(55);
     private FileMode defaultMode = FileMode.DEFAULT;
     private SecretSyncer secretSync;
+    private NodeMetrics metrics = NodeMetrics.none();
 
     private Builder() {
+    }
+
+    /** Where publish, unpublish and sync counts go (default: nowhere). */
+    public Builder metrics(NodeMetrics value) {
+      this.metrics = Objects.requireNonNull(value, "metrics");
+      return this;
     }
 
     /** Keeps SecretProviderClass secretObjects in step as Kubernetes Secrets (off when not set). */
