@@ -1,0 +1,141 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.keyturn.csinode.CsiClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reference DaemonSet image as the build made it (a Docker-format tar from Jib): unpacked layer
+ * by layer, then its own entrypoint run in a chroot as the image's non-root user, with the
+ * {@code /proc} and {@code /dev} a container runtime would provide.
+ */
+class ImageIT {
+  private static final Path TAR = Path.of(System.getProperty("keyturn.image.tar", "target/keyturn-image.tar"));
+  private static final String USER = "65532:65532";
+
+  @TempDir
+  Path work;
+  Path root;
+  List<String> entrypoint;
+  final List<Path> mounts = new ArrayList<>();
+
+  @BeforeEach
+  void unpack() throws Exception {
+    boolean isRoot = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    if (!isRoot) {
+      System.out.println("ImageIT skipped: chroot and mounting /proc need root (CI runs as root)");
+    }
+    Assumptions.assumeTrue(isRoot, "chroot and mounting /proc need root");
+    assertThat(TAR).as("image tar built by jib:buildTar").isRegularFile();
+    Path image = Files.createDirectories(work.resolve("image"));
+    sh("tar", "-xf", TAR.toString(), "-C", image.toString());
+    JsonObject manifest = JsonParser.parseString(Files.readString(image.resolve("manifest.json"))).getAsJsonArray()
+        .get(0).getAsJsonObject();
+    root = Files.createDirectories(work.resolve("root"));
+    for (var layer : manifest.getAsJsonArray("Layers")) {
+      sh("tar", "--warning=no-unknown-keyword", "-xf", image.resolve(layer.getAsString()).toString(), "-C", root.toString());
+    }
+    JsonObject config = JsonParser.parseString(Files.readString(image.resolve(manifest.get("Config").getAsString())))
+        .getAsJsonObject().getAsJsonObject("config");
+    assertThat(config.get("User").getAsString()).isEqualTo(USER);
+    entrypoint = new ArrayList<>();
+    JsonArray entry = config.getAsJsonArray("Entrypoint");
+    entry.forEach(e -> entrypoint.add(e.getAsString()));
+    mount(Files.createDirectories(root.resolve("proc")), "-t", "proc", "proc");
+    mount(Files.createDirectories(root.resolve("dev")), "--bind", "/dev");
+  }
+
+  @AfterEach
+  void unmount() throws Exception {
+    for (Path p : mounts) {
+      sh("umount", "-l", p.toString());
+    }
+  }
+
+  @Test
+  void versionRunsOnTheLinkedRuntimeAsNonRootAndFindsTheFileProvider() throws Exception {
+    Process p = chroot("version");
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).startsWith("keyturn 0.1.0").contains("provider file from module dev.keyturn.provider.file");
+    assertThat(root.resolve("usr/share/keyturn/image-packages.txt")).content().contains("libc6 ");
+  }
+
+  @Test
+  void nodeServesCsiOnItsSocketAndAnswersProbeAndHealthz() throws Exception {
+    Process node = chroot("node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node", "--tmpfs=false",
+        "--metrics-addr", "127.0.0.1:0", "--kubelet-dir", "/tmp/kubelet");
+    List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread pump = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(),
+        StandardCharsets.UTF_8)).lines().forEach(output::add));
+    pump.setDaemon(true);
+    pump.start();
+    try {
+      Path socket = root.resolve("tmp/csi/csi.sock");
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(output).as("output")
+          .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on /tmp/csi/csi.sock")));
+      String status = Files.readString(Path.of("/proc/" + node.pid() + "/status"));
+      assertThat(status).as("the JVM runs as the image's user").containsPattern("(?m)^Uid:\\s+65532\\s");
+      try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(10))) {
+        assertThat(kubelet.probe()).isTrue();
+        assertThat(kubelet.pluginInfo()).startsWith("secrets-store.csi.k8s.io 0.1.0");
+        assertThat(kubelet.nodeId()).isEqualTo("image-node");
+      }
+      String admin = output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst().orElseThrow()
+          .substring("admin endpoint on ".length());
+      HttpResponse<String> healthz = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(admin + "healthz"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(healthz.statusCode()).isEqualTo(200);
+    } finally {
+      node.destroy();
+      assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+    }
+  }
+
+  private Process chroot(String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of("chroot", "--userspec=" + USER, root.toString()));
+    command.addAll(entrypoint);
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().clear();
+    builder.environment().put("JAVA_HOME", "/opt/java");
+    return builder.start();
+  }
+
+  private void mount(Path at, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("mount"));
+    command.addAll(List.of(args));
+    command.add(at.toString());
+    sh(command.toArray(String[]::new));
+    mounts.add(0, at);
+  }
+
+  private static void sh(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
+  }
+}
