@@ -1,0 +1,187 @@
+package dev.keyturn.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart and the plain manifests, checked offline with Helm itself (its Go library through
+ * helm-java): lint, render with default and with every feature on, and every rendered object
+ * validated against the Kubernetes schemas; the example SecretProviderClasses against our CRDs.
+ */
+class ChartTest {
+  private static final Path CHART = Path.of(System.getProperty("keyturn.chart.dir", "src/main/helm/keyturn"));
+  private static final Path MANIFEST = Path.of(System.getProperty("keyturn.manifest", "src/main/kubernetes/keyturn.yaml"));
+  private static final Path EXAMPLES = Path.of(System.getProperty("keyturn.examples", "../examples"));
+  /** Set to rewrite the plain manifest from the chart instead of comparing. */
+  private static final boolean UPDATE = Boolean.getBoolean("keyturn.manifest.update");
+
+  @Test
+  void lintsCleanInStrictMode() {
+    LintResult lint = new Helm(CHART).lint().strict().call();
+    assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+  }
+
+  @Test
+  void defaultRenderIsValidAgainstTheKubernetesSchemas() {
+    Rendered rendered = render();
+    assertThat(rendered.kinds()).containsExactly("CSIDriver", "ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount");
+    assertValid(rendered);
+    // Helm installs crds/ before the templates and never templates them.
+    assertThat(crds().kinds()).containsExactly("CustomResourceDefinition", "CustomResourceDefinition");
+    assertValid(crds());
+  }
+
+  @Test
+  void everyFeatureOnStillValidates() {
+    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .set("syncSecret.enabled", true).set("restartOnRotation.enabled", true).set("enableSecretRotation", true)
+        .set("rotationPollInterval", "30s").set("logFormatJSON", true).set("fileProvider.root", "/etc/keyturn/secrets")
+        .set("tokenRequests[0].audience", "api://AzureADTokenExchange").call());
+    assertValid(rendered);
+    JsonObject driver = rendered.only("CSIDriver");
+    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
+    List<String> args = strings(container(rendered.only("DaemonSet"), "keyturn").getAsJsonArray("args"));
+    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format=json");
+    String rules = rendered.only("ClusterRole").get("rules").toString();
+    assertThat(rules).contains("\"secrets\"", "\"deployments\"", "\"patch\"");
+  }
+
+  @Test
+  void theDaemonSetIsWhatKubeletAndTheGoDriverManifestsExpect() {
+    Rendered rendered = render();
+    JsonObject driver = rendered.only("CSIDriver");
+    assertThat(Schemas.name(driver)).isEqualTo("secrets-store.csi.k8s.io");
+    assertThat(Rendered.at(driver, "spec.podInfoOnMount").orElseThrow().getAsBoolean()).isTrue();
+    assertThat(Rendered.at(driver, "spec.requiresRepublish").orElseThrow().getAsBoolean()).isTrue();
+    assertThat(Rendered.at(driver, "spec.volumeLifecycleModes").orElseThrow().toString()).isEqualTo("[\"Ephemeral\"]");
+
+    JsonObject ds = rendered.only("DaemonSet");
+    JsonArray containers = Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray();
+    List<String> names = new ArrayList<>();
+    containers.forEach(c -> names.add(c.getAsJsonObject().get("name").getAsString()));
+    assertThat(names).containsExactly("node-driver-registrar", "keyturn", "liveness-probe");
+    JsonObject keyturn = container(ds, "keyturn");
+    assertThat(strings(keyturn.getAsJsonArray("args"))).contains("node", "--endpoint=$(CSI_ENDPOINT)",
+        "--nodeid=$(KUBE_NODE_NAME)", "--provider-volume=/var/run/secrets-store-csi-providers",
+        "--metrics-addr=:8095", "--enable-secret-rotation=false");
+    JsonElement podsMount = null;
+    for (JsonElement m : keyturn.getAsJsonArray("volumeMounts")) {
+      if (m.getAsJsonObject().get("mountPath").getAsString().equals("/var/lib/kubelet/pods")) {
+        podsMount = m;
+      }
+    }
+    assertThat(podsMount).as("kubelet pods directory mounted").isNotNull();
+    assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString()).isEqualTo("Bidirectional");
+    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("100Mi");
+    // Least privilege by default: no Secrets, no workloads.
+    String rules = rendered.only("ClusterRole").get("rules").toString();
+    assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"list\"");
+  }
+
+  @Test
+  void aBrokenObjectIsCaught() {
+    JsonObject ds = render().only("DaemonSet").deepCopy();
+    container(ds, "keyturn").addProperty("imagePullPolicyy", "Always");
+    assertThat(Schemas.checkBuiltIn(ds)).singleElement().asString().contains("imagePullPolicyy");
+    JsonObject noSelector = render().only("DaemonSet").deepCopy();
+    noSelector.getAsJsonObject("spec").remove("selector");
+    assertThat(Schemas.checkBuiltIn(noSelector)).singleElement().asString().contains("selector");
+  }
+
+  @Test
+  void thePlainManifestIsTheChartsDefaultRender() throws IOException {
+    String header = "# Generated from distribution/src/main/helm/keyturn with default values (release keyturn,\n"
+        + "# namespace kube-system); ChartTest keeps it in step: -Dkeyturn.manifest.update=true rewrites it.\n";
+    String expected = header + crdText() + new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call();
+    if (UPDATE) {
+      Files.createDirectories(MANIFEST.getParent());
+      Files.writeString(MANIFEST, expected);
+    }
+    assertThat(MANIFEST).as("run mvn -pl distribution test -Dkeyturn.manifest.update=true to regenerate").hasContent(expected);
+  }
+
+  @Test
+  void examplesValidateAgainstOurCrdsAndTheKubernetesSchemas() throws IOException {
+    JsonObject spcCrd = crds().ofKind("CustomResourceDefinition").stream()
+        .filter(c -> Schemas.name(c).equals("secretproviderclasses.secrets-store.csi.x-k8s.io")).findFirst().orElseThrow();
+    List<Path> files;
+    try (Stream<Path> list = Files.list(EXAMPLES.resolve("kubernetes"))) {
+      files = list.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    assertThat(files).hasSizeGreaterThanOrEqualTo(2);
+    int classes = 0;
+    for (Path file : files) {
+      for (JsonObject object : Rendered.parse(Files.readString(file)).objects()) {
+        String kind = object.get("kind").getAsString();
+        if (kind.equals("SecretProviderClass")) {
+          classes++;
+          assertThat(Schemas.checkCustom(spcCrd, object)).as(file + " " + Schemas.name(object)).isEmpty();
+        } else {
+          assertThat(Schemas.checkBuiltIn(object)).as(file + " " + kind).isEmpty();
+        }
+      }
+    }
+    assertThat(classes).isGreaterThanOrEqualTo(2);
+
+    JsonObject bad = Rendered.parse("apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n"
+        + "metadata: {name: bad}\nspec:\n  provider: 7\n  parameter: {a: b}\n").objects().get(0);
+    assertThat(String.join("\n", Schemas.checkCustom(spcCrd, bad)))
+        .contains("spec.provider: integer found, string expected")
+        .contains("spec.parameter: not in the schema");
+  }
+
+  private static Rendered crds() {
+    return Rendered.parse(crdText());
+  }
+
+  private static String crdText() {
+    StringBuilder text = new StringBuilder();
+    try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
+      for (Path file : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        text.append("---\n").append(Files.readString(file));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return text.toString();
+  }
+
+  private static Rendered render() {
+    return Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call());
+  }
+
+  private static void assertValid(Rendered rendered) {
+    List<String> problems = new ArrayList<>();
+    for (JsonObject object : rendered.objects()) {
+      problems.addAll(Schemas.checkBuiltIn(object));
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  private static JsonObject container(JsonObject ds, String name) {
+    for (JsonElement c : Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray()) {
+      if (c.getAsJsonObject().get("name").getAsString().equals(name)) {
+        return c.getAsJsonObject();
+      }
+    }
+    throw new AssertionError("no container " + name);
+  }
+
+  private static List<String> strings(JsonArray array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(e -> out.add(e.getAsString()));
+    return out;
+  }
+}
