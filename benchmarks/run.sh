@@ -30,6 +30,18 @@ if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.RotationBench "$rotdir"
 else "$java" -cp "$cp" dev.keyturn.benchmarks.RotationBench "$rotdir" 30; fi
 rm -rf "$rotdir"
 
+echo "== keyturn node as a process: start to serving CSI, resident memory idle and with 110 volumes"
+# The JVM options a 200Mi container limit implies (MaxRAM), as in the reference DaemonSet.
+home=../distribution/target/keyturn
+runtime=../distribution/target/image-root/opt/java/bin/java
+fpdir=$(mktemp -d /tmp/keyturn-bench-footprint.XXXXXX)
+fp_java=java; [ -x "$runtime" ] && fp_java=$runtime
+if $smoke; then n_vol=10; n_start=1; else n_vol=110; n_start=5; fi
+JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m" "$java" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
+  -cp "$cp" dev.keyturn.benchmarks.NodeFootprint "$home" "$fpdir" "$n_vol" "$n_start" 2>/dev/null | grep -E '^(RSS|start)'
+echo "(runtime: $fp_java)"
+rm -rf "$fpdir"
+
 echo "== system calls per operation (strace -f -c, N=2000 minus N=0)"
 if ! command -v strace >/dev/null; then
   if [ "$(id -u)" = 0 ]; then

@@ -67,16 +67,11 @@ public final class PublishLatency {
     Path dir = Path.of(args[0]);
     int volumes = Integer.parseInt(args[1]);
     int rounds = Integer.parseInt(args[2]);
-    Path store = Files.createDirectories(dir.resolve("store/app"));
-    byte[] secret = new byte[Volumes.FILE_BYTES];
-    Arrays.fill(secret, (byte) 's');
-    for (int i = 0; i < Volumes.FILES; i++) {
-      Files.write(store.resolve("secret-" + i), secret);
-    }
-    boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    Path store = Volumes.fileStore(dir, (byte) 's');
+    boolean root = Volumes.isRoot();
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
     CountingApi api = new CountingApi();
-    FileProvider file = FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build();
+    FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
     AtomicInteger providerCalls = new AtomicInteger();
     ProviderRegistry registry = ProviderRegistry.builder().register(new dev.keyturn.spi.SecretProvider() {
       @Override

@@ -51,4 +51,20 @@ final class Volumes {
       TmpfsMounter.system().unmount(dir);
     }
   }
+
+  /** A file-provider store under {@code dir}: {@code store/app} with 10 files of 4 KiB; returns {@code dir/store}. */
+  static Path fileStore(Path dir, byte fill) throws IOException {
+    Path app = Files.createDirectories(dir.resolve("store/app"));
+    byte[] bytes = new byte[FILE_BYTES];
+    Arrays.fill(bytes, fill);
+    for (int i = 0; i < FILES; i++) {
+      Files.write(app.resolve("secret-" + i), bytes);
+    }
+    return dir.resolve("store");
+  }
+
+  /** Whether this process runs as root (tmpfs mounts possible). */
+  static boolean isRoot() throws IOException {
+    return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+  }
 }

@@ -2,6 +2,7 @@ package dev.keyturn.launcher;
 
 import dev.keyturn.csinode.CsiNodeServer;
 import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.KubernetesGateway;
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
@@ -120,7 +121,21 @@ final class NodeCommand implements Callable<Integer> {
     Duration interval = parse("--rotation-poll-interval", rotationPollInterval);
     Duration republish = GoDuration.parse(republishMinInterval);
     Duration timeout = parse("--provider-timeout", providerTimeout);
-    ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
+    // The Kubernetes client takes a good part of a second to set up: built beside the CSI server,
+    // which serves Probe meanwhile; publishes wait for it.
+    java.util.concurrent.CompletableFuture<ApiClient> client = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read the Kubernetes configuration: " + e.getMessage(), e);
+      }
+    });
+    client.whenComplete((api, e) -> {
+      if (e != null) {
+        LOG.log(Level.ERROR, "the Kubernetes client could not be set up; publishes fail until restarted: {0}",
+            e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      }
+    });
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "keyturn-rotation");
       t.setDaemon(true);
@@ -134,13 +149,13 @@ final class NodeCommand implements Callable<Integer> {
     ProviderResolver resolver = resolverBuilder.build();
     VolumePublisher publisher = VolumePublisher.builder()
         .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
-        .kubernetes(KubernetesApiGateway.create(client))
+        .kubernetes(KubernetesGateway.deferred(client.thenApply(KubernetesApiGateway::create)))
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(republish)
         .metrics(metrics)
-        .secretSync(dev.keyturn.secretsync.SecretSyncer.create(client, java.time.Clock.systemUTC(), "keyturn-" + nodeId)
-            .withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(client, executor, RESTART_DEBOUNCE)))
+        .secretSync(client.thenApply(api -> dev.keyturn.secretsync.SecretSyncer.create(api, java.time.Clock.systemUTC(),
+            "keyturn-" + nodeId).withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(api, executor, RESTART_DEBOUNCE)))::join)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation)
             .metrics(metrics));
     if (providerHealthCheck) {
@@ -160,7 +175,13 @@ final class NodeCommand implements Callable<Integer> {
         .version(VersionCommand.version()).publisher(publisher).build().start();
     AdminServer admin = metricsAddr.isBlank() ? null : AdminServer.start(metricsAddr, metrics, publisher.engine(),
         () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
-        () -> providerProblems(resolver));
+        () -> {
+          Map<String, String> problems = providerProblems(resolver);
+          if (client.isCompletedExceptionally()) {
+            problems.put("kubernetes", "the client could not be set up (see the log)");
+          }
+          return problems;
+        });
     if (admin != null) {
       System.out.println("admin endpoint on http://" + hostPort(admin.address()) + "/");
     }

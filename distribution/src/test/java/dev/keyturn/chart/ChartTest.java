@@ -84,7 +84,7 @@ class ChartTest {
     }
     assertThat(podsMount).as("kubelet pods directory mounted").isNotNull();
     assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString()).isEqualTo("Bidirectional");
-    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("100Mi");
+    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("160Mi");
     // Least privilege by default: no Secrets, no workloads.
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"list\"");

@@ -1,6 +1,8 @@
 package dev.keyturn.csinode;
 
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * What the driver needs of the Kubernetes API, behind one small interface so the publish logic is
@@ -23,4 +25,44 @@ public interface KubernetesGateway {
    * message must hold no secret material.
    */
   void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message);
+
+  /**
+   * A gateway whose client is still being set up (building a Kubernetes client loads TLS and
+   * kubeconfig machinery, which takes a noticeable part of a second): calls wait for it, so the
+   * CSI socket can serve Probe meanwhile. A set-up that failed makes every call fail with
+   * {@code KUBERNETES} and the set-up's message.
+   */
+  static KubernetesGateway deferred(CompletableFuture<? extends KubernetesGateway> pending) {
+    java.util.function.Supplier<KubernetesGateway> gateway = () -> {
+      try {
+        return pending.join();
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        throw new dev.keyturn.spi.KeyturnException(dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
+            "the Kubernetes client could not be set up: " + cause.getMessage(), cause);
+      }
+    };
+    return new KubernetesGateway() {
+      @Override
+      public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+        return gateway.get().secretProviderClass(namespace, name);
+      }
+
+      @Override
+      public void applyPodStatus(PodStatus status) {
+        gateway.get().applyPodStatus(status);
+      }
+
+      @Override
+      public void deletePodStatus(String namespace, String name) {
+        gateway.get().deletePodStatus(namespace, name);
+      }
+
+      @Override
+      public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason,
+          String message) {
+        gateway.get().recordPodEvent(namespace, podName, podUid, warning, reason, message);
+      }
+    };
+  }
 }

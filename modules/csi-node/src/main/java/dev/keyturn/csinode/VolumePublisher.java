@@ -73,7 +73,7 @@ public final class VolumePublisher implements AutoCloseable {
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
   private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
-  private final Optional<SecretSyncer> secretSync;
+  private final java.util.function.Supplier<Optional<SecretSyncer>> secretSync;
   private final NodeMetrics metrics;
 
   private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
@@ -84,7 +84,7 @@ public final class VolumePublisher implements AutoCloseable {
     this.clock = b.clock;
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
-    this.secretSync = Optional.ofNullable(b.secretSync);
+    this.secretSync = b.secretSync;
     this.metrics = b.metrics;
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
   }
@@ -417,12 +417,24 @@ public final class VolumePublisher implements AutoCloseable {
 
   /** Keeps the class's secretObjects in step; a failure is reported and retried after the next check. */
   private void syncSecrets(Mounted entry) {
-    if (secretSync.isEmpty() || entry.secretObjects.isEmpty()) {
+    if (entry.secretObjects.isEmpty()) {
+      return;
+    }
+    Optional<SecretSyncer> syncer;
+    try {
+      syncer = secretSync.get();
+    } catch (RuntimeException e) {
+      entry.syncPending = true;
+      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried after the next check: {2}",
+          entry.namespace, entry.podName, e.getMessage());
+      return;
+    }
+    if (syncer.isEmpty()) {
       return;
     }
     try {
       long started = System.nanoTime();
-      SecretSyncer.Result result = secretSync.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
+      SecretSyncer.Result result = syncer.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
           entry.target, entry.secretObjects, entry.restartOnRotation));
       entry.syncPending = !result.failures().isEmpty();
       int synced = entry.secretObjects.size() - result.failures().size();
@@ -515,7 +527,7 @@ public final class VolumePublisher implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration republishMinInterval = Duration.ofSeconds(55);
     private FileMode defaultMode = FileMode.DEFAULT;
-    private SecretSyncer secretSync;
+    private java.util.function.Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
     private NodeMetrics metrics = NodeMetrics.none();
 
     private Builder() {
@@ -529,7 +541,18 @@ public final class VolumePublisher implements AutoCloseable {
 
     /** Keeps SecretProviderClass secretObjects in step as Kubernetes Secrets (off when not set). */
     public Builder secretSync(SecretSyncer value) {
-      this.secretSync = Objects.requireNonNull(value, "secretSync");
+      Optional<SecretSyncer> syncer = Optional.of(value);
+      this.secretSync = () -> syncer;
+      return this;
+    }
+
+    /**
+     * Like {@link #secretSync(SecretSyncer)}, with the syncer still being set up: asked for at
+     * first use (it may block then, or throw, and the sync is retried after the next check).
+     */
+    public Builder secretSync(java.util.function.Supplier<SecretSyncer> value) {
+      Objects.requireNonNull(value, "secretSync");
+      this.secretSync = () -> Optional.of(value.get());
       return this;
     }
 

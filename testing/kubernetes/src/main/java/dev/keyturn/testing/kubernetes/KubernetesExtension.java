@@ -95,8 +95,12 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
     return context.getRoot().getStore(STORE).computeIfAbsent("cluster", key -> Cluster.open(), Cluster.class);
   }
 
-  /** The API server for this JVM; closed by JUnit at the end of the run. */
-  static final class Cluster implements AutoCloseable {
+  /**
+   * The API server for this JVM (the real one named by {@code KEYTURN_IT_KUBECONFIG}, else the
+   * in-process mock); closed by JUnit at the end of the run. Public for the benchmarks, which
+   * drive a node process against the same servers.
+   */
+  public static final class Cluster implements AutoCloseable {
     final ApiClient client;
     final boolean real;
     final String version;
@@ -112,7 +116,8 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       this.kubeconfig = kubeconfig;
     }
 
-    static Cluster open() {
+    /** Opens the real server or starts the mock, with Keyturn's CRDs installed on a real one. */
+    public static Cluster open() {
       String kubeconfig = System.getenv(KUBECONFIG_ENV);
       try {
         return kubeconfig == null || kubeconfig.isBlank() ? mock() : real(Path.of(kubeconfig));
@@ -193,6 +198,21 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
         java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
       }
       throw new IllegalStateException("CRD " + name + " not established within 30 s");
+    }
+
+    /** The client. */
+    public ApiClient client() {
+      return client;
+    }
+
+    /** A kubeconfig file for other processes. */
+    public Path kubeconfig() {
+      return kubeconfig;
+    }
+
+    /** Whether this is a real API server. */
+    public boolean real() {
+      return real;
     }
 
     @Override

@@ -1,0 +1,146 @@
+package dev.keyturn.benchmarks;
+
+import dev.keyturn.csinode.CsiClient;
+import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.testing.kubernetes.KubernetesExtension;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The assembled {@code keyturn node} as a process, as the DaemonSet runs it: time from exec to a
+ * CSI Probe answered on its socket, and its resident memory idle and after {@code volumes} volumes
+ * of 10 objects were published (file provider, tmpfs when root) with their statuses written to
+ * the API server (the real one when {@code KEYTURN_IT_KUBECONFIG} names it, else the in-process
+ * mock). {@code KEYTURN_JAVA_OPTS} passes JVM options (e.g. the heap a container limit implies).
+ * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
+ */
+public final class NodeFootprint {
+  private NodeFootprint() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path home = Path.of(args[0]);
+    Path dir = Files.createDirectories(Path.of(args[1]));
+    int volumes = Integer.parseInt(args[2]);
+    int starts = Integer.parseInt(args[3]);
+    Volumes.fileStore(dir, (byte) 'k');
+    boolean root = Volumes.isRoot();
+    try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
+      String namespace = "keyturn-bench-" + ProcessHandle.current().pid();
+      new CoreV1Api(cluster.client()).createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace")
+          .metadata(new V1ObjectMeta().name(namespace))).execute();
+      new CustomObjectsApi(cluster.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", namespace,
+          "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
+              "metadata", Map.of("name", "bench", "namespace", namespace),
+              "spec", Map.of("provider", "file", "parameters", Map.of("source", "app")))).execute();
+      List<Long> startMillis = new ArrayList<>();
+      for (int run = 0; run < starts; run++) {
+        boolean last = run == starts - 1;
+        startMillis.add(runOnce(home, dir, cluster.kubeconfig(), namespace, root, last ? volumes : 0));
+      }
+      List<Long> sorted = startMillis.stream().sorted().toList();
+      System.out.printf("start to serving CSI: median %d ms, min %d ms, max %d ms over %d starts (%s API server)%n",
+          sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1), starts,
+          cluster.real() ? "real" : "mock");
+    }
+  }
+
+  private static long runOnce(Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
+      throws Exception {
+    Path socket = dir.resolve("csi/csi.sock");
+    Path kubeletDir = dir.resolve("kubelet");
+    List<String> command = List.of(home.resolve("bin/keyturn").toString(), "node", "--endpoint", "unix://" + socket,
+        "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(), "--metrics-addr", "",
+        "--provider-volume", dir.resolve("providers").toString(), "--additional-provider-volume-paths", "",
+        "--kubelet-dir", kubeletDir.toString(), "--tmpfs=" + tmpfs, "--republish-min-interval", "0s");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("node.log").toFile());
+    builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
+    long started = System.nanoTime();
+    Process node = builder.start();
+    try {
+      long servingMillis = awaitProbe(socket, node, started);
+      if (volumes == 0) {
+        return servingMillis;
+      }
+      Thread.sleep(2000);
+      long idle = rssKib(node.pid());
+      List<String> targets = new ArrayList<>();
+      try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+        for (int i = 0; i < volumes; i++) {
+          Path target = kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
+          kubelet.publish(new PublishRequest("vol-" + i, target.toString(), true, false, true,
+              Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
+                  "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of()));
+          targets.add(target.toString());
+        }
+        // Two republish rounds: the steady state kubelet keeps the driver in.
+        for (int round = 0; round < 2; round++) {
+          for (int i = 0; i < volumes; i++) {
+            kubelet.publish(new PublishRequest("vol-" + i, targets.get(i), true, false, true,
+                Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
+                    "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of()));
+          }
+        }
+        Thread.sleep(2000);
+        long loaded = rssKib(node.pid());
+        System.out.printf("RSS: %.1f MiB idle, %.1f MiB with %d volumes mounted (JVM options: %s)%n", idle / 1024.0,
+            loaded / 1024.0, volumes, System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
+        for (int i = 0; i < volumes; i++) {
+          kubelet.unpublish("vol-" + i, targets.get(i));
+        }
+      }
+      return servingMillis;
+    } finally {
+      node.destroy();
+      if (!node.waitFor(30, TimeUnit.SECONDS)) {
+        node.destroyForcibly();
+      }
+      if (tmpfs) {
+        TmpfsMounter mounter = TmpfsMounter.system();
+        mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
+      }
+    }
+  }
+
+  private static long awaitProbe(Path socket, Process node, long started) throws Exception {
+    long deadline = started + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!node.isAlive()) {
+        throw new IllegalStateException("keyturn node exited with " + node.exitValue() + " before serving");
+      }
+      if (Files.exists(socket)) {
+        try (CsiClient client = CsiClient.connect(socket, Duration.ofSeconds(1))) {
+          if (client.probe()) {
+            return (System.nanoTime() - started) / 1_000_000;
+          }
+        } catch (RuntimeException notYet) {
+          // The socket file exists before the server accepts on it.
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new IllegalStateException("keyturn node did not serve within 60 s");
+  }
+
+  private static long rssKib(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no VmRSS for " + pid);
+  }
+}
