@@ -18,13 +18,53 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** Reads a directory tree: every regular file is an object named by its relative path. */
+/**
+ * Reads a directory tree: every regular file is an object named by its relative path. A
+ * directory written with the {@code ..data} link swap (a Kubernetes Secret or ConfigMap volume,
+ * another Keyturn volume) is read through {@code ..data}, resolved once, so a swap during the
+ * read cannot mix two generations; the user-visible links would each resolve on their own.
+ */
 final class DirectorySource {
+  private static final String DATA_LINK = "..data";
+  /** A payload directory can be replaced by the next swap while it is read: read again. */
+  private static final int ATTEMPTS = 20;
+
   private DirectorySource() {
   }
 
   static List<SourceObject> read(Path directory, Optional<Set<String>> wanted) throws IOException {
-    Path realDirectory = directory.toRealPath();
+    Path source = directory.toRealPath();
+    Path dataLink = source.resolve(DATA_LINK);
+    if (!Files.isSymbolicLink(dataLink)) {
+      return readTree(source, wanted);
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Path payload = dataLink.toRealPath();
+        if (!payload.startsWith(source)) {
+          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+              "file provider: " + DATA_LINK + " of the source links outside it");
+        }
+        List<SourceObject> objects = readTree(payload, wanted);
+        // A writer deletes a payload only after swapping ..data away from it: if ..data still
+        // names the payload read, nothing of it was deleted or replaced during the read.
+        if (dataLink.toRealPath().equals(payload)) {
+          return objects;
+        }
+      } catch (java.nio.file.NoSuchFileException e) {
+        if (attempt == ATTEMPTS) {
+          throw e;
+        }
+      }
+      if (attempt == ATTEMPTS) {
+        throw ProviderException.of(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "SourceBusy",
+            "file provider: the source's " + DATA_LINK + " changed during each of " + ATTEMPTS + " reads");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(attempt * 200_000L);
+    }
+  }
+
+  private static List<SourceObject> readTree(Path realDirectory, Optional<Set<String>> wanted) throws IOException {
     List<SourceObject> objects = new ArrayList<>();
     Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, new SimpleFileVisitor<>() {
       @Override

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -116,6 +117,57 @@ class FileProviderTest {
     Files.createSymbolicLink(src.resolve("..data"), payload.getFileName());
     Files.createSymbolicLink(src.resolve("token"), Path.of("..data/token"));
     assertThat(contents(mount("projected", null))).containsExactly(Map.entry("token", "abc123"));
+  }
+
+  @Test
+  void aKubeletStyleSourceSwappedDuringReadsIsNeverReadTorn() throws Exception {
+    Path src = Files.createDirectories(root.resolve("swapped"));
+    List<String> names = List.of("a", "b", "c", "d");
+    swapIn(src, names, 0);
+    for (String name : names) {
+      Files.createSymbolicLink(src.resolve(name), Path.of("..data/" + name));
+    }
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread swapper = new Thread(() -> {
+      for (int g = 1; running.get(); g++) {
+        try {
+          swapIn(src, names, g);
+          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    });
+    swapper.start();
+    int reads = 0;
+    try {
+      for (long end = System.nanoTime() + 2_000_000_000L; System.nanoTime() < end; reads++) {
+        Map<String, String> read = contents(mount("swapped", null));
+        assertThat(read).hasSize(4);
+        assertThat(new java.util.HashSet<>(read.values())).as("read %d: one generation", reads).hasSize(1);
+      }
+    } finally {
+      running.set(false);
+      swapper.join();
+    }
+    assertThat(reads).isGreaterThan(10);
+  }
+
+  /** The ..data scheme, as a Secret volume's writer does it: new payload, link, rename, delete the old. */
+  private static void swapIn(Path dir, List<String> names, int generation) throws java.io.IOException {
+    Path payload = Files.createDirectory(dir.resolve("..g" + generation));
+    for (String name : names) {
+      Files.writeString(payload.resolve(name), "generation " + generation);
+    }
+    Path old = Files.isSymbolicLink(dir.resolve("..data")) ? dir.resolve("..data").toRealPath() : null;
+    Files.createSymbolicLink(dir.resolve("..data_tmp"), payload.getFileName());
+    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    if (old != null) {
+      for (String name : names) {
+        Files.delete(old.resolve(name));
+      }
+      Files.delete(old);
+    }
   }
 
   @Test
