@@ -312,6 +312,53 @@ class CsiNodeServerTest {
   }
 
   @Test
+  void aProviderThatDisappearsAndComesBackIsUsedAgainAndDisturbsNoOne() throws Exception {
+    Path socket = providers.resolve("fake.sock");
+    NodePublishVolumeRequest external = publish("vol-d", "ext");
+    try (FakeProviderServer fake = new FakeProviderServer(socket)) {
+      node.nodePublishVolume(external);
+    }
+    node.nodePublishVolume(publish("vol-in", "app-secrets"));
+    // Gone: the provider crashed. Its socket file first stays behind with nobody listening...
+    try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+      stale.bind(java.net.UnixDomainSocketAddress.of(socket));
+    }
+    assertThat(socket).as("a stale socket file").exists();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(codeOf(() -> node.nodePublishVolume(external))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Files.readString(target("vol-d").resolve("ext-key"))).isEqualTo("ext-secret-1");
+    // ...then is removed: the provider is not found, and the content still stays.
+    Files.delete(socket);
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(codeOf(() -> node.nodePublishVolume(external))).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(Files.readString(target("vol-d").resolve("ext-key"))).isEqualTo("ext-secret-1");
+    // The in-process provider's volume is not disturbed.
+    Files.writeString(store.resolve("password"), "pa55word-9");
+    node.nodePublishVolume(publish("vol-in", "app-secrets"));
+    assertThat(Files.readString(target("vol-in").resolve("password"))).isEqualTo("pa55word-9");
+    // Back, on the same socket path, with a new value: the next republish reconnects and rotates.
+    try (FakeProviderServer back = new FakeProviderServer(socket)) {
+      back.value.set("ext-secret-2");
+      clock.advance(Duration.ofMinutes(1));
+      node.nodePublishVolume(external);
+      assertThat(Files.readString(target("vol-d").resolve("ext-key"))).isEqualTo("ext-secret-2");
+    }
+  }
+
+  @Test
+  void aFirstPublishWhileTheApiServerIsDownFailsCleanlyAndWorksOnceItIsBack() throws Exception {
+    kube.down.set(true);
+    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-a", "app-secrets")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Files.exists(target("vol-a"))).isFalse();
+    assertThat(publisher.volumes()).isEmpty();
+    kube.down.set(false);
+    // kubelet retries the publish with its own backoff.
+    node.nodePublishVolume(publish("vol-a", "app-secrets"));
+    assertThat(Files.readString(target("vol-a").resolve("password"))).isNotEmpty();
+    assertThat(kube.statuses).containsKey("default/web-0-default-app-secrets");
+  }
+
+  @Test
   void aFailedFirstPublishLeavesNothingMounted() throws Exception {
     try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
       fake.mode.set(FakeProviderServer.Mode.HOSTILE_PATH);

@@ -102,6 +102,12 @@ public final class ExternalProvider implements SecretProvider {
   private <T> T call(java.util.function.Supplier<T> rpc) {
     StatusRuntimeException last = null;
     for (int attempt = 1; attempt <= attempts; attempt++) {
+      // A provider that was gone leaves the channel waiting out gRPC's reconnect backoff (up to
+      // two minutes) and failing calls fast meanwhile; callers pace their calls themselves, so
+      // every call tries to connect now: a provider that is back is used at once.
+      if (channel.getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+        channel.resetConnectBackoff();
+      }
       try {
         return rpc.get();
       } catch (StatusRuntimeException e) {
