@@ -201,7 +201,7 @@ public final class VolumePublisher implements AutoCloseable {
     if (targetPath.isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
     }
-    Path target = Path.of(targetPath);
+    Path target = checkedTarget(targetPath);
     Mounted entry = mounted.remove(volumeId);
     Optional<Map<String, String>> onDisk = entry == null ? readAttributes(target) : Optional.empty();
     engine.unmount(volumeId);
@@ -287,9 +287,7 @@ public final class VolumePublisher implements AutoCloseable {
     if (request.targetPath().isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
     }
-    if (!Path.of(request.targetPath()).isAbsolute()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + request.targetPath() + ") must be absolute");
-    }
+    checkedTarget(request.targetPath());
     if (!request.hasCapability()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
     }
@@ -299,6 +297,24 @@ public final class VolumePublisher implements AutoCloseable {
     if (!request.readonly()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
     }
+  }
+
+  /** The target as a path: absolute and normalized, or {@code INVALID_ARGUMENT}. */
+  private static Path checkedTarget(String targetPath) {
+    Path target;
+    try {
+      target = Path.of(targetPath);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is not a valid path: " + e.getReason());
+    }
+    if (!target.isAbsolute()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be absolute");
+    }
+    // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
+    if (!target.normalize().equals(target) || targetPath.contains("/./") || targetPath.endsWith("/.")) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be normalized");
+    }
+    return target;
   }
 
   private static String required(Map<String, String> context, String key) {

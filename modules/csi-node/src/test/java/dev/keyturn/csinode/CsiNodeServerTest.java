@@ -206,6 +206,14 @@ class CsiNodeServerTest {
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v").build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    // Target paths that are not clean could point the mount anywhere: refused, nothing created.
+    for (String hostile : List.of(dir + "/pods/../../../etc/keyturn", dir + "/pods/./x", "relative/mount", dir + "/a\u0000b")) {
+      assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setTargetPath(hostile).build()))).as(hostile)
+          .isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v")
+          .setTargetPath(hostile).build()))).as(hostile).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+    assertThat(Path.of("/etc/keyturn")).doesNotExist();
     assertThat(Files.exists(target("vol-a"))).isFalse();
   }
 

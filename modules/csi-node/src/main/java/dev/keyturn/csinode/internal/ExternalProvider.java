@@ -92,7 +92,7 @@ public final class ExternalProvider implements SecretProvider {
           .setId(v.id()).setVersion(v.version()));
     }
     dev.keyturn.csinode.internal.proto.provider.MountResponse response = call(() -> stub().mount(wire.build()));
-    return convert(response);
+    return convert(name, response);
   }
 
   private CSIDriverProviderGrpc.CSIDriverProviderBlockingStub stub() {
@@ -153,13 +153,13 @@ public final class ExternalProvider implements SecretProvider {
     return description != null && (description.contains("exceeds maximum size") || description.contains("larger than max"));
   }
 
-  private MountResponse convert(dev.keyturn.csinode.internal.proto.provider.MountResponse response) {
+  /** A provider's answer as SPI records; anything that breaks the protocol is a {@code PROVIDER_PROTOCOL} error. */
+  static MountResponse convert(String name, dev.keyturn.csinode.internal.proto.provider.MountResponse response) {
     if (response.hasError() && !response.getError().getCode().isEmpty()) {
-      String code = response.getError().getCode();
+      String code = errorCode(response.getError().getCode());
       KeyturnException.Reason reason = code.toLowerCase(java.util.Locale.ROOT).contains("throttl")
           || code.contains("TooManyRequests") ? KeyturnException.Reason.THROTTLED : KeyturnException.Reason.PROVIDER_ERROR;
-      throw ProviderException.of(reason, code.length() > 64 ? code.substring(0, 64) : code,
-          "provider " + name + " returned error code " + code);
+      throw ProviderException.of(reason, code, "provider " + name + " returned error code " + code);
     }
     try {
       List<SecretFile> files = new ArrayList<>(response.getFilesCount());
@@ -173,6 +173,21 @@ public final class ExternalProvider implements SecretProvider {
       throw ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "InvalidResponse",
           "provider " + name + " sent an invalid response: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The provider's error code as a metric label and log word: printable ASCII without blanks, at
+   * most 64 characters; a code with nothing printable becomes {@code Unspecified}.
+   */
+  static String errorCode(String raw) {
+    StringBuilder code = new StringBuilder();
+    for (int i = 0; i < raw.length() && code.length() < 64; i++) {
+      char c = raw.charAt(i);
+      if (c > 0x20 && c < 0x7f) {
+        code.append(c);
+      }
+    }
+    return code.length() == 0 ? "Unspecified" : code.toString();
   }
 
   private static byte[] bytes(ByteString contents) {
