@@ -109,6 +109,12 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_TMPFS:-true}")
   boolean tmpfs;
 
+  @Option(names = "--watch-synced-secrets", arity = "0..1", fallbackValue = "true",
+      description = "Keep a watched cache of the Secrets we manage (label selector), so unchanged syncs make no API "
+          + "call; needs list/watch on Secrets (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_WATCH_SYNCED_SECRETS:-false}")
+  boolean watchSyncedSecrets;
+
   @Option(names = "--kubelet-dir", description = "kubelet's root directory, searched for volumes after a restart (default ${DEFAULT-VALUE}).",
       defaultValue = "${env:KEYTURN_KUBELET_DIR:-/var/lib/kubelet}")
   Path kubeletDir;
@@ -154,8 +160,7 @@ final class NodeCommand implements Callable<Integer> {
         .nodeName(nodeId)
         .republishMinInterval(republish)
         .metrics(metrics)
-        .secretSync(client.thenApply(api -> dev.keyturn.secretsync.SecretSyncer.create(api, java.time.Clock.systemUTC(),
-            "keyturn-" + nodeId).withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(api, executor, RESTART_DEBOUNCE)))::join)
+        .secretSync(client.thenApply(api -> syncer(api, executor))::join)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation)
             .metrics(metrics));
     if (providerHealthCheck) {
@@ -202,6 +207,13 @@ final class NodeCommand implements Callable<Integer> {
     }, "keyturn-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  private dev.keyturn.secretsync.SecretSyncer syncer(ApiClient api, ScheduledExecutorService executor) {
+    dev.keyturn.secretsync.SecretSyncer syncer = dev.keyturn.secretsync.SecretSyncer.create(api, java.time.Clock.systemUTC(),
+        "keyturn-" + nodeId).withRestarter(dev.keyturn.secretsync.RolloutRestarter.create(api, executor, RESTART_DEBOUNCE));
+    // Never closed: it lives as long as the process.
+    return watchSyncedSecrets ? syncer.withCache(dev.keyturn.secretsync.ManagedSecrets.start(api)) : syncer;
   }
 
   /** Provider sockets that do not answer, by "provider NAME"; in-process providers are always reachable. */

@@ -53,7 +53,8 @@ class ChartTest {
     JsonObject driver = rendered.only("CSIDriver");
     assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
     List<String> args = strings(container(rendered.only("DaemonSet"), "keyturn").getAsJsonArray("args"));
-    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format=json");
+    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format=json",
+        "--watch-synced-secrets=true");
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).contains("\"secrets\"", "\"deployments\"", "\"patch\"");
   }

@@ -93,7 +93,7 @@ class NodeLauncherIT {
     boolean tmpfs = isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
         "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s", "--kubelet-dir", dir.resolve("kubelet").toString(),
-        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()));
+        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
 

@@ -68,9 +68,12 @@ public final class SecretSyncer {
   private final String component;
   private final PodEvents events;
   private final java.util.Optional<RolloutRestarter> restarter;
+  private final java.util.Optional<ManagedSecrets> cache;
 
-  private SecretSyncer(ApiClient client, Clock clock, String component, java.util.Optional<RolloutRestarter> restarter) {
+  private SecretSyncer(ApiClient client, Clock clock, String component, java.util.Optional<RolloutRestarter> restarter,
+      java.util.Optional<ManagedSecrets> cache) {
     this.client = Objects.requireNonNull(client, "client");
+    this.cache = cache;
     this.api = new CoreV1Api(client);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.component = Objects.requireNonNull(component, "component");
@@ -83,12 +86,20 @@ public final class SecretSyncer {
    * ({@link SyncTarget#restartOnRotation()}) when one of their Secrets changed.
    */
   public SecretSyncer withRestarter(RolloutRestarter value) {
-    return new SecretSyncer(client, clock, component, java.util.Optional.of(value));
+    return new SecretSyncer(client, clock, component, java.util.Optional.of(value), cache);
+  }
+
+  /**
+   * This syncer, deciding unchanged Secrets from a watched cache of the managed ones (no API call
+   * at all for an unchanged sync); the caller starts and closes the cache.
+   */
+  public SecretSyncer withCache(ManagedSecrets value) {
+    return new SecretSyncer(client, clock, component, restarter, java.util.Optional.of(value));
   }
 
   /** A syncer over this client; events name {@code component} as their source. */
   public static SecretSyncer create(ApiClient client, Clock clock, String component) {
-    return new SecretSyncer(client, clock, component, java.util.Optional.empty());
+    return new SecretSyncer(client, clock, component, java.util.Optional.empty(), java.util.Optional.empty());
   }
 
   /**
@@ -98,19 +109,17 @@ public final class SecretSyncer {
   public Result sync(SyncTarget target) {
     Map<String, Outcome> outcomes = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
-    List<V1OwnerReference> owners = null;
+    Owners owners = new Owners(target);
     for (SecretSpec spec : target.secrets()) {
       try {
         DesiredSecret desired = DesiredSecret.from(spec, target.volume());
-        if (owners == null) {
-          owners = owners(target);
-        }
-        Outcome outcome = apply(target.namespace(), desired, owners);
+        Outcome outcome = unchangedInCache(target.namespace(), desired) ? Outcome.UNCHANGED
+            : apply(target.namespace(), desired, owners);
         outcomes.put(spec.secretName(), outcome);
         if (outcome == Outcome.UPDATED) {
           event(target, false, ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
           if (target.restartOnRotation()) {
-            List<V1OwnerReference> podOwners = owners;
+            List<V1OwnerReference> podOwners = owners.get();
             restarter.ifPresent(r -> r.request(target.namespace(), podOwners, desired.contentHash()));
           }
         }
@@ -123,12 +132,41 @@ public final class SecretSyncer {
     return new Result(outcomes, failures);
   }
 
-  private Outcome apply(String namespace, DesiredSecret desired, List<V1OwnerReference> owners) {
+  /** The pod's owners, read once per sync and only when needed (a create or a restart). */
+  private final class Owners {
+    private final SyncTarget target;
+    private List<V1OwnerReference> owners;
+
+    Owners(SyncTarget target) {
+      this.target = target;
+    }
+
+    List<V1OwnerReference> get() {
+      if (owners == null) {
+        owners = owners(target);
+      }
+      return owners;
+    }
+  }
+
+  private boolean unchangedInCache(String namespace, DesiredSecret desired) {
+    return cache.flatMap(c -> c.get(namespace, desired.spec().secretName())).map(s -> same(s, desired)).orElse(false);
+  }
+
+  private static boolean same(V1Secret existing, DesiredSecret desired) {
+    Map<String, String> annotations = existing.getMetadata().getAnnotations();
+    Map<String, String> labels = existing.getMetadata().getLabels();
+    return labels != null && "true".equals(labels.get(MANAGED_LABEL))
+        && annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
+        && desired.spec().type().equals(existing.getType());
+  }
+
+  private Outcome apply(String namespace, DesiredSecret desired, Owners owners) {
     String name = desired.spec().secretName();
     return ApiCalls.retryOnConflict("writing Secret " + namespace + "/" + name, () -> {
       V1Secret existing = read(namespace, name);
       if (existing == null) {
-        api.createNamespacedSecret(namespace, build(namespace, desired, owners, null)).execute();
+        api.createNamespacedSecret(namespace, build(namespace, desired, owners.get(), null)).execute();
         return Outcome.CREATED;
       }
       Map<String, String> labels = existing.getMetadata().getLabels();
@@ -136,9 +174,7 @@ public final class SecretSyncer {
         throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "Secret " + namespace + "/" + name
             + " exists without the label " + MANAGED_LABEL + "=true; it is not ours, so it is left as it is");
       }
-      Map<String, String> annotations = existing.getMetadata().getAnnotations();
-      if (annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
-          && desired.spec().type().equals(existing.getType())) {
+      if (same(existing, desired)) {
         return Outcome.UNCHANGED;
       }
       V1Secret replacement = build(namespace, desired, existing.getMetadata().getOwnerReferences(),

@@ -1,6 +1,7 @@
 package dev.keyturn.secretsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
@@ -21,6 +22,7 @@ import io.kubernetes.client.openapi.models.V1Secret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -91,6 +93,26 @@ class SecretSyncerTest {
     return writes.size();
   }
 
+  /** The requests (any method) this test's syncs make to the namespace while {@code body} runs. */
+  static List<String> namespacedRequestsDuring(KubeContext kube, ThrowingRunnable body) throws Exception {
+    List<String> requests = Collections.synchronizedList(new ArrayList<>());
+    ApiClient client = kube.client();
+    OkHttpClient original = client.getHttpClient();
+    client.setHttpClient(original.newBuilder().addInterceptor(chain -> {
+      String path = chain.request().url().encodedPath();
+      if (path.contains("/namespaces/" + kube.namespace() + "/")) {
+        requests.add(chain.request().method() + " " + path);
+      }
+      return chain.proceed(chain.request());
+    }).build());
+    try {
+      body.run();
+    } finally {
+      client.setHttpClient(original);
+    }
+    return requests;
+  }
+
   interface ThrowingRunnable {
     void run() throws Exception;
   }
@@ -135,6 +157,34 @@ class SecretSyncerTest {
       assertThat(e.getInvolvedObject().getName()).isEqualTo(pod.getMetadata().getName());
       assertThat(e.getMessage()).doesNotContain("pw-2");
     });
+  }
+
+  @Test
+  void withTheWatchedCacheAnUnchangedSyncMakesNoApiCallAtAll(KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "cached");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    try (ManagedSecrets cache = ManagedSecrets.start(kube.client())) {
+      assertThat(cache.awaitSynced(Duration.ofSeconds(30))).as("first list of managed Secrets").isTrue();
+      SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test").withCache(cache);
+      assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+          .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+      // Once the watch has delivered the new Secret, an unchanged sync asks the API server nothing.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(namespacedRequestsDuring(kube, () ->
+          assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+              .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)))).isEmpty());
+      Volumes.volume(volume, Map.of("db/user", "app", "db/password", "pw-2"));
+      assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+          .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UPDATED));
+      assertThat(value(new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute(),
+          "password")).isEqualTo("pw-2");
+      // A Secret of that name that is not ours is never in the cache: read, refused, left alone.
+      new CoreV1Api(kube.client()).createNamespacedSecret(kube.namespace(), new V1Secret().apiVersion("v1").kind("Secret")
+          .metadata(new V1ObjectMeta().name("users-own")).stringData(null)
+          .data(Map.of("k", "v".getBytes(StandardCharsets.UTF_8)))).execute();
+      SecretSpec foreign = new SecretSpec("users-own", "Opaque", Map.of(), Map.of(),
+          List.of(new SecretSpec.DataEntry("db/user", "k")));
+      assertThat(syncer.sync(target(kube, pod, volume, foreign)).failures()).containsKey("users-own");
+    }
   }
 
   @Test
