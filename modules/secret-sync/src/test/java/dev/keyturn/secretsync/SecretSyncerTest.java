@@ -77,31 +77,21 @@ class SecretSyncerTest {
 
   /** Counts the requests that write (anything but GET) while {@code body} runs. */
   static int writesDuring(ApiClient client, ThrowingRunnable body) throws Exception {
-    List<String> writes = Collections.synchronizedList(new ArrayList<>());
-    OkHttpClient original = client.getHttpClient();
-    client.setHttpClient(original.newBuilder().addInterceptor(chain -> {
-      if (!chain.request().method().equals("GET")) {
-        writes.add(chain.request().method() + " " + chain.request().url().encodedPath());
-      }
-      return chain.proceed(chain.request());
-    }).build());
-    try {
-      body.run();
-    } finally {
-      client.setHttpClient(original);
-    }
-    return writes.size();
+    return requestsDuring(client, r -> !r.method().equals("GET"), body).size();
   }
 
-  /** The requests (any method) this test's syncs make to the namespace while {@code body} runs. */
+  /** The requests (any method) to this test's namespace while {@code body} runs. */
   static List<String> namespacedRequestsDuring(KubeContext kube, ThrowingRunnable body) throws Exception {
+    return requestsDuring(kube.client(), r -> r.url().encodedPath().contains("/namespaces/" + kube.namespace() + "/"), body);
+  }
+
+  private static List<String> requestsDuring(ApiClient client, java.util.function.Predicate<okhttp3.Request> counted,
+      ThrowingRunnable body) throws Exception {
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
-    ApiClient client = kube.client();
     OkHttpClient original = client.getHttpClient();
     client.setHttpClient(original.newBuilder().addInterceptor(chain -> {
-      String path = chain.request().url().encodedPath();
-      if (path.contains("/namespaces/" + kube.namespace() + "/")) {
-        requests.add(chain.request().method() + " " + path);
+      if (counted.test(chain.request())) {
+        requests.add(chain.request().method() + " " + chain.request().url().encodedPath());
       }
       return chain.proceed(chain.request());
     }).build());
