@@ -123,9 +123,16 @@ final class AgentCommand implements Callable<Integer> {
       if (admin != null) {
         System.out.println("admin endpoint on http://" + NodeCommand.hostPort(admin.address()) + "/");
       }
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
-      System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; kill -HUP " + ProcessHandle.current().pid()
-          + " refreshes now; stop with Ctrl-C");
+      String refreshHint;
+      if (hangupIgnored()) {
+        // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.
+        refreshHint = "SIGHUP is ignored in this process (started with nohup?): refresh with POST /refresh on --admin-addr";
+      } else {
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
+        refreshHint = "kill -HUP " + ProcessHandle.current().pid() + " refreshes now";
+      }
+      System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; "
+          + refreshHint + "; stop with Ctrl-C");
       System.out.flush();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -140,6 +147,20 @@ final class AgentCommand implements Callable<Integer> {
     } finally {
       executor.shutdownNow();
     }
+  }
+
+  /** Whether SIGHUP was ignored when this process started (the SigIgn mask of /proc/self/status). */
+  static boolean hangupIgnored() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("SigIgn:")) {
+          return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // No /proc: assume the usual disposition.
+    }
+    return false;
   }
 
   /** On-demand refresh of every set: the provider is asked now, sharing no earlier answer. */

@@ -160,6 +160,7 @@ final class NodeCommand implements Callable<Integer> {
         .nodeName(nodeId)
         .republishMinInterval(republish)
         .metrics(metrics)
+        .apiRetries(Scheduler.of(executor), new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2))
         .secretSync(client.thenApply(api -> syncer(api, executor))::join)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation)
             .metrics(metrics));

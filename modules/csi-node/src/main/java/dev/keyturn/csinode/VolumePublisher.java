@@ -75,6 +75,8 @@ public final class VolumePublisher implements AutoCloseable {
   private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
   private final java.util.function.Supplier<Optional<SecretSyncer>> secretSync;
   private final NodeMetrics metrics;
+  private final Optional<dev.keyturn.rotation.Scheduler> retryScheduler;
+  private final dev.keyturn.rotation.BackoffPolicy retryBackoff;
 
   private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
     this.writer = b.writer;
@@ -86,6 +88,8 @@ public final class VolumePublisher implements AutoCloseable {
     this.defaultMode = b.defaultMode;
     this.secretSync = b.secretSync;
     this.metrics = b.metrics;
+    this.retryScheduler = Optional.ofNullable(b.retryScheduler);
+    this.retryBackoff = b.retryBackoff;
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
   }
 
@@ -431,8 +435,13 @@ public final class VolumePublisher implements AutoCloseable {
     return specs;
   }
 
-  /** Keeps the class's secretObjects in step; a failure is reported and retried after the next check. */
+  /** Keeps the class's secretObjects in step; a failure is reported and retried with backoff. */
   private void syncSecrets(Mounted entry) {
+    syncSecretsOnce(entry);
+    retryLater(entry);
+  }
+
+  private void syncSecretsOnce(Mounted entry) {
     if (entry.secretObjects.isEmpty()) {
       return;
     }
@@ -441,7 +450,7 @@ public final class VolumePublisher implements AutoCloseable {
       syncer = secretSync.get();
     } catch (RuntimeException e) {
       entry.syncPending = true;
-      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried after the next check: {2}",
+      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried with backoff: {2}",
           entry.namespace, entry.podName, e.getMessage());
       return;
     }
@@ -459,9 +468,38 @@ public final class VolumePublisher implements AutoCloseable {
       }
     } catch (KeyturnException e) {
       entry.syncPending = true;
-      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried after the next check: {2}",
+      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried with backoff: {2}",
           entry.namespace, entry.podName, e.getMessage());
     }
+  }
+
+  /**
+   * A status or Secret write that failed (API server down, throttled) is tried again on its own,
+   * with backoff, until it succeeds or the volume is unpublished; the desired state is what the
+   * volume holds at the time of each try, so nothing is lost and nothing written twice.
+   */
+  private void retryLater(Mounted entry) {
+    if (retryScheduler.isEmpty() || !(entry.statusPending || entry.syncPending) || entry.retryScheduled) {
+      return;
+    }
+    entry.retryScheduled = true;
+    int failures = ++entry.apiFailures;
+    retryScheduler.get().schedule(() -> {
+      entry.retryScheduled = false;
+      Optional<String> id = mounted.entrySet().stream().filter(e -> e.getValue() == entry).map(Map.Entry::getKey).findFirst();
+      if (id.isEmpty()) {
+        return;
+      }
+      if (entry.statusPending) {
+        applyStatus(entry, engine.status(id.get()).map(VolumeStatus::versions).orElse(List.of()));
+      }
+      if (entry.syncPending) {
+        syncSecrets(entry);
+      }
+      if (!entry.statusPending && !entry.syncPending) {
+        entry.apiFailures = 0;
+      }
+    }, retryBackoff.delay(failures, false, Math.random()));
   }
 
   private void applyStatus(Mounted entry, List<dev.keyturn.spi.ObjectVersion> versions) {
@@ -471,8 +509,9 @@ public final class VolumePublisher implements AutoCloseable {
       entry.statusPending = false;
     } catch (KeyturnException e) {
       entry.statusPending = true;
-      LOG.log(Level.WARNING, "status of {0}/{1} not written, retried after the next check: {2}",
+      LOG.log(Level.WARNING, "status of {0}/{1} not written, retried with backoff: {2}",
           entry.namespace, entry.podName, e.getMessage());
+      retryLater(entry);
     }
   }
 
@@ -520,6 +559,8 @@ public final class VolumePublisher implements AutoCloseable {
     volatile List<SecretSpec> secretObjects = List.of();
     volatile boolean syncPending;
     volatile boolean restartOnRotation;
+    volatile boolean retryScheduled;
+    volatile int apiFailures;
 
     Mounted(Path target, String namespace, String podName, String podUid, String className, String provider,
         Instant lastPublish) {
@@ -545,8 +586,21 @@ public final class VolumePublisher implements AutoCloseable {
     private FileMode defaultMode = FileMode.DEFAULT;
     private java.util.function.Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
     private NodeMetrics metrics = NodeMetrics.none();
+    private dev.keyturn.rotation.Scheduler retryScheduler;
+    private dev.keyturn.rotation.BackoffPolicy retryBackoff =
+        new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
 
     private Builder() {
+    }
+
+    /**
+     * Where failed status and Secret writes are retried, with {@code backoff} (without one they
+     * are retried after the volume's next check or republish).
+     */
+    public Builder apiRetries(dev.keyturn.rotation.Scheduler scheduler, dev.keyturn.rotation.BackoffPolicy backoff) {
+      this.retryScheduler = Objects.requireNonNull(scheduler, "scheduler");
+      this.retryBackoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
     }
 
     /** Where publish, unpublish and sync counts go (default: nowhere). */

@@ -96,6 +96,7 @@ class CsiNodeServerTest {
         .providers(resolver)
         .nodeName("node-1")
         .clock(clock)
+        .apiRetries(Scheduler.of(executor), new dev.keyturn.rotation.BackoffPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0))
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
     server = CsiNodeServer.builder().endpoint("unix://" + dir.resolve("csi/csi.sock")).nodeId("node-1")
         .version("9.9.9").publisher(publisher).build().start();
@@ -397,6 +398,26 @@ class CsiNodeServerTest {
     node.nodePublishVolume(publish("vol-k", "app-secrets"));
     assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before);
     node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-k").setTargetPath(target("vol-k").toString()).build());
+  }
+
+  @Test
+  void aStatusWriteThatFailedIsRetriedWithBackoffWithoutWaitingForARepublish() throws Exception {
+    node.nodePublishVolume(publish("vol-r", "app-secrets"));
+    String name = "default/web-0-default-app-secrets";
+    String before = kube.statuses.get(name).objects().toString();
+    kube.down.set(true);
+    Files.writeString(store.resolve("password"), "pa55word-r");
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(Files.readString(target("vol-r").resolve("password"))).isEqualTo("pa55word-r"));
+    Thread.sleep(500);
+    assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
+    // Back up: the pending status follows within the backoff, with no republish and no new check.
+    kube.down.set(false);
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before));
+    int writes = kube.writes.get();
+    Thread.sleep(1500);
+    assertThat(kube.writes.get()).as("no retry once written").isEqualTo(writes);
   }
 
   @Test
