@@ -109,6 +109,12 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_TMPFS:-true}")
   boolean tmpfs;
 
+  @Option(names = "--watch-secret-provider-classes", arity = "0..1", fallbackValue = "true",
+      description = "Keep a watched cache of SecretProviderClasses, so republishes read their class without an API "
+          + "call; needs list/watch on them, as the Go driver's RBAC has (default ${DEFAULT-VALUE}).",
+      defaultValue = "${env:KEYTURN_WATCH_SECRET_PROVIDER_CLASSES:-true}")
+  boolean watchClasses;
+
   @Option(names = "--watch-synced-secrets", arity = "0..1", fallbackValue = "true",
       description = "Keep a watched cache of the Secrets we manage (label selector), so unchanged syncs make no API "
           + "call; needs list/watch on Secrets (default ${DEFAULT-VALUE}).",
@@ -155,7 +161,8 @@ final class NodeCommand implements Callable<Integer> {
     ProviderResolver resolver = resolverBuilder.build();
     VolumePublisher publisher = VolumePublisher.builder()
         .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
-        .kubernetes(KubernetesGateway.deferred(client.thenApply(KubernetesApiGateway::create)))
+        .kubernetes(KubernetesGateway.deferred(client.thenApply(api -> watchClasses
+            ? KubernetesApiGateway.watchingClasses(api) : KubernetesApiGateway.create(api))))
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(republish)

@@ -88,7 +88,7 @@ class ChartTest {
     assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("160Mi");
     // Least privilege by default: no Secrets, no workloads.
     String rules = rendered.only("ClusterRole").get("rules").toString();
-    assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"list\"");
+    assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"pods\"");
   }
 
   @Test

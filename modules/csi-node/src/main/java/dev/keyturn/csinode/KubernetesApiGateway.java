@@ -21,29 +21,70 @@ import java.util.Optional;
  * another try. Errors become {@link KeyturnException} {@code KUBERNETES} naming the object and the
  * HTTP status, never a response body (it may quote object content).
  */
-public final class KubernetesApiGateway implements KubernetesGateway {
+public final class KubernetesApiGateway implements KubernetesGateway, AutoCloseable {
   /** The API group. */
   public static final String GROUP = "secrets-store.csi.x-k8s.io";
   /** The API version used. */
   public static final String VERSION = "v1";
   static final String CLASSES = "secretproviderclasses";
+  private static final com.google.gson.Gson GSON = new com.google.gson.Gson();
   static final String STATUSES = "secretproviderclasspodstatuses";
 
   private final CustomObjectsApi api;
   private final PodEvents events;
+  private final Optional<io.kubernetes.client.informer.SharedInformerFactory> informers;
+  private final Optional<io.kubernetes.client.informer.SharedIndexInformer<
+      io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>> classes;
 
-  private KubernetesApiGateway(ApiClient client) {
+  private KubernetesApiGateway(ApiClient client, boolean watchClasses) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
     this.events = PodEvents.create(client, java.time.Clock.systemUTC(), "keyturn");
+    if (watchClasses) {
+      ApiClient watching = dev.keyturn.secretsync.WatchClients.withoutReadTimeout(client);
+      var factory = new io.kubernetes.client.informer.SharedInformerFactory(watching);
+      this.classes = Optional.of(factory.sharedIndexInformerFor(
+          new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
+          io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject.class, 0));
+      factory.startAllRegisteredInformers();
+      this.informers = Optional.of(factory);
+    } else {
+      this.classes = Optional.empty();
+      this.informers = Optional.empty();
+    }
   }
 
-  /** A gateway over this client. */
+  /** A gateway over this client that reads every SecretProviderClass from the API server. */
   public static KubernetesApiGateway create(ApiClient client) {
-    return new KubernetesApiGateway(client);
+    return new KubernetesApiGateway(client, false);
+  }
+
+  /**
+   * A gateway that keeps a watched cache of SecretProviderClasses (list and watch, as the Go
+   * driver's RBAC allows), so a republish reads its class without an API call; a class the cache
+   * does not hold yet is read from the API server. {@link #close()} stops the watch.
+   */
+  public static KubernetesApiGateway watchingClasses(ApiClient client) {
+    return new KubernetesApiGateway(client, true);
+  }
+
+  /** Whether the class cache has its first list (always true without a cache). */
+  public boolean classesSynced() {
+    return classes.map(io.kubernetes.client.informer.SharedIndexInformer::hasSynced).orElse(true);
+  }
+
+  @Override
+  public void close() {
+    informers.ifPresent(io.kubernetes.client.informer.SharedInformerFactory::stopAllRegisteredInformers);
   }
 
   @Override
   public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+    if (classes.isPresent() && classes.get().hasSynced()) {
+      var cached = classes.get().getIndexer().getByKey(namespace + "/" + name);
+      if (cached != null) {
+        return Optional.of(toClass(namespace, name, asMap(GSON.fromJson(cached.getRaw(), Map.class))));
+      }
+    }
     try {
       Object object = api.getNamespacedCustomObject(GROUP, VERSION, namespace, CLASSES, name).execute();
       return Optional.of(toClass(namespace, name, asMap(object)));

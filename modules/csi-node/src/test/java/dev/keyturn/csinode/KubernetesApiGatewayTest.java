@@ -1,6 +1,7 @@
 package dev.keyturn.csinode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.spi.KeyturnException;
@@ -12,6 +13,7 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.util.ClientBuilder;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +69,52 @@ class KubernetesApiGatewayTest {
       assertThat(so.data()).containsExactly(new SecretProviderClass.SecretObject.Data("password", "pw"));
     });
     assertThat(gateway.secretProviderClass(kube.namespace(), "missing")).isEmpty();
+  }
+
+  @Test
+  void theWatchedClassCacheAnswersWithoutAnApiCallAndFollowsChanges(KubeContext kube) throws Exception {
+    CustomObjectsApi custom = new CustomObjectsApi(kube.client());
+    custom.createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(), "secretproviderclasses",
+        secretProviderClass(kube.namespace(), "cached", Map.of("source", "app"))).execute();
+    java.util.List<String> requests = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    okhttp3.OkHttpClient original = kube.client().getHttpClient();
+    // The gateway's own reads go through this client (the watch has its own copy of it).
+    kube.client().setHttpClient(original.newBuilder().addInterceptor(chain -> {
+      if (chain.request().url().encodedPath().contains("/secretproviderclasses/")) {
+        requests.add(chain.request().method() + " " + chain.request().url().encodedPath());
+      }
+      return chain.proceed(chain.request());
+    }).build());
+    try (KubernetesApiGateway gateway = KubernetesApiGateway.watchingClasses(kube.client())) {
+      await().atMost(Duration.ofSeconds(30)).until(gateway::classesSynced);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        requests.clear();
+        assertThat(gateway.secretProviderClass(kube.namespace(), "cached").orElseThrow().parameters())
+            .containsExactly(Map.entry("source", "app"));
+        assertThat(requests).as("reads that reached the API server").isEmpty();
+      });
+      // A changed class (here its refresh annotation) reaches the cache through the watch.
+      Map<String, Object> changed = new LinkedHashMap<>(secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")));
+      Map<String, Object> current = asMap(custom.getNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
+          "secretproviderclasses", "cached").execute());
+      Map<String, Object> metadata = new LinkedHashMap<>(asMap(current.get("metadata")));
+      metadata.put("annotations", Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-24T00:00:00Z"));
+      changed.put("metadata", metadata);
+      custom.replaceNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(), "secretproviderclasses",
+          "cached", changed).execute();
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(gateway.secretProviderClass(kube.namespace(), "cached").orElseThrow().refreshRequestedAt())
+              .hasValue("2026-11-24T00:00:00Z"));
+      // A class the cache does not hold is read from the server: missing stays missing.
+      assertThat(gateway.secretProviderClass(kube.namespace(), "not-there")).isEmpty();
+    } finally {
+      kube.client().setHttpClient(original);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object o) {
+    return (Map<String, Object>) o;
   }
 
   @Test

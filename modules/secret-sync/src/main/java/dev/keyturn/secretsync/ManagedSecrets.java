@@ -28,7 +28,7 @@ public final class ManagedSecrets implements AutoCloseable {
 
   /** Starts listing and watching the managed Secrets of every namespace. */
   public static ManagedSecrets start(ApiClient client) {
-    ApiClient watching = watchClient(client);
+    ApiClient watching = WatchClients.withoutReadTimeout(client);
     CoreV1Api api = new CoreV1Api(watching);
     SharedInformerFactory factory = new SharedInformerFactory(watching);
     SharedIndexInformer<V1Secret> informer = factory.sharedIndexInformerFor(params -> api.listSecretForAllNamespaces()
@@ -39,23 +39,6 @@ public final class ManagedSecrets implements AutoCloseable {
         .buildCall(null), V1Secret.class, V1SecretList.class);
     factory.startAllRegisteredInformers();
     return new ManagedSecrets(factory, informer);
-  }
-
-  /**
-   * The same server, credentials and TLS, without a read timeout: a watch is a long-lived read
-   * (the informer refuses a client with a timeout). Credentials that live in the HTTP client
-   * (client certificates, token-file and exec interceptors) come with its builder; a bearer
-   * token set on the ApiClient is copied.
-   */
-  private static ApiClient watchClient(ApiClient client) {
-    ApiClient watching = new ApiClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
-    watching.setBasePath(client.getBasePath());
-    if (client.getAuthentication("BearerToken") instanceof io.kubernetes.client.openapi.auth.ApiKeyAuth bearer
-        && bearer.getApiKey() != null) {
-      watching.setApiKey(bearer.getApiKey());
-      watching.setApiKeyPrefix(bearer.getApiKeyPrefix());
-    }
-    return watching;
   }
 
   /** Waits until the first list arrived; whether it did within {@code timeout}. */
