@@ -91,7 +91,9 @@ class NodeCrashIT {
     storm.start();
     // Let rotations happen (push and 1 s polls), then kill in the middle of them.
     await().atMost(Duration.ofSeconds(30)).until(() -> targets.stream().filter(t -> !"g0".equals(generationOf(t))).count() >= VOLUMES / 2);
-    Thread.sleep(300);
+    // Kill while the storm goes on: a few more store generations after half the volumes rotated.
+    long reached = generation.get();
+    await().atMost(Duration.ofSeconds(30)).until(() -> generation.get() >= reached + 10);
     first.process.destroyForcibly();
     assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     storming.set(false);

@@ -378,16 +378,25 @@ class CsiNodeServerTest {
     }
   }
 
+  /**
+   * Publishes {@code volume}, takes the API server down and changes the store: the file provider
+   * pushes the change and the content rotates without the API server. Returns the status's
+   * objects from before.
+   */
+  private String rotateWhileTheApiServerIsDown(String volume, String statusName, String newPassword) throws Exception {
+    node.nodePublishVolume(publish(volume, "app-secrets"));
+    String before = kube.statuses.get(statusName).objects().toString();
+    kube.down.set(true);
+    Files.writeString(store.resolve("password"), newPassword);
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(Files.readString(target(volume).resolve("password"))).isEqualTo(newPassword));
+    return before;
+  }
+
   @Test
   void statusIsWrittenLaterWhenTheApiServerWasDown() throws Exception {
-    node.nodePublishVolume(publish("vol-k", "app-secrets"));
     String name = "default/web-0-default-app-secrets";
-    String before = kube.statuses.get(name).objects().toString();
-    kube.down.set(true);
-    Files.writeString(store.resolve("password"), "pa55word-3");
-    // The file provider pushes the change: content rotates without the API server...
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3"));
+    String before = rotateWhileTheApiServerIsDown("vol-k", name, "pa55word-3");
     // ...but the status cannot follow, and a republish cannot read its class.
     assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
     clock.advance(Duration.ofMinutes(1));
@@ -402,22 +411,20 @@ class CsiNodeServerTest {
 
   @Test
   void aStatusWriteThatFailedIsRetriedWithBackoffWithoutWaitingForARepublish() throws Exception {
-    node.nodePublishVolume(publish("vol-r", "app-secrets"));
     String name = "default/web-0-default-app-secrets";
-    String before = kube.statuses.get(name).objects().toString();
-    kube.down.set(true);
-    Files.writeString(store.resolve("password"), "pa55word-r");
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(Files.readString(target("vol-r").resolve("password"))).isEqualTo("pa55word-r"));
-    Thread.sleep(500);
+    String before = rotateWhileTheApiServerIsDown("vol-r", name, "pa55word-r");
+    // The failed write and at least one retry of it, all refused while the API is down.
+    int refusedBefore = kube.refused.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> kube.refused.get() >= refusedBefore + 2);
     assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
     // Back up: the pending status follows within the backoff, with no republish and no new check.
     kube.down.set(false);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before));
     int writes = kube.writes.get();
-    Thread.sleep(1500);
-    assertThat(kube.writes.get()).as("no retry once written").isEqualTo(writes);
+    // Longer than the longest backoff (1 s): a retry left scheduled would show as a write.
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(kube.writes.get()).as("no retry once written").isEqualTo(writes));
   }
 
   @Test

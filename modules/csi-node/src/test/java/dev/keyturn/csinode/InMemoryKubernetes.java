@@ -14,6 +14,8 @@ final class InMemoryKubernetes implements KubernetesGateway {
   final AtomicInteger writes = new AtomicInteger();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean down = new AtomicBoolean();
+  /** Calls refused while "down". */
+  final AtomicInteger refused = new AtomicInteger();
   final java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   void add(SecretProviderClass spc) {
@@ -22,6 +24,7 @@ final class InMemoryKubernetes implements KubernetesGateway {
 
   private void checkUp() {
     if (down.get()) {
+      refused.incrementAndGet();
       throw new KeyturnException(KeyturnException.Reason.KUBERNETES, "API server unreachable (test)");
     }
   }
