@@ -82,9 +82,7 @@ public final class NodeFootprint {
       try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
         for (int i = 0; i < volumes; i++) {
           Path target = kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
-          kubelet.publish(new PublishRequest("vol-" + i, target.toString(), true, false, true,
-              Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
-                  "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of()));
+          kubelet.publish(request(namespace, i, target.toString()));
           targets.add(target.toString());
         }
         // Republish rounds, nothing changed: the steady state kubelet keeps the driver in. The
@@ -95,9 +93,7 @@ public final class NodeFootprint {
         for (int round = 0; round < rounds; round++) {
           for (int i = 0; i < volumes; i++) {
             long t0 = System.nanoTime();
-            kubelet.publish(new PublishRequest("vol-" + i, targets.get(i), true, false, true,
-                Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
-                    "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of()));
+            kubelet.publish(request(namespace, i, targets.get(i)));
             if (round >= 2) {
               nanos[n++] = System.nanoTime() - t0;
             }
@@ -125,6 +121,13 @@ public final class NodeFootprint {
         mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
       }
     }
+  }
+
+  /** kubelet's NodePublishVolume for pod {@code i} of the benchmark class. */
+  private static PublishRequest request(String namespace, int i, String target) {
+    return new PublishRequest("vol-" + i, target, true, false, true,
+        Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
+            "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of());
   }
 
   private static long awaitProbe(Path socket, Process node, long started) throws Exception {

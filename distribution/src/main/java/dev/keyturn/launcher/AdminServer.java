@@ -86,6 +86,22 @@ final class AdminServer implements AutoCloseable {
     return new AdminServer(server, executor);
   }
 
+  /**
+   * Starts serving when {@code address} is set, and says where on standard output (tests and
+   * users read the port from there when 0 was asked for); a closeable that does nothing otherwise.
+   */
+  static AutoCloseable startIfAsked(String address, Metrics metrics, RotationEngine engine,
+      Supplier<Map<String, String>> health, Supplier<Map<String, String>> readiness) throws IOException {
+    if (address == null || address.isBlank()) {
+      return () -> { };
+    }
+    AdminServer admin = start(address, metrics, engine, health, readiness);
+    InetSocketAddress bound = admin.address();
+    String host = bound.getAddress().isAnyLocalAddress() ? "127.0.0.1" : bound.getHostString();
+    System.out.println("admin endpoint on http://" + host + ":" + bound.getPort() + "/");
+    return admin;
+  }
+
   /** The bound address (with the real port when 0 was asked for). */
   InetSocketAddress address() {
     return server.getAddress();

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
@@ -118,11 +117,7 @@ final class AgentCommand implements Callable<Integer> {
         engine.shutdown();
         return 0;
       }
-      AdminServer admin = adminAddr == null || adminAddr.isBlank() ? null
-          : AdminServer.start(adminAddr, metrics, engine, Map::of, () -> failingSets(engine));
-      if (admin != null) {
-        System.out.println("admin endpoint on http://" + NodeCommand.hostPort(admin.address()) + "/");
-      }
+      AutoCloseable admin = AdminServer.startIfAsked(adminAddr, metrics, engine, Map::of, () -> failingSets(engine));
       String refreshHint;
       if (hangupIgnored()) {
         // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.
@@ -134,15 +129,7 @@ final class AgentCommand implements Callable<Integer> {
       System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; "
           + refreshHint + "; stop with Ctrl-C");
       System.out.flush();
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        if (admin != null) {
-          admin.close();
-        }
-        engine.close();
-        stopped.countDown();
-      }, "keyturn-shutdown"));
-      stopped.await();
+      Keyturn.runUntilStopped(admin, engine);
       return 0;
     } finally {
       executor.shutdownNow();

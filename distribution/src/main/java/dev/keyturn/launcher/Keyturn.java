@@ -24,6 +24,25 @@ public final class Keyturn {
     LogSetup.install(format);
   }
 
+  /**
+   * Blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes {@code parts} in
+   * order from a shutdown hook: the one place the launcher waits for its end.
+   */
+  static void runUntilStopped(AutoCloseable... parts) throws InterruptedException {
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (AutoCloseable part : parts) {
+        try {
+          part.close();
+        } catch (Exception e) {
+          System.err.println("keyturn: stopping " + part.getClass().getSimpleName() + " failed: " + e.getMessage());
+        }
+      }
+      stopped.countDown();
+    }, "keyturn-shutdown"));
+    stopped.await();
+  }
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));

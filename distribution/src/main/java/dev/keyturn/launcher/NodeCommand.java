@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
@@ -186,7 +185,7 @@ final class NodeCommand implements Callable<Integer> {
     }
     CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
         .version(VersionCommand.version()).publisher(publisher).build().start();
-    AdminServer admin = metricsAddr.isBlank() ? null : AdminServer.start(metricsAddr, metrics, publisher.engine(),
+    AutoCloseable admin = AdminServer.startIfAsked(metricsAddr, metrics, publisher.engine(),
         () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
         () -> {
           Map<String, String> problems = providerProblems(resolver);
@@ -195,25 +194,10 @@ final class NodeCommand implements Callable<Integer> {
           }
           return problems;
         });
-    if (admin != null) {
-      System.out.println("admin endpoint on http://" + hostPort(admin.address()) + "/");
-    }
     System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
         + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off"));
     System.out.flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (admin != null) {
-        admin.close();
-      }
-      server.close();
-      publisher.close();
-      resolver.close();
-      registry.close();
-      executor.shutdownNow();
-      stopped.countDown();
-    }, "keyturn-shutdown"));
-    stopped.await();
+    Keyturn.runUntilStopped(admin, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;
   }
 
@@ -229,11 +213,6 @@ final class NodeCommand implements Callable<Integer> {
     Map<String, String> problems = new java.util.TreeMap<>();
     resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
     return problems;
-  }
-
-  static String hostPort(java.net.InetSocketAddress address) {
-    String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
-    return host + ":" + address.getPort();
   }
 
   private static Duration parse(String flag, String text) {

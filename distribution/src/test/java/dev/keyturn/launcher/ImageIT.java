@@ -8,10 +8,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.keyturn.csinode.CsiClient;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,13 +81,10 @@ class ImageIT {
 
   @Test
   void nodeServesCsiOnItsSocketAndAnswersProbeAndHealthz() throws Exception {
-    Process node = chroot("node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node", "--tmpfs=false",
-        "--metrics-addr", "127.0.0.1:0", "--kubelet-dir", "/tmp/kubelet");
-    List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
-    Thread pump = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(),
-        StandardCharsets.UTF_8)).lines().forEach(output::add));
-    pump.setDaemon(true);
-    pump.start();
+    KeyturnProcess keyturn = KeyturnProcess.of(chroot("node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node",
+        "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--kubelet-dir", "/tmp/kubelet"));
+    Process node = keyturn.process;
+    List<String> output = keyturn.output;
     try {
       Path socket = root.resolve("tmp/csi/csi.sock");
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(output).as("output")
@@ -103,11 +96,7 @@ class ImageIT {
         assertThat(kubelet.pluginInfo()).startsWith("secrets-store.csi.k8s.io 0.1.0");
         assertThat(kubelet.nodeId()).isEqualTo("image-node");
       }
-      String admin = output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst().orElseThrow()
-          .substring("admin endpoint on ".length());
-      HttpResponse<String> healthz = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(admin + "healthz"))
-          .build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(healthz.statusCode()).isEqualTo(200);
+      assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
     } finally {
       node.destroy();
       assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();

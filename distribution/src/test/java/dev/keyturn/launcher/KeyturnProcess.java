@@ -34,6 +34,36 @@ final class KeyturnProcess implements AutoCloseable {
     pump.start();
   }
 
+  /** Any started process (e.g. the image's entrypoint in a chroot), its output collected the same way. */
+  static KeyturnProcess of(Process process) {
+    return new KeyturnProcess(process);
+  }
+
+  /** The admin endpoint's base URL as the process printed it, without a trailing slash. */
+  String adminUrl() {
+    synchronized (output) {
+      return output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst()
+          .map(l -> l.substring("admin endpoint on ".length()).replaceAll("/$", ""))
+          .orElseThrow(() -> new AssertionError("no admin endpoint in the output: " + output));
+    }
+  }
+
+  /** GET on the admin endpoint. */
+  java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path)).build());
+  }
+
+  /** POST without a body on the admin endpoint. */
+  java.net.http.HttpResponse<String> post(String path) throws IOException, InterruptedException {
+    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+  }
+
+  private static java.net.http.HttpResponse<String> send(java.net.http.HttpRequest request)
+      throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   static KeyturnProcess start(Path workDir, Map<String, String> env, List<String> args) throws IOException {
     List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/keyturn").toString()));
     command.addAll(args);

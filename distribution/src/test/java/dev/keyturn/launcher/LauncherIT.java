@@ -119,21 +119,14 @@ class LauncherIT {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
     }
     // The admin endpoint: on-demand refresh, metrics under the Go driver's names, the volume table.
-    String admin = output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst().orElseThrow()
-        .substring("admin endpoint on ".length()).replaceAll("/$", "");
-    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    java.net.http.HttpResponse<String> refresh = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/refresh?volume=app"))
-        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> refresh = keyturn.post("/refresh?volume=app");
     assertThat(refresh.statusCode()).isEqualTo(200);
     assertThat(refresh.body()).contains("\"app\": \"unchanged\"");
-    assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/refresh?volume=nope"))
-        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
-        .statusCode()).isEqualTo(404);
-    String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(keyturn.post("/refresh?volume=nope").statusCode()).isEqualTo(404);
+    String metrics = keyturn.get("/metrics").body();
     assertThat(metrics).contains("total_rotation_reconcile{os_type=\"linux\",provider=\"file\",rotated=\"true\"} ",
         "rotation_reconcile_duration_sec_count{os_type=\"linux\"} ");
-    KeyturnProcess.Finished status = KeyturnProcess.run(dir, Map.of(), List.of("status", "--addr", admin));
+    KeyturnProcess.Finished status = KeyturnProcess.run(dir, Map.of(), List.of("status", "--addr", keyturn.adminUrl()));
     assertThat(status.output()).anyMatch(l -> l.startsWith("app ") && l.contains("password@"));
     assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
   }

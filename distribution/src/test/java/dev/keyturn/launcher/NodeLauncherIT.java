@@ -53,16 +53,6 @@ class NodeLauncherIT {
     output = keyturn.output;
   }
 
-  private String admin() {
-    return output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst()
-        .map(l -> l.substring("admin endpoint on ".length()).replaceAll("/$", "")).orElseThrow();
-  }
-
-  private java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin() + path))
-        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-  }
-
   /** Runs another keyturn command to its end; its output lines. */
   private List<String> run(String... args) throws Exception {
     KeyturnProcess.Finished finished = KeyturnProcess.run(dir, Map.of(), List.of(args));
@@ -125,26 +115,26 @@ class NodeLauncherIT {
       assertThatThrownBy(() -> kubelet.publish(new PublishRequest("v2", "", true, false, true, Map.of(), Map.of())))
           .isInstanceOf(KeyturnException.class).hasMessageContaining("INVALID_ARGUMENT");
 
-      assertThat(run("status", "--addr", admin())).anyMatch(l -> l.startsWith("csi-vol-1") && l.contains("api-key@")
+      assertThat(run("status", "--addr", keyturn.adminUrl())).anyMatch(l -> l.startsWith("csi-vol-1") && l.contains("api-key@")
           && l.endsWith(target.toString()));
       kubelet.unpublish("csi-vol-1", target.toString());
       assertThat(Files.exists(target)).isFalse();
       assertThat(gateway.readStatus(kube.namespace(), statusName)).isEmpty();
       kubelet.unpublish("csi-vol-1", target.toString());
     }
-    String metrics = get("/metrics").body();
+    String metrics = keyturn.get("/metrics").body();
     assertThat(metrics).contains("total_node_publish{os_type=\"linux\",provider=\"file\"} 2\n",
         "total_node_publish_error{os_type=\"linux\",provider=\"\",error_type=\"invalid_argument\"} 1\n",
         "total_node_unpublish{os_type=\"linux\"} 2\n", "total_sync_k8s_secret{os_type=\"linux\",provider=\"file\"} ",
         "# TYPE sync_k8s_secret_duration_sec histogram\n");
-    assertThat(get("/healthz").statusCode()).isEqualTo(200);
-    assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
+    assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200);
     // A provider socket that does not answer makes the driver not ready, yet still healthy.
     Files.writeString(Files.createDirectories(dir.resolve("providers")).resolve("vault.sock"), "not a socket");
-    java.net.http.HttpResponse<String> readyz = get("/readyz");
+    java.net.http.HttpResponse<String> readyz = keyturn.get("/readyz");
     assertThat(readyz.statusCode()).isEqualTo(503);
     assertThat(readyz.body()).startsWith("provider vault: ");
-    assertThat(get("/healthz").statusCode()).isEqualTo(200);
+    assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
     assertThat(String.join("\n", output)).doesNotContain("k-1").doesNotContain("k-2");
   }
 }

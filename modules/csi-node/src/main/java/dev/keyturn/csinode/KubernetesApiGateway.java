@@ -33,6 +33,11 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   private final CustomObjectsApi api;
   private final PodEvents events;
   private final Optional<io.kubernetes.client.informer.SharedInformerFactory> informers;
+  private final Map<String, Converted> converted = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A cached class as read, at the resourceVersion it was read at. */
+  private record Converted(String resourceVersion, SecretProviderClass spc) {
+  }
   private final Optional<io.kubernetes.client.informer.SharedIndexInformer<
       io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>> classes;
 
@@ -80,9 +85,18 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   @Override
   public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
     if (classes.isPresent() && classes.get().hasSynced()) {
-      var cached = classes.get().getIndexer().getByKey(namespace + "/" + name);
+      String key = namespace + "/" + name;
+      var cached = classes.get().getIndexer().getByKey(key);
       if (cached != null) {
-        return Optional.of(toClass(namespace, name, asMap(GSON.fromJson(cached.getRaw(), Map.class))));
+        // Converted once per resourceVersion, not on every republish.
+        String version = cached.getMetadata().getResourceVersion();
+        Converted last = converted.get(key);
+        if (last != null && last.resourceVersion().equals(version)) {
+          return Optional.of(last.spc());
+        }
+        SecretProviderClass spc = toClass(namespace, name, asMap(GSON.fromJson(cached.getRaw(), Map.class)));
+        converted.put(key, new Converted(String.valueOf(version), spc));
+        return Optional.of(spc);
       }
     }
     try {

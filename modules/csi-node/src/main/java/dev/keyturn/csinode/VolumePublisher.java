@@ -169,8 +169,8 @@ public final class VolumePublisher implements AutoCloseable {
       }
       return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
     }
-    Mounted entry = new Mounted(target, namespace, podName, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
-        className, spc.provider(), now);
+    Mounted entry = new Mounted(request.volumeId(), target, namespace, podName,
+        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), className, spc.provider(), now);
     entry.refreshSeen = refresh;
     entry.secretObjects = secretSpecs(spc);
     entry.restartOnRotation = spc.restartOnRotation();
@@ -259,7 +259,7 @@ public final class VolumePublisher implements AutoCloseable {
       writer.recover(target);
       Map<String, String> a = attributes.get();
       String volumeId = a.get(ATTR_VOLUME_ID);
-      mounted.putIfAbsent(volumeId, new Mounted(target, a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_POD, ""),
+      mounted.putIfAbsent(volumeId, new Mounted(volumeId, target, a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_POD, ""),
           a.getOrDefault(ATTR_POD_UID, ""), a.getOrDefault(ATTR_CLASS, ""), a.getOrDefault(ATTR_PROVIDER, ""), Instant.EPOCH));
       LOG.log(Level.INFO, "recovered volume {0} at {1}", volumeId, target);
       return Optional.of(volumeId);
@@ -315,7 +315,7 @@ public final class VolumePublisher implements AutoCloseable {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be absolute");
     }
     // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
-    if (!target.normalize().equals(target) || targetPath.contains("/./") || targetPath.endsWith("/.")) {
+    if (!target.normalize().equals(target)) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be normalized");
     }
     return target;
@@ -486,12 +486,11 @@ public final class VolumePublisher implements AutoCloseable {
     int failures = ++entry.apiFailures;
     retryScheduler.get().schedule(() -> {
       entry.retryScheduled = false;
-      Optional<String> id = mounted.entrySet().stream().filter(e -> e.getValue() == entry).map(Map.Entry::getKey).findFirst();
-      if (id.isEmpty()) {
+      if (mounted.get(entry.volumeId) != entry) {
         return;
       }
       if (entry.statusPending) {
-        applyStatus(entry, engine.status(id.get()).map(VolumeStatus::versions).orElse(List.of()));
+        applyStatus(entry, engine.status(entry.volumeId).map(VolumeStatus::versions).orElse(List.of()));
       }
       if (entry.syncPending) {
         syncSecrets(entry);
@@ -547,6 +546,7 @@ public final class VolumePublisher implements AutoCloseable {
   }
 
   private static final class Mounted {
+    final String volumeId;
     final Path target;
     final String namespace;
     final String podName;
@@ -562,8 +562,9 @@ public final class VolumePublisher implements AutoCloseable {
     volatile boolean retryScheduled;
     volatile int apiFailures;
 
-    Mounted(Path target, String namespace, String podName, String podUid, String className, String provider,
-        Instant lastPublish) {
+    Mounted(String volumeId, Path target, String namespace, String podName, String podUid, String className,
+        String provider, Instant lastPublish) {
+      this.volumeId = volumeId;
       this.target = target;
       this.provider = provider;
       this.namespace = namespace;
