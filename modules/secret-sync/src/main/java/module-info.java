@@ -9,6 +9,8 @@ module dev.keyturn.secretsync {
   // client-java is an automatic module: the explicit modules it uses must be required here.
   requires okhttp3;
   requires com.google.gson;
+  // client-java's JSON registers gson adapters for java.sql dates; gson requires java.sql only statically.
+  requires java.sql;
 
   exports dev.keyturn.secretsync;
 }

@@ -191,6 +191,8 @@ final class NodeCommand implements Callable<Integer> {
           Map<String, String> problems = providerProblems(resolver);
           if (client.isCompletedExceptionally()) {
             problems.put("kubernetes", "the client could not be set up (see the log)");
+          } else if (!client.isDone()) {
+            problems.put("kubernetes", "the client is still being set up");
           }
           return problems;
         });

@@ -83,7 +83,8 @@ class NodeLauncherIT {
     boolean tmpfs = isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
         "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s", "--kubelet-dir", dir.resolve("kubelet").toString(),
-        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()));
+        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString(),
+        "KEYTURN_JAVA_OPTS", "-Xlog:class+load=info:file=" + dir.resolve("classes.log")));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
 
@@ -136,5 +137,45 @@ class NodeLauncherIT {
     assertThat(readyz.body()).startsWith("provider vault: ");
     assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
     assertThat(String.join("\n", output)).doesNotContain("k-1").doesNotContain("k-2");
+    // Token authentication and TLS never touch Bouncy Castle: it stays unloaded (docs/jpms.md).
+    assertThat(Files.readString(dir.resolve("classes.log"))).contains("okhttp3.OkHttpClient ").doesNotContain("org.bouncycastle");
+  }
+
+  @Test
+  void readsAKubeconfigWithAClientKeyWithBouncyCastleFromTheClassPath() throws Exception {
+    Path keystore = dir.resolve("client.p12");
+    Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-alias", "client", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=keyturn-test",
+        "-validity", "1", "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", "keyturn")
+        .redirectErrorStream(true).start();
+    assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0).as("keytool made a key").isTrue();
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(keystore)) {
+      store.load(in, "keyturn".toCharArray());
+    }
+    String cert = pem("CERTIFICATE", store.getCertificate("client").getEncoded());
+    String key = pem("PRIVATE KEY", store.getKey("client", "keyturn".toCharArray()).getEncoded());
+    Path kubeconfig = Files.writeString(dir.resolve("client-key.kubeconfig"), String.join("\n",
+        "apiVersion: v1", "kind: Config", "current-context: c",
+        "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:9'}}]",
+        "contexts: [{name: c, context: {cluster: k, user: u}}]",
+        "users: [{name: u, user: {client-certificate-data: " + base64(cert) + ", client-key-data: " + base64(key) + "}}]", ""));
+    start(List.of("node", "--endpoint", "unix://" + dir.resolve("csi.sock"), "--nodeid", "node-8", "--kubeconfig", kubeconfig.toString(),
+        "--watch-secret-provider-classes=false", "--provider-volume", dir.resolve("providers").toString(),
+        "--kubelet-dir", dir.resolve("kubelet").toString(), "--tmpfs=false", "--metrics-addr", "127.0.0.1:0"),
+        Map.of("KEYTURN_JAVA_OPTS", "-Xlog:class+load=info:file=" + dir.resolve("classes.log")));
+    // Ready only once the client is set up, which parses the client key.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200));
+    assertThat(output).noneMatch(l -> l.contains("could not be set up"));
+    assertThat(Files.readString(dir.resolve("classes.log"))).containsPattern("org\\.bouncycastle\\.openssl\\.PEMParser source: .*/unnamed/");
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
+  }
+
+  private static String base64(String text) {
+    return java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
   }
 }
