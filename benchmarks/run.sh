@@ -55,8 +55,8 @@ cat target/jmh-writer.txt
 
 echo "== NodePublishVolume latency over the Unix socket (file provider, 10 objects)"
 pubdir=$(mktemp -d /tmp/keyturn-bench-publish.XXXXXX)
-if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 10 5
-else "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 110 20; fi
+if $smoke; then "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 10 5 10
+else "$java" -cp "$cp" dev.keyturn.benchmarks.PublishLatency "$pubdir" 110 20 100; fi
 rm -rf "$pubdir"
 
 echo "== rotation: a cycle of 110 volumes x 10 objects, and propagation latency"
@@ -73,7 +73,7 @@ fpdir=$(mktemp -d /tmp/keyturn-bench-footprint.XXXXXX)
 fp_java=java; [ -x "$runtime" ] && fp_java=$runtime
 if $smoke; then n_vol=10; n_start=1; else n_vol=110; n_start=5; fi
 JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m" "$java" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
-  -cp "$cp" dev.keyturn.benchmarks.NodeFootprint "$home" "$fpdir" "$n_vol" "$n_start" 2>/dev/null | grep -E '^(RSS|start)'
+  -cp "$cp" dev.keyturn.benchmarks.NodeFootprint "$home" "$fpdir" "$n_vol" "$n_start" 2>/dev/null | grep -E '^(RSS|start|republish)'
 echo "(runtime: $fp_java)"
 rm -rf "$fpdir"
 
