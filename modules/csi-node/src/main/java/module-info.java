@@ -13,6 +13,8 @@ module dev.keyturn.csinode {
   requires io.grpc.netty.shaded;
   requires com.google.protobuf;
   requires com.google.gson;
+  // client-java maps java.sql.Date (KubernetesJson keeps its adapters).
+  requires java.sql;
   requires transitive io.kubernetes.client.java.api;
   // client-java is an automatic module: the explicit modules it uses must be required here.
   requires okhttp3;

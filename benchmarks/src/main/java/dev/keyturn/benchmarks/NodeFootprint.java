@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * the API server (the real one when {@code KEYTURN_IT_KUBECONFIG} names it, else the in-process
  * mock). {@code KEYTURN_JAVA_OPTS} passes JVM options (e.g. the heap a container limit implies);
  * with {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the
- * JVM's own account of its memory is printed beside the RSS.
+ * JVM's own account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those
+ * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}; an absolute path is run
+ * as a program with the node's pid).
  * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
  */
 public final class NodeFootprint {
@@ -105,8 +107,19 @@ public final class NodeFootprint {
           new ProcessBuilder("jcmd", Long.toString(node.pid()), "VM.native_memory", "summary").inheritIO().start().waitFor();
           new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + node.pid() + "/smaps_rollup").inheritIO().start().waitFor();
         }
-        System.out.printf("RSS: %.1f MiB idle, %.1f MiB with %d volumes mounted (JVM options: %s)%n", idle / 1024.0,
-            loaded / 1024.0, volumes, System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
+        for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
+          if (!jcmd.isBlank()) {
+            List<String> call = jcmd.strip().startsWith("/") ? List.of(jcmd.strip(), Long.toString(node.pid()))
+                : List.of("jcmd", Long.toString(node.pid()), jcmd.strip());
+            new ProcessBuilder(call).inheritIO().start().waitFor();
+          }
+        }
+        // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules
+        // and CDS files) are shared page cache, and how many of them are mapped varies from run to run.
+        System.out.printf("RSS: %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
+            + " file-backed (JVM options: %s)%n", idle / 1024.0, loaded / 1024.0, volumes,
+            statusKib(node.pid(), "RssAnon:") / 1024.0, statusKib(node.pid(), "RssFile:") / 1024.0,
+            System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
         for (int i = 0; i < volumes; i++) {
           kubelet.unpublish("vol-" + i, targets.get(i));
         }
@@ -165,11 +178,16 @@ public final class NodeFootprint {
   }
 
   private static long rssKib(long pid) throws IOException {
+    return statusKib(pid, "VmRSS:");
+  }
+
+  /** A memory line of /proc/PID/status (VmRSS, RssAnon, RssFile), in KiB. */
+  private static long statusKib(long pid, String field) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
+      if (line.startsWith(field)) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
-    throw new IllegalStateException("no VmRSS for " + pid);
+    throw new IllegalStateException("no " + field + " for " + pid);
   }
 }

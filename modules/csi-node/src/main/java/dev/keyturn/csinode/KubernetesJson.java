@@ -1,0 +1,136 @@
+package dev.keyturn.csinode;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.TypeAdapter;
+import com.google.gson.TypeAdapterFactory;
+import com.google.gson.reflect.TypeToken;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonWriter;
+import io.kubernetes.client.openapi.JSON;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
+
+/**
+ * client-java's JSON mapping with its model adapters made on demand.
+ *
+ * <p>client-java registers one type adapter factory per generated model (about 770) in front of
+ * Gson's built-in ones, and each factory's first step is to load its model class. The first time
+ * Gson looks up any type that is not a model (a {@code String}, a {@code Map}), it asks every one of
+ * them, so every model class is loaded: about 10 MiB of class metadata for the handful of kinds a
+ * node driver reads and writes. The Gson built here does the same mapping with a single factory
+ * that handles a model class when Gson asks for it: it checks the incoming JSON with the model's
+ * own {@code validateJsonElement} and then binds it with Gson's reflective adapter, as each
+ * generated factory does, and it keeps client-java's date, byte-array, {@code V1Status} and
+ * managed-fields handling ({@link JSON#createGson()} and the same adapters).
+ *
+ * <p>{@link #install()} sets it as client-java's process-wide Gson ({@link JSON#setGson}); call it
+ * once, before the first API call, in a process whose client-java use is yours to decide.
+ */
+public final class KubernetesJson {
+  private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
+
+  private KubernetesJson() {
+  }
+
+  /** Makes {@link #onDemandGson()} client-java's Gson for the whole process. */
+  public static void install() {
+    JSON.setGson(onDemandGson());
+  }
+
+  /** client-java's mapping, with model adapters created when a model is first mapped. */
+  public static Gson onDemandGson() {
+    return JSON.createGson()
+        .registerTypeAdapter(java.util.Date.class, new JSON.DateTypeAdapter())
+        .registerTypeAdapter(java.sql.Date.class, new JSON.SqlDateTypeAdapter())
+        .registerTypeAdapter(OffsetDateTime.class, new JSON.OffsetDateTimeTypeAdapter(rfc3339Micro()))
+        .registerTypeAdapter(LocalDate.class, new JSON.LocalDateTypeAdapter())
+        .registerTypeAdapter(byte[].class, new JSON.ByteArrayAdapter())
+        .registerTypeAdapterFactory(new ModelAdapters())
+        .create();
+  }
+
+  /**
+   * The timestamp format client-java writes: seconds, an optional fraction of up to six digits
+   * (written as six), and {@code Z}; read with a zero offset when none is given.
+   */
+  private static DateTimeFormatter rfc3339Micro() {
+    return new DateTimeFormatterBuilder()
+        .parseDefaulting(ChronoField.OFFSET_SECONDS, 0)
+        .append(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss"))
+        .optionalStart()
+        .appendFraction(ChronoField.NANO_OF_SECOND, 6, 6, true)
+        .optionalEnd()
+        .appendLiteral("Z")
+        .toFormatter();
+  }
+
+  /** One factory for every generated model, creating its adapter when the model is first mapped. */
+  private static final class ModelAdapters implements TypeAdapterFactory {
+    @Override
+    public <T> TypeAdapter<T> create(Gson gson, TypeToken<T> type) {
+      Class<? super T> raw = type.getRawType();
+      if (!raw.getName().startsWith(MODEL_PACKAGE) || raw.isEnum()) {
+        return null;
+      }
+      Method validate = validator(raw);
+      if (validate == null) {
+        return null;
+      }
+      TypeAdapter<JsonElement> elements = gson.getAdapter(JsonElement.class);
+      TypeAdapter<T> fields = gson.getDelegateAdapter(this, type);
+      return new TypeAdapter<T>() {
+        @Override
+        public void write(JsonWriter out, T value) throws IOException {
+          elements.write(out, fields.toJsonTree(value).getAsJsonObject());
+        }
+
+        @Override
+        public T read(JsonReader in) throws IOException {
+          JsonElement element = elements.read(in);
+          validate(validate, element);
+          return fields.fromJsonTree(element);
+        }
+      }.nullSafe();
+    }
+
+    private static Method validator(Class<?> model) {
+      try {
+        Method method = model.getMethod("validateJsonElement", JsonElement.class);
+        return Modifier.isStatic(method.getModifiers()) ? method : null;
+      } catch (NoSuchMethodException e) {
+        return null;
+      }
+    }
+
+    private static void validate(Method validate, JsonElement element) throws IOException {
+      try {
+        validate.invoke(null, element);
+      } catch (InvocationTargetException e) {
+        // What the generated factory would have thrown, unwrapped: it calls the method directly.
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException runtime) {
+          throw runtime;
+        }
+        if (cause instanceof IOException io) {
+          throw io;
+        }
+        if (cause instanceof Error error) {
+          throw error;
+        }
+        throw new JsonParseException(cause);
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("client-java's " + validate.getDeclaringClass().getName()
+            + ".validateJsonElement is not accessible", e);
+      }
+    }
+  }
+}
