@@ -27,8 +27,7 @@ import java.util.concurrent.TimeUnit;
  * mock). {@code KEYTURN_JAVA_OPTS} passes JVM options (e.g. the heap a container limit implies);
  * with {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the
  * JVM's own account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those
- * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}; an absolute path is run
- * as a program with the node's pid).
+ * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}).
  * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
  */
 public final class NodeFootprint {
@@ -109,9 +108,7 @@ public final class NodeFootprint {
         }
         for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
           if (!jcmd.isBlank()) {
-            List<String> call = jcmd.strip().startsWith("/") ? List.of(jcmd.strip(), Long.toString(node.pid()))
-                : List.of("jcmd", Long.toString(node.pid()), jcmd.strip());
-            new ProcessBuilder(call).inheritIO().start().waitFor();
+            new ProcessBuilder("jcmd", Long.toString(node.pid()), jcmd.strip()).inheritIO().start().waitFor();
           }
         }
         // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules

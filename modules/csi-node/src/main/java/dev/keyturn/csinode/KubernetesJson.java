@@ -22,11 +22,11 @@ import java.time.temporal.ChronoField;
 /**
  * client-java's JSON mapping with its model adapters made on demand.
  *
- * <p>client-java registers one type adapter factory per generated model (about 770) in front of
+ * <p>client-java registers one type adapter factory per generated model (768 in 27.0.0) in front of
  * Gson's built-in ones, and each factory's first step is to load its model class. The first time
  * Gson looks up any type that is not a model (a {@code String}, a {@code Map}), it asks every one of
- * them, so every model class is loaded: about 10 MiB of class metadata for the handful of kinds a
- * node driver reads and writes. The Gson built here does the same mapping with a single factory
+ * them, so every model class is loaded: about 8 MiB of class metadata and symbols for the handful
+ * of kinds a node driver reads and writes. The Gson built here does the same mapping with a single factory
  * that handles a model class when Gson asks for it: it checks the incoming JSON with the model's
  * own {@code validateJsonElement} and then binds it with Gson's reflective adapter, as each
  * generated factory does, and it keeps client-java's date, byte-array, {@code V1Status} and
@@ -78,10 +78,8 @@ public final class KubernetesJson {
     @Override
     public <T> TypeAdapter<T> create(Gson gson, TypeToken<T> type) {
       Class<? super T> raw = type.getRawType();
-      if (!raw.getName().startsWith(MODEL_PACKAGE) || raw.isEnum()) {
-        return null;
-      }
-      Method validate = validator(raw);
+      // Enums and other helpers in the package have no validateJsonElement: gson's own adapters.
+      Method validate = raw.getName().startsWith(MODEL_PACKAGE) ? validator(raw) : null;
       if (validate == null) {
         return null;
       }

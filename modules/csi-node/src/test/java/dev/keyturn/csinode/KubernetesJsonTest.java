@@ -25,13 +25,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The on-demand Gson maps exactly as client-java's own: same objects read, same JSON written. */
 class KubernetesJsonTest {
   /** client-java's Gson as it builds it (this test never installs the other one). */
-  private static final Gson CLIENT_JAVA = referenceGson();
+  private static final Gson CLIENT_JAVA = JSON.getGson();
   private static final Gson ON_DEMAND = KubernetesJson.onDemandGson();
-
-  private static Gson referenceGson() {
-    new JSON();
-    return JSON.getGson();
-  }
 
   @Test
   void theReferenceIsClientJavasOwnMappingWithAFactoryPerModel() {
