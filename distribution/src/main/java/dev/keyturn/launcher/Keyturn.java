@@ -8,7 +8,8 @@ import picocli.CommandLine.ScopeType;
 /** The {@code keyturn} command. */
 @Command(name = "keyturn", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
     description = "Secrets from external stores into files and Kubernetes pods, kept fresh when they rotate.",
-    subcommands = {AgentCommand.class, NodeCommand.class, StatusCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {AgentCommand.class, NodeCommand.class, StatusCommand.class, VersionCommand.class, CdsArchiveCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Keyturn {
 
   private Keyturn() {
@@ -50,6 +51,10 @@ public final class Keyturn {
     // one arena; that saves about 6 MiB resident (docs/performance.md). -D on the command line wins.
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numDirectArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
+    // jnr-ffi binds libc's mount/umount2, called once per volume. Its default compiles each call
+    // into x86 or ARM code through its assembler and ASM: about 300 classes loaded and 1.8 MiB
+    // resident for calls that take microseconds either way; without, it invokes through jffi.
+    System.getProperties().putIfAbsent("jnr.ffi.asm.enabled", "false");
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));
     CommandLine line = new CommandLine(new Keyturn());
     line.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -202,7 +202,9 @@ final class NodeCommand implements Callable<Integer> {
           return problems;
         });
     System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
-        + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off"));
+        + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off")
+        // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the runtime's own).
+        + "; class data sharing " + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
     System.out.flush();
     Keyturn.runUntilStopped(admin, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;

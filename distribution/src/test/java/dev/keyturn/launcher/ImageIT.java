@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -38,7 +39,7 @@ class ImageIT {
 
   @BeforeEach
   void unpack() throws Exception {
-    boolean isRoot = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    boolean isRoot = KeyturnProcess.isRoot();
     if (!isRoot) {
       System.out.println("ImageIT skipped: chroot and mounting /proc need root (CI runs as root)");
     }
@@ -81,14 +82,34 @@ class ImageIT {
 
   @Test
   void nodeServesCsiOnItsSocketAndAnswersProbeAndHealthz() throws Exception {
-    KeyturnProcess keyturn = KeyturnProcess.of(chroot("node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node",
+    // The image has no class data sharing archive of its own (the JDK's would make it differ
+    // from build to build): without the chart's init container the node runs without one.
+    assertNodeServes(Map.of(), "; class data sharing off");
+  }
+
+  @Test
+  void theInitContainersArchiveIsWrittenAsNonRootAndTheNodeStartsFromIt() throws Exception {
+    Process cds = chroot(Map.of(), "cds-archive", "--output=/tmp/cache/node.jsa");
+    assertThat(cds.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    String out = new String(cds.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(cds.exitValue()).as(out).isZero();
+    assertThat(out).startsWith("keyturn: wrote /tmp/cache/node.jsa");
+    assertThat(Files.getAttribute(root.resolve("tmp/cache/node.jsa"), "unix:uid")).isEqualTo(65532);
+    // The driver container's environment in the chart, with -Xshare:on so that an archive the
+    // JVM cannot map fails the start instead of going unnoticed.
+    assertNodeServes(Map.of("JDK_JAVA_OPTIONS", "-XX:SharedArchiveFile=/tmp/cache/node.jsa -Xshare:on"),
+        "; class data sharing on");
+  }
+
+  private void assertNodeServes(Map<String, String> env, String sharing) throws Exception {
+    KeyturnProcess keyturn = KeyturnProcess.of(chroot(env, "node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node",
         "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--kubelet-dir", "/tmp/kubelet"));
     Process node = keyturn.process;
     List<String> output = keyturn.output;
     try {
       Path socket = root.resolve("tmp/csi/csi.sock");
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(output).as("output")
-          .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on /tmp/csi/csi.sock")));
+          .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on /tmp/csi/csi.sock") && l.endsWith(sharing)));
       String status = Files.readString(Path.of("/proc/" + node.pid() + "/status"));
       assertThat(status).as("the JVM runs as the image's user").containsPattern("(?m)^Uid:\\s+65532\\s");
       try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(10))) {
@@ -104,12 +125,18 @@ class ImageIT {
   }
 
   private Process chroot(String... args) throws IOException {
+    return chroot(Map.of(), args);
+  }
+
+  /** The image's entrypoint with {@code args}, in the image's environment plus {@code env}. */
+  private Process chroot(Map<String, String> env, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of("chroot", "--userspec=" + USER, root.toString()));
     command.addAll(entrypoint);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().clear();
     builder.environment().put("JAVA_HOME", "/opt/java");
+    builder.environment().putAll(env);
     return builder.start();
   }
 

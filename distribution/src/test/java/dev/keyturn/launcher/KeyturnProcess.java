@@ -34,6 +34,15 @@ final class KeyturnProcess implements AutoCloseable {
     pump.start();
   }
 
+  /** Whether this JVM runs as root (tmpfs mounts, chroot). */
+  static boolean isRoot() {
+    try {
+      return ((Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Any started process (e.g. the image's entrypoint in a chroot), its output collected the same way. */
   static KeyturnProcess of(Process process) {
     return new KeyturnProcess(process);

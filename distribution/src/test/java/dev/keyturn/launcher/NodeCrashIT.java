@@ -50,7 +50,7 @@ class NodeCrashIT {
     for (KeyturnProcess node : nodes) {
       node.close();
     }
-    if (isRoot()) {
+    if (KeyturnProcess.isRoot()) {
       TmpfsMounter mounter = TmpfsMounter.system();
       mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
     }
@@ -127,7 +127,7 @@ class NodeCrashIT {
       }
     }
     targets.forEach(t -> assertThat(Files.exists(t)).isFalse());
-    if (isRoot()) {
+    if (KeyturnProcess.isRoot()) {
       assertThat(TmpfsMounter.system().tmpfsMountsUnder(dir)).as("no mount left").isEmpty();
     }
   }
@@ -136,7 +136,7 @@ class NodeCrashIT {
     KeyturnProcess node = KeyturnProcess.start(dir, Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()),
         List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "crash-node", "--kubeconfig", kube.kubeconfig().toString(),
             "--provider-volume", dir.resolve("providers").toString(), "--additional-provider-volume-paths", "",
-            "--kubelet-dir", dir.resolve("kubelet").toString(), "--metrics-addr", "", "--tmpfs=" + isRoot(),
+            "--kubelet-dir", dir.resolve("kubelet").toString(), "--metrics-addr", "", "--tmpfs=" + KeyturnProcess.isRoot(),
             "--enable-secret-rotation", "--republish-min-interval", "0s"));
     nodes.add(node);
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
@@ -174,11 +174,4 @@ class NodeCrashIT {
     return contents.size() == 1 ? contents.iterator().next() : null;
   }
 
-  private static boolean isRoot() {
-    try {
-      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }

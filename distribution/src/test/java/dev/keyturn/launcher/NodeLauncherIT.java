@@ -41,7 +41,7 @@ class NodeLauncherIT {
   void stop() throws InterruptedException {
     boolean stopped = keyturn == null || keyturn.stop();
     // A driver leaves volumes mounted when it stops (they outlive restarts); a failed test must not.
-    if (isRoot()) {
+    if (KeyturnProcess.isRoot()) {
       TmpfsMounter mounter = TmpfsMounter.system();
       mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
     }
@@ -60,13 +60,6 @@ class NodeLauncherIT {
     return finished.output();
   }
 
-  private static boolean isRoot() {
-    try {
-      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 
   @Test
   void servesCsiPublishesRepublishesAndUnpublishes(KubeContext kube) throws Exception {
@@ -80,7 +73,7 @@ class NodeLauncherIT {
                     "data", List.of(Map.of("objectName", "api-key", "key", "API_KEY"))))))).execute();
     String podUid = KubeObjects.createPod(kube, Map.of("name", "web-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
-    boolean tmpfs = isRoot();
+    boolean tmpfs = KeyturnProcess.isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
         "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s", "--kubelet-dir", dir.resolve("kubelet").toString(),
         "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString(),
