@@ -28,9 +28,14 @@ import java.util.concurrent.TimeUnit;
  * with {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the
  * JVM's own account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those
  * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}).
+ * {@code -Dkeyturn.classlist=FILE} writes the classes the measured run loaded as the class list
+ * {@code keyturn cds-archive} builds in ({@code benchmarks/update-class-list.sh}).
  * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
  */
 public final class NodeFootprint {
+  /** {@code -Dkeyturn.label=TEXT}: printed after the name of each figure, for runs of different set-ups. */
+  private static final String LABEL = System.getProperty("keyturn.label", "").isEmpty() ? ""
+      : " (" + System.getProperty("keyturn.label") + ")";
   private NodeFootprint() {
   }
 
@@ -55,7 +60,7 @@ public final class NodeFootprint {
         startMillis.add(runOnce(home, dir, cluster.kubeconfig(), namespace, root, last ? volumes : 0));
       }
       List<Long> sorted = startMillis.stream().sorted().toList();
-      System.out.printf("start to serving CSI: median %d ms, min %d ms, max %d ms over %d starts (%s API server)%n",
+      System.out.printf("start to serving CSI" + LABEL + ": median %d ms, min %d ms, max %d ms over %d starts (%s API server)%n",
           sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1), starts,
           cluster.real() ? "real" : "mock");
     }
@@ -72,6 +77,12 @@ public final class NodeFootprint {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("node.log").toFile());
     builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
+    Path loadedList = dir.resolve("loaded.classlist");
+    String classList = System.getProperty("keyturn.classlist");
+    if (classList != null && volumes > 0) {
+      Files.deleteIfExists(loadedList);
+      builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + loadedList, (a, b) -> a + " " + b);
+    }
     long started = System.nanoTime();
     Process node = builder.start();
     try {
@@ -96,15 +107,19 @@ public final class NodeFootprint {
           republishRounds(kubelet, namespace, targets, 1);
         }
         long[] steady = republishRounds(kubelet, namespace, targets, 20);
-        System.out.printf("republish, no change, kubelet in another process, the first 20 rounds (%d calls): p50 %.2f ms,"
+        System.out.printf("republish, no change, kubelet in another process" + LABEL + ", the first 20 rounds (%d calls): p50 %.2f ms,"
             + " p99 %.2f ms%n", cold.length, PublishLatency.percentile(cold, 50), PublishLatency.percentile(cold, 99));
-        System.out.printf("republish, no change, kubelet in another process, after 100 rounds (%d calls): p50 %.2f ms,"
+        System.out.printf("republish, no change, kubelet in another process" + LABEL + ", after 100 rounds (%d calls): p50 %.2f ms,"
             + " p99 %.2f ms%n", steady.length, PublishLatency.percentile(steady, 50), PublishLatency.percentile(steady, 99));
         Thread.sleep(2000);
         long loaded = rssKib(node.pid());
         if (Boolean.getBoolean("keyturn.nmt")) {
           new ProcessBuilder("jcmd", Long.toString(node.pid()), "VM.native_memory", "summary").inheritIO().start().waitFor();
           new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + node.pid() + "/smaps_rollup").inheritIO().start().waitFor();
+          // Resident KiB per mapped file (anonymous mappings as one line), largest first.
+          new ProcessBuilder("sh", "-c", "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
+              + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 256) printf \"%8d KiB  %s\\n\", rss[n], n }'"
+              + " /proc/" + node.pid() + "/smaps | sort -rn").inheritIO().start().waitFor();
         }
         for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
           if (!jcmd.isBlank()) {
@@ -113,7 +128,7 @@ public final class NodeFootprint {
         }
         // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules
         // and CDS files) are shared page cache, and how many of them are mapped varies from run to run.
-        System.out.printf("RSS: %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
+        System.out.printf("RSS" + LABEL + ": %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
             + " file-backed (JVM options: %s)%n", idle / 1024.0, loaded / 1024.0, volumes,
             statusKib(node.pid(), "RssAnon:") / 1024.0, statusKib(node.pid(), "RssFile:") / 1024.0,
             System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
@@ -131,7 +146,30 @@ public final class NodeFootprint {
         TmpfsMounter mounter = TmpfsMounter.system();
         mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
       }
+      if (classList != null && volumes > 0 && Files.exists(loadedList)) {
+        writeClassList(loadedList, Path.of(classList), volumes);
+      }
     }
+  }
+
+  /**
+   * The JVM's list of loaded classes as {@code keyturn cds-archive} builds it in: sorted so that
+   * a new list differs from the last by what changed, without its comments, without the classes
+   * of proxies made at run time (the dump could not find them), with a header saying what it is.
+   */
+  private static void writeClassList(Path loaded, Path target, int volumes) throws IOException {
+    List<String> lines = Files.readAllLines(loaded);
+    List<String> classes = lines.stream().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith("@"))
+        .filter(l -> !l.matches("(jdk/proxy\\d+/)?.*\\$Proxy\\d+")).sorted().distinct().toList();
+    List<String> lambdas = lines.stream().filter(l -> l.startsWith("@")).sorted().distinct().toList();
+    List<String> out = new ArrayList<>();
+    out.add("# The classes `keyturn node` loaded serving " + volumes + " volumes of the file provider, as");
+    out.add("# -XX:DumpLoadedClassList writes them, sorted. Read by `keyturn cds-archive`; written by");
+    out.add("# benchmarks/update-class-list.sh. Lines starting with @ are the JDK's lambda and method-handle forms.");
+    out.addAll(classes);
+    out.addAll(lambdas);
+    Files.write(target, out);
+    System.out.printf("class list: %d classes and %d lambda forms written to %s%n", classes.size(), lambdas.size(), target);
   }
 
   private static long[] republishRounds(CsiClient kubelet, String namespace, List<String> targets, int rounds) {
