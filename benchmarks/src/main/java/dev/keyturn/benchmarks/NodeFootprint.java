@@ -118,7 +118,7 @@ public final class NodeFootprint {
           new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + node.pid() + "/smaps_rollup").inheritIO().start().waitFor();
           // Resident KiB per mapped file (anonymous mappings as one line), largest first.
           new ProcessBuilder("sh", "-c", "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
-              + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 256) printf \"%8d KiB  %s\\n\", rss[n], n }'"
+              + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 32) printf \"%8d KiB  %s\\n\", rss[n], n }'"
               + " /proc/" + node.pid() + "/smaps | sort -rn").inheritIO().start().waitFor();
         }
         for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {

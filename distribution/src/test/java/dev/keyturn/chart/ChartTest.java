@@ -85,10 +85,38 @@ class ChartTest {
     }
     assertThat(podsMount).as("kubelet pods directory mounted").isNotNull();
     assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString()).isEqualTo("Bidirectional");
-    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("160Mi");
+    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("128Mi");
+    // The class data sharing archive: written by an init container of the same image into a
+    // disk-backed emptyDir, mapped by the driver through JDK_JAVA_OPTIONS.
+    JsonArray init = Rendered.at(ds, "spec.template.spec.initContainers").orElseThrow().getAsJsonArray();
+    assertThat(init).hasSize(1);
+    JsonObject cds = init.get(0).getAsJsonObject();
+    assertThat(cds.get("image")).isEqualTo(keyturn.get("image"));
+    assertThat(strings(cds.getAsJsonArray("args"))).containsExactly("cds-archive", "--output=/var/cache/keyturn/node.jsa");
+    assertThat(keyturn.getAsJsonArray("env").toString())
+        .contains("{\"name\":\"JDK_JAVA_OPTIONS\",\"value\":\"-XX:SharedArchiveFile=/var/cache/keyturn/node.jsa -Xshare:auto\"}");
+    assertThat(keyturn.getAsJsonArray("volumeMounts").toString()).contains("/var/cache/keyturn");
+    JsonObject classData = null;
+    for (JsonElement v : Rendered.at(ds, "spec.template.spec.volumes").orElseThrow().getAsJsonArray()) {
+      if (v.getAsJsonObject().get("name").getAsString().equals("class-data")) {
+        classData = v.getAsJsonObject();
+      }
+    }
+    assertThat(classData).as("class-data volume").isNotNull();
+    assertThat(classData.getAsJsonObject("emptyDir").has("medium")).as("on disk, not in memory").isFalse();
     // Least privilege by default: no Secrets, no workloads.
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"pods\"");
+  }
+
+  @Test
+  void withoutClassDataSharingTheDriverStartsWithoutAnArchive() {
+    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .set("linux.classDataSharing.enabled", false).call());
+    assertValid(rendered);
+    JsonObject ds = rendered.only("DaemonSet");
+    assertThat(Rendered.at(ds, "spec.template.spec.initContainers")).isEmpty();
+    assertThat(ds.toString()).doesNotContain("JDK_JAVA_OPTIONS").doesNotContain("class-data");
   }
 
   @Test
