@@ -164,8 +164,8 @@ public final class NodeFootprint {
     List<String> lambdas = lines.stream().filter(l -> l.startsWith("@")).sorted().distinct().toList();
     List<String> out = new ArrayList<>();
     out.add("# The classes `keyturn node` loaded serving " + volumes + " volumes of the file provider, as");
-    out.add("# -XX:DumpLoadedClassList writes them, sorted. Read by `keyturn cds-archive`; written by");
-    out.add("# benchmarks/update-class-list.sh. Lines starting with @ are the JDK's lambda and method-handle forms.");
+    out.add("# -XX:DumpLoadedClassList writes them, sorted. Lines starting with @ are the JDK's lambda and");
+    out.add("# method-handle forms.");
     out.addAll(classes);
     out.addAll(lambdas);
     Files.write(target, out);

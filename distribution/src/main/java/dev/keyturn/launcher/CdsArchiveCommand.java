@@ -50,9 +50,24 @@ final class CdsArchiveCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Write the archive even when FILE is usable as it is.")
   boolean force;
 
+  @Option(names = "--best-effort", description = "When no archive can be written, say why and exit 0: the node then"
+      + " starts without one (the chart's init container, which must not keep the driver from starting).")
+  boolean bestEffort;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
-    PrintWriter out = spec.commandLine().getOut();
+    try {
+      return write(spec.commandLine().getOut());
+    } catch (RuntimeException | IOException e) {
+      if (!bestEffort) {
+        throw e;
+      }
+      spec.commandLine().getOut().println("keyturn: no archive written, the node will start without one: " + e.getMessage());
+      return 0;
+    }
+  }
+
+  private int write(PrintWriter out) throws IOException, InterruptedException {
     if (classList != null && !Files.isReadable(classList)) {
       throw new AgentConfig.ConfigException("--class-list: " + classList + " is not a readable file");
     }

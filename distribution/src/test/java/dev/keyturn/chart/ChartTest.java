@@ -92,7 +92,7 @@ class ChartTest {
     assertThat(init).hasSize(1);
     JsonObject cds = init.get(0).getAsJsonObject();
     assertThat(cds.get("image")).isEqualTo(keyturn.get("image"));
-    assertThat(strings(cds.getAsJsonArray("args"))).containsExactly("cds-archive", "--output=/var/cache/keyturn/node.jsa");
+    assertThat(strings(cds.getAsJsonArray("args"))).containsExactly("cds-archive", "--output=/var/cache/keyturn/node.jsa", "--best-effort");
     assertThat(keyturn.getAsJsonArray("env").toString())
         .contains("{\"name\":\"JDK_JAVA_OPTIONS\",\"value\":\"-XX:SharedArchiveFile=/var/cache/keyturn/node.jsa -Xshare:auto\"}");
     assertThat(keyturn.getAsJsonArray("volumeMounts").toString()).contains("/var/cache/keyturn");
