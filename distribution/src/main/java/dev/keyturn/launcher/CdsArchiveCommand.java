@@ -79,6 +79,8 @@ final class CdsArchiveCommand implements Callable<Integer> {
         return 0;
       }
       out.println("keyturn: " + target + " is not usable by this runtime and module path; writing it again");
+      // Gone even if the new one cannot be written: nothing is left that looks like an archive.
+      Files.delete(target);
     }
     Path directory = Files.createDirectories(target.getParent());
     Path temp = directory.resolve("." + target.getFileName() + ".tmp");
