@@ -17,10 +17,10 @@ dir=$(mktemp -d /tmp/keyturn-classlist.XXXXXX)
 apiserver=false
 cleanup() { $apiserver && ../tools/kube-apiserver/stop.sh; rm -rf "$dir"; }
 trap cleanup EXIT
-list() { # kubeconfig (empty: the mock), output
+list() { # kubeconfig (empty: the mock), output: the JVM's own list of the classes it loaded
   KEYTURN_IT_KUBECONFIG=$1 JAVA=$node_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m" java \
     -Dkeyturn.classlist="$2" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
-    -cp "$cp" dev.keyturn.benchmarks.NodeFootprint ../distribution/target/keyturn "$dir/work" 110 1 2>/dev/null | grep -E '^class list'
+    -cp "$cp" dev.keyturn.benchmarks.NodeFootprint ../distribution/target/keyturn "$dir/work" 110 1 >/dev/null 2>&1
 }
 list "" "$dir/mock.classlist"
 kubeconfig=$(../tools/kube-apiserver/start.sh)
@@ -31,7 +31,9 @@ list "$kubeconfig" "$dir/real.classlist"
   echo "# over plain HTTP and against kube-apiserver over TLS, as -XX:DumpLoadedClassList writes them, merged"
   echo "# and sorted. Read by \`keyturn cds-archive\`; written by benchmarks/update-class-list.sh."
   echo "# Lines starting with @ are the JDK's lambda and method-handle forms."
-  cat "$dir/mock.classlist" "$dir/real.classlist" | grep -v -e '^#' -e '^@' | LC_ALL=C sort -u
+  # Without the classes of proxies made at run time: the dump cannot find them.
+  cat "$dir/mock.classlist" "$dir/real.classlist" | grep -v -e '^#' -e '^@' -e '^$' | grep -v -E '\$Proxy[0-9]+$' \
+    | LC_ALL=C sort -u
   cat "$dir/mock.classlist" "$dir/real.classlist" | grep '^@' | LC_ALL=C sort -u
 } > "$target"
 echo "class list: $(grep -c -v -e '^#' -e '^@' "$target") classes and $(grep -c '^@' "$target") lambda forms in $target"

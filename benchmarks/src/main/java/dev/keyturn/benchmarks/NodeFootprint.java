@@ -28,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * with {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the
  * JVM's own account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those
  * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}).
- * {@code -Dkeyturn.classlist=FILE} writes the classes the measured run loaded as the class list
- * {@code keyturn cds-archive} builds in ({@code benchmarks/update-class-list.sh}).
+ * {@code -Dkeyturn.classlist=FILE} has the JVM of the measured run write the classes it loaded
+ * there ({@code -XX:DumpLoadedClassList}), from which {@code benchmarks/update-class-list.sh} makes
+ * the class list {@code keyturn cds-archive} builds in.
  * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
  */
 public final class NodeFootprint {
@@ -77,11 +78,9 @@ public final class NodeFootprint {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("node.log").toFile());
     builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
-    Path loadedList = dir.resolve("loaded.classlist");
     String classList = System.getProperty("keyturn.classlist");
     if (classList != null && volumes > 0) {
-      Files.deleteIfExists(loadedList);
-      builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + loadedList, (a, b) -> a + " " + b);
+      builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + classList, (a, b) -> a + " " + b);
     }
     long started = System.nanoTime();
     Process node = builder.start();
@@ -146,30 +145,7 @@ public final class NodeFootprint {
         TmpfsMounter mounter = TmpfsMounter.system();
         mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
       }
-      if (classList != null && volumes > 0 && Files.exists(loadedList)) {
-        writeClassList(loadedList, Path.of(classList), volumes);
-      }
     }
-  }
-
-  /**
-   * The JVM's list of loaded classes as {@code keyturn cds-archive} builds it in: sorted so that
-   * a new list differs from the last by what changed, without its comments, without the classes
-   * of proxies made at run time (the dump could not find them), with a header saying what it is.
-   */
-  private static void writeClassList(Path loaded, Path target, int volumes) throws IOException {
-    List<String> lines = Files.readAllLines(loaded);
-    List<String> classes = lines.stream().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith("@"))
-        .filter(l -> !l.matches("(jdk/proxy\\d+/)?.*\\$Proxy\\d+")).sorted().distinct().toList();
-    List<String> lambdas = lines.stream().filter(l -> l.startsWith("@")).sorted().distinct().toList();
-    List<String> out = new ArrayList<>();
-    out.add("# The classes `keyturn node` loaded serving " + volumes + " volumes of the file provider, as");
-    out.add("# -XX:DumpLoadedClassList writes them, sorted. Lines starting with @ are the JDK's lambda and");
-    out.add("# method-handle forms.");
-    out.addAll(classes);
-    out.addAll(lambdas);
-    Files.write(target, out);
-    System.out.printf("class list: %d classes and %d lambda forms written to %s%n", classes.size(), lambdas.size(), target);
   }
 
   private static long[] republishRounds(CsiClient kubelet, String namespace, List<String> targets, int rounds) {

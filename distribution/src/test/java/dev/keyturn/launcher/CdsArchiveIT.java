@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
-import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
@@ -41,10 +40,7 @@ class CdsArchiveIT {
   @AfterEach
   void stop() throws InterruptedException {
     boolean stopped = node == null || node.stop();
-    if (KeyturnProcess.isRoot()) {
-      TmpfsMounter mounter = TmpfsMounter.system();
-      mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
-    }
+    KeyturnProcess.unmountTmpfsUnder(dir);
     assertThat(stopped).as("stopped on SIGTERM").isTrue();
   }
 

@@ -1,5 +1,6 @@
 package dev.keyturn.launcher;
 
+import dev.keyturn.fswriter.TmpfsMounter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -40,6 +41,17 @@ final class KeyturnProcess implements AutoCloseable {
       return ((Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /**
+   * Unmounts the tmpfs mounts a driver left under {@code dir} (they outlive its restarts on
+   * purpose; a test's must not outlive the test). Only root mounts, so only root unmounts.
+   */
+  static void unmountTmpfsUnder(Path dir) {
+    if (isRoot()) {
+      TmpfsMounter mounter = TmpfsMounter.system();
+      mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
     }
   }
 

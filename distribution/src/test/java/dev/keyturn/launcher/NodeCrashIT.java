@@ -50,10 +50,7 @@ class NodeCrashIT {
     for (KeyturnProcess node : nodes) {
       node.close();
     }
-    if (KeyturnProcess.isRoot()) {
-      TmpfsMounter mounter = TmpfsMounter.system();
-      mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
-    }
+    KeyturnProcess.unmountTmpfsUnder(dir);
   }
 
   @Test

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
-import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
@@ -40,11 +39,7 @@ class NodeLauncherIT {
   @AfterEach
   void stop() throws InterruptedException {
     boolean stopped = keyturn == null || keyturn.stop();
-    // A driver leaves volumes mounted when it stops (they outlive restarts); a failed test must not.
-    if (KeyturnProcess.isRoot()) {
-      TmpfsMounter mounter = TmpfsMounter.system();
-      mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
-    }
+    KeyturnProcess.unmountTmpfsUnder(dir);
     assertThat(stopped).as("stopped on SIGTERM").isTrue();
   }
 
