@@ -9,7 +9,7 @@ module dev.keyturn.csinode {
   requires transitive dev.keyturn.secretsync;
   requires io.grpc;
   requires io.grpc.stub;
-  requires io.grpc.protobuf;
+  requires io.grpc.protobuf.lite;
   requires io.grpc.netty.shaded;
   requires com.google.protobuf;
   requires com.google.gson;
@@ -26,7 +26,7 @@ module dev.keyturn.csinode {
 
   exports dev.keyturn.csinode;
 
-  // protobuf-java reads generated messages reflectively.
+  // The protobuf runtime finds generated messages' fields and accessors reflectively.
   opens dev.keyturn.csinode.internal.proto.csi to com.google.protobuf;
   opens dev.keyturn.csinode.internal.proto.provider to com.google.protobuf;
 }

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Mounts and unmounts tmpfs volumes with mount(2) through jnr-ffi (no mount(8) binary needed, so
+ * Mounts and unmounts tmpfs volumes with mount(2) through jffi (no mount(8) binary needed, so
  * it works in a scratch image). Both calls are idempotent and tell an existing mount, a foreign
  * one and a broken one apart through {@code /proc/self/mountinfo}. Needs CAP_SYS_ADMIN.
  */
@@ -47,8 +47,7 @@ public final class TmpfsMounter {
    */
   public static TmpfsMounter system() {
     try {
-      LibC libc = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
-      return new TmpfsMounter(libc, new MountTable(Path.of("/proc/self/mountinfo")));
+      return new TmpfsMounter(LibC.load(), new MountTable(Path.of("/proc/self/mountinfo")));
     } catch (RuntimeException | LinkageError e) {
       throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot bind libc for mount(2): " + e, e);
     }
@@ -114,7 +113,7 @@ public final class TmpfsMounter {
     if (libc.umount2(path.toString(), 0) == 0) {
       return true;
     }
-    int errno = lastError();
+    int errno = libc.lastError();
     if (errno == EINVAL && table.find(path).isEmpty()) {
       return false;
     }
@@ -137,12 +136,8 @@ public final class TmpfsMounter {
         .toList();
   }
 
-  private int lastError() {
-    return jnr.ffi.Runtime.getRuntime(libc).getLastError();
-  }
-
   private KeyturnException failure(String what) {
-    int errno = lastError();
+    int errno = libc.lastError();
     return new KeyturnException(KeyturnException.Reason.MOUNT,
         "cannot " + what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
   }
