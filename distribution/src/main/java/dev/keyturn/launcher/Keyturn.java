@@ -47,14 +47,13 @@ public final class Keyturn {
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     // gRPC's Netty pools buffers in an arena per event-loop thread, 2 MiB chunks each, kept for
-    // good. The node's traffic (one kubelet connection, a few provider sockets) is served well by
-    // one arena; that saves about 6 MiB resident (docs/performance.md). -D on the command line wins.
+    // good and zeroed (so resident) when allocated. The node's traffic (one kubelet connection, a
+    // few provider sockets, messages of some KiB) is served well by one arena of 256 KiB chunks
+    // (maxOrder 5: 8 KiB pages << 5); a larger message is allocated for itself and freed after.
+    // That saves about 8 MiB resident (docs/performance.md). -D on the command line wins.
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numDirectArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
-    // jnr-ffi binds libc's mount/umount2, called once per volume. Its default compiles each call
-    // into x86 or ARM code through its assembler and ASM: about 300 classes loaded and 1.8 MiB
-    // resident for calls that take microseconds either way; without, it invokes through jffi.
-    System.getProperties().putIfAbsent("jnr.ffi.asm.enabled", "false");
+    System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.maxOrder", "5");
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));
     CommandLine line = new CommandLine(new Keyturn());
     line.setExecutionExceptionHandler((e, cmd, parsed) -> {

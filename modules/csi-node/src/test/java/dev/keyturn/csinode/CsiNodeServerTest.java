@@ -321,6 +321,18 @@ class CsiNodeServerTest {
   }
 
   @Test
+  void aLargeAnswerWithinTheMessageLimitIsWrittenWhole() throws Exception {
+    // The tests run with the launcher's Netty allocator settings (pom.xml): 256 KiB chunks, so a
+    // 3 MiB answer takes the allocator's path for buffers larger than a chunk.
+    assertThat(System.getProperty("io.grpc.netty.shaded.io.netty.allocator.maxOrder")).isEqualTo("5");
+    try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
+      fake.mode.set(FakeProviderServer.Mode.LARGE);
+      node.nodePublishVolume(publish("vol-large", "ext"));
+      assertThat(Files.readAllBytes(target("vol-large").resolve("ext-key"))).isEqualTo(FakeProviderServer.largeContents());
+    }
+  }
+
+  @Test
   void aProviderThatDisappearsAndComesBackIsUsedAgainAndDisturbsNoOne() throws Exception {
     Path socket = providers.resolve("fake.sock");
     NodePublishVolumeRequest external = publish("vol-d", "ext");

@@ -26,7 +26,16 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** An external provider in the test: a real gRPC server on a Unix socket with switchable behaviour. */
 final class FakeProviderServer implements AutoCloseable {
-  enum Mode { NORMAL, HOSTILE_PATH, HANG, UNAVAILABLE, HUGE, ERROR_CODE, ABSOLUTE_PATH }
+  enum Mode { NORMAL, HOSTILE_PATH, HANG, UNAVAILABLE, HUGE, LARGE, ERROR_CODE, ABSOLUTE_PATH }
+
+  /** The contents of LARGE: 3 MiB, under gRPC's 4 MiB limit and far over a pooled buffer chunk. */
+  static byte[] largeContents() {
+    byte[] contents = new byte[3 * 1024 * 1024];
+    for (int i = 0; i < contents.length; i++) {
+      contents[i] = (byte) (i * 31 + (i >>> 13));
+    }
+    return contents;
+  }
 
   final AtomicReference<Mode> mode = new AtomicReference<>(Mode.NORMAL);
   final AtomicReference<String> value = new AtomicReference<>("ext-secret-1");
@@ -85,7 +94,11 @@ final class FakeProviderServer implements AutoCloseable {
       case ABSOLUTE_PATH -> "/etc/passwd";
       default -> "ext-key";
     };
-    byte[] contents = m == Mode.HUGE ? new byte[5 * 1024 * 1024] : value.get().getBytes(StandardCharsets.UTF_8);
+    byte[] contents = switch (m) {
+      case HUGE -> new byte[5 * 1024 * 1024];
+      case LARGE -> largeContents();
+      default -> value.get().getBytes(StandardCharsets.UTF_8);
+    };
     response.onNext(MountResponse.newBuilder()
         .addFiles(File.newBuilder().setPath(path).setMode(0400).setContents(ByteString.copyFrom(contents)))
         .addObjectVersion(ObjectVersion.newBuilder().setId("ext-key").setVersion(Integer.toString(value.get().hashCode())))
