@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code keyturn cds-archive}: writes the class data sharing archive {@code keyturn node} maps at
  * start-up ({@code -XX:SharedArchiveFile}). The JVM then takes the node's classes parsed and
- * laid out from one file instead of loading them from the jars: about 11 MiB less resident memory
+ * laid out from one file instead of loading them from the jars: 9-12 MiB less resident memory
  * and 40 % less start-up time (docs/performance.md).
  *
  * <p>An archive holds only for the exact runtime and module path it was written with (down to

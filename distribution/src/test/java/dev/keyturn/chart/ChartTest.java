@@ -85,7 +85,7 @@ class ChartTest {
     }
     assertThat(podsMount).as("kubelet pods directory mounted").isNotNull();
     assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString()).isEqualTo("Bidirectional");
-    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("128Mi");
+    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("100Mi");
     // The class data sharing archive: written by an init container of the same image into a
     // disk-backed emptyDir, mapped by the driver through JDK_JAVA_OPTIONS.
     JsonArray init = Rendered.at(ds, "spec.template.spec.initContainers").orElseThrow().getAsJsonArray();
