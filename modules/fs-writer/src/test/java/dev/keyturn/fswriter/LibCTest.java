@@ -48,7 +48,7 @@ class LibCTest {
         .isEqualTo(0);
     try {
       String line = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-          .filter(l -> l.contains(" " + target.toString().replace(" ", "\\040") + " ")).findFirst().orElseThrow();
+          .filter(l -> MountTable.parse(l).filter(e -> e.mountPoint().equals(target)).isPresent()).findFirst().orElseThrow();
       assertThat(line).contains("nosuid").contains(" - tmpfs keyturn-test ").contains("size=64k").contains("mode=700");
     } finally {
       assertThat(libc.umount2(target.toString(), 0)).isEqualTo(0);
