@@ -8,6 +8,8 @@ module dev.keyturn.launcher {
   requires dev.keyturn.rotation;
   requires dev.keyturn.csinode;
   requires dev.keyturn.secretsync;
+  // The node makes the file provider itself, confined per namespace (NodeCommand.providers).
+  requires dev.keyturn.provider.file;
   requires io.kubernetes.client.java;
   requires io.kubernetes.client.java.api;
   // client-java is automatic; the explicit modules it needs join the graph through us.

@@ -77,7 +77,12 @@ public final class NodeFootprint {
         "--kubelet-dir", kubeletDir.toString(), "--tmpfs=" + tmpfs, "--republish-min-interval", "0s");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("node.log").toFile());
-    builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
+    // The node serves each namespace from its own directory of the file provider root.
+    Path roots = Files.createDirectories(dir.resolve("roots"));
+    if (!Files.exists(roots.resolve(namespace), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.createSymbolicLink(roots.resolve(namespace), dir.resolve("store"));
+    }
+    builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", roots.toString());
     String classList = System.getProperty("keyturn.classlist");
     if (classList != null && volumes > 0) {
       builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + classList, (a, b) -> a + " " + b);

@@ -9,6 +9,7 @@ import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -125,6 +126,11 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_KUBELET_DIR:-/var/lib/kubelet}")
   Path kubeletDir;
 
+  @Option(names = "--file-provider-root", description = "Root of the in-process file provider, which serves each "
+      + "pod only from <root>/<pod namespace>/; the provider is off when unset (env KEYTURN_FILE_PROVIDER_ROOT).",
+      defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
+  Path fileProviderRoot;
+
   @Override
   public Integer call() throws Exception {
     if (nodeId == null || nodeId.isBlank()) {
@@ -158,7 +164,7 @@ final class NodeCommand implements Callable<Integer> {
       return t;
     });
     Metrics metrics = new Metrics();
-    ProviderRegistry registry = ProviderRegistry.discovered();
+    ProviderRegistry registry = providers();
     ProviderResolver.Builder resolverBuilder = ProviderResolver.builder(registry).directory(providerVolume)
         .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize).callTimeout(timeout);
     additionalProviderVolumes.forEach(resolverBuilder::directory);
@@ -208,6 +214,23 @@ final class NodeCommand implements Callable<Integer> {
     System.out.flush();
     Keyturn.runUntilStopped(admin, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;
+  }
+
+  /**
+   * The in-process providers: ServiceLoader's, except the file provider, which a namespace user
+   * could otherwise point at any host file; it is made here, confined per namespace, when a root
+   * is given.
+   */
+  private ProviderRegistry providers() {
+    ProviderRegistry.Builder builder = ProviderRegistry.builder();
+    if (fileProviderRoot != null) {
+      try {
+        builder.register(FileProvider.builder(fileProviderRoot).perNamespace().build());
+      } catch (dev.keyturn.spi.KeyturnException e) {
+        throw new AgentConfig.ConfigException("--file-provider-root: " + e.getMessage());
+      }
+    }
+    return builder.discover(type -> type != FileProvider.class).build();
   }
 
   private dev.keyturn.secretsync.SecretSyncer syncer(ApiClient api, ScheduledExecutorService executor) {

@@ -105,7 +105,8 @@ class CdsArchiveIT {
   void aNodeStartedFromTheArchiveTakesItsClassesFromIt(KubeContext kube) throws Exception {
     Path archive = dir.resolve("cache/node.jsa");
     cdsArchive(archive);
-    Path store = Files.createDirectories(dir.resolve("store/app"));
+    // The node serves each namespace from its own directory of the file provider root.
+    Path store = Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
     Files.writeString(store.resolve("api-key"), "k-1");
     new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
         "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",

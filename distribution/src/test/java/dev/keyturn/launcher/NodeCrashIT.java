@@ -55,7 +55,8 @@ class NodeCrashIT {
 
   @Test
   void everyVolumeStaysWholeAcrossAKillAndKeepsRotating(KubeContext kube) throws Exception {
-    Path store = Files.createDirectories(dir.resolve("store/app"));
+    // The node serves each namespace from its own directory of the file provider root.
+    Path store = Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
     AtomicWriter storeWriter = AtomicWriter.create();
     writeGeneration(storeWriter, store, "g0");
     new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),

@@ -11,7 +11,10 @@ import java.util.Objects;
  * @param version the provider's version string
  */
 public record ObjectVersion(String id, String version) {
-  /** Validates that both parts are present and reasonably short. */
+  /**
+   * Validates that both parts are present, reasonably short and free of control and invisible
+   * format characters (they reach status objects, Events and logs).
+   */
   public ObjectVersion {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(version, "version");
@@ -21,7 +24,13 @@ public record ObjectVersion(String id, String version) {
     }
     if (version.length() > 1024) {
       throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-          "object version of \"" + id + "\" (" + version.length() + " chars) must be at most 1024 characters");
+          "object version of \"" + PrintableText.escape(id, 64) + "\" (" + version.length()
+              + " chars) must be at most 1024 characters");
+    }
+    if (PrintableText.hasUnsafe(id) || PrintableText.hasUnsafe(version)) {
+      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+          "object version \"" + PrintableText.escape(id, 64) + "\" must not contain control or invisible format characters"
+              + " in its id or version");
     }
   }
 

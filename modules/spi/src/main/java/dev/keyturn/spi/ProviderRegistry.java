@@ -132,6 +132,45 @@ public final class ProviderRegistry implements AutoCloseable {
       return discover(loader.iterator());
     }
 
+    /** Adds the providers {@link ServiceLoader} finds from this module's class loader whose class {@code accept}s. */
+    public Builder discover(java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
+      return discover(ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()), accept);
+    }
+
+    /**
+     * Adds the providers of the given loader whose class {@code accept}s, without creating the
+     * others at all: for a host that must not run a provider it did not configure (the node
+     * leaves out the {@code file} provider unless given a root).
+     */
+    public Builder discover(ServiceLoader<SecretProvider> loader,
+        java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
+      Iterator<ServiceLoader.Provider<SecretProvider>> found = loader.stream().iterator();
+      return discover(new Iterator<>() {
+        private SecretProvider next;
+
+        @Override
+        public boolean hasNext() {
+          while (next == null && found.hasNext()) {
+            ServiceLoader.Provider<SecretProvider> candidate = found.next();
+            if (accept.test(candidate.type())) {
+              next = candidate.get();
+            }
+          }
+          return next != null;
+        }
+
+        @Override
+        public SecretProvider next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          SecretProvider provider = next;
+          next = null;
+          return provider;
+        }
+      });
+    }
+
     Builder discover(Iterator<SecretProvider> it) {
       // A loader makes a best effort to go on after a broken entry; the bound stops a loop on
       // an iterator that keeps failing on the same one.

@@ -9,7 +9,8 @@ import java.util.List;
  * <p>Rules, in the manner of kubelet's atomic writer: not empty, not absolute, no empty,
  * {@code .} or {@code ..} element, no element starting with {@code ..} (those names are reserved
  * for the writer's own entries such as {@code ..data}), no NUL or backslash, each element at most
- * 255 bytes and the whole path at most 4096 bytes in UTF-8.
+ * 255 bytes and the whole path at most 4096 bytes in UTF-8. Also no control or invisible format
+ * character ({@link PrintableText}): a name must read as what it is in a listing or a log.
  *
  * @param value the path, e.g. {@code "db/password"}
  */
@@ -55,6 +56,9 @@ public record SecretPath(String value) {
     if (value.indexOf('\0') >= 0 || value.indexOf('\\') >= 0) {
       throw invalid(value, "must not contain NUL or backslash");
     }
+    if (PrintableText.hasUnsafe(value)) {
+      throw invalid(value, "must not contain control or invisible format characters (such as bidi overrides)");
+    }
     if (value.startsWith("/")) {
       throw invalid(value, "must be relative");
     }
@@ -72,8 +76,7 @@ public record SecretPath(String value) {
   }
 
   private static KeyturnException invalid(String value, String rule) {
-    String shown = value.length() > 64 ? value.substring(0, 64) + "..." : value;
     return new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-        "secret path \"" + shown.replace('\0', '?') + "\" " + rule);
+        "secret path \"" + PrintableText.escape(value, 64) + "\" " + rule);
   }
 }

@@ -97,6 +97,7 @@ final class DirectorySource {
           throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
               "file provider: object \"" + id + "\" links outside its source directory");
         }
+        checkSingleLink(file, id);
         objects.add(new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
         return FileVisitResult.CONTINUE;
       }
@@ -123,6 +124,23 @@ final class DirectorySource {
     } catch (KeyturnException e) {
       throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "InvalidName",
           "file provider: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Refuses a file with a second hard link: a link made elsewhere to a file outside the allowed
+   * directory reads as a plain file inside it, and only the link count tells.
+   */
+  static void checkSingleLink(Path file, String id) throws IOException {
+    Object links;
+    try {
+      links = Files.getAttribute(file, "unix:nlink");
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      return; // a file system without hard links (Jimfs in tests, some FUSE mounts)
+    }
+    if (links instanceof Integer n && n > 1) {
+      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+          "file provider: object \"" + id + "\" has " + n + " hard links; only files with one link are served");
     }
   }
 

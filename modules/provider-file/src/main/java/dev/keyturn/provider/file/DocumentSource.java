@@ -43,6 +43,7 @@ final class DocumentSource {
   }
 
   private static Map<?, ?> parse(Path file) throws IOException {
+    DirectorySource.checkSingleLink(file, file.getFileName().toString());
     DirectorySource.checkSize(file.getFileName().toString(), Files.size(file));
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);

@@ -6,6 +6,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
@@ -39,6 +40,13 @@ import java.util.Set;
  *       them when absent. A named id that does not exist is an error with code {@code NotFound}.</li>
  * </ul>
  *
+ * <p>A provider built with {@link Builder#perNamespace()} (as {@code keyturn node} builds it) serves
+ * each request only from {@code <root>/<namespace>/}, the namespace being the pod's
+ * ({@value #NAMESPACE_ATTRIBUTE}): a class in one namespace can never name another namespace's
+ * files or anything else of the host. In every mode the root must not be {@code /}, and a source
+ * or object that resolves (through {@code ..} or a link) outside its allowed directory, or a file
+ * with more than one hard link, is refused with code {@code Forbidden}.
+ *
  * <p>Versions are an HMAC-SHA256 of each object's id, path, mode and content under the version
  * key, so they change exactly when the object changes and reveal nothing of its content. Give a
  * stable key ({@link Builder#versionKey}) to keep versions stable across restarts; the default key
@@ -57,13 +65,18 @@ public final class FileProvider implements SecretProvider {
   public static final String NAME = "file";
   /** Largest object served, in bytes; the provider protocol's default message limit. */
   public static final int MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+  /** The volume context key kubelet puts the pod's namespace under. */
+  public static final String NAMESPACE_ATTRIBUTE = "csi.storage.k8s.io/pod.namespace";
+  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   private final Path root;
+  private final boolean perNamespace;
   private final Versioner versioner;
   private final SourceWatcher watcher;
 
-  private FileProvider(Path root, byte[] versionKey) {
+  private FileProvider(Path root, boolean perNamespace, byte[] versionKey) {
     this.root = root;
+    this.perNamespace = perNamespace;
     this.versioner = new Versioner(versionKey);
     this.watcher = new SourceWatcher(this::resolveSource);
   }
@@ -107,6 +120,11 @@ public final class FileProvider implements SecretProvider {
   /** The root that every source must lie in. */
   public Path root() {
     return root;
+  }
+
+  /** Whether each request is confined to {@code <root>/<pod namespace>/}. */
+  public boolean perNamespace() {
+    return perNamespace;
   }
 
   @Override
@@ -155,31 +173,62 @@ public final class FileProvider implements SecretProvider {
     return source.startsWith(root) ? root.relativize(source).toString() : source.toString();
   }
 
-  /** Resolves {@code source} inside the root, refusing anything (also via links) outside it. */
+  /**
+   * Resolves {@code source} inside the directory the request may read (the root, or its
+   * namespace's directory), refusing anything that leads outside it, also through links.
+   */
   Path resolveSource(Map<String, String> attributes) {
+    Path base = allowedDirectory(attributes);
     String source = attributes.get("source");
     if (source == null || source.isBlank()) {
       throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "MissingParameter",
-          "file provider: parameter \"source\" is required (a directory or a YAML/JSON file under " + root + ")");
+          "file provider: parameter \"source\" is required (a directory or a YAML/JSON file under " + shown(base) + ")");
     }
-    Path resolved = root.resolve(source).normalize();
-    if (!resolved.startsWith(root)) {
-      throw outsideRoot(source);
+    if (source.indexOf('\0') >= 0) {
+      throw outside(source, base);
     }
+    Path resolved = base.resolve(source).normalize();
+    if (!resolved.startsWith(base)) {
+      throw outside(source, base);
+    }
+    Path real;
     try {
-      Path real = resolved.toRealPath();
-      if (!real.startsWith(root.toRealPath())) {
-        throw outsideRoot(source);
-      }
-      return real;
+      real = resolved.toRealPath();
     } catch (IOException e) {
+      // Does not exist (yet): reading it reports that; nothing outside can be reached through it.
       return resolved;
     }
+    try {
+      if (!real.startsWith(base.toRealPath())) {
+        throw outside(source, base);
+      }
+    } catch (IOException e) {
+      throw outside(source, base);
+    }
+    return real;
   }
 
-  private ProviderException outsideRoot(String source) {
+  private Path allowedDirectory(Map<String, String> attributes) {
+    if (!perNamespace) {
+      return root;
+    }
+    String namespace = attributes.getOrDefault(NAMESPACE_ATTRIBUTE, "");
+    if (!NAMESPACE.matcher(namespace).matches()) {
+      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+          "file provider: serves each namespace from its own directory under " + root + ", but the request "
+              + (namespace.isEmpty() ? "names no pod namespace (" + NAMESPACE_ATTRIBUTE + ")" : "has no valid namespace"));
+    }
+    return root.resolve(namespace);
+  }
+
+  private String shown(Path base) {
+    return perNamespace ? root + "/<namespace>" : root.toString();
+  }
+
+  private ProviderException outside(String source, Path base) {
     return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-        "file provider: source \"" + source + "\" lies outside the provider root " + root);
+        "file provider: source \"" + PrintableText.escape(source, 200) + "\" lies outside "
+            + (perNamespace ? "the directory of the pod's namespace " : "the provider root ") + base);
   }
 
   private static Optional<Set<String>> wantedObjects(Map<String, String> attributes) {
@@ -209,6 +258,7 @@ public final class FileProvider implements SecretProvider {
   /** Builds a {@link FileProvider}. */
   public static final class Builder {
     private final Path root;
+    private boolean perNamespace;
     private byte[] versionKey;
 
     private Builder(Path root) {
@@ -218,6 +268,21 @@ public final class FileProvider implements SecretProvider {
         throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
             "file provider root (" + this.root + ") must be an existing directory");
       }
+      if (this.root.getParent() == null) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+            "file provider root (" + this.root + ") must not be the file system's root: name the directory "
+                + "that holds the secrets (KEYTURN_FILE_PROVIDER_ROOT, --file-root or --file-provider-root)");
+      }
+    }
+
+    /**
+     * Confines each request to {@code <root>/<namespace>/}, the namespace being the pod's
+     * ({@value FileProvider#NAMESPACE_ATTRIBUTE}); a request without one is refused. For a shared
+     * node, where whoever may create a SecretProviderClass must not read other namespaces' files.
+     */
+    public Builder perNamespace() {
+      this.perNamespace = true;
+      return this;
     }
 
     /** The key versions are computed with; at least 16 bytes. */
@@ -237,7 +302,7 @@ public final class FileProvider implements SecretProvider {
         key = new byte[32];
         new SecureRandom().nextBytes(key);
       }
-      return new FileProvider(root, key);
+      return new FileProvider(root, perNamespace, key);
     }
   }
 }

@@ -102,6 +102,55 @@ class FileProviderTest {
   }
 
   @Test
+  void perNamespaceProvidersServeEachNamespaceOnlyFromItsOwnDirectory() throws Exception {
+    FileProvider confined = FileProvider.builder(root).perNamespace().versionKey(new byte[32]).build();
+    Files.createDirectories(root.resolve("team-a/app"));
+    Files.writeString(root.resolve("team-a/app/key"), "a's key");
+    Files.createDirectories(root.resolve("team-b/app"));
+    Files.writeString(root.resolve("team-b/app/key"), "b's key");
+    Files.createSymbolicLink(root.resolve("team-b/peek"), root.resolve("team-a/app"));
+    java.util.function.BiFunction<String, String, MountResponse> mountAs = (namespace, source) -> confined.mount(
+        MountRequest.builder(dir.resolve("target")).attribute("source", source)
+            .attribute(FileProvider.NAMESPACE_ATTRIBUTE, namespace).build());
+
+    assertThat(contents(mountAs.apply("team-a", "app"))).containsExactly(Map.entry("key", "a's key"));
+    assertThat(contents(mountAs.apply("team-b", "app"))).containsExactly(Map.entry("key", "b's key"));
+    for (String source : new String[] {"../team-a/app", root.resolve("team-a/app").toString(), "peek", "/etc", "..", "app/../.."}) {
+      assertThatThrownBy(() -> mountAs.apply("team-b", source))
+          .as(source)
+          .isInstanceOf(ProviderException.class)
+          .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("Forbidden"))
+          .hasMessageContaining("outside the directory of the pod's namespace");
+    }
+    // A namespace that is not a DNS label cannot climb out either, and none at all is refused.
+    for (String namespace : new String[] {"..", "team-a/../team-b", "", "Team-A"}) {
+      assertThatThrownBy(() -> mountAs.apply(namespace, "app")).as(namespace)
+          .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("Forbidden"));
+    }
+    assertThatThrownBy(() -> confined.mount(MountRequest.builder(dir.resolve("target")).attribute("source", "app").build()))
+        .hasMessageContaining("names no pod namespace");
+  }
+
+  @Test
+  void theFileSystemRootIsNeverAProviderRoot() {
+    assertThatThrownBy(() -> FileProvider.builder(Path.of("/")))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("must not be the file system's root");
+  }
+
+  @Test
+  void aFileWithASecondHardLinkIsRefused() throws Exception {
+    Path outside = Files.writeString(dir.resolve("host-file"), "the host's");
+    Path app = Files.createDirectories(root.resolve("app"));
+    Files.createLink(app.resolve("linked"), outside);
+    assertThatThrownBy(() -> mount("app", null))
+        .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("Forbidden"))
+        .hasMessageContaining("2 hard links");
+    Files.createLink(root.resolve("doc.yaml"), Files.writeString(dir.resolve("doc.yaml"), "a: b\n"));
+    assertThatThrownBy(() -> mount("doc.yaml", null)).hasMessageContaining("hard links");
+  }
+
+  @Test
   void aLinkInsideTheSourceThatLeavesItIsRefused() throws Exception {
     Path app = Files.createDirectories(root.resolve("app"));
     Files.writeString(root.resolve("other"), "sibling secret");
