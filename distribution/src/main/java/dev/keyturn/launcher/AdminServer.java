@@ -98,7 +98,7 @@ final class AdminServer implements AutoCloseable {
     AdminServer admin = start(address, metrics, engine, health, readiness);
     InetSocketAddress bound = admin.address();
     String host = bound.getAddress().isAnyLocalAddress() ? "127.0.0.1" : bound.getHostString();
-    System.out.println("admin endpoint on http://" + host + ":" + bound.getPort() + "/");
+    LogSetup.announce("admin endpoint on http://" + host + ":" + bound.getPort() + "/");
     return admin;
   }
 

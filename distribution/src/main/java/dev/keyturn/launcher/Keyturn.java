@@ -25,6 +25,36 @@ public final class Keyturn {
     LogSetup.install(format);
   }
 
+  /** The Go driver's {@code --log-format-json}. */
+  @Option(names = "--log-format-json", scope = ScopeType.INHERIT, arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+      description = "Log JSON lines (the Go driver's flag; same as --log-format=json).")
+  void logFormatJson(boolean json) {
+    LogSetup.install(json ? "json" : "text");
+  }
+
+  /** {@code --log-level}. */
+  @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+      description = "error, warn, info (default), debug (each CSI and provider call: ids, durations, codes; never "
+          + "values or tokens) or trace (env KEYTURN_LOG_LEVEL).")
+  void logLevel(String level) {
+    try {
+      LogSetup.level(level);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
+  /** klog's {@code -v}, as the Go driver's chart passes it. */
+  @Option(names = {"-v", "--v"}, scope = ScopeType.INHERIT, paramLabel = "N",
+      description = "klog verbosity, as the Go driver takes it: 0-3 info, 4 debug, 5+ trace.")
+  void verbosity(int v) {
+    try {
+      LogSetup.level(LogSetup.levelOfVerbosity(v));
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
   /**
    * Blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes {@code parts} in
    * order from a shutdown hook: the one place the launcher waits for its end.
@@ -55,7 +85,12 @@ public final class Keyturn {
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.maxOrder", "5");
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));
+    String envLevel = System.getenv("KEYTURN_LOG_LEVEL");
+    if (envLevel != null && !envLevel.isBlank()) {
+      LogSetup.level(envLevel);
+    }
     CommandLine line = new CommandLine(new Keyturn());
+    args = GoFlags.translate(line, args);
     line.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("keyturn: " + e.getMessage());
       return 1;

@@ -13,19 +13,69 @@ import java.util.logging.Logger;
  * java.util.logging) to one line per record on standard error, as text or JSON lines.
  */
 final class LogSetup {
+  /** Our own loggers' names start with this; only they go below INFO (libraries stay at INFO). */
+  private static final String OURS = "dev.keyturn";
+  private static volatile String format = "text";
+  private static volatile Level level = Level.INFO;
+  // Held: java.util.logging keeps loggers weakly, and a collected one forgets its level.
+  private static final Logger OWN = Logger.getLogger(OURS);
+
   private LogSetup() {
   }
 
-  static void install(String format) {
+  static void install(String newFormat) {
+    format = newFormat;
     Logger root = Logger.getLogger("");
     for (Handler handler : root.getHandlers()) {
       root.removeHandler(handler);
     }
     ConsoleHandler handler = new ConsoleHandler();
-    handler.setFormatter(formatter(format));
-    handler.setLevel(Level.INFO);
+    handler.setFormatter(formatter(newFormat));
+    handler.setLevel(Level.ALL);
     root.addHandler(handler);
     root.setLevel(Level.INFO);
+    OWN.setLevel(level);
+  }
+
+  /**
+   * Sets the level of Keyturn's own log lines: {@code error}, {@code warn}, {@code info},
+   * {@code debug} (each CSI and provider call: ids, durations, codes) or {@code trace}.
+   */
+  static void level(String name) {
+    level = switch (name.toLowerCase(java.util.Locale.ROOT)) {
+      case "error" -> Level.SEVERE;
+      case "warn", "warning" -> Level.WARNING;
+      case "info" -> Level.INFO;
+      case "debug" -> Level.FINE;
+      case "trace" -> Level.FINEST;
+      default -> throw new IllegalArgumentException("--log-level (" + name + ") must be error, warn, info, debug or trace");
+    };
+    OWN.setLevel(level);
+  }
+
+  /**
+   * klog's {@code -v}: 0 to 3 are {@code info} (the Go driver logs its routine lines there), 4 is
+   * {@code debug}, 5 and more {@code trace}.
+   */
+  static String levelOfVerbosity(int v) {
+    if (v < 0) {
+      throw new IllegalArgumentException("-v (" + v + ") must be 0 or more");
+    }
+    return v <= 3 ? "info" : v == 4 ? "debug" : "trace";
+  }
+
+  /**
+   * A line for people and scripts watching standard output ("serving CSI ..."): as it is in text
+   * mode, as a JSON line in JSON mode, so a JSON log stream holds nothing else.
+   */
+  static void announce(String message) {
+    if ("json".equals(format)) {
+      System.out.println("{\"time\":\"" + Instant.now() + "\",\"level\":\"INFO\",\"logger\":\"keyturn\",\"msg\":\""
+          + escape(message) + "\"}");
+    } else {
+      System.out.println(message);
+    }
+    System.out.flush();
   }
 
   static Formatter formatter(String format) {

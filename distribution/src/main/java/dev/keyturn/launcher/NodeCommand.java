@@ -34,7 +34,11 @@ import picocli.CommandLine.Option;
  * environment variable named in its help.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = "Run the CSI node driver (the Secrets Store CSI Driver's flags are accepted as they are).")
+    description = "Run the CSI node driver (the Secrets Store CSI Driver's flags are accepted as they are).",
+    footer = {"", "The Go driver's command line works unchanged: flags without a subcommand run `node`, -flag is",
+        "--flag, -v=N maps to --log-level (0-3 info, 4 debug, 5+ trace), --log-format-json to --log-format=json,",
+        "--metrics-addr=:PORT binds every interface as Go does, --enable-pprof/--pprof-port are accepted and",
+        "logged (a JVM has no pprof: use jcmd PID Thread.print, JFR or --admin-addr's /volumes)."})
 final class NodeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(NodeCommand.class.getName());
   /** Rotations of one workload's Secrets within this window restart it once. */
@@ -131,8 +135,21 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
   Path fileProviderRoot;
 
+  @Option(names = "--enable-pprof", arity = "0..1", fallbackValue = "true",
+      description = "The Go driver's pprof endpoint; accepted, logged, and nothing served (default ${DEFAULT-VALUE}).",
+      defaultValue = "false")
+  boolean enablePprof;
+
+  @Option(names = "--pprof-port", description = "The Go driver's pprof port; accepted and unused (default ${DEFAULT-VALUE}).",
+      defaultValue = "6065")
+  int pprofPort;
+
   @Override
   public Integer call() throws Exception {
+    if (enablePprof) {
+      LOG.log(Level.WARNING, "--enable-pprof: Go''s pprof does not exist in a JVM, nothing is served on port {0}; "
+          + "profile with jcmd <pid> JFR.start or Thread.print instead", pprofPort);
+    }
     if (nodeId == null || nodeId.isBlank()) {
       throw new AgentConfig.ConfigException("--nodeid: is required (or set KUBE_NODE_NAME)");
     }
@@ -192,7 +209,7 @@ final class NodeCommand implements Callable<Integer> {
     }
     List<String> recovered = publisher.recover(kubeletDir.resolve("pods"));
     if (!recovered.isEmpty()) {
-      System.out.println("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));
+      LogSetup.announce("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));
     }
     CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
         .version(VersionCommand.version()).publisher(publisher).build().start();
@@ -207,11 +224,10 @@ final class NodeCommand implements Callable<Integer> {
           }
           return problems;
         });
-    System.out.println("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
+    LogSetup.announce("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
         + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off")
         // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the runtime's own).
         + "; class data sharing " + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
-    System.out.flush();
     Keyturn.runUntilStopped(admin, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;
   }

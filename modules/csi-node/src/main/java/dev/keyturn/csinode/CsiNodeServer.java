@@ -1,5 +1,6 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.csinode.internal.ControllerService;
 import dev.keyturn.csinode.internal.IdentityService;
 import dev.keyturn.csinode.internal.NodeService;
 import dev.keyturn.spi.KeyturnException;
@@ -45,6 +46,7 @@ public final class CsiNodeServer implements AutoCloseable {
         .withChildOption(ChannelOption.SO_KEEPALIVE, null)
         .addService(new IdentityService(b.driverName, b.version, () -> serving))
         .addService(new NodeService(b.publisher, b.nodeId))
+        .addService(new ControllerService())
         .build();
   }
 

@@ -11,6 +11,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
@@ -35,6 +36,7 @@ import java.util.concurrent.TimeUnit;
  * restarting); everything the provider returns is validated before it reaches the writer.
  */
 public final class ExternalProvider implements SecretProvider {
+  private static final System.Logger LOG = System.getLogger(ExternalProvider.class.getName());
   private static final Gson GSON = new Gson();
 
   private final String name;
@@ -60,6 +62,9 @@ public final class ExternalProvider implements SecretProvider {
         .channelType(EpollDomainSocketChannel.class)
         .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
         .usePlaintext()
+        // The Go driver's authority: grpc-java would send the socket path, which strict HTTP/2
+        // servers (nghttp2 in grpc-js, Kestrel) reset and the Go driver's e2e provider refuses.
+        .overrideAuthority("localhost")
         .maxInboundMessageSize(maxReceiveBytes)
         .build();
   }
@@ -91,8 +96,19 @@ public final class ExternalProvider implements SecretProvider {
       wire.addCurrentObjectVersion(dev.keyturn.csinode.internal.proto.provider.ObjectVersion.newBuilder()
           .setId(v.id()).setVersion(v.version()));
     }
-    dev.keyturn.csinode.internal.proto.provider.MountResponse response = call(() -> stub().mount(wire.build()));
-    return convert(name, response);
+    long started = System.nanoTime();
+    try {
+      MountResponse converted = convert(name, call(() -> stub().mount(wire.build())));
+      LOG.log(System.Logger.Level.DEBUG, () -> "provider " + name + " Mount target=" + PrintableText.escape(
+          request.targetPath().toString(), 512) + " took " + (System.nanoTime() - started) / 1_000_000 + " ms: OK, "
+          + converted.files().size() + " files, " + converted.objectVersions().size() + " versions");
+      return converted;
+    } catch (ProviderException e) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "provider " + name + " Mount target=" + PrintableText.escape(
+          request.targetPath().toString(), 512) + " took " + (System.nanoTime() - started) / 1_000_000 + " ms: "
+          + e.code());
+      throw e;
+    }
   }
 
   private CSIDriverProviderGrpc.CSIDriverProviderBlockingStub stub() {
@@ -144,9 +160,29 @@ public final class ExternalProvider implements SecretProvider {
               where + " sent a response larger than the receive limit (--max-call-recv-msg-size)", e)
           : ProviderException.of(KeyturnException.Reason.THROTTLED, "ResourceExhausted", where + " is throttled", e);
       default -> ProviderException.of(KeyturnException.Reason.PROVIDER_ERROR, status.getCode().name(),
-          where + " failed with " + status.getCode(), e);
+          where + " failed with " + status.getCode() + transport(e), e);
     };
   }
+
+  /**
+   * What the transport saw, when the failure was the connection's rather than the provider's
+   * answer: an HTTP/2 stream reset names its error code. The provider's own description is never
+   * quoted (it may carry what it fetched); only the HTTP/2 code's name, which gRPC puts there.
+   */
+  private static String transport(StatusRuntimeException e) {
+    String description = e.getStatus().getDescription();
+    if (description == null) {
+      return "";
+    }
+    java.util.regex.Matcher reset = RST_STREAM.matcher(description);
+    if (reset.find()) {
+      return " (the provider's server reset the stream: HTTP/2 " + reset.group(1) + ")";
+    }
+    return "";
+  }
+
+  private static final java.util.regex.Pattern RST_STREAM = java.util.regex.Pattern.compile(
+      "RST_STREAM closed stream\\. HTTP/2 error code: ([A-Z_]{1,32})");
 
   private static boolean isTooLarge(Status status) {
     String description = status.getDescription();

@@ -35,29 +35,54 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     PublishRequest publish = new PublishRequest(request.getVolumeId(), request.getTargetPath(),
         request.hasVolumeCapability(), request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
         request.getReadonly(), request.getVolumeContextMap(), request.getSecretsMap());
+    long started = System.nanoTime();
+    String volume = shown(request.getVolumeId());
+    String target = shown(request.getTargetPath());
     try {
       VolumePublisher.Outcome outcome = publisher.publish(publish);
       if (outcome != VolumePublisher.Outcome.SKIPPED && outcome != VolumePublisher.Outcome.UNCHANGED) {
-        LOG.log(Level.INFO, "NodePublishVolume {0} at {1}: {2}", request.getVolumeId(), request.getTargetPath(), outcome);
+        LOG.log(Level.INFO, "NodePublishVolume {0} at {1}: {2}", volume, target, outcome);
       }
+      LOG.log(Level.DEBUG, () -> "NodePublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
+          + " ms: OK " + outcome);
       response.onNext(NodePublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "NodePublishVolume {0} at {1} failed: {2}", request.getVolumeId(), request.getTargetPath(), e.getMessage());
-      response.onError(Statuses.of(e));
+      io.grpc.StatusRuntimeException status = Statuses.of(e);
+      LOG.log(Level.WARNING, "NodePublishVolume {0} at {1} failed ({2}): {3}", volume, target,
+          status.getStatus().getCode(), shown(String.valueOf(e.getMessage())));
+      LOG.log(Level.DEBUG, () -> "NodePublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
+          + " ms: " + status.getStatus().getCode());
+      response.onError(status);
     }
   }
 
   @Override
   public void nodeUnpublishVolume(NodeUnpublishVolumeRequest request, StreamObserver<NodeUnpublishVolumeResponse> response) {
+    long started = System.nanoTime();
+    String volume = shown(request.getVolumeId());
+    String target = shown(request.getTargetPath());
     try {
       publisher.unpublish(request.getVolumeId(), request.getTargetPath());
+      LOG.log(Level.DEBUG, () -> "NodeUnpublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
+          + " ms: OK");
       response.onNext(NodeUnpublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "NodeUnpublishVolume {0} at {1} failed: {2}", request.getVolumeId(), request.getTargetPath(), e.getMessage());
-      response.onError(Statuses.of(e));
+      io.grpc.StatusRuntimeException status = Statuses.of(e);
+      LOG.log(Level.WARNING, "NodeUnpublishVolume {0} at {1} failed ({2}): {3}", volume, target,
+          status.getStatus().getCode(), shown(String.valueOf(e.getMessage())));
+      response.onError(status);
     }
+  }
+
+  /** A request field as it may appear in a log line: escaped and bounded (it comes from outside). */
+  private static String shown(String field) {
+    return dev.keyturn.spi.PrintableText.escape(field, 512);
+  }
+
+  private static long millis(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1_000_000;
   }
 
   @Override
