@@ -27,6 +27,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "keyturn.selectorLabels" -}}
@@ -37,4 +40,51 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The plugin directory under kubelet's root, named as the Go driver's, so kubelet finds the same socket. */}}
 {{- define "keyturn.pluginDir" -}}
 {{ .Values.linux.kubeletRootDir }}/plugins/csi-secrets-store
+{{- end -}}
+
+{{/* linux.metricsAddr as the Go chart takes it (":8095", "0.0.0.0:8095") or a bare port ("8095"). */}}
+{{- define "keyturn.metricsAddr" -}}
+{{- $addr := toString .Values.linux.metricsAddr -}}
+{{- if contains ":" $addr -}}{{ $addr }}{{- else -}}:{{ $addr }}{{- end -}}
+{{- end -}}
+
+{{- define "keyturn.metricsPort" -}}
+{{- $port := last (splitList ":" (include "keyturn.metricsAddr" .)) -}}
+{{- if not (regexMatch "^[0-9]{1,5}$" $port) -}}
+{{- fail (printf "linux.metricsAddr (%q) must be [host]:port or a port, e.g. \":8095\"" (toString .Values.linux.metricsAddr)) -}}
+{{- end -}}
+{{ $port }}
+{{- end -}}
+
+{{/* Whether the CSIDriver asks kubelet for the tokens in NodePublishVolume's secrets field. */}}
+{{- define "keyturn.tokensInSecrets" -}}
+{{- $v := .Values.serviceAccountTokenInSecrets -}}
+{{- if and .Values.tokenRequests (or (eq (toString $v) "true") (and (eq (toString $v) "") (semverCompare ">=1.35.0-0" .Capabilities.KubeVersion.Version))) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Values that would break an install, named in a failed render: keys of the Go chart that cannot
+apply here, and keys this chart renamed to the Go chart's names.
+*/}}
+{{- define "keyturn.validate" -}}
+{{- if .Values.windows.enabled -}}
+{{- fail "windows.enabled: Keyturn runs on Linux nodes only; set it to false (the Go driver can keep serving Windows nodes from its own chart)" -}}
+{{- end -}}
+{{- if .Values.rbac.pspEnabled -}}
+{{- fail "rbac.pspEnabled: PodSecurityPolicy was removed in Kubernetes 1.25 and this chart has none; set it to false" -}}
+{{- end -}}
+{{- if contains "csi-secrets-store/driver" (toString .Values.linux.image.repository) -}}
+{{- fail (printf "linux.image.repository (%s) is the Go driver's image, which cannot run this chart; drop it from the values file or name Keyturn's image" .Values.linux.image.repository) -}}
+{{- end -}}
+{{- if (.Values.linux.registrar | default dict).image -}}
+{{- fail "linux.registrar.image: renamed to linux.registrarImage, the Go chart's name" -}}
+{{- end -}}
+{{- if (.Values.linux.livenessProbe | default dict).image -}}
+{{- fail "linux.livenessProbe.image: renamed to linux.livenessProbeImage, the Go chart's name" -}}
+{{- end -}}
+{{- if hasKey .Values.linux "healthzPort" -}}
+{{- fail "linux.healthzPort: renamed to livenessProbe.port, the Go chart's name" -}}
+{{- end -}}
 {{- end -}}

@@ -1,6 +1,7 @@
 package dev.keyturn.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +26,8 @@ class ChartTest {
   private static final Path CHART = Path.of(System.getProperty("keyturn.chart.dir", "src/main/helm/keyturn"));
   private static final Path MANIFEST = Path.of(System.getProperty("keyturn.manifest", "src/main/kubernetes/keyturn.yaml"));
   private static final Path EXAMPLES = Path.of(System.getProperty("keyturn.examples", "../examples"));
+  private static final Path GO_VALUES = Path.of(System.getProperty("keyturn.go.values",
+      "src/test/resources/chart/go-driver-values.yaml"));
   /** Set to rewrite the plain manifest from the chart instead of comparing. */
   private static final boolean UPDATE = Boolean.getBoolean("keyturn.manifest.update");
 
@@ -53,7 +57,7 @@ class ChartTest {
     JsonObject driver = rendered.only("CSIDriver");
     assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
     List<String> args = strings(container(rendered.only("DaemonSet"), "keyturn").getAsJsonArray("args"));
-    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format=json",
+    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format-json=true",
         "--watch-synced-secrets=true");
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).contains("\"secrets\"", "\"deployments\"", "\"patch\"");
@@ -107,6 +111,99 @@ class ChartTest {
     // Least privilege by default: no Secrets, no workloads.
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"pods\"");
+  }
+
+  @Test
+  void aValuesFileOfTheGoDriversChartIsHonoured() {
+    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .withValuesFile(GO_VALUES).call());
+    assertValid(rendered);
+    JsonObject ds = rendered.only("DaemonSet");
+    JsonObject keyturn = container(ds, "keyturn");
+    List<String> args = strings(keyturn.getAsJsonArray("args"));
+    assertThat(args).contains("-v=5", "--log-format-json=true", "--metrics-addr=:8095", "--enable-secret-rotation=true",
+        "--rotation-poll-interval=3m", "--provider-health-check=true", "--provider-health-check-interval=1m",
+        "--max-call-recv-msg-size=8388608", "--watch-synced-secrets=true");
+    assertThat(keyturn.get("ports").toString()).contains("\"containerPort\":8095", "\"containerPort\":9809");
+    assertThat(keyturn.get("env").toString()).contains("HTTPS_PROXY", "http://proxy.example:3128");
+    assertThat(keyturn.get("volumeMounts").toString()).contains("/etc/ssl/corporate");
+    assertThat(keyturn.get("imagePullPolicy").getAsString()).isEqualTo("Always");
+    JsonObject registrar = container(ds, "node-driver-registrar");
+    assertThat(registrar.get("image").getAsString()).isEqualTo("mirror.example/sig-storage/csi-node-driver-registrar:v2.16.0");
+    assertThat(strings(registrar.getAsJsonArray("args"))).contains("--v=3");
+    JsonObject probe = container(ds, "liveness-probe");
+    assertThat(probe.get("image").getAsString()).isEqualTo("mirror.example/sig-storage/livenessprobe:v2.18.0");
+    assertThat(strings(probe.getAsJsonArray("args"))).contains("--http-endpoint=0.0.0.0:9809", "-v=4");
+    JsonObject pod = Rendered.at(ds, "spec.template.spec").orElseThrow().getAsJsonObject();
+    assertThat(pod.get("automountServiceAccountToken").getAsBoolean()).isTrue();
+    assertThat(pod.get("priorityClassName").getAsString()).isEqualTo("system-node-critical");
+    assertThat(pod.get("volumes").toString()).contains("corporate-ca");
+    assertThat(pod.get("tolerations").toString()).contains("Exists");
+    assertThat(pod.get("imagePullSecrets").toString()).contains("mirror-credentials");
+    assertThat(Rendered.at(ds, "metadata.annotations").orElseThrow().toString()).contains("team.example/owner");
+    assertThat(Rendered.at(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable").orElseThrow().getAsInt()).isEqualTo(2);
+    for (JsonObject object : rendered.objects()) {
+      assertThat(Rendered.at(object, "metadata.labels").orElseThrow().toString()).as(Schemas.name(object))
+          .contains("\"cost-center\":\"42\"");
+    }
+    JsonObject driver = rendered.only("CSIDriver");
+    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
+    // Before Kubernetes 1.35 the tokens stay in the volume context, as with the Go chart.
+    assertThat(Rendered.at(driver, "spec.serviceAccountTokenInSecrets")).isEmpty();
+    assertThat(rendered.only("ClusterRole").get("rules").toString()).contains("\"secrets\"");
+  }
+
+  @Test
+  void tokensGoToTheSecretsFieldFromKubernetes135OrWhenAsked() {
+    JsonObject on135 = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .withKubeVersion("1.35.0").withValuesFile(GO_VALUES).call()).only("CSIDriver");
+    assertThat(Rendered.at(on135, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean()).isTrue();
+    JsonObject off = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .withKubeVersion("1.35.0").withValuesFile(GO_VALUES).set("serviceAccountTokenInSecrets", false).call()).only("CSIDriver");
+    assertThat(Rendered.at(off, "spec.serviceAccountTokenInSecrets")).isEmpty();
+    JsonObject asked = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .withValuesFile(GO_VALUES).set("serviceAccountTokenInSecrets", true).call()).only("CSIDriver");
+    assertThat(Rendered.at(asked, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean()).isTrue();
+    JsonObject withoutTokens = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+        .set("serviceAccountTokenInSecrets", true).call()).only("CSIDriver");
+    assertThat(Rendered.at(withoutTokens, "spec.serviceAccountTokenInSecrets")).isEmpty();
+  }
+
+  @Test
+  void goChartValuesThatCannotApplyFailTheRenderNamingTheKey() {
+    Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
+    cases.put("windows.enabled", new Object[] {"windows.enabled", true});
+    cases.put("rbac.pspEnabled", new Object[] {"rbac.pspEnabled", true});
+    cases.put("linux.image.repository (registry.k8s.io/csi-secrets-store/driver)",
+        new Object[] {"linux.image.repository", "registry.k8s.io/csi-secrets-store/driver"});
+    cases.put("linux.metricsAddr (\"localhost:http\")", new Object[] {"linux.metricsAddr", "localhost:http"});
+    cases.put("linux.healthzPort: renamed to livenessProbe.port", new Object[] {"linux.healthzPort", 9808});
+    cases.put("fileProvider.root", new Object[] {"fileProvider.root", "/"});
+    cases.forEach((message, set) -> assertThatThrownBy(() -> new Helm(CHART).template().withName("keyturn")
+        .withNamespace("kube-system").withValuesFile(GO_VALUES).set((String) set[0], set[1]).call())
+        .as(message).hasMessageContaining(message));
+  }
+
+  @Test
+  void metricsAddressesInEveryShapeTheGoChartTakes() {
+    for (String[] shape : new String[][] {{":8095", ":8095", "8095"}, {"8096", ":8096", "8096"},
+        {"0.0.0.0:8097", "0.0.0.0:8097", "8097"}}) {
+      JsonObject keyturn = container(Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
+          .set("linux.metricsAddr", shape[0]).call()).only("DaemonSet"), "keyturn");
+      assertThat(strings(keyturn.getAsJsonArray("args"))).as(shape[0]).contains("--metrics-addr=" + shape[1]);
+      assertThat(keyturn.get("ports").toString()).as(shape[0]).contains("\"containerPort\":" + shape[2] + ",");
+    }
+  }
+
+  @Test
+  void theInstallNotesNameTheGoValuesThatActDifferently() {
+    String notes = new Helm(CHART).install().withName("keyturn").withNamespace("kube-system").clientOnly().dryRun()
+        .withValuesFile(GO_VALUES).call().getOutput();
+    assertThat(notes).contains("linux.crds: unused", "windows.kubeletRootDir, windows.metricsAddr: unused",
+        "rotationPollInterval (3m)");
+    String defaults = new Helm(CHART).install().withName("keyturn").withNamespace("kube-system").clientOnly().dryRun()
+        .call().getOutput();
+    assertThat(defaults).contains("serves CSI driver secrets-store.csi.k8s.io").doesNotContain("act differently");
   }
 
   @Test
