@@ -91,7 +91,8 @@ public final class PublishLatency {
     }).build();
     ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build();
     VolumePublisher publisher = VolumePublisher.builder()
-        .mounter(root ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .mounter(root ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+            : VolumeMounter.directory(dir))
         .kubernetes(api).providers(resolver).nodeName("bench").republishMinInterval(Duration.ZERO)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
     CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("bench").publisher(publisher).build().start();

@@ -187,7 +187,9 @@ final class NodeCommand implements Callable<Integer> {
     additionalProviderVolumes.forEach(resolverBuilder::directory);
     ProviderResolver resolver = resolverBuilder.build();
     VolumePublisher publisher = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), kubeletDir)
+            : VolumeMounter.directory(kubeletDir))
+        .driverName(driverName)
         .kubernetes(KubernetesGateway.deferred(client.thenApply(api -> watchClasses
             ? KubernetesApiGateway.watchingClasses(api) : KubernetesApiGateway.create(api))))
         .providers(resolver)

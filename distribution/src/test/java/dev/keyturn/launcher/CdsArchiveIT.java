@@ -123,7 +123,7 @@ class CdsArchiveIT {
             "--tmpfs=" + KeyturnProcess.isRoot(), "--metrics-addr", ""));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(node.output).as("output")
         .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket) && l.endsWith("; class data sharing on")));
-    Path target = dir.resolve("pods/p1/volumes/kubernetes.io~csi/secrets/mount");
+    Path target = dir.resolve("kubelet/pods/p1/volumes/kubernetes.io~csi/secrets/mount");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       kubelet.publish(new PublishRequest("csi-vol-1", target.toString(), true, false, true,
           Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "web-0",

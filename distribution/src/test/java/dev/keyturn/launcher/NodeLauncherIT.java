@@ -77,7 +77,7 @@ class NodeLauncherIT {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
 
-    Path target = dir.resolve("pods/p1/volumes/kubernetes.io~csi/secrets/mount");
+    Path target = dir.resolve("kubelet/pods/p1/volumes/kubernetes.io~csi/secrets/mount");
     PublishRequest publish = new PublishRequest("csi-vol-1", target.toString(), true, false, true,
         Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "web-0",
             "csi.storage.k8s.io/pod.namespace", kube.namespace(), "csi.storage.k8s.io/pod.uid", podUid), Map.of());

@@ -69,6 +69,7 @@ public final class VolumePublisher implements AutoCloseable {
   private final VolumeMounter mounter;
   private final KubernetesGateway kubernetes;
   private final String nodeName;
+  private final String driverName;
   private final Clock clock;
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
@@ -83,6 +84,7 @@ public final class VolumePublisher implements AutoCloseable {
     this.mounter = b.mounter;
     this.kubernetes = b.kubernetes;
     this.nodeName = b.nodeName;
+    this.driverName = b.driverName;
     this.clock = b.clock;
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
@@ -142,9 +144,11 @@ public final class VolumePublisher implements AutoCloseable {
     provider[0] = spc.provider();
     VolumeSpec spec = spec(request, target, spc);
     boolean first = existing == null || !existing.target.equals(target);
-    if (first) {
-      mounter.prepare(target);
+    if (existing != null && first) {
+      throw new KeyturnException(Reason.FAILED_PRECONDITION, "volume " + shown(request.volumeId()) + " is published at "
+          + existing.target + "; a second target for it is refused");
     }
+    boolean created = first && prepareTarget(target);
     // A changed refresh annotation asks for a fresh provider call, not a shared answer.
     String refresh = spc.refreshRequestedAt().orElse("");
     boolean refreshRequested = existing != null && !refresh.equals(existing.refreshSeen);
@@ -154,7 +158,10 @@ public final class VolumePublisher implements AutoCloseable {
     } catch (RuntimeException e) {
       if (first) {
         engine.unmount(request.volumeId());
-        releaseQuietly(target);
+        // Only what this call made is undone: an adopted volume keeps its content.
+        if (created) {
+          releaseQuietly(target);
+        }
       }
       throw e;
     }
@@ -202,12 +209,30 @@ public final class VolumePublisher implements AutoCloseable {
     if (volumeId.isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
-    if (targetPath.isEmpty()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
-    }
     Path target = checkedTarget(targetPath);
-    Mounted entry = mounted.remove(volumeId);
+    Mounted entry = mounted.get(volumeId);
+    if (entry != null && !entry.target.equals(target)) {
+      // Someone names a real volume with another target: the volume is left as it is.
+      LOG.log(Level.WARNING, "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
+          + "left alone", shown(volumeId), target, entry.target);
+      entry = null;
+    }
+    if (entry == null && mounter.inspect(target) == VolumeMounter.Found.NOT_A_DIRECTORY) {
+      // A link or a file: nothing is read through it, let alone removed.
+      releaseForeign(volumeId, target);
+      return;
+    }
     Optional<Map<String, String>> onDisk = entry == null ? readAttributes(target) : Optional.empty();
+    boolean ours = entry != null
+        || onDisk.map(a -> volumeId.equals(a.get(ATTR_VOLUME_ID))).orElse(false)
+        || adoptable(target, volumeId);
+    if (!ours) {
+      releaseForeign(volumeId, target);
+      return;
+    }
+    if (entry != null) {
+      mounted.remove(volumeId, entry);
+    }
     engine.unmount(volumeId);
     writer.forget(target);
     mounter.release(target);
@@ -217,6 +242,84 @@ public final class VolumePublisher implements AutoCloseable {
       onDisk.ifPresent(a -> deleteStatus(a.getOrDefault(ATTR_NAMESPACE, ""),
           PodStatus.objectName(a.getOrDefault(ATTR_POD, ""), a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_CLASS, ""))));
     }
+  }
+
+  /**
+   * A target that is not a volume of ours: nothing there, or an empty directory (which kubelet
+   * expects gone), is cleaned up; anything else (a mount, a file, a directory with files) is
+   * left as it is, as the Go driver leaves what it cannot remove, and the answer is OK so kubelet
+   * goes on.
+   */
+  private void releaseForeign(String volumeId, Path target) {
+    VolumeMounter.Found found = mounter.inspect(target);
+    switch (found) {
+      case NOTHING -> { }
+      case EMPTY_DIRECTORY -> mounter.removeIfEmpty(target);
+      default -> LOG.log(Level.WARNING, "NodeUnpublishVolume of {0}: {1} holds {2} that is not a volume of this "
+          + "driver; left as it is", shown(volumeId), target, describe(found));
+    }
+  }
+
+  private static String describe(VolumeMounter.Found found) {
+    return switch (found) {
+      case TMPFS -> "a tmpfs mount";
+      case OTHER_MOUNT -> "a mount of another file system";
+      case DIRECTORY -> "a directory with files";
+      case NOT_A_DIRECTORY -> "a file or a link";
+      default -> found.name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /**
+   * A volume mounted before this driver ran on the node (by the Go driver, whose layout is
+   * kubelet's {@code ..data} one, without our metadata): a tmpfs that kubelet's own record beside
+   * the target ({@code vol_data.json}) assigns to this driver name and this volume handle.
+   */
+  private boolean adoptable(Path target, String volumeId) {
+    if (mounter.inspect(target) != VolumeMounter.Found.TMPFS) {
+      return false;
+    }
+    Path volumeData = target.getParent().resolve("vol_data.json");
+    try {
+      if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > 64 * 1024) {
+        return false;
+      }
+      com.google.gson.JsonObject record = com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
+      return record.has("driverName") && driverName.equals(record.get("driverName").getAsString())
+          && record.has("volumeHandle") && volumeId.equals(record.get("volumeHandle").getAsString());
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Makes a first publish's target ready. A tmpfs already there is adopted (a volume the Go driver
+   * mounted before Keyturn took over the node: its content is replaced by this publish's, in the
+   * same mount, so the pod's view never goes away); a file, a link or a directory holding files
+   * that are no secrets volume is refused.
+   *
+   * @return true if this call mounted or created the target
+   */
+  private boolean prepareTarget(Path target) {
+    VolumeMounter.Found before = mounter.inspect(target);
+    switch (before) {
+      case NOT_A_DIRECTORY -> throw new KeyturnException(Reason.INVALID_ARGUMENT, "target " + target
+          + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below " + mounter.kubeletDir()
+          + " are never followed");
+      case DIRECTORY -> {
+        if (!Files.isSymbolicLink(target.resolve("..data"))) {
+          throw new KeyturnException(Reason.FAILED_PRECONDITION, "target " + target
+              + " already holds files that are not a secrets volume; it is left as it is");
+        }
+      }
+      default -> { }
+    }
+    boolean created = mounter.prepare(target);
+    if (!created && (before == VolumeMounter.Found.TMPFS || before == VolumeMounter.Found.DIRECTORY)) {
+      LOG.log(Level.INFO, "adopting the volume at {0}, mounted before this driver took over: its content is replaced "
+          + "by this publish in place, without a remount", target);
+    }
+    return created;
   }
 
   /**
@@ -284,7 +387,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
   }
 
-  private static void validate(PublishRequest request) {
+  private void validate(PublishRequest request) {
     if (request.volumeId().isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
@@ -303,22 +406,14 @@ public final class VolumePublisher implements AutoCloseable {
     }
   }
 
-  /** The target as a path: absolute and normalized, or {@code INVALID_ARGUMENT}. */
-  private static Path checkedTarget(String targetPath) {
-    Path target;
-    try {
-      target = Path.of(targetPath);
-    } catch (java.nio.file.InvalidPathException e) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is not a valid path: " + e.getReason());
-    }
-    if (!target.isAbsolute()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be absolute");
-    }
-    // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
-    if (!target.normalize().equals(target)) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + targetPath + ") must be normalized");
-    }
-    return target;
+  /** The target as a path, if it is one kubelet makes below its directory; else {@code INVALID_ARGUMENT}. */
+  private Path checkedTarget(String targetPath) {
+    return KubeletTarget.parse(mounter.kubeletDir(), targetPath).path();
+  }
+
+  /** A request field as it may appear in a message. */
+  private static String shown(String field) {
+    return dev.keyturn.spi.PrintableText.escape(field, 256);
   }
 
   private static String required(Map<String, String> context, String key) {
@@ -582,6 +677,7 @@ public final class VolumePublisher implements AutoCloseable {
     private KubernetesGateway kubernetes;
     private ProviderResolver providers;
     private String nodeName;
+    private String driverName = "secrets-store.csi.k8s.io";
     private Clock clock = Clock.systemUTC();
     private Duration republishMinInterval = Duration.ofSeconds(55);
     private FileMode defaultMode = FileMode.DEFAULT;
@@ -654,6 +750,12 @@ public final class VolumePublisher implements AutoCloseable {
     /** The node's name ({@code --nodeid}). */
     public Builder nodeName(String value) {
       this.nodeName = value;
+      return this;
+    }
+
+    /** The CSI driver name ({@code --drivername}), as kubelet records it for each volume. */
+    public Builder driverName(String value) {
+      this.driverName = Objects.requireNonNull(value, "driverName");
       return this;
     }
 

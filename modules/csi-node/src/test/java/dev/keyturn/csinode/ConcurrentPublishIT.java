@@ -51,7 +51,8 @@ class ConcurrentPublishIT {
     try (ProviderRegistry registry = ProviderRegistry.discovered();
          ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build()) {
       VolumePublisher publisher = VolumePublisher.builder()
-          .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+          .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+            : VolumeMounter.directory(dir))
           .kubernetes(kube).providers(resolver).nodeName("node-1").clock(clock)
           .build(RotationEngine.builder().scheduler(Scheduler.of(engineThreads)).polling(false).maxConcurrent(8));
       try (CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("node-1")

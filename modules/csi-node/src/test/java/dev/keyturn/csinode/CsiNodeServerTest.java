@@ -91,7 +91,8 @@ class CsiNodeServerTest {
       System.out.println("CsiNodeServerTest: not root, volumes are plain directories instead of tmpfs");
     }
     publisher = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+            : VolumeMounter.directory(dir))
         .kubernetes(kube)
         .providers(resolver)
         .nodeName("node-1")
@@ -260,7 +261,7 @@ class CsiNodeServerTest {
     }
     // Idempotent, and unknown targets are fine.
     node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
-    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("nope").setTargetPath(dir.resolve("nope").toString()).build());
+    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("nope").setTargetPath(target("nope").toString()).build());
   }
 
   @Test
@@ -448,7 +449,8 @@ class CsiNodeServerTest {
     publisher.engine().unmount("vol-r");
     Files.createSymbolicLink(target.resolve("..data_tmp"), Path.of("..2020_01_01_00_00_00.1"));
     VolumePublisher restarted = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults()) : VolumeMounter.directory())
+        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+            : VolumeMounter.directory(dir))
         .kubernetes(kube).providers(resolver).nodeName("node-1").clock(clock)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
     try {

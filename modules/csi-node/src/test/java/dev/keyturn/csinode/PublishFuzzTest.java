@@ -40,7 +40,7 @@ class PublishFuzzTest {
       kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
       ProviderRegistry registry = ProviderRegistry.builder()
           .register(FileProvider.builder(base.resolve("store")).versionKey(new byte[32]).build()).build();
-      PUBLISHER = VolumePublisher.builder().mounter(VolumeMounter.directory()).kubernetes(kube)
+      PUBLISHER = VolumePublisher.builder().mounter(VolumeMounter.directory(base)).kubernetes(kube)
           .providers(ProviderResolver.builder(registry).build()).nodeName("fuzz-node")
           .build(RotationEngine.builder().scheduler(Scheduler.of(Executors.newSingleThreadScheduledExecutor())).polling(false));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(base)));
@@ -62,7 +62,10 @@ class PublishFuzzTest {
   @FuzzTest(maxDuration = "30s")
   void requestsAreServedOrRefusedCleanly(FuzzedDataProvider data) {
     String volumeId = data.consumeString(40);
-    String targetPath = SANDBOX + "/" + data.consumeString(80);
+    // Half the time in kubelet's shape with fuzzed names, so the publish goes past the shape check.
+    String targetPath = data.consumeBoolean()
+        ? SANDBOX + "/" + data.consumeString(40) + "/volumes/kubernetes.io~csi/" + data.consumeString(40) + "/mount"
+        : SANDBOX + "/" + data.consumeString(80);
     Map<String, String> context = new HashMap<>();
     context.put(PublishRequest.CLASS_KEY, data.consumeBoolean() ? "app" : data.consumeString(30));
     context.put(PublishRequest.POD_NAME, data.consumeBoolean() ? "web-0" : data.consumeString(30));

@@ -100,6 +100,76 @@ public final class TmpfsMounter {
   }
 
   /**
+   * Mounts a tmpfs at {@code relative} below {@code beneath}'s base, creating missing directories,
+   * following no link below the base: the directory is reached with openat(2) and the mount made
+   * on that very directory ({@code /proc/self/fd/N}), so a path swapped for a link after the check
+   * cannot redirect it. Does nothing when a tmpfs is already there.
+   *
+   * @return true if this call mounted it, false if a tmpfs was there already
+   * @throws KeyturnException {@code INVALID_ARGUMENT} for a link in the path, {@code MOUNT} when
+   *     the call fails or another file system is there
+   */
+  public boolean mount(Beneath beneath, Path relative, TmpfsOptions options) {
+    Path path = beneath.real(relative);
+    try (Beneath.Handle dir = beneath.open(relative, true)) {
+      switch (state(path)) {
+        case TMPFS:
+          return false;
+        case OTHER:
+          throw new KeyturnException(KeyturnException.Reason.MOUNT,
+              "cannot mount tmpfs at " + path + ": another file system is mounted there");
+        case BROKEN:
+          detach(path);
+          break;
+        default:
+          break;
+      }
+      long flags = MS_NOSUID | MS_NODEV | (options.noexec() ? MS_NOEXEC : 0);
+      if (libc.mount("tmpfs", dir.procPath(), "tmpfs", flags, options.data()) != 0) {
+        throw failure("mount tmpfs (" + options.data() + ") at " + path);
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Unmounts what is mounted at {@code relative} below {@code beneath}'s base, reached without
+   * following a link (the parent through openat(2), the last element with UMOUNT_NOFOLLOW). A
+   * busy mount is detached.
+   *
+   * @return whether something was unmounted
+   */
+  public boolean unmount(Beneath beneath, Path relative) {
+    Path path = beneath.real(relative);
+    if (table.find(path).isEmpty()) {
+      return false;
+    }
+    Path parent = relative.getParent();
+    if (parent == null) {
+      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "the base itself is never unmounted");
+    }
+    try (Beneath.Handle dir = beneath.open(parent, false)) {
+      String target = dir.procPath() + "/" + relative.getFileName();
+      if (libc.umount2(target, LibC.UMOUNT_NOFOLLOW) == 0) {
+        return true;
+      }
+      int errno = libc.lastError();
+      if (errno == EINVAL && table.find(path).isEmpty()) {
+        return false;
+      }
+      if (libc.umount2(target, LibC.UMOUNT_NOFOLLOW | MNT_DETACH) != 0) {
+        throw failure("unmount " + path);
+      }
+      return true;
+    }
+  }
+
+  /** Whether a file system is mounted exactly at {@code target}, and which type. */
+  public Optional<String> mountedType(Path target) {
+    return table.find(target.toAbsolutePath().normalize()).map(MountTable.Entry::fsType);
+  }
+
+  /**
    * Unmounts whatever is mounted at {@code target}; nothing mounted is not an error. A busy mount
    * is detached (MNT_DETACH), as kubelet's cleanup does, so it goes once its last user leaves.
    *

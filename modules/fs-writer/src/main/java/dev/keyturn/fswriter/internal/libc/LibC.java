@@ -13,7 +13,9 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The libc calls NIO lacks: mount(2) and umount2(2), with strerror(3) for messages. Bound through
+ * The libc calls NIO lacks: mount(2) and umount2(2), the {@code *at} calls that walk a path one
+ * directory handle at a time (openat(2), mkdirat(2), unlinkat(2), close(2)), and strerror(3) for
+ * messages. Bound through
  * jffi, the foreign-call layer under jnr-ffi, without jnr-ffi's binding generator: two calls do not
  * need its 200 classes and the ASM jars behind them in every node's memory.
  */
@@ -23,14 +25,39 @@ public final class LibC {
   private static final Charset FILE_NAMES =
       Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
 
+  /** openat(2) flags and *at(2) constants of Linux on x86-64 and arm64. */
+  public static final int O_DIRECTORY = 0200000;
+  /** Do not follow a link in the last element. */
+  public static final int O_NOFOLLOW = 0400000;
+  /** Close on exec. */
+  public static final int O_CLOEXEC = 02000000;
+  /** A handle that names a place, not an open file. */
+  public static final int O_PATH = 010000000;
+  /** The working directory as a {@code dirfd}. */
+  public static final int AT_FDCWD = -100;
+  /** unlinkat(2): remove a directory. */
+  public static final int AT_REMOVEDIR = 0x200;
+  /** umount2(2): do not follow a link in the last element. */
+  public static final int UMOUNT_NOFOLLOW = 8;
+
   private final Function mount;
   private final Function umount2;
   private final Function strerror;
+  private final Function openat;
+  private final Function mkdirat;
+  private final Function unlinkat;
+  private final Function close;
 
   private LibC(Library libc) {
     mount = function(libc, "mount", Type.SINT, Type.POINTER, Type.POINTER, Type.POINTER, Type.UINT64, Type.POINTER);
     umount2 = function(libc, "umount2", Type.SINT, Type.POINTER, Type.SINT);
     strerror = function(libc, "strerror", Type.POINTER, Type.SINT);
+    // openat is variadic (a mode follows with O_CREAT); without O_CREAT its three fixed
+    // arguments are all it reads.
+    openat = function(libc, "openat", Type.SINT, Type.SINT, Type.POINTER, Type.SINT);
+    mkdirat = function(libc, "mkdirat", Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
+    unlinkat = function(libc, "unlinkat", Type.SINT, Type.SINT, Type.POINTER, Type.SINT);
+    close = function(libc, "close", Type.SINT, Type.SINT);
   }
 
   /**
@@ -72,6 +99,43 @@ public final class LibC {
     putString(call, target);
     call.putInt(flags);
     return Invoker.getInstance().invokeInt(umount2, call);
+  }
+
+  /** openat(2) without O_CREAT. Returns the descriptor, or -1 with {@link #lastError()} set. */
+  public int openat(int dirfd, String path, int flags) {
+    if ((flags & 0100) != 0) {
+      throw new IllegalArgumentException("openat with O_CREAT needs a mode, which this binding does not pass");
+    }
+    HeapInvocationBuffer call = new HeapInvocationBuffer(openat);
+    call.putInt(dirfd);
+    putString(call, path);
+    call.putInt(flags);
+    return Invoker.getInstance().invokeInt(openat, call);
+  }
+
+  /** mkdirat(2). Returns 0, or -1 with {@link #lastError()} set. */
+  public int mkdirat(int dirfd, String name, int mode) {
+    HeapInvocationBuffer call = new HeapInvocationBuffer(mkdirat);
+    call.putInt(dirfd);
+    putString(call, name);
+    call.putInt(mode);
+    return Invoker.getInstance().invokeInt(mkdirat, call);
+  }
+
+  /** unlinkat(2). Returns 0, or -1 with {@link #lastError()} set. */
+  public int unlinkat(int dirfd, String name, int flags) {
+    HeapInvocationBuffer call = new HeapInvocationBuffer(unlinkat);
+    call.putInt(dirfd);
+    putString(call, name);
+    call.putInt(flags);
+    return Invoker.getInstance().invokeInt(unlinkat, call);
+  }
+
+  /** close(2). Returns 0, or -1 with {@link #lastError()} set. */
+  public int close(int fd) {
+    HeapInvocationBuffer call = new HeapInvocationBuffer(close);
+    call.putInt(fd);
+    return Invoker.getInstance().invokeInt(close, call);
   }
 
   /** errno as the last call on this thread left it. */
