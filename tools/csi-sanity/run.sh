@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # The Go driver's own command line (no subcommand); no API server is needed for these tests.
-"${keyturn}" --endpoint="unix://${work}/csi.sock" --nodeid=sanity-node --metrics-addr= \
+"${keyturn}" --endpoint="unix://${work}/csi.sock" --nodeid=sanity-node --metrics-addr= --admin-addr= \
   --provider-volume="${work}/providers" --additional-provider-volume-paths= \
   --kubelet-dir="${work}/kubelet" --kubeconfig="${work}/absent-kubeconfig" >"${work}/node.log" 2>&1 &
 node_pid=$!

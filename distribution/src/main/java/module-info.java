@@ -10,6 +10,8 @@ module dev.keyturn.launcher {
   requires dev.keyturn.secretsync;
   // The node makes the file provider itself, confined per namespace (NodeCommand.providers).
   requires dev.keyturn.provider.file;
+  // The node's probes (/metrics, /healthz, /readyz) on gRPC's shaded Netty, non-blocking (ProbeServer).
+  requires io.grpc.netty.shaded;
   requires io.kubernetes.client.java;
   requires io.kubernetes.client.java.api;
   // client-java is automatic; the explicit modules it needs join the graph through us.

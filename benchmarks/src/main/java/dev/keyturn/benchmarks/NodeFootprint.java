@@ -72,7 +72,7 @@ public final class NodeFootprint {
     Path socket = dir.resolve("csi/csi.sock");
     Path kubeletDir = dir.resolve("kubelet");
     List<String> command = List.of(home.resolve("bin/keyturn").toString(), "node", "--endpoint", "unix://" + socket,
-        "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(), "--metrics-addr", "",
+        "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(), "--metrics-addr", "", "--admin-addr", "",
         "--provider-volume", dir.resolve("providers").toString(), "--additional-provider-volume-paths", "",
         "--kubelet-dir", kubeletDir.toString(), "--tmpfs=" + tmpfs, "--republish-min-interval", "0s");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)

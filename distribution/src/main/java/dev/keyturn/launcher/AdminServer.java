@@ -26,19 +26,55 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP endpoint of {@code keyturn node} and {@code keyturn agent}, on the JDK's
- * built-in server:
+ * The HTTP control endpoints of {@code keyturn node} and all endpoints of {@code keyturn agent},
+ * on the JDK's built-in server. Two sets, which the node serves on two addresses (its probes
+ * with {@link ProbeServer}):
  * <ul>
- *   <li>{@code GET /metrics}: Prometheus text, the Go driver's metric names;
- *   <li>{@code GET /healthz}: 200 while the process does its job (the CSI socket is served), else 503;
- *   <li>{@code GET /readyz}: 200 when it is also able to (providers reachable), else 503 naming what is not;
- *   <li>{@code GET /volumes}: the volume table as JSON (ids, versions, times, errors; never content);
- *   <li>{@code POST /refresh[?volume=ID]}: an on-demand check of one volume or of all of them.
+ *   <li>probes, read-only, on {@code --metrics-addr} (every interface by default, as the Go
+ *       driver's): {@code GET /metrics} (Prometheus text, the Go driver's metric names),
+ *       {@code GET /healthz} (200 while the CSI socket is served, else 503), {@code GET /readyz}
+ *       (200 when providers answer too, else 503 naming what does not);
+ *   <li>control, on {@code --admin-addr} (loopback by default): {@code GET /volumes} (the volume
+ *       table as JSON: ids, versions, times, errors, never content) and
+ *       {@code POST /refresh[?volume=ID]} (an on-demand check, at most one per volume per
+ *       {@code --refresh-min-interval}, so no client can drive calls to a secret store).
  * </ul>
+ * This server gives each request a thread from a pool of {@value #THREADS}; a request must arrive
+ * whole within the server's request time ({@code sun.net.httpserver.maxReqTime}, set by the
+ * launcher). Readiness is answered from a state computed in the background.
  */
 final class AdminServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
   private static final Duration REFRESH_WAIT = Duration.ofSeconds(30);
+  /** Threads per server: a slow client holds one until the request time runs out. */
+  private static final int THREADS = 16;
+
+  /** Which endpoints a server carries (the node's probes are {@link ProbeServer}'s). */
+  enum Endpoints {
+    /** /volumes, /refresh: the node's --admin-addr. */
+    CONTROL,
+    /** /metrics, /healthz, /readyz too, on one address: the agent's --admin-addr. */
+    ALL;
+
+    boolean probes() {
+      return this == ALL;
+    }
+
+    boolean control() {
+      return true;
+    }
+  }
+
+  /**
+   * What the endpoints answer from.
+   *
+   * @param health problems that make the process unhealthy (empty map: healthy); must be quick
+   * @param readiness problems that make it not ready, on top of the health ones; must be quick
+   * @param refreshMinInterval the least time between two on-demand checks of one volume
+   */
+  record Config(Metrics metrics, RotationEngine engine, Supplier<Map<String, String>> health,
+      Supplier<Map<String, String>> readiness, Duration refreshMinInterval) {
+  }
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
   private final HttpServer server;
@@ -52,36 +88,49 @@ final class AdminServer implements AutoCloseable {
   /**
    * Starts serving.
    *
-   * @param address {@code [host]:port} as in {@code --metrics-addr}; an empty host means every interface
-   * @param health problems that make the process unhealthy (empty map: healthy)
-   * @param readiness problems that make it not ready, on top of the health ones
+   * @param flag the flag that named the address, for errors
+   * @param address {@code [host]:port}; an empty host means every interface
    */
-  static AdminServer start(String address, Metrics metrics, RotationEngine engine, Supplier<Map<String, String>> health,
-      Supplier<Map<String, String>> readiness) throws IOException {
-    HttpServer server = HttpServer.create(parse(address), 16);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "keyturn-admin");
+  static AdminServer start(String flag, String address, Endpoints endpoints, Config config) throws IOException {
+    HttpServer server;
+    try {
+      server = HttpServer.create(parse(flag, address), 64);
+    } catch (IOException e) {
+      throw new AgentConfig.ConfigException(flag + " (" + address + "): cannot listen: " + e.getMessage());
+    }
+    ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+      Thread t = new Thread(r, "keyturn-http-" + endpoints.name().toLowerCase(java.util.Locale.ROOT));
       t.setDaemon(true);
       return t;
     });
     server.setExecutor(executor);
-    server.createContext("/metrics", get(ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
-    server.createContext("/healthz", get(ex -> probe(ex, health.get())));
-    server.createContext("/readyz", get(ex -> {
-      Map<String, String> problems = new LinkedHashMap<>(health.get());
-      problems.putAll(readiness.get());
-      probe(ex, problems);
-    }));
-    server.createContext("/volumes", get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(engine)))));
-    server.createContext("/refresh", ex -> {
-      if (!"POST".equals(ex.getRequestMethod())) {
-        reply(ex, 405, "text/plain", "use POST\n");
-        return;
-      }
-      refresh(ex, engine);
-    });
-    server.createContext("/", get(ex -> reply(ex, 404, "text/plain",
-        "not found; try /metrics, /healthz, /readyz, /volumes or POST /refresh\n")));
+    List<String> paths = new ArrayList<>();
+    if (endpoints.probes()) {
+      server.createContext("/metrics", get(ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+          config.metrics().scrape())));
+      server.createContext("/healthz", get(ex -> probe(ex, config.health().get())));
+      server.createContext("/readyz", get(ex -> {
+        Map<String, String> problems = new LinkedHashMap<>(config.health().get());
+        problems.putAll(config.readiness().get());
+        probe(ex, problems);
+      }));
+      paths.addAll(List.of("/metrics", "/healthz", "/readyz"));
+    }
+    if (endpoints.control()) {
+      RefreshLimiter limiter = new RefreshLimiter(config.refreshMinInterval(), System::nanoTime);
+      server.createContext("/volumes", get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(config.engine())))));
+      server.createContext("/refresh", ex -> {
+        if (!"POST".equals(ex.getRequestMethod())) {
+          reply(ex, 405, "text/plain", "use POST\n");
+          ex.close();
+          return;
+        }
+        refresh(ex, config.engine(), limiter);
+      });
+      paths.addAll(List.of("/volumes", "POST /refresh"));
+    }
+    String known = String.join(", ", paths);
+    server.createContext("/", get(ex -> reply(ex, 404, "text/plain", "not found; this address serves " + known + "\n")));
     server.start();
     return new AdminServer(server, executor);
   }
@@ -90,12 +139,11 @@ final class AdminServer implements AutoCloseable {
    * Starts serving when {@code address} is set, and says where on standard output (tests and
    * users read the port from there when 0 was asked for); a closeable that does nothing otherwise.
    */
-  static AutoCloseable startIfAsked(String address, Metrics metrics, RotationEngine engine,
-      Supplier<Map<String, String>> health, Supplier<Map<String, String>> readiness) throws IOException {
+  static AutoCloseable startIfAsked(String flag, String address, Endpoints endpoints, Config config) throws IOException {
     if (address == null || address.isBlank()) {
       return () -> { };
     }
-    AdminServer admin = start(address, metrics, engine, health, readiness);
+    AdminServer admin = start(flag, address, endpoints, config);
     InetSocketAddress bound = admin.address();
     String host = bound.getAddress().isAnyLocalAddress() ? "127.0.0.1" : bound.getHostString();
     LogSetup.announce("admin endpoint on http://" + host + ":" + bound.getPort() + "/");
@@ -108,22 +156,37 @@ final class AdminServer implements AutoCloseable {
   }
 
   static InetSocketAddress parse(String address) {
+    return parse("--metrics-addr", address);
+  }
+
+  static InetSocketAddress parse(String flag, String address) {
     int colon = address.lastIndexOf(':');
     if (colon < 0) {
-      throw new AgentConfig.ConfigException("--metrics-addr (" + address + ") must be [host]:port");
+      throw new AgentConfig.ConfigException(flag + " (" + address + ") must be [host]:port, e.g. \":8095\" or \"127.0.0.1:8095\"");
     }
     String host = address.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
     int port;
     try {
       port = Integer.parseInt(address.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new AgentConfig.ConfigException("--metrics-addr (" + address + ") has no numeric port");
+      throw new AgentConfig.ConfigException(flag + " (" + address + ") has no numeric port");
     }
     if (port < 0 || port > 65535) {
-      throw new AgentConfig.ConfigException("--metrics-addr (" + address + ") port must be 0..65535");
+      throw new AgentConfig.ConfigException(flag + " (" + address + ") port must be 0..65535");
     }
-    return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    if (host.isEmpty()) {
+      return new InetSocketAddress(port);
+    }
+    InetSocketAddress resolved = new InetSocketAddress(host, port);
+    if (resolved.isUnresolved()) {
+      throw new AgentConfig.ConfigException(flag + " (" + address + "): host " + host + " does not resolve");
+    }
+    return resolved;
   }
+
 
   private interface Handler {
     void handle(HttpExchange exchange) throws IOException;
@@ -175,20 +238,35 @@ final class AdminServer implements AutoCloseable {
     return out;
   }
 
-  private static void refresh(HttpExchange ex, RotationEngine engine) throws IOException {
+  private static void refresh(HttpExchange ex, RotationEngine engine, RefreshLimiter limiter) throws IOException {
     try {
       Optional<String> volume = query(ex, "volume");
-      List<String> ids = volume.map(List::of).orElseGet(() -> engine.volumes().stream().map(VolumeStatus::id).toList());
+      List<String> all = engine.volumes().stream().map(VolumeStatus::id).toList();
+      limiter.retainOnly(java.util.Set.copyOf(all));
+      List<String> ids = volume.map(List::of).orElse(all);
       Map<String, CompletableFuture<CheckResult>> pending = new LinkedHashMap<>();
-      for (String id : ids) {
-        Optional<CompletableFuture<CheckResult>> future = engine.refresh(id);
-        if (future.isEmpty() && volume.isPresent()) {
-          reply(ex, 404, "text/plain", "no volume " + id + "\n");
-          return;
-        }
-        future.ifPresent(f -> pending.put(id, f));
-      }
       Map<String, String> results = new LinkedHashMap<>();
+      for (String id : ids) {
+        if (engine.status(id).isEmpty()) {
+          if (volume.isPresent()) {
+            reply(ex, 404, "text/plain", "no volume " + dev.keyturn.spi.PrintableText.escape(id, 256) + "\n");
+            return;
+          }
+          continue;
+        }
+        Optional<Duration> wait = limiter.acquire(id);
+        if (wait.isPresent()) {
+          results.put(id, "skipped: refreshed less than " + limiter.minInterval().toSeconds() + " s ago; again in "
+              + Math.max(1, wait.get().toSeconds()) + " s");
+          continue;
+        }
+        engine.refresh(id).ifPresent(f -> pending.put(id, f));
+      }
+      if (volume.isPresent() && pending.isEmpty() && !results.isEmpty()) {
+        ex.getResponseHeaders().set("Retry-After", Long.toString(Math.max(1, limiter.acquireWait(volume.get()).toSeconds())));
+        reply(ex, 429, "application/json", GSON.toJson(results));
+        return;
+      }
       long deadline = System.nanoTime() + REFRESH_WAIT.toNanos();
       boolean failed = false;
       for (Map.Entry<String, CompletableFuture<CheckResult>> e : pending.entrySet()) {

@@ -77,6 +77,9 @@ final class AgentCommand implements Callable<Integer> {
       + "POST /refresh (env KEYTURN_ADMIN_ADDR; off by default).", defaultValue = "${env:KEYTURN_ADMIN_ADDR}")
   String adminAddr;
 
+  /** POST /refresh: at most one check of a set per second. */
+  private static final java.time.Duration AGENT_REFRESH_MIN_INTERVAL = java.time.Duration.ofSeconds(1);
+
   private final Set<String> mounted = ConcurrentHashMap.newKeySet();
   private ChangeCommands commands = ChangeCommands.none();
 
@@ -117,7 +120,8 @@ final class AgentCommand implements Callable<Integer> {
         engine.shutdown();
         return 0;
       }
-      AutoCloseable admin = AdminServer.startIfAsked(adminAddr, metrics, engine, Map::of, () -> failingSets(engine));
+      AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.ALL,
+          new AdminServer.Config(metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
       String refreshHint;
       if (hangupIgnored()) {
         // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.

@@ -84,6 +84,10 @@ public final class Keyturn {
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numDirectArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.maxOrder", "5");
+    // The JDK's HTTP server closes a connection whose request has not arrived whole within 5 s
+    // (slow clients cannot hold the probe threads) and whose answer takes over 30 s.
+    System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "5");
+    System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "30");
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));
     String envLevel = System.getenv("KEYTURN_LOG_LEVEL");
     if (envLevel != null && !envLevel.isBlank()) {

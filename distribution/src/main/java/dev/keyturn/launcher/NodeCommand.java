@@ -43,6 +43,8 @@ final class NodeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(NodeCommand.class.getName());
   /** Rotations of one workload's Secrets within this window restart it once. */
   private static final Duration RESTART_DEBOUNCE = Duration.ofSeconds(10);
+  /** How often readiness (provider sockets, the Kubernetes client) is looked at. */
+  private static final Duration READINESS_EVERY = Duration.ofSeconds(5);
 
   @Option(names = "--endpoint", description = "CSI endpoint (env CSI_ENDPOINT; default ${DEFAULT-VALUE}).",
       defaultValue = "${env:CSI_ENDPOINT:-unix:///csi/csi.sock}")
@@ -78,10 +80,19 @@ final class NodeCommand implements Callable<Integer> {
       defaultValue = "${env:KEYTURN_MAX_CALL_RECV_MSG_SIZE:-4194304}")
   int maxCallRecvMsgSize;
 
-  @Option(names = "--metrics-addr", description = "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
-      + "POST /refresh (default ${DEFAULT-VALUE}; empty turns it off).",
+  @Option(names = "--metrics-addr", description = "Read-only endpoint [host]:port: /metrics, /healthz, /readyz; "
+      + "\":PORT\" binds every interface, as the Go driver (default ${DEFAULT-VALUE}; empty turns it off).",
       defaultValue = "${env:KEYTURN_METRICS_ADDR:-:8095}")
   String metricsAddr;
+
+  @Option(names = "--admin-addr", description = "Control endpoint [host]:port: /volumes and POST /refresh; keep it on "
+      + "loopback (default ${DEFAULT-VALUE}; empty turns it off; env KEYTURN_ADMIN_ADDR).",
+      defaultValue = "${env:KEYTURN_ADMIN_ADDR:-127.0.0.1:8096}")
+  String adminAddr;
+
+  @Option(names = "--refresh-min-interval", description = "Least time between two POST /refresh checks of one volume "
+      + "(default ${DEFAULT-VALUE}).", defaultValue = "${env:KEYTURN_REFRESH_MIN_INTERVAL:-5s}")
+  String refreshMinInterval;
 
   @Option(names = "--provider-health-check", arity = "0..1", fallbackValue = "true",
       description = "Ask every provider socket for its version periodically and log failures (default ${DEFAULT-VALUE}).",
@@ -184,7 +195,8 @@ final class NodeCommand implements Callable<Integer> {
     ProviderRegistry registry = providers();
     ProviderResolver.Builder resolverBuilder = ProviderResolver.builder(registry).directory(providerVolume)
         .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize).callTimeout(timeout);
-    additionalProviderVolumes.forEach(resolverBuilder::directory);
+    // "--additional-provider-volume-paths=" (empty) names no directory, not the working one.
+    additionalProviderVolumes.stream().filter(p -> !p.toString().isBlank()).forEach(resolverBuilder::directory);
     ProviderResolver resolver = resolverBuilder.build();
     VolumePublisher publisher = VolumePublisher.builder()
         .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), kubeletDir)
@@ -215,22 +227,23 @@ final class NodeCommand implements Callable<Integer> {
     }
     CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
         .version(VersionCommand.version()).publisher(publisher).build().start();
-    AutoCloseable admin = AdminServer.startIfAsked(metricsAddr, metrics, publisher.engine(),
+    // Readiness from a state kept fresh in the background: a probe never waits on a provider.
+    java.util.concurrent.atomic.AtomicReference<Map<String, String>> notReady =
+        new java.util.concurrent.atomic.AtomicReference<>(Map.of("providers", "not checked yet"));
+    Runnable checkReadiness = () -> notReady.set(readinessProblems(resolver, client));
+    executor.scheduleWithFixedDelay(checkReadiness, 0, READINESS_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    // Ready as soon as the Kubernetes client is, not at the next round.
+    client.whenComplete((api, e) -> executor.execute(checkReadiness));
+    AdminServer.Config endpoints = new AdminServer.Config(metrics, publisher.engine(),
         () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
-        () -> {
-          Map<String, String> problems = providerProblems(resolver);
-          if (client.isCompletedExceptionally()) {
-            problems.put("kubernetes", "the client could not be set up (see the log)");
-          } else if (!client.isDone()) {
-            problems.put("kubernetes", "the client is still being set up");
-          }
-          return problems;
-        });
+        notReady::get, parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO));
+    AutoCloseable probes = ProbeServer.startIfAsked("--metrics-addr", metricsAddr, ProbeServer.probes(endpoints));
+    AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.CONTROL, endpoints);
     LogSetup.announce("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
         + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off")
         // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the runtime's own).
         + "; class data sharing " + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
-    Keyturn.runUntilStopped(admin, server, publisher, resolver, registry, executor::shutdownNow);
+    Keyturn.runUntilStopped(probes, admin, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;
   }
 
@@ -258,18 +271,45 @@ final class NodeCommand implements Callable<Integer> {
     return watchSyncedSecrets ? syncer.withCache(dev.keyturn.secretsync.ManagedSecrets.start(api)) : syncer;
   }
 
-  /** Provider sockets that do not answer, by "provider NAME"; in-process providers are always reachable. */
-  private static Map<String, String> providerProblems(ProviderResolver resolver) {
+  /**
+   * What keeps the node from being ready: provider sockets that do not answer (in-process
+   * providers are always reachable), and a Kubernetes client not (yet) set up.
+   */
+  private static Map<String, String> readinessProblems(ProviderResolver resolver,
+      java.util.concurrent.CompletableFuture<ApiClient> client) {
     Map<String, String> problems = new java.util.TreeMap<>();
-    resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
-    return problems;
+    try {
+      resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
+    } catch (RuntimeException e) {
+      problems.put("providers", "the health check failed: " + e.getClass().getSimpleName());
+    }
+    if (client.isCompletedExceptionally()) {
+      problems.put("kubernetes", "the client could not be set up (see the log)");
+    } else if (!client.isDone()) {
+      problems.put("kubernetes", "the client is still being set up");
+    }
+    return Map.copyOf(problems);
   }
 
   private static Duration parse(String flag, String text) {
     try {
       return dev.keyturn.rotation.VolumeSpec.checkInterval(GoDuration.parse(text));
-    } catch (IllegalArgumentException e) {
-      throw new AgentConfig.ConfigException(flag + ": " + e.getMessage());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new AgentConfig.ConfigException(flag + " (" + text + "): " + e.getMessage());
     }
+  }
+
+  /** A Go duration of at least {@code min}, or an error naming the flag. */
+  private static Duration parse(String flag, String text, Duration min) {
+    Duration value;
+    try {
+      value = GoDuration.parse(text);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new AgentConfig.ConfigException(flag + " (" + text + "): " + e.getMessage());
+    }
+    if (value.compareTo(min) < 0) {
+      throw new AgentConfig.ConfigException(flag + " (" + text + ") must be at least " + min.toSeconds() + "s");
+    }
+    return value;
   }
 }

@@ -120,7 +120,7 @@ class CdsArchiveIT {
         "KEYTURN_JAVA_OPTS", "-XX:SharedArchiveFile=" + archive + " -Xshare:on -Xlog:class+load=info:file=" + classes),
         List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
             "--provider-volume", dir.resolve("providers").toString(), "--kubelet-dir", dir.resolve("kubelet").toString(),
-            "--tmpfs=" + KeyturnProcess.isRoot(), "--metrics-addr", ""));
+            "--tmpfs=" + KeyturnProcess.isRoot(), "--metrics-addr", "", "--admin-addr", ""));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(node.output).as("output")
         .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket) && l.endsWith("; class data sharing on")));
     Path target = dir.resolve("kubelet/pods/p1/volumes/kubernetes.io~csi/secrets/mount");

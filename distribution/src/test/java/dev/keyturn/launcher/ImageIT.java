@@ -72,11 +72,17 @@ class ImageIT {
 
   @Test
   void versionRunsOnTheLinkedRuntimeAsNonRootAndFindsTheFileProvider() throws Exception {
-    Process p = chroot("version");
+    Process p = chroot(Map.of("KEYTURN_FILE_PROVIDER_ROOT", "/tmp"), "version");
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).startsWith("keyturn 0.1.0").contains("provider file from module dev.keyturn.provider.file");
+    // The image's working directory is /: without a root the file provider refuses to serve the
+    // whole host, and says so.
+    Process noRoot = chroot("version");
+    assertThat(noRoot.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(new String(noRoot.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .contains("provider skipped").contains("must not be the file system's root");
     assertThat(root.resolve("usr/share/keyturn/image-packages.txt")).content().contains("libc6 ");
   }
 
@@ -103,7 +109,7 @@ class ImageIT {
 
   private void assertNodeServes(Map<String, String> env, String sharing) throws Exception {
     KeyturnProcess keyturn = KeyturnProcess.of(chroot(env, "node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node",
-        "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--kubelet-dir", "/tmp/kubelet"));
+        "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--admin-addr", "", "--kubelet-dir", "/tmp/kubelet"));
     Process node = keyturn.process;
     List<String> output = keyturn.output;
     try {

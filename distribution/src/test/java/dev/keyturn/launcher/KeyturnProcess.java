@@ -60,18 +60,35 @@ final class KeyturnProcess implements AutoCloseable {
     return new KeyturnProcess(process);
   }
 
-  /** The admin endpoint's base URL as the process printed it, without a trailing slash. */
+  /** The admin (control) endpoint's base URL as the process printed it, without a trailing slash. */
   String adminUrl() {
+    return announcedUrl("admin").orElseThrow(() -> new AssertionError("no admin endpoint in the output: " + output));
+  }
+
+  /**
+   * The base URL of the endpoint announced as "LABEL endpoint on URL", in a text line or in the
+   * msg of a JSON line.
+   */
+  java.util.Optional<String> announcedUrl(String label) {
+    java.util.regex.Pattern announced = java.util.regex.Pattern.compile(
+        "(?:^|\"msg\":\")" + label + " endpoint on (http://[^/\" ]+)/");
     synchronized (output) {
-      return output.stream().filter(l -> l.startsWith("admin endpoint on ")).findFirst()
-          .map(l -> l.substring("admin endpoint on ".length()).replaceAll("/$", ""))
-          .orElseThrow(() -> new AssertionError("no admin endpoint in the output: " + output));
+      return output.stream().map(announced::matcher).filter(java.util.regex.Matcher::find).findFirst().map(m -> m.group(1));
     }
   }
 
-  /** GET on the admin endpoint. */
+  /** Whether a line of the output so far satisfies {@code test}. */
+  boolean printed(java.util.function.Predicate<String> test) {
+    synchronized (output) {
+      return output.stream().anyMatch(test);
+    }
+  }
+
+  /** GET on the endpoint that serves {@code path}: probes on the metrics one where there is one. */
   java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path)).build());
+    boolean probe = path.startsWith("/metrics") || path.startsWith("/healthz") || path.startsWith("/readyz");
+    String base = (probe ? announcedUrl("metrics") : java.util.Optional.<String>empty()).orElseGet(this::adminUrl);
+    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build());
   }
 
   /** POST without a body on the admin endpoint. */

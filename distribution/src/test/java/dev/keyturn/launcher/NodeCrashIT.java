@@ -134,7 +134,7 @@ class NodeCrashIT {
     KeyturnProcess node = KeyturnProcess.start(dir, Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()),
         List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "crash-node", "--kubeconfig", kube.kubeconfig().toString(),
             "--provider-volume", dir.resolve("providers").toString(), "--additional-provider-volume-paths", "",
-            "--kubelet-dir", dir.resolve("kubelet").toString(), "--metrics-addr", "", "--tmpfs=" + KeyturnProcess.isRoot(),
+            "--kubelet-dir", dir.resolve("kubelet").toString(), "--metrics-addr", "", "--admin-addr", "", "--tmpfs=" + KeyturnProcess.isRoot(),
             "--enable-secret-rotation", "--republish-min-interval", "0s"));
     nodes.add(node);
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->

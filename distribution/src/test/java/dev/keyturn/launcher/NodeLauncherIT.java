@@ -72,7 +72,7 @@ class NodeLauncherIT {
     boolean tmpfs = KeyturnProcess.isRoot();
     start(List.of("node", "--endpoint", "unix://" + socket, "--nodeid", "node-7", "--kubeconfig", kube.kubeconfig().toString(),
         "--provider-volume", dir.resolve("providers").toString(), "--republish-min-interval", "0s", "--kubelet-dir", dir.resolve("kubelet").toString(),
-        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString(),
+        "--tmpfs=" + tmpfs, "--metrics-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--watch-synced-secrets"), Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString(),
         "KEYTURN_JAVA_OPTS", "-Xlog:class+load=info:file=" + dir.resolve("classes.log")));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(output).as("output").anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
@@ -118,12 +118,15 @@ class NodeLauncherIT {
         "total_node_unpublish{os_type=\"linux\"} 2\n", "total_sync_k8s_secret{os_type=\"linux\",provider=\"file\"} ",
         "# TYPE sync_k8s_secret_duration_sec histogram\n");
     assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
-    assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200);
-    // A provider socket that does not answer makes the driver not ready, yet still healthy.
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200));
+    // A provider socket that does not answer makes the driver not ready (at the next background
+    // check, every 5 s), yet still healthy.
     Files.writeString(Files.createDirectories(dir.resolve("providers")).resolve("vault.sock"), "not a socket");
-    java.net.http.HttpResponse<String> readyz = keyturn.get("/readyz");
-    assertThat(readyz.statusCode()).isEqualTo(503);
-    assertThat(readyz.body()).startsWith("provider vault: ");
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      java.net.http.HttpResponse<String> readyz = keyturn.get("/readyz");
+      assertThat(readyz.statusCode()).isEqualTo(503);
+      assertThat(readyz.body()).startsWith("provider vault: ");
+    });
     assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
     assertThat(String.join("\n", output)).doesNotContain("k-1").doesNotContain("k-2");
     // Token authentication and TLS never touch Bouncy Castle: it stays unloaded (docs/jpms.md).
@@ -156,7 +159,7 @@ class NodeLauncherIT {
         "users: [{name: u, user: {client-certificate-data: " + base64(cert) + ", client-key-data: " + base64(key) + "}}]", ""));
     start(List.of("node", "--endpoint", "unix://" + dir.resolve("csi.sock"), "--nodeid", "node-8", "--kubeconfig", kubeconfig.toString(),
         "--watch-secret-provider-classes=false", "--provider-volume", dir.resolve("providers").toString(),
-        "--kubelet-dir", dir.resolve("kubelet").toString(), "--tmpfs=false", "--metrics-addr", "127.0.0.1:0"),
+        "--kubelet-dir", dir.resolve("kubelet").toString(), "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"),
         Map.of("KEYTURN_JAVA_OPTS", "-Xlog:class+load=info:file=" + dir.resolve("classes.log")));
     // Ready only once the client is set up, which parses the client key.
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200));

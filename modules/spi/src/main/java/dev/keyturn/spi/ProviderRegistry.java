@@ -183,7 +183,7 @@ public final class ProviderRegistry implements AutoCloseable {
           provider = it.next();
         } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
           failures++;
-          skip("a provider failed to load: " + e);
+          skip("a provider failed to load: " + e + rootCause(e));
           continue;
         }
         add(provider);
@@ -209,6 +209,15 @@ public final class ProviderRegistry implements AutoCloseable {
       } else {
         providers.put(name, provider);
       }
+    }
+
+    /** The innermost cause's message, which says why (a ServiceConfigurationError only says where). */
+    private static String rootCause(Throwable e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      return root == e || root.getMessage() == null ? "" : " (" + root.getMessage() + ")";
     }
 
     private void skip(String why) {
