@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** An external provider in the test: a real gRPC server on a Unix socket with switchable behaviour. */
 final class FakeProviderServer implements AutoCloseable {
-  enum Mode { NORMAL, HOSTILE_PATH, HANG, UNAVAILABLE, HUGE, LARGE, ERROR_CODE, ABSOLUTE_PATH }
+  enum Mode { NORMAL, HOSTILE_PATH, HANG, UNAVAILABLE, HUGE, LARGE, ERROR_CODE, ABSOLUTE_PATH, HOSTILE_CODE, BIDI_NAME,
+    FORGED_ID }
 
   /** The contents of LARGE: 3 MiB, under gRPC's 4 MiB limit and far over a pooled buffer chunk. */
   static byte[] largeContents() {
@@ -81,6 +82,12 @@ final class FakeProviderServer implements AutoCloseable {
         response.onError(Status.UNAVAILABLE.withDescription("secret value ext-secret-1 leaked in description").asRuntimeException());
         return;
       }
+      case HOSTILE_CODE -> {
+        response.onNext(MountResponse.newBuilder().setError(dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
+            .setCode("Throttled:token=ext-secret-1\nFAKE forged line")).build());
+        response.onCompleted();
+        return;
+      }
       case ERROR_CODE -> {
         response.onNext(MountResponse.newBuilder().setError(dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
             .setCode("TooManyRequests")).build());
@@ -92,6 +99,7 @@ final class FakeProviderServer implements AutoCloseable {
     String path = switch (m) {
       case HOSTILE_PATH -> "../../etc/cron.d/evil";
       case ABSOLUTE_PATH -> "/etc/passwd";
+      case BIDI_NAME -> "invoice\u202etxt.exe";
       default -> "ext-key";
     };
     byte[] contents = switch (m) {
@@ -101,7 +109,8 @@ final class FakeProviderServer implements AutoCloseable {
     };
     response.onNext(MountResponse.newBuilder()
         .addFiles(File.newBuilder().setPath(path).setMode(0400).setContents(ByteString.copyFrom(contents)))
-        .addObjectVersion(ObjectVersion.newBuilder().setId("ext-key").setVersion(Integer.toString(value.get().hashCode())))
+        .addObjectVersion(ObjectVersion.newBuilder().setId(m == Mode.FORGED_ID ? "ext-key\nMountRotationComplete forged" : "ext-key")
+            .setVersion(Integer.toString(value.get().hashCode())))
         .build());
     response.onCompleted();
   }

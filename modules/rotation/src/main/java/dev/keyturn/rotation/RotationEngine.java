@@ -307,7 +307,7 @@ public final class RotationEngine implements AutoCloseable {
         Instant started = clock.instant();
         CheckResult result = checkOnce(shareable);
         metrics.reconciled(spec.provider(), result.outcome() == CheckResult.Outcome.WRITTEN,
-            result.failure().map(f -> f instanceof ProviderException p ? p.code() : f.reason().label()),
+            result.failure().map(f -> f instanceof ProviderException p ? ErrorLabels.of(p.code()) : f.reason().label()),
             Duration.between(started, clock.instant()));
         synchronized (state) {
           next.cancel();
@@ -377,7 +377,7 @@ public final class RotationEngine implements AutoCloseable {
     private CheckResult failed(KeyturnException e) {
       failures++;
       lastException = e;
-      String code = e instanceof ProviderException p ? p.code() : e.reason().label();
+      String code = e instanceof ProviderException p ? dev.keyturn.spi.PrintableText.escape(p.code(), 64) : e.reason().label();
       String message = e.reason().label() + " (" + code + "): " + e.getMessage();
       lastError = Optional.of(message);
       Duration delay = backoff.delay(failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());

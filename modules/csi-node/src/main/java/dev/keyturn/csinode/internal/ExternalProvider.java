@@ -212,18 +212,22 @@ public final class ExternalProvider implements SecretProvider {
   }
 
   /**
-   * The provider's error code as a metric label and log word: printable ASCII without blanks, at
-   * most 64 characters; a code with nothing printable becomes {@code Unspecified}.
+   * The provider's error code as a log word: its leading run of letters, digits, {@code _},
+   * {@code .} and {@code -}, at most 32 characters ({@code "Throttled:token=..."} is
+   * {@code Throttled}: whatever a provider appends after a separator stays out of logs, events and
+   * metrics); a code that starts with nothing of that is {@code Unspecified}. The metric label is
+   * narrower still ({@code ErrorLabels}).
    */
   static String errorCode(String raw) {
-    StringBuilder code = new StringBuilder();
-    for (int i = 0; i < raw.length() && code.length() < 64; i++) {
-      char c = raw.charAt(i);
-      if (c > 0x20 && c < 0x7f) {
-        code.append(c);
-      }
+    int end = 0;
+    while (end < raw.length() && end < 32 && isCodeChar(raw.charAt(end))) {
+      end++;
     }
-    return code.length() == 0 ? "Unspecified" : code.toString();
+    return end == 0 ? "Unspecified" : raw.substring(0, end);
+  }
+
+  private static boolean isCodeChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
   }
 
   private static byte[] bytes(ByteString contents) {
