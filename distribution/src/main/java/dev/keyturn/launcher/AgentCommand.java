@@ -73,6 +73,9 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--once", description = "Mount once and exit instead of rotating.")
   boolean once;
 
+  @Option(names = "--force", description = "Write into a target that holds other files (refused otherwise).")
+  boolean force;
+
   @Option(names = "--admin-addr", description = "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
       + "POST /refresh (env KEYTURN_ADMIN_ADDR; off by default).", defaultValue = "${env:KEYTURN_ADMIN_ADDR}")
   String adminAddr;
@@ -198,11 +201,30 @@ final class AgentCommand implements Callable<Integer> {
     return AgentConfig.parse(Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
   }
 
-  private static void prepare(AgentConfig.SetConfig set) throws Exception {
+  private void prepare(AgentConfig.SetConfig set) throws Exception {
+    refuseForeignTarget(set);
     if (set.tmpfs()) {
       TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults());
     } else {
       Files.createDirectories(set.target());
+    }
+  }
+
+  /**
+   * A target that holds files but no Keyturn volume ({@code /etc}, a home directory, a typo) is
+   * refused: the writer would put its {@code ..data} layout and links among those files, and a
+   * tmpfs would hide them.
+   */
+  private void refuseForeignTarget(AgentConfig.SetConfig set) throws java.io.IOException {
+    Path target = set.target();
+    if (force || !Files.isDirectory(target) || AtomicWriter.create().read(target).isPresent()) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> entries = Files.list(target)) {
+      if (entries.findAny().isPresent()) {
+        throw new AgentConfig.ConfigException("set " + set.name() + ": target " + target + " is not empty and holds no "
+            + "Keyturn volume; name an empty or new directory, or add --force to write into it anyway");
+      }
     }
   }
 

@@ -60,6 +60,33 @@ class LauncherIT {
   }
 
   @Test
+  void theAgentRefusesATargetWithOtherFilesUnlessForcedAndNamesOverflowingFields() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    Path busy = Files.createDirectories(dir.resolve("etc-like"));
+    Files.writeString(busy.resolve("passwd"), "root:x:0:0");
+    int refused = run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
+        "--target", busy.toString(), "--name", "app");
+    assertThat(refused).isNotZero();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(String.join("\n", output))
+        .contains("is not empty and holds no Keyturn volume").contains("--force"));
+    try (var entries = Files.list(busy)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("passwd");
+    }
+    assertThat(run("agent", "--once", "--force", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
+        "--target", busy.toString(), "--name", "app")).isZero();
+    assertThat(busy.resolve("token")).hasContent("t0ken-value");
+    assertThat(busy.resolve("passwd")).hasContent("root:x:0:0");
+    // The target now holds a Keyturn volume: no --force needed again.
+    assertThat(run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
+        "--target", busy.toString(), "--name", "app")).isZero();
+    assertThat(run("agent", "--once", "--interval", "9999999999h", "--file-root", dir.resolve("store").toString(),
+        "--param", "source=app", "--target", dir.resolve("fresh").toString())).isNotZero();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(String.join("\n", output))
+        .contains("interval").contains("longer than a Go duration can be").doesNotContain("Overflow"));
+  }
+
+  @Test
   void agentMountsOnceFromFlags() throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");

@@ -38,7 +38,11 @@ public final class GoDuration {
     if (position == 0) {
       throw new IllegalArgumentException("\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
     }
-    return Duration.ofNanos(nanos.longValueExact());
+    try {
+      return Duration.ofNanos(nanos.longValueExact());
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("\"" + text + "\" is longer than a Go duration can be (about 292 years)", e);
+    }
   }
 
   /** Formats like Go: {@code 2m0s}, {@code 1h30m0s}, {@code 1.5s}, {@code 250ms}. */
