@@ -79,11 +79,14 @@ public final class ProviderResolver implements AutoCloseable {
     for (Path dir : directories) {
       Path socket = dir.resolve(name + ".sock");
       if (Files.exists(socket)) {
-        return Optional.of(external.computeIfAbsent(socket,
-            s -> new ExternalProvider(name, s, group, maxReceiveBytes, callTimeout, attempts)));
+        return Optional.of(external.computeIfAbsent(socket, s -> newProvider(name, s)));
       }
     }
     return Optional.empty();
+  }
+
+  private ExternalProvider newProvider(String name, Path socket) {
+    return new ExternalProvider(name, socket, group, maxReceiveBytes, callTimeout, attempts);
   }
 
   private List<String> candidates(String name) {
@@ -107,7 +110,8 @@ public final class ProviderResolver implements AutoCloseable {
             continue;
           }
           try {
-            external.computeIfAbsent(socket, s -> new ExternalProvider(name, s, group, maxReceiveBytes, callTimeout, 1)).version();
+            // The same client as mounts use (one per socket); version() asks once.
+            external.computeIfAbsent(socket, s -> newProvider(name, s)).version();
           } catch (KeyturnException e) {
             failures.put(name, e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "provider {0} failed its health check: {1}", name, e.getMessage());

@@ -74,6 +74,10 @@ public final class VolumePublisher implements AutoCloseable {
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
   private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
+  /** The unreadable-token warning at most once a minute: the same request repeats with every republish. */
+  private static final long TOKEN_WARNING_EVERY_NANOS = 60_000_000_000L;
+  private static final java.util.concurrent.atomic.AtomicLong LAST_TOKEN_WARNING =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TOKEN_WARNING_EVERY_NANOS - 1);
   private final java.util.function.Supplier<Optional<SecretSyncer>> secretSync;
   private final NodeMetrics metrics;
   private final Optional<dev.keyturn.rotation.Scheduler> retryScheduler;
@@ -473,7 +477,11 @@ public final class VolumePublisher implements AutoCloseable {
       return Optional.ofNullable(earliest);
     } catch (RuntimeException e) {
       // Never log the JSON: it holds the tokens.
-      LOG.log(Level.WARNING, "service-account tokens have no readable expirationTimestamp ({0})", e.getClass().getSimpleName());
+      long now = System.nanoTime();
+      long last = LAST_TOKEN_WARNING.get();
+      Level level = now - last > TOKEN_WARNING_EVERY_NANOS && LAST_TOKEN_WARNING.compareAndSet(last, now)
+          ? Level.WARNING : Level.DEBUG;
+      LOG.log(level, "service-account tokens have no readable expirationTimestamp ({0})", e.getClass().getSimpleName());
       return Optional.empty();
     }
   }

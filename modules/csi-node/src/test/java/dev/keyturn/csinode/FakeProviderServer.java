@@ -39,6 +39,8 @@ final class FakeProviderServer implements AutoCloseable {
   }
 
   final AtomicReference<Mode> mode = new AtomicReference<>(Mode.NORMAL);
+  /** Mount calls answered UNAVAILABLE before the mode applies (a provider pod restarting). */
+  final java.util.concurrent.atomic.AtomicInteger unavailableFirst = new java.util.concurrent.atomic.AtomicInteger();
   final AtomicReference<String> value = new AtomicReference<>("ext-secret-1");
   final List<MountRequest> requests = new CopyOnWriteArrayList<>();
   final CountDownLatch release = new CountDownLatch(1);
@@ -67,6 +69,10 @@ final class FakeProviderServer implements AutoCloseable {
   }
 
   private void answer(MountRequest request, StreamObserver<MountResponse> response) {
+    if (unavailableFirst.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      response.onError(Status.UNAVAILABLE.withDescription("restarting").asRuntimeException());
+      return;
+    }
     Mode m = mode.get();
     switch (m) {
       case HANG -> {

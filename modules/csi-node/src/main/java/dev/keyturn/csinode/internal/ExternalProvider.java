@@ -50,7 +50,8 @@ public final class ExternalProvider implements SecretProvider {
    *
    * @param maxReceiveBytes the largest response accepted (the Go driver's default is 4 MiB)
    * @param timeout the deadline of each call
-   * @param attempts how many times a call is tried while the provider is UNAVAILABLE
+   * @param attempts how many times a mount is tried while the provider is UNAVAILABLE (a version
+   *     call, the health check, is tried once)
    */
   public ExternalProvider(String name, Path socket, EventLoopGroup group, int maxReceiveBytes, Duration timeout, int attempts) {
     this.name = name;
@@ -79,9 +80,9 @@ public final class ExternalProvider implements SecretProvider {
     return socket;
   }
 
-  /** The provider's own version answer, for health checks. */
+  /** The provider's own version answer, for health checks: asked once, never retried. */
   public VersionResponse version() {
-    return call(() -> stub().version(VersionRequest.newBuilder().setVersion("v1alpha1").build()));
+    return call(() -> stub().version(VersionRequest.newBuilder().setVersion("v1alpha1").build()), 1);
   }
 
   @Override
@@ -98,7 +99,7 @@ public final class ExternalProvider implements SecretProvider {
     }
     long started = System.nanoTime();
     try {
-      MountResponse converted = convert(name, call(() -> stub().mount(wire.build())));
+      MountResponse converted = convert(name, call(() -> stub().mount(wire.build()), attempts));
       LOG.log(System.Logger.Level.DEBUG, () -> "provider " + name + " Mount target=" + PrintableText.escape(
           request.targetPath().toString(), 512) + " took " + (System.nanoTime() - started) / 1_000_000 + " ms: OK, "
           + converted.files().size() + " files, " + converted.objectVersions().size() + " versions");
@@ -115,9 +116,9 @@ public final class ExternalProvider implements SecretProvider {
     return CSIDriverProviderGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  private <T> T call(java.util.function.Supplier<T> rpc) {
+  private <T> T call(java.util.function.Supplier<T> rpc, int tries) {
     StatusRuntimeException last = null;
-    for (int attempt = 1; attempt <= attempts; attempt++) {
+    for (int attempt = 1; attempt <= tries; attempt++) {
       // A provider that was gone leaves the channel waiting out gRPC's reconnect backoff (up to
       // two minutes) and failing calls fast meanwhile; callers pace their calls themselves, so
       // every call tries to connect now: a provider that is back is used at once.
@@ -128,13 +129,13 @@ public final class ExternalProvider implements SecretProvider {
         return rpc.get();
       } catch (StatusRuntimeException e) {
         last = e;
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt == attempts) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt == tries) {
           break;
         }
         backoff(attempt);
       }
     }
-    throw translate(last);
+    throw translate(last, tries);
   }
 
   private static void backoff(int attempt) {
@@ -146,7 +147,7 @@ public final class ExternalProvider implements SecretProvider {
     }
   }
 
-  private KeyturnException translate(StatusRuntimeException e) {
+  private KeyturnException translate(StatusRuntimeException e, int tries) {
     Status status = e.getStatus();
     String where = "provider " + name + " (" + socket + ")";
     // The provider's own description may quote what it fetched: only the status code is kept.
@@ -154,7 +155,7 @@ public final class ExternalProvider implements SecretProvider {
       case DEADLINE_EXCEEDED -> ProviderException.of(KeyturnException.Reason.PROVIDER_TIMEOUT, "DeadlineExceeded",
           where + " did not answer within " + timeout.toMillis() + " ms", e);
       case UNAVAILABLE -> ProviderException.of(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "Unavailable",
-          where + " is unavailable after " + attempts + " attempts", e);
+          where + " is unavailable after " + tries + (tries == 1 ? " attempt" : " attempts"), e);
       case RESOURCE_EXHAUSTED -> isTooLarge(status)
           ? ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "ResponseTooLarge",
               where + " sent a response larger than the receive limit (--max-call-recv-msg-size)", e)
