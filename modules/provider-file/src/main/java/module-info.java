@@ -9,5 +9,5 @@ module dev.keyturn.provider.file {
 
   exports dev.keyturn.provider.file;
 
-  provides dev.keyturn.spi.SecretProvider with dev.keyturn.provider.file.FileProvider;
+  provides dev.keyturn.spi.SecretProviderFactory with dev.keyturn.provider.file.FileProviderFactory;
 }

@@ -1,6 +1,8 @@
 package dev.keyturn.launcher;
 
 import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.provider.file.FileProvider;
+import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.rotation.CheckResult;
@@ -89,10 +91,7 @@ final class AgentCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     AgentConfig agentConfig = loadConfig();
-    if (fileRoot != null) {
-      // Read by the file provider that ServiceLoader creates.
-      System.setProperty("keyturn.provider.file.root", fileRoot.toAbsolutePath().toString());
-    }
+
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "keyturn-rotation");
       t.setDaemon(true);
@@ -100,7 +99,7 @@ final class AgentCommand implements Callable<Integer> {
     });
     Metrics metrics = new Metrics();
     commands = ChangeCommands.of(agentConfig.sets());
-    try (ChangeCommands ignored = commands; ProviderRegistry registry = ProviderRegistry.discovered()) {
+    try (ChangeCommands ignored = commands; ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = RotationEngine.builder()
           .metrics(metrics)
           .scheduler(Scheduler.of(executor))
@@ -208,6 +207,29 @@ final class AgentCommand implements Callable<Integer> {
     } else {
       Files.createDirectories(set.target());
     }
+  }
+
+  /**
+   * ServiceLoader's providers, and the file provider when a set uses it: rooted at --file-root
+   * (or KEYTURN_FILE_PROVIDER_ROOT), else the working directory, with a version key file from
+   * KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE when set.
+   */
+  private ProviderRegistry providers(AgentConfig agentConfig) {
+    ProviderRegistry.Builder builder = ProviderRegistry.builder();
+    if (agentConfig.sets().stream().anyMatch(set -> set.provider().equals(FileProvider.NAME))) {
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put(FileProviderFactory.ROOT, (fileRoot == null ? Path.of("") : fileRoot).toAbsolutePath().toString());
+      String keyFile = System.getenv("KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE");
+      if (keyFile != null && !keyFile.isBlank()) {
+        settings.put(FileProviderFactory.VERSION_KEY_FILE, keyFile);
+      }
+      try {
+        builder.create(FileProvider.NAME, settings);
+      } catch (dev.keyturn.spi.KeyturnException e) {
+        throw new AgentConfig.ConfigException("--file-root: " + e.getMessage());
+      }
+    }
+    return builder.discover().build();
   }
 
   /**

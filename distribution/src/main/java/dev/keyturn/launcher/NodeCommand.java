@@ -10,6 +10,7 @@ import dev.keyturn.csinode.VolumePublisher;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.provider.file.FileProvider;
+import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -248,20 +249,20 @@ final class NodeCommand implements Callable<Integer> {
   }
 
   /**
-   * The in-process providers: ServiceLoader's, except the file provider, which a namespace user
-   * could otherwise point at any host file; it is made here, confined per namespace, when a root
-   * is given.
+   * The in-process providers: ServiceLoader's, and the file provider only when a root is given,
+   * confined per namespace (a namespace user could otherwise point it at any host file).
    */
   private ProviderRegistry providers() {
     ProviderRegistry.Builder builder = ProviderRegistry.builder();
     if (fileProviderRoot != null) {
       try {
-        builder.register(FileProvider.builder(fileProviderRoot).perNamespace().build());
+        builder.create(FileProvider.NAME, Map.of(FileProviderFactory.ROOT, fileProviderRoot.toString(),
+            FileProviderFactory.PER_NAMESPACE, "true"));
       } catch (dev.keyturn.spi.KeyturnException e) {
         throw new AgentConfig.ConfigException("--file-provider-root: " + e.getMessage());
       }
     }
-    return builder.discover(type -> type != FileProvider.class).build();
+    return builder.discover().build();
   }
 
   private dev.keyturn.secretsync.SecretSyncer syncer(ApiClient api, ScheduledExecutorService executor) {

@@ -23,6 +23,10 @@ final class VersionCommand implements Callable<Integer> {
   public Integer call() {
     System.out.println("keyturn " + version());
     System.out.println("java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
+    for (dev.keyturn.spi.SecretProviderFactory factory : ProviderRegistry.factories()) {
+      System.out.println("provider " + factory.name() + " from module " + factory.getClass().getModule().getName()
+          + " (settings: " + String.join(", ", new java.util.TreeSet<>(factory.settings())) + ")");
+    }
     try (ProviderRegistry registry = ProviderRegistry.discovered()) {
       for (String name : registry.names()) {
         SecretProvider provider = registry.get(name);

@@ -55,7 +55,8 @@ class LauncherIT {
   void versionFindsTheFileProviderThroughServiceLoaderOnTheModulePath() throws Exception {
     assertThat(run("version")).isZero();
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(output).contains("provider file from module dev.keyturn.provider.file"));
+        assertThat(output).contains("provider file from module dev.keyturn.provider.file (settings: perNamespace, root, "
+            + "versionKeyFile)"));
     assertThat(output.get(0)).startsWith("keyturn 0.1.0");
   }
 
@@ -171,6 +172,7 @@ class LauncherIT {
   @Test
   void aMissingProviderNamesWhatToAdd() throws Exception {
     assertThat(run("agent", "--once", "--provider", "vault", "--target", dir.resolve("out").toString())).isEqualTo(1);
-    assertThat(output).anyMatch(l -> l.contains("provider \"vault\" not found among in-process providers [file]"));
+    assertThat(output).anyMatch(l -> l.contains("provider \"vault\" not found among in-process providers []")
+        && l.contains("(factories on the module path, used only when configured: [file])"));
   }
 }

@@ -40,7 +40,7 @@ class ConcurrentPublishIT {
     Files.writeString(store.resolve("pass"), "pass-1");
     InMemoryKubernetes kube = new InMemoryKubernetes();
     kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
-    System.setProperty("keyturn.provider.file.root", dir.resolve("store").toString());
+    
     boolean tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {
       System.out.println("ConcurrentPublishIT: not root, volumes are plain directories instead of tmpfs");
@@ -48,7 +48,7 @@ class ConcurrentPublishIT {
     MutableClock clock = new MutableClock();
     ScheduledExecutorService engineThreads = Executors.newScheduledThreadPool(2);
     ExecutorService kubelets = Executors.newFixedThreadPool(16);
-    try (ProviderRegistry registry = ProviderRegistry.discovered();
+    try (ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build();
          ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build()) {
       VolumePublisher publisher = VolumePublisher.builder()
           .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)

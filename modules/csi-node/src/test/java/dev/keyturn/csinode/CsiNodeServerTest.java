@@ -82,8 +82,8 @@ class CsiNodeServerTest {
     kube.add(new SecretProviderClass("default", "app-secrets", "file", Map.of("source", "app"), List.of(), Map.of()));
     kube.add(new SecretProviderClass("default", "ext", "fake", Map.of("objects", "ext-key"), List.of(), Map.of()));
     // The file provider is found the way the driver finds it: through ServiceLoader.
-    System.setProperty("keyturn.provider.file.root", dir.resolve("store").toString());
-    ProviderRegistry registry = ProviderRegistry.discovered();
+    
+    ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build();
     assertThat(registry.names()).contains("file");
     resolver = ProviderResolver.builder(registry).directory(providers).callTimeout(Duration.ofSeconds(1)).attempts(2).build();
     tmpfs = isRoot();

@@ -51,8 +51,8 @@ class GoDriverVolumeAdoptionTest {
     Files.writeString(store.resolve("password"), "from-keyturn");
     kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
     kube.add(new SecretProviderClass("default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-    System.setProperty("keyturn.provider.file.root", dir.resolve("store").toString());
-    resolver = ProviderResolver.builder(ProviderRegistry.discovered()).build();
+    
+    resolver = ProviderResolver.builder(ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build()).build();
     tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {
       System.out.println("GoDriverVolumeAdoptionTest: not root, the Go volumes are plain directories and mounts are not checked");

@@ -49,9 +49,9 @@ class HostileTargetsTest {
     Files.writeString(store.resolve("password"), "legit-1");
     kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
     kube.add(new SecretProviderClass("default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-    // The file provider as ServiceLoader finds it (this module does not read provider-file's).
-    System.setProperty("keyturn.provider.file.root", dir.resolve("store/default").toString());
-    ProviderRegistry registry = ProviderRegistry.discovered();
+    // The file provider's factory as ServiceLoader finds it (this module does not read provider-file's).
+    
+    ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store/default").toString())).discover().build();
     resolver = ProviderResolver.builder(registry).build();
     tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {

@@ -39,6 +39,28 @@ public final class ProviderRegistry implements AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * The provider factories {@link ServiceLoader} finds from the class loader of this class; one
+   * that fails to load is logged and left out.
+   */
+  public static List<SecretProviderFactory> factories() {
+    List<SecretProviderFactory> found = new ArrayList<>();
+    Iterator<SecretProviderFactory> it = ServiceLoader.load(SecretProviderFactory.class,
+        ProviderRegistry.class.getClassLoader()).iterator();
+    for (int failures = 0; failures < 100; ) {
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        found.add(it.next());
+      } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
+        failures++;
+        LOG.log(Level.WARNING, "provider factory skipped: {0}", e.toString());
+      }
+    }
+    return List.copyOf(found);
+  }
+
   /** A registry of the providers {@link ServiceLoader} finds from the class loader of this class. */
   public static ProviderRegistry discovered() {
     return builder().discover().build();
@@ -57,10 +79,12 @@ public final class ProviderRegistry implements AutoCloseable {
   public SecretProvider get(String name) {
     SecretProvider provider = providers.get(name);
     if (provider == null) {
+      List<String> factories = factories().stream().map(SecretProviderFactory::name).toList();
       throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "provider \"" + name
-          + "\" not found among in-process providers " + names() + ": put a jar that declares"
-          + " 'provides dev.keyturn.spi.SecretProvider' with name \"" + name
-          + "\" on the module path, or register it with ProviderRegistry.Builder.register");
+          + "\" not found among in-process providers " + names()
+          + (factories.isEmpty() ? "" : " (factories on the module path, used only when configured: " + factories + ")")
+          + ": put a jar that declares 'provides dev.keyturn.spi.SecretProvider' or '...SecretProviderFactory' with name \""
+          + name + "\" on the module path, or register it with ProviderRegistry.Builder.register");
     }
     return provider;
   }
@@ -115,6 +139,32 @@ public final class ProviderRegistry implements AutoCloseable {
       }
       providers.put(name, provider);
       return this;
+    }
+
+    /**
+     * Registers the provider that the factory named {@code name} makes from {@code settings}; the
+     * factory is found by {@link ServiceLoader} from this module's class loader.
+     *
+     * @throws KeyturnException {@code NOT_FOUND} when no factory has that name,
+     *     {@code INVALID_ARGUMENT} for a setting the factory does not take, or the factory's own
+     *     error for a wrong value
+     */
+    public Builder create(String name, Map<String, String> settings) {
+      return create(factories(), name, settings);
+    }
+
+    Builder create(List<SecretProviderFactory> factories, String name, Map<String, String> settings) {
+      SecretProviderFactory factory = factories.stream().filter(f -> f.name().equals(name)).findFirst()
+          .orElseThrow(() -> new KeyturnException(KeyturnException.Reason.NOT_FOUND, "no provider factory named \""
+              + name + "\" (factories: " + factories.stream().map(SecretProviderFactory::name).toList()
+              + "): put a jar that declares 'provides dev.keyturn.spi.SecretProviderFactory' on the module path"));
+      for (String key : settings.keySet()) {
+        if (!factory.settings().contains(key)) {
+          throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "provider " + name + ": unknown setting \""
+              + PrintableText.escape(key, 64) + "\" (it takes " + new java.util.TreeSet<>(factory.settings()) + ")");
+        }
+      }
+      return register(factory.create(Map.copyOf(settings)));
     }
 
     /** Adds the providers {@link ServiceLoader} finds from this module's class loader. */

@@ -60,6 +60,41 @@ class ProviderRegistryTest {
     };
   }
 
+  static final class NamedFactory implements SecretProviderFactory {
+    @Override
+    public String name() {
+      return "store";
+    }
+
+    @Override
+    public java.util.Set<String> settings() {
+      return java.util.Set.of("address");
+    }
+
+    @Override
+    public SecretProvider create(java.util.Map<String, String> settings) {
+      if (!settings.containsKey("address")) {
+        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "store address is required");
+      }
+      return new Named("store");
+    }
+  }
+
+  @Test
+  void factoriesMakeProvidersFromTypedSettingsAndRefuseUnknownOnes() {
+    List<SecretProviderFactory> factories = List.of(new NamedFactory());
+    ProviderRegistry registry = ProviderRegistry.builder()
+        .create(factories, "store", java.util.Map.of("address", "https://vault.example")).build();
+    assertThat(registry.names()).containsExactly("store");
+    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of("adress", "x")))
+        .isInstanceOf(KeyturnException.class).hasMessageContaining("unknown setting \"adress\"").hasMessageContaining("[address]");
+    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of()))
+        .hasMessageContaining("address is required");
+    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "vault", java.util.Map.of()))
+        .isInstanceOf(KeyturnException.class).hasMessageContaining("no provider factory named \"vault\"")
+        .hasMessageContaining("[store]");
+  }
+
   @Test
   void explicitRegistrationsWinOverDiscoveredOnes() {
     Named explicit = new Named("file");

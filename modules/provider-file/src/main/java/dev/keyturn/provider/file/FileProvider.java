@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,10 +51,8 @@ import java.util.Set;
  * stable key ({@link Builder#versionKey}) to keep versions stable across restarts; the default key
  * is random per instance.
  *
- * <p>Configuration of the instance {@link java.util.ServiceLoader} creates: the root is the system
- * property {@code keyturn.provider.file.root}, else the environment variable
- * {@code KEYTURN_FILE_PROVIDER_ROOT}, else the working directory; a version key file may be named by
- * {@code keyturn.provider.file.versionKeyFile} or {@code KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE}.
+ * <p>Hosts that find providers through {@link java.util.ServiceLoader} make it with
+ * {@link FileProviderFactory} and typed settings (root, per-namespace, version key file).
  *
  * <p>The provider pushes change notifications ({@link #changeSource()}) from the file system's
  * watch service.
@@ -79,32 +76,6 @@ public final class FileProvider implements SecretProvider {
     this.perNamespace = perNamespace;
     this.versioner = new Versioner(versionKey);
     this.watcher = new SourceWatcher(this::resolveSource);
-  }
-
-  /**
-   * The instance {@link java.util.ServiceLoader} uses, configured from system properties and the
-   * environment as the class documentation says.
-   */
-  public static FileProvider provider() {
-    Builder builder = builder(Paths.get(setting("keyturn.provider.file.root", "KEYTURN_FILE_PROVIDER_ROOT", "")));
-    String keyFile = setting("keyturn.provider.file.versionKeyFile", "KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE", "");
-    if (!keyFile.isEmpty()) {
-      try {
-        builder.versionKey(Files.readAllBytes(Path.of(keyFile)));
-      } catch (IOException e) {
-        throw new KeyturnException(KeyturnException.Reason.IO,
-            "file provider: cannot read version key file " + keyFile + ": " + e.getMessage(), e);
-      }
-    }
-    return builder.build();
-  }
-
-  private static String setting(String property, String env, String fallback) {
-    String value = System.getProperty(property);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(env);
-    }
-    return value == null || value.isBlank() ? fallback : value;
   }
 
   /** A builder serving files under {@code root}. */
