@@ -1,56 +1,48 @@
 package dev.keyturn.csinode;
 
 import dev.keyturn.fswriter.AtomicWriter;
-import dev.keyturn.fswriter.VolumeMetadata;
 import dev.keyturn.rotation.CheckResult;
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
-import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.secretsync.SecretSyncer;
-import dev.keyturn.secretsync.SyncTarget;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
-import dev.keyturn.spi.MountRequest;
-import java.io.IOException;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PrintableText;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * What NodePublishVolume and NodeUnpublishVolume do, without gRPC: validate, read the
- * SecretProviderClass, prepare the target (tmpfs), let the rotation engine call the provider and
- * write, and keep the SecretProviderClassPodStatus in step.
+ * What NodePublishVolume and NodeUnpublishVolume do, without gRPC: check the request, read the
+ * SecretProviderClass, prepare the target ({@link Targets}), let the rotation engine call the
+ * provider and write, and have the pod's status, Events and Secrets kept in step
+ * ({@link PodStateReconciler}). The volumes are in a {@link VolumeTable}, rebuilt from disk after a
+ * restart.
  *
  * <p>A publish of a target that is already mounted is a rotation check, not a remount (kubelet
  * republishes about every minute with {@code requiresRepublish}); within the minimum republish
  * interval, tracked per volume in memory, it returns at once without calling anyone.
  *
  * <p>When the API server fails while the status is written, the publish still succeeds (the
- * content is mounted) and the status is written again after the volume's next check.
+ * content is mounted) and the status is written again with backoff.
  */
 public final class VolumePublisher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(VolumePublisher.class.getName());
-  static final String ATTR_VOLUME_ID = "csi.keyturn.dev/volume-id";
-  static final String ATTR_NAMESPACE = "csi.keyturn.dev/pod-namespace";
-  static final String ATTR_POD = "csi.keyturn.dev/pod-name";
-  static final String ATTR_POD_UID = "csi.keyturn.dev/pod-uid";
-  static final String ATTR_CLASS = "csi.keyturn.dev/secret-provider-class";
-  static final String ATTR_PROVIDER = "csi.keyturn.dev/provider";
+  /** Event reason after a check swapped new content into a mounted volume. */
+  public static final String MOUNT_ROTATED = PodStateReconciler.MOUNT_ROTATED;
+  /** Event reason when a check of a mounted volume failed. */
+  public static final String MOUNT_ROTATION_FAILED = PodStateReconciler.MOUNT_ROTATION_FAILED;
 
   /** What a publish did. */
   public enum Outcome {
@@ -65,38 +57,39 @@ public final class VolumePublisher implements AutoCloseable {
   }
 
   private final RotationEngine engine;
-  private final AtomicWriter writer;
-  private final VolumeMounter mounter;
+  private final VolumeTable table;
+  private final Targets targets;
+  private final PodStateReconciler podState;
   private final KubernetesGateway kubernetes;
-  private final String nodeName;
-  private final String driverName;
+  private final AtomicWriter writer;
   private final Clock clock;
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
-  private final Map<String, Mounted> mounted = new ConcurrentHashMap<>();
-  /** The unreadable-token warning at most once a minute: the same request repeats with every republish. */
-  private static final long TOKEN_WARNING_EVERY_NANOS = 60_000_000_000L;
-  private static final java.util.concurrent.atomic.AtomicLong LAST_TOKEN_WARNING =
-      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TOKEN_WARNING_EVERY_NANOS - 1);
-  private final java.util.function.Supplier<Optional<SecretSyncer>> secretSync;
   private final NodeMetrics metrics;
-  private final Optional<dev.keyturn.rotation.Scheduler> retryScheduler;
-  private final dev.keyturn.rotation.BackoffPolicy retryBackoff;
+  private final Optional<ScheduledExecutorService> ownExecutor;
 
   private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
     this.writer = b.writer;
-    this.mounter = b.mounter;
+    this.table = new VolumeTable(b.writer);
+    this.targets = new Targets(b.mounter, b.driverName);
     this.kubernetes = b.kubernetes;
-    this.nodeName = b.nodeName;
-    this.driverName = b.driverName;
     this.clock = b.clock;
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
-    this.secretSync = b.secretSync;
     this.metrics = b.metrics;
-    this.retryScheduler = Optional.ofNullable(b.retryScheduler);
-    this.retryBackoff = b.retryBackoff;
+    this.ownExecutor = b.retryScheduler == null ? Optional.of(daemonExecutor()) : Optional.empty();
+    Scheduler scheduler = b.retryScheduler != null ? b.retryScheduler : Scheduler.of(ownExecutor.get());
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
+    this.podState = new PodStateReconciler(table::get, this::versions, b.kubernetes, b.secretSync, b.metrics, b.nodeName,
+        scheduler, b.retryBackoff, b.random);
+  }
+
+  private static ScheduledExecutorService daemonExecutor() {
+    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "keyturn-pod-state");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** A builder. */
@@ -116,95 +109,89 @@ public final class VolumePublisher implements AutoCloseable {
    *     {@code FAILED_PRECONDITION} when the class is missing, or the provider's or writer's error
    */
   public Outcome publish(PublishRequest request) {
-    String[] provider = {""};
+    Optional<SecretProviderClass> spc = Optional.empty();
     try {
-      Outcome outcome = publish(request, provider);
-      metrics.published(provider[0]);
+      PublishRequest checked = validate(request);
+      Optional<Volume> existing = table.get(checked.volumeId());
+      Path target = Path.of(checked.targetPath());
+      if (existing.isPresent() && existing.get().target().equals(target) && withinMinInterval(existing.get())) {
+        metrics.published("");
+        return Outcome.SKIPPED;
+      }
+      spc = Optional.of(secretProviderClass(checked));
+      Outcome outcome = existing.isEmpty() ? mountFirst(checked, target, spc.get()) : republish(checked, existing.get(), spc.get());
+      metrics.published(spc.get().provider());
       return outcome;
-    } catch (KeyturnException e) {
-      metrics.publishFailed(provider[0], e.reason().label());
-      throw e;
     } catch (RuntimeException e) {
-      metrics.publishFailed(provider[0], Reason.INTERNAL.label());
+      metrics.publishFailed(spc.map(SecretProviderClass::provider).orElse(""),
+          e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
       throw e;
     }
   }
 
-  private Outcome publish(PublishRequest request, String[] provider) {
-    validate(request);
-    Path target = Path.of(request.targetPath());
-    Mounted existing = mounted.get(request.volumeId());
-    Instant now = clock.instant();
-    if (existing != null && existing.target.equals(target)
-        && Duration.between(existing.lastPublish, now).compareTo(republishMinInterval) < 0) {
-      return Outcome.SKIPPED;
-    }
+  private boolean withinMinInterval(Volume volume) {
+    return Duration.between(volume.lastPublish(), clock.instant()).compareTo(republishMinInterval) < 0;
+  }
+
+  private SecretProviderClass secretProviderClass(PublishRequest request) {
     String namespace = required(request.volumeContext(), PublishRequest.POD_NAMESPACE);
-    String podName = required(request.volumeContext(), PublishRequest.POD_NAME);
+    required(request.volumeContext(), PublishRequest.POD_NAME);
     String className = required(request.volumeContext(), PublishRequest.CLASS_KEY);
-    SecretProviderClass spc = kubernetes.secretProviderClass(namespace, className)
+    return kubernetes.secretProviderClass(namespace, className)
         .orElseThrow(() -> new KeyturnException(Reason.FAILED_PRECONDITION,
             "SecretProviderClass " + namespace + "/" + className + " not found"));
-    provider[0] = spc.provider();
-    VolumeSpec spec = spec(request, target, spc);
-    boolean first = existing == null || !existing.target.equals(target);
-    if (existing != null && first) {
-      throw new KeyturnException(Reason.FAILED_PRECONDITION, "volume " + shown(request.volumeId()) + " is published at "
-          + existing.target + "; a second target for it is refused");
-    }
-    boolean created = first && prepareTarget(target);
-    // A changed refresh annotation asks for a fresh provider call, not a shared answer.
-    String refresh = spc.refreshRequestedAt().orElse("");
-    boolean refreshRequested = existing != null && !refresh.equals(existing.refreshSeen);
-    CheckResult result;
+  }
+
+  private Outcome mountFirst(PublishRequest request, Path target, SecretProviderClass spc) {
+    VolumeSpec spec = VolumeSpecs.spec(request, target, spc, defaultMode);
+    boolean created = targets.prepare(target);
     try {
-      result = engine.mount(spec, !refreshRequested);
+      engine.mount(spec, true);
     } catch (RuntimeException e) {
-      if (first) {
-        engine.unmount(request.volumeId());
-        // Only what this call made is undone: an adopted volume keeps its content.
-        if (created) {
-          releaseQuietly(target);
-        }
+      engine.unmount(request.volumeId());
+      // Only what this call made is undone: an adopted volume keeps its content.
+      if (created) {
+        targets.releaseQuietly(target);
       }
       throw e;
     }
-    if (!first) {
-      // The engine's listener already wrote the status if something changed.
-      existing.lastPublish = now;
-      existing.refreshSeen = refresh;
-      existing.secretObjects = secretSpecs(spc);
-      existing.restartOnRotation = spc.restartOnRotation();
-      if (result.outcome() == CheckResult.Outcome.FAILED) {
-        throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
-      }
-      return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
-    }
-    Mounted entry = new Mounted(request.volumeId(), target, namespace, podName,
-        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), className, spc.provider(), now);
-    entry.refreshSeen = refresh;
-    entry.secretObjects = secretSpecs(spc);
-    entry.restartOnRotation = spc.restartOnRotation();
-    mounted.put(request.volumeId(), entry);
-    applyStatus(entry, engine.status(request.volumeId()).map(VolumeStatus::versions).orElse(List.of()));
-    syncSecrets(entry);
+    Volume volume = new Volume(request.volumeId(), target, spc.namespace(), request.volumeContext().get(PublishRequest.POD_NAME),
+        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), spc.name(), spc.provider(), clock.instant(),
+        "", List.of(), false).republished(clock.instant(), spc);
+    table.add(volume);
+    podState.reconcileNow(request.volumeId(), true, true);
     return Outcome.MOUNTED;
   }
 
+  private Outcome republish(PublishRequest request, Volume existing, SecretProviderClass spc) {
+    Path target = Path.of(request.targetPath());
+    if (!existing.target().equals(target)) {
+      throw new KeyturnException(Reason.FAILED_PRECONDITION, "volume " + shown(request.volumeId()) + " is published at "
+          + existing.target() + "; a second target for it is refused");
+    }
+    // A changed refresh annotation asks for a fresh provider call, not a shared answer.
+    boolean refreshRequested = !spc.refreshRequestedAt().orElse("").equals(existing.refreshSeen());
+    table.replace(existing, existing.republished(clock.instant(), spc));
+    CheckResult result = engine.mount(VolumeSpecs.spec(request, target, spc, defaultMode), !refreshRequested);
+    // The engine's listener queued the status and Secrets if something changed: written now.
+    podState.reconcileNow(request.volumeId(), false, false);
+    if (result.outcome() == CheckResult.Outcome.FAILED) {
+      throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
+    }
+    return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
+  }
 
   /**
    * Unpublishes a volume: stops rotating it, unmounts and removes the target, deletes the status.
-   * Idempotent: an unknown target is not an error.
+   * Idempotent: an unknown target is not an error; a target that is not a volume of ours is left
+   * alone.
    */
   public void unpublish(String volumeId, String targetPath) {
     try {
       unpublishVolume(volumeId, targetPath);
       metrics.unpublished();
-    } catch (KeyturnException e) {
-      metrics.unpublishFailed(e.reason().label());
-      throw e;
     } catch (RuntimeException e) {
-      metrics.unpublishFailed(Reason.INTERNAL.label());
+      metrics.unpublishFailed(e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
       throw e;
     }
   }
@@ -213,192 +200,54 @@ public final class VolumePublisher implements AutoCloseable {
     if (volumeId.isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
-    Path target = checkedTarget(targetPath);
-    Mounted entry = mounted.get(volumeId);
-    if (entry != null && !entry.target.equals(target)) {
+    Path target = targets.checked(targetPath);
+    Optional<Volume> entry = table.get(volumeId).filter(v -> v.target().equals(target));
+    if (entry.isEmpty() && table.get(volumeId).isPresent()) {
       // Someone names a real volume with another target: the volume is left as it is.
       LOG.log(Level.WARNING, "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
-          + "left alone", shown(volumeId), target, entry.target);
-      entry = null;
+          + "left alone", shown(volumeId), target, table.get(volumeId).get().target());
     }
-    if (entry == null && mounter.inspect(target) == VolumeMounter.Found.NOT_A_DIRECTORY) {
-      // A link or a file: nothing is read through it, let alone removed.
-      releaseForeign(volumeId, target);
+    if (entry.isEmpty() && targets.notADirectory(target)) {
+      targets.releaseForeign(shown(volumeId), target);
       return;
     }
-    Optional<Map<String, String>> onDisk = entry == null ? readAttributes(target) : Optional.empty();
-    boolean ours = entry != null
-        || onDisk.map(a -> volumeId.equals(a.get(ATTR_VOLUME_ID))).orElse(false)
-        || adoptable(target, volumeId);
+    Optional<Map<String, String>> onDisk = entry.isPresent() ? Optional.empty() : table.attributesOnDisk(target);
+    boolean ours = entry.isPresent() || onDisk.map(a -> volumeId.equals(a.get(VolumeSpecs.ATTR_VOLUME_ID))).orElse(false)
+        || targets.adoptable(target, volumeId);
     if (!ours) {
-      releaseForeign(volumeId, target);
+      targets.releaseForeign(shown(volumeId), target);
       return;
     }
-    if (entry != null) {
-      mounted.remove(volumeId, entry);
-    }
+    entry.ifPresent(table::remove);
+    podState.forget(volumeId);
     engine.unmount(volumeId);
     writer.forget(target);
-    mounter.release(target);
-    if (entry != null) {
-      deleteStatus(entry.namespace, PodStatus.objectName(entry.podName, entry.namespace, entry.className));
-    } else {
-      onDisk.ifPresent(a -> deleteStatus(a.getOrDefault(ATTR_NAMESPACE, ""),
-          PodStatus.objectName(a.getOrDefault(ATTR_POD, ""), a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_CLASS, ""))));
-    }
+    targets.release(target);
+    entry.map(Volume::statusName).or(() -> onDisk.map(a -> PodStatus.objectName(a.getOrDefault(VolumeSpecs.ATTR_POD, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""), a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""))))
+        .ifPresent(name -> deleteStatus(entry.map(Volume::namespace)
+            .orElseGet(() -> onDisk.get().getOrDefault(VolumeSpecs.ATTR_NAMESPACE, "")), name));
   }
 
-  /**
-   * A target that is not a volume of ours: nothing there, or an empty directory (which kubelet
-   * expects gone), is cleaned up; anything else (a mount, a file, a directory with files) is
-   * left as it is, as the Go driver leaves what it cannot remove, and the answer is OK so kubelet
-   * goes on.
-   */
-  private void releaseForeign(String volumeId, Path target) {
-    VolumeMounter.Found found = mounter.inspect(target);
-    switch (found) {
-      case NOTHING -> { }
-      case EMPTY_DIRECTORY -> mounter.removeIfEmpty(target);
-      default -> LOG.log(Level.WARNING, "NodeUnpublishVolume of {0}: {1} holds {2} that is not a volume of this "
-          + "driver; left as it is", shown(volumeId), target, describe(found));
-    }
-  }
-
-  private static String describe(VolumeMounter.Found found) {
-    return switch (found) {
-      case TMPFS -> "a tmpfs mount";
-      case OTHER_MOUNT -> "a mount of another file system";
-      case DIRECTORY -> "a directory with files";
-      case NOT_A_DIRECTORY -> "a file or a link";
-      default -> found.name().toLowerCase(java.util.Locale.ROOT);
-    };
-  }
-
-  /**
-   * A volume mounted before this driver ran on the node (by the Go driver, whose layout is
-   * kubelet's {@code ..data} one, without our metadata): a tmpfs that kubelet's own record beside
-   * the target ({@code vol_data.json}) assigns to this driver name and this volume handle.
-   */
-  private boolean adoptable(Path target, String volumeId) {
-    if (mounter.inspect(target) != VolumeMounter.Found.TMPFS) {
-      return false;
-    }
-    Path volumeData = target.getParent().resolve("vol_data.json");
-    try {
-      if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > 64 * 1024) {
-        return false;
-      }
-      com.google.gson.JsonObject record = com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
-      return record.has("driverName") && driverName.equals(record.get("driverName").getAsString())
-          && record.has("volumeHandle") && volumeId.equals(record.get("volumeHandle").getAsString());
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  /**
-   * Makes a first publish's target ready. A tmpfs already there is adopted (a volume the Go driver
-   * mounted before Keyturn took over the node: its content is replaced by this publish's, in the
-   * same mount, so the pod's view never goes away); a file, a link or a directory holding files
-   * that are no secrets volume is refused.
-   *
-   * @return true if this call mounted or created the target
-   */
-  private boolean prepareTarget(Path target) {
-    VolumeMounter.Found before = mounter.inspect(target);
-    switch (before) {
-      case NOT_A_DIRECTORY -> throw new KeyturnException(Reason.INVALID_ARGUMENT, "target " + target
-          + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below " + mounter.kubeletDir()
-          + " are never followed");
-      case DIRECTORY -> {
-        if (!Files.isSymbolicLink(target.resolve("..data"))) {
-          throw new KeyturnException(Reason.FAILED_PRECONDITION, "target " + target
-              + " already holds files that are not a secrets volume; it is left as it is");
-        }
-      }
-      default -> { }
-    }
-    boolean created = mounter.prepare(target);
-    if (!created && (before == VolumeMounter.Found.TMPFS || before == VolumeMounter.Found.DIRECTORY)) {
-      LOG.log(Level.INFO, "adopting the volume at {0}, mounted before this driver took over: its content is replaced "
-          + "by this publish in place, without a remount", target);
-    }
-    return created;
-  }
-
-  /**
-   * Rebuilds the volume table after a restart from what is on disk: every directory
-   * {@code <pods>/<uid>/volumes/kubernetes.io~csi/<volume>/mount} that holds a payload written by
-   * Keyturn is cleaned of an interrupted write's strays and remembered, so kubelet's next
-   * republish is a rotation check of the existing content (not a remount) and an unpublish
-   * removes it. The provider is called again on that republish, which brings the request's
-   * secrets that are never stored on disk.
-   *
-   * @return the volume ids recovered
-   */
+  /** Rebuilds the volume table after a restart from what is on disk ({@link VolumeTable#recover}). */
   public List<String> recover(Path kubeletPodsDir) {
-    List<String> recovered = new ArrayList<>();
-    if (!Files.isDirectory(kubeletPodsDir)) {
-      return recovered;
-    }
-    try (Stream<Path> candidates = Files.walk(kubeletPodsDir, 5)) {
-      for (Path target : candidates.filter(VolumePublisher::isCsiMountPath).toList()) {
-        recoverOne(target).ifPresent(recovered::add);
-      }
-    } catch (IOException | java.io.UncheckedIOException e) {
-      LOG.log(Level.WARNING, "recovery scan of {0} stopped: {1}", kubeletPodsDir, e.getMessage());
-    }
-    return recovered;
-  }
-
-  private static boolean isCsiMountPath(Path path) {
-    int n = path.getNameCount();
-    return n >= 4 && path.getFileName().toString().equals("mount")
-        && path.getName(n - 3).toString().equals("kubernetes.io~csi") && path.getName(n - 4).toString().equals("volumes");
-  }
-
-  private Optional<String> recoverOne(Path target) {
-    try {
-      Optional<Map<String, String>> attributes = writer.read(target).map(VolumeMetadata::attributes);
-      if (attributes.isEmpty() || !attributes.get().containsKey(ATTR_VOLUME_ID)) {
-        return Optional.empty();
-      }
-      writer.recover(target);
-      Map<String, String> a = attributes.get();
-      String volumeId = a.get(ATTR_VOLUME_ID);
-      mounted.putIfAbsent(volumeId, new Mounted(volumeId, target, a.getOrDefault(ATTR_NAMESPACE, ""), a.getOrDefault(ATTR_POD, ""),
-          a.getOrDefault(ATTR_POD_UID, ""), a.getOrDefault(ATTR_CLASS, ""), a.getOrDefault(ATTR_PROVIDER, ""), Instant.EPOCH));
-      LOG.log(Level.INFO, "recovered volume {0} at {1}", volumeId, target);
-      return Optional.of(volumeId);
-    } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "volume at {0} not recovered: {1}", target, e.getMessage());
-      return Optional.empty();
-    }
+    return table.recover(kubeletPodsDir);
   }
 
   /** The volumes this publisher has mounted, by volume id. */
   public Map<String, Path> volumes() {
-    Map<String, Path> map = new LinkedHashMap<>();
-    mounted.forEach((id, m) -> map.put(id, m.target));
-    return map;
+    return table.targets();
   }
 
-  private Optional<Map<String, String>> readAttributes(Path target) {
-    try {
-      return writer.read(target).map(VolumeMetadata::attributes);
-    } catch (KeyturnException e) {
-      return Optional.empty();
-    }
+  private List<ObjectVersion> versions(String volumeId) {
+    return engine.status(volumeId).map(VolumeStatus::versions).orElse(List.of());
   }
 
-  private void validate(PublishRequest request) {
+  private PublishRequest validate(PublishRequest request) {
     if (request.volumeId().isEmpty()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
-    if (request.targetPath().isEmpty()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
-    }
-    checkedTarget(request.targetPath());
+    targets.checked(request.targetPath());
     if (!request.hasCapability()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
     }
@@ -408,221 +257,46 @@ public final class VolumePublisher implements AutoCloseable {
     if (!request.readonly()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
     }
-  }
-
-  /** The target as a path, if it is one kubelet makes below its directory; else {@code INVALID_ARGUMENT}. */
-  private Path checkedTarget(String targetPath) {
-    return KubeletTarget.parse(mounter.kubeletDir(), targetPath).path();
+    return request;
   }
 
   /** A request field as it may appear in a message. */
   private static String shown(String field) {
-    return dev.keyturn.spi.PrintableText.escape(field, 256);
+    return PrintableText.escape(field, 256);
   }
 
   private static String required(Map<String, String> context, String key) {
     String value = context.get(key);
     if (value == null || value.isBlank()) {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume context has no " + key
-          + (key.equals(PublishRequest.CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)" : " (is podInfoOnMount true on the CSIDriver?)"));
+          + (key.equals(PublishRequest.CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)"
+              : " (is podInfoOnMount true on the CSIDriver?)"));
     }
     return value;
   }
 
-  private VolumeSpec spec(PublishRequest request, Path target, SecretProviderClass spc) {
-    Map<String, String> attributes = new LinkedHashMap<>(spc.parameters());
-    Map<String, String> secrets = new HashMap<>(request.secrets());
-    request.volumeContext().forEach((k, v) -> {
-      if (k.startsWith("csi.storage.k8s.io/")) {
-        attributes.put(k, v);
-      }
-    });
-    // Newer kubelets send the tokens in secrets; providers read them from the attributes.
-    String tokens = secrets.remove(PublishRequest.TOKENS);
-    if (tokens != null) {
-      attributes.put(PublishRequest.TOKENS, tokens);
-    }
-    MountRequest mountRequest = MountRequest.builder(target).attributes(attributes).secrets(secrets)
-        .defaultMode(defaultMode).build();
-    Map<String, String> metadata = Map.of(
-        ATTR_VOLUME_ID, request.volumeId(),
-        ATTR_NAMESPACE, spc.namespace(),
-        ATTR_POD, request.volumeContext().get(PublishRequest.POD_NAME),
-        ATTR_POD_UID, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
-        ATTR_CLASS, spc.name(),
-        ATTR_PROVIDER, spc.provider());
-    return new VolumeSpec(request.volumeId(), target, spc.provider(), mountRequest, interval(spc), metadata,
-        tokensExpireAt(tokens == null ? request.volumeContext().get(PublishRequest.TOKENS) : tokens));
-  }
-
   /**
-   * The earliest {@code expirationTimestamp} of the service-account tokens kubelet sent (JSON:
-   * audience to {token, expirationTimestamp}); empty without tokens. Unreadable tokens are the
-   * provider's business: they still go to it, and only the expiry is unknown.
+   * The engine's listener, called under its per-volume lock: it only queues what the API should
+   * show (an Event once per failure streak, the status and Secrets after a change).
    */
-  static Optional<Instant> tokensExpireAt(String tokensJson) {
-    if (tokensJson == null || tokensJson.isBlank()) {
-      return Optional.empty();
-    }
-    try {
-      com.google.gson.JsonObject audiences = com.google.gson.JsonParser.parseString(tokensJson).getAsJsonObject();
-      Instant earliest = null;
-      for (String audience : audiences.keySet()) {
-        com.google.gson.JsonElement expiry = audiences.getAsJsonObject(audience).get("expirationTimestamp");
-        if (expiry != null && expiry.isJsonPrimitive()) {
-          Instant at = Instant.parse(expiry.getAsString());
-          earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
-        }
-      }
-      return Optional.ofNullable(earliest);
-    } catch (RuntimeException e) {
-      // Never log the JSON: it holds the tokens.
-      long now = System.nanoTime();
-      long last = LAST_TOKEN_WARNING.get();
-      Level level = now - last > TOKEN_WARNING_EVERY_NANOS && LAST_TOKEN_WARNING.compareAndSet(last, now)
-          ? Level.WARNING : Level.DEBUG;
-      LOG.log(level, "service-account tokens have no readable expirationTimestamp ({0})", e.getClass().getSimpleName());
-      return Optional.empty();
-    }
-  }
-
-  private static Optional<Duration> interval(SecretProviderClass spc) {
-    return spc.rotationInterval().map(text -> {
-      try {
-        return VolumeSpec.checkInterval(GoDuration.parse(text));
-      } catch (IllegalArgumentException e) {
-        throw new KeyturnException(Reason.FAILED_PRECONDITION, "SecretProviderClass " + spc.namespace() + "/" + spc.name()
-            + " annotation " + SecretProviderClass.ROTATION_INTERVAL_ANNOTATION + ": " + e.getMessage());
-      }
-    });
-  }
-
-  /** Event reason after a check swapped new content into a mounted volume. */
-  public static final String MOUNT_ROTATED = "MountRotationComplete";
-  /** Event reason when a check of a mounted volume failed. */
-  public static final String MOUNT_ROTATION_FAILED = "MountRotationFailed";
-
   private void onCheck(VolumeStatus volume, CheckResult result) {
-    Mounted entry = mounted.get(volume.id());
-    if (entry == null) {
+    Optional<Volume> entry = table.get(volume.id());
+    if (entry.isEmpty()) {
       return;
     }
     if (result.outcome() == CheckResult.Outcome.FAILED) {
-      // Once per failure streak, not on every retry.
       if (volume.consecutiveFailures() == 1) {
-        event(entry, true, MOUNT_ROTATION_FAILED, "rotation of SecretProviderClass " + entry.className + " failed: "
-            + result.error().orElse("unknown error") + "; the last good content stays mounted");
+        podState.enqueue(volume.id(), false, false, Optional.of(new PodStateReconciler.Event(true, MOUNT_ROTATION_FAILED,
+            "rotation of SecretProviderClass " + entry.get().className() + " failed: " + result.error().orElse("unknown error")
+                + "; the last good content stays mounted")));
       }
       return;
-    }
-    if (!result.changedObjects().isEmpty()) {
-      event(entry, false, MOUNT_ROTATED, "rotated " + result.changedObjects().size() + " objects of SecretProviderClass "
-          + entry.className + ": " + String.join(", ", result.changedObjects()));
     }
     boolean changed = !result.changedObjects().isEmpty();
-    if (entry.statusPending || changed) {
-      applyStatus(entry, volume.versions());
-    }
-    if (entry.syncPending || changed) {
-      syncSecrets(entry);
-    }
-  }
-
-  private static List<SecretSpec> secretSpecs(SecretProviderClass spc) {
-    List<SecretSpec> specs = new ArrayList<>();
-    for (SecretProviderClass.SecretObject so : spc.secretObjects()) {
-      List<SecretSpec.DataEntry> data = new ArrayList<>();
-      so.data().forEach(d -> data.add(new SecretSpec.DataEntry(d.objectName(), d.key())));
-      specs.add(new SecretSpec(so.secretName(), so.type().isEmpty() ? "Opaque" : so.type(), so.labels(), so.annotations(), data));
-    }
-    return specs;
-  }
-
-  /** Keeps the class's secretObjects in step; a failure is reported and retried with backoff. */
-  private void syncSecrets(Mounted entry) {
-    syncSecretsOnce(entry);
-    retryLater(entry);
-  }
-
-  private void syncSecretsOnce(Mounted entry) {
-    if (entry.secretObjects.isEmpty()) {
-      return;
-    }
-    Optional<SecretSyncer> syncer;
-    try {
-      syncer = secretSync.get();
-    } catch (RuntimeException e) {
-      entry.syncPending = true;
-      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried with backoff: {2}",
-          entry.namespace, entry.podName, e.getMessage());
-      return;
-    }
-    if (syncer.isEmpty()) {
-      return;
-    }
-    try {
-      long started = System.nanoTime();
-      SecretSyncer.Result result = syncer.get().sync(new SyncTarget(entry.namespace, entry.podName, entry.podUid,
-          entry.target, entry.secretObjects, entry.restartOnRotation));
-      entry.syncPending = !result.failures().isEmpty();
-      int synced = entry.secretObjects.size() - result.failures().size();
-      if (synced > 0) {
-        metrics.secretsSynced(entry.provider, synced, Duration.ofNanos(System.nanoTime() - started));
-      }
-    } catch (KeyturnException e) {
-      entry.syncPending = true;
-      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried with backoff: {2}",
-          entry.namespace, entry.podName, e.getMessage());
-    }
-  }
-
-  /**
-   * A status or Secret write that failed (API server down, throttled) is tried again on its own,
-   * with backoff, until it succeeds or the volume is unpublished; the desired state is what the
-   * volume holds at the time of each try, so nothing is lost and nothing written twice.
-   */
-  private void retryLater(Mounted entry) {
-    if (retryScheduler.isEmpty() || !(entry.statusPending || entry.syncPending) || entry.retryScheduled) {
-      return;
-    }
-    entry.retryScheduled = true;
-    int failures = ++entry.apiFailures;
-    retryScheduler.get().schedule(() -> {
-      entry.retryScheduled = false;
-      if (mounted.get(entry.volumeId) != entry) {
-        return;
-      }
-      if (entry.statusPending) {
-        applyStatus(entry, engine.status(entry.volumeId).map(VolumeStatus::versions).orElse(List.of()));
-      }
-      if (entry.syncPending) {
-        syncSecrets(entry);
-      }
-      if (!entry.statusPending && !entry.syncPending) {
-        entry.apiFailures = 0;
-      }
-    }, retryBackoff.delay(failures, false, Math.random()));
-  }
-
-  private void applyStatus(Mounted entry, List<dev.keyturn.spi.ObjectVersion> versions) {
-    try {
-      kubernetes.applyPodStatus(new PodStatus(entry.namespace, entry.podName, entry.podUid, entry.className, nodeName,
-          entry.target.toString(), true, versions));
-      entry.statusPending = false;
-    } catch (KeyturnException e) {
-      entry.statusPending = true;
-      LOG.log(Level.WARNING, "status of {0}/{1} not written, retried with backoff: {2}",
-          entry.namespace, entry.podName, e.getMessage());
-      retryLater(entry);
-    }
-  }
-
-  private void event(Mounted entry, boolean warning, String reason, String message) {
-    try {
-      kubernetes.recordPodEvent(entry.namespace, entry.podName, entry.podUid, warning, reason, message);
-    } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "event {0} on {1}/{2} not recorded: {3}", reason, entry.namespace, entry.podName, e.getMessage());
-    }
+    Optional<PodStateReconciler.Event> event = changed ? Optional.of(new PodStateReconciler.Event(false, MOUNT_ROTATED,
+        "rotated " + result.changedObjects().size() + " objects of SecretProviderClass " + entry.get().className() + ": "
+            + String.join(", ", result.changedObjects()))) : Optional.empty();
+    podState.enqueue(volume.id(), changed, changed, event);
   }
 
   private void deleteStatus(String namespace, String name) {
@@ -634,48 +308,11 @@ public final class VolumePublisher implements AutoCloseable {
     }
   }
 
-  private void releaseQuietly(Path target) {
-    try {
-      mounter.release(target);
-    } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "cleanup of {0} after a failed publish failed: {1}", target, e.getMessage());
-    }
-  }
-
   /** Shuts the engine down, letting checks in flight finish. */
   @Override
   public void close() {
     engine.close();
-  }
-
-  private static final class Mounted {
-    final String volumeId;
-    final Path target;
-    final String namespace;
-    final String podName;
-    final String podUid;
-    final String className;
-    final String provider;
-    volatile Instant lastPublish;
-    volatile boolean statusPending;
-    volatile String refreshSeen = "";
-    volatile List<SecretSpec> secretObjects = List.of();
-    volatile boolean syncPending;
-    volatile boolean restartOnRotation;
-    volatile boolean retryScheduled;
-    volatile int apiFailures;
-
-    Mounted(String volumeId, Path target, String namespace, String podName, String podUid, String className,
-        String provider, Instant lastPublish) {
-      this.volumeId = volumeId;
-      this.target = target;
-      this.provider = provider;
-      this.namespace = namespace;
-      this.podName = podName;
-      this.podUid = podUid;
-      this.className = className;
-      this.lastPublish = lastPublish;
-    }
+    ownExecutor.ifPresent(ScheduledExecutorService::shutdownNow);
   }
 
   /** Builds a {@link VolumePublisher}. */
@@ -690,6 +327,7 @@ public final class VolumePublisher implements AutoCloseable {
     private Duration republishMinInterval = Duration.ofSeconds(55);
     private FileMode defaultMode = FileMode.DEFAULT;
     private java.util.function.Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
+    private java.util.function.DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
     private NodeMetrics metrics = NodeMetrics.none();
     private dev.keyturn.rotation.Scheduler retryScheduler;
     private dev.keyturn.rotation.BackoffPolicy retryBackoff =
@@ -699,12 +337,18 @@ public final class VolumePublisher implements AutoCloseable {
     }
 
     /**
-     * Where failed status and Secret writes are retried, with {@code backoff} (without one they
-     * are retried after the volume's next check or republish).
+     * Where the pod's status, Events and Secrets are written and failed writes retried, with
+     * {@code backoff} (without one, on a thread of the publisher's own).
      */
     public Builder apiRetries(dev.keyturn.rotation.Scheduler scheduler, dev.keyturn.rotation.BackoffPolicy backoff) {
       this.retryScheduler = Objects.requireNonNull(scheduler, "scheduler");
       this.retryBackoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    /** The randomness of retry backoff (default: a thread-local random). */
+    public Builder random(java.util.function.DoubleSupplier value) {
+      this.random = Objects.requireNonNull(value, "random");
       return this;
     }
 

@@ -508,13 +508,4 @@ class CsiNodeServerTest {
       assertThat(Files.readString(target("e2").resolve("ext-key"))).isEqualTo("rotated-by-hand");
     }
   }
-
-  @Test
-  void tokenExpiryIsReadWithoutLoggingTokens() {
-    assertThat(VolumePublisher.tokensExpireAt("{\"vault\":{\"token\":\"t1\",\"expirationTimestamp\":\"2026-11-23T13:00:00Z\"},"
-        + "\"aws\":{\"token\":\"t2\",\"expirationTimestamp\":\"2026-11-23T12:30:00Z\"}}"))
-        .hasValue(java.time.Instant.parse("2026-11-23T12:30:00Z"));
-    assertThat(VolumePublisher.tokensExpireAt("not json")).isEmpty();
-    assertThat(VolumePublisher.tokensExpireAt("")).isEmpty();
-  }
 }

@@ -1,0 +1,130 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.KeyturnException.Reason;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The targets kubelet names, and what may be done to them: only kubelet's shape below its
+ * directory is accepted; a first publish mounts a new target, adopts a tmpfs the Go driver left
+ * there, and refuses anything else that is in the way; an unpublish of a target that is not a
+ * volume of ours removes nothing but an empty directory.
+ */
+final class Targets {
+  private static final System.Logger LOG = System.getLogger(Targets.class.getName());
+  /** kubelet's record of a volume is small; a larger file is not read. */
+  private static final long MAX_VOLUME_DATA_BYTES = 64 * 1024;
+
+  private final VolumeMounter mounter;
+  private final String driverName;
+
+  Targets(VolumeMounter mounter, String driverName) {
+    this.mounter = mounter;
+    this.driverName = driverName;
+  }
+
+  /** The target as a path, if it is one kubelet makes below its directory; else {@code INVALID_ARGUMENT}. */
+  Path checked(String targetPath) {
+    return KubeletTarget.parse(mounter.kubeletDir(), targetPath).path();
+  }
+
+  /**
+   * Makes a first publish's target ready. A tmpfs already there is adopted (a volume the Go driver
+   * mounted before Keyturn took over the node: its content is replaced by this publish's, in the
+   * same mount, so the pod's view never goes away); a file, a link or a directory holding files
+   * that are no secrets volume is refused.
+   *
+   * @return true if this call mounted or created the target
+   */
+  boolean prepare(Path target) {
+    VolumeMounter.Found before = mounter.inspect(target);
+    switch (before) {
+      case NOT_A_DIRECTORY -> throw new KeyturnException(Reason.INVALID_ARGUMENT, "target " + target
+          + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below " + mounter.kubeletDir()
+          + " are never followed");
+      case DIRECTORY -> {
+        if (!Files.isSymbolicLink(target.resolve("..data"))) {
+          throw new KeyturnException(Reason.FAILED_PRECONDITION, "target " + target
+              + " already holds files that are not a secrets volume; it is left as it is");
+        }
+      }
+      default -> { }
+    }
+    boolean created = mounter.prepare(target);
+    if (!created && (before == VolumeMounter.Found.TMPFS || before == VolumeMounter.Found.DIRECTORY)) {
+      LOG.log(Level.INFO, "adopting the volume at {0}, mounted before this driver took over: its content is replaced "
+          + "by this publish in place, without a remount", target);
+    }
+    return created;
+  }
+
+  /** Whether the target is a link or a file: nothing is read through it, let alone removed. */
+  boolean notADirectory(Path target) {
+    return mounter.inspect(target) == VolumeMounter.Found.NOT_A_DIRECTORY;
+  }
+
+  /**
+   * A volume mounted before this driver ran on the node (by the Go driver, whose layout is
+   * kubelet's {@code ..data} one, without our metadata): a tmpfs that kubelet's own record beside
+   * the target ({@code vol_data.json}) assigns to this driver name and this volume handle.
+   */
+  boolean adoptable(Path target, String volumeId) {
+    if (mounter.inspect(target) != VolumeMounter.Found.TMPFS) {
+      return false;
+    }
+    Path volumeData = target.getParent().resolve("vol_data.json");
+    try {
+      if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > MAX_VOLUME_DATA_BYTES) {
+        return false;
+      }
+      com.google.gson.JsonObject record = com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
+      return record.has("driverName") && driverName.equals(record.get("driverName").getAsString())
+          && record.has("volumeHandle") && volumeId.equals(record.get("volumeHandle").getAsString());
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Unmounts and removes a volume of ours. */
+  void release(Path target) {
+    mounter.release(target);
+  }
+
+  /** Like {@link #release}, after a failed first publish: a failure is logged, not thrown. */
+  void releaseQuietly(Path target) {
+    try {
+      mounter.release(target);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "cleanup of {0} after a failed publish failed: {1}", target, e.getMessage());
+    }
+  }
+
+  /**
+   * A target that is not a volume of ours: nothing there, or an empty directory (which kubelet
+   * expects gone), is cleaned up; anything else (a mount, a file, a directory with files) is
+   * left as it is, as the Go driver leaves what it cannot remove, and the answer is OK so kubelet
+   * goes on.
+   */
+  void releaseForeign(String shownVolumeId, Path target) {
+    VolumeMounter.Found found = mounter.inspect(target);
+    switch (found) {
+      case NOTHING -> { }
+      case EMPTY_DIRECTORY -> mounter.removeIfEmpty(target);
+      default -> LOG.log(Level.WARNING, "NodeUnpublishVolume of {0}: {1} holds {2} that is not a volume of this "
+          + "driver; left as it is", shownVolumeId, target, describe(found));
+    }
+  }
+
+  private static String describe(VolumeMounter.Found found) {
+    return switch (found) {
+      case TMPFS -> "a tmpfs mount";
+      case OTHER_MOUNT -> "a mount of another file system";
+      case DIRECTORY -> "a directory with files";
+      case NOT_A_DIRECTORY -> "a file or a link";
+      default -> found.name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+}

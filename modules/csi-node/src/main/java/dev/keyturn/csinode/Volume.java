@@ -1,0 +1,33 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.secretsync.SecretSpec;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the node knows of one published volume, as an immutable value: a publish swaps in a new
+ * one ({@link VolumeTable#replace}), so threads never see half an update.
+ *
+ * @param lastPublish when kubelet last published it (for the minimum republish interval)
+ * @param refreshSeen the class's refresh annotation at that publish
+ * @param secretObjects the Secrets its class syncs
+ */
+record Volume(String volumeId, Path target, String namespace, String podName, String podUid, String className,
+    String provider, Instant lastPublish, String refreshSeen, List<SecretSpec> secretObjects, boolean restartOnRotation) {
+
+  Volume {
+    secretObjects = List.copyOf(secretObjects);
+  }
+
+  /** The same volume after a republish that read {@code spc}. */
+  Volume republished(Instant at, SecretProviderClass spc) {
+    return new Volume(volumeId, target, namespace, podName, podUid, className, provider, at,
+        spc.refreshRequestedAt().orElse(""), VolumeSpecs.secretSpecs(spc), spc.restartOnRotation());
+  }
+
+  /** The object name of its SecretProviderClassPodStatus. */
+  String statusName() {
+    return PodStatus.objectName(podName, namespace, className);
+  }
+}
