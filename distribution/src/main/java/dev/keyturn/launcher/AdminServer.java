@@ -59,10 +59,6 @@ final class AdminServer implements AutoCloseable {
     boolean probes() {
       return this == ALL;
     }
-
-    boolean control() {
-      return true;
-    }
   }
 
   /**
@@ -106,33 +102,39 @@ final class AdminServer implements AutoCloseable {
     server.setExecutor(executor);
     List<String> paths = new ArrayList<>();
     if (endpoints.probes()) {
-      server.createContext("/metrics", get(ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
-          config.metrics().scrape())));
-      server.createContext("/healthz", get(ex -> probe(ex, config.health().get())));
-      server.createContext("/readyz", get(ex -> {
-        Map<String, String> problems = new LinkedHashMap<>(config.health().get());
-        problems.putAll(config.readiness().get());
-        probe(ex, problems);
-      }));
-      paths.addAll(List.of("/metrics", "/healthz", "/readyz"));
+      paths.addAll(addProbes(server, config));
     }
-    if (endpoints.control()) {
-      RefreshLimiter limiter = new RefreshLimiter(config.refreshMinInterval(), System::nanoTime);
-      server.createContext("/volumes", get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(config.engine())))));
-      server.createContext("/refresh", ex -> {
-        if (!"POST".equals(ex.getRequestMethod())) {
-          reply(ex, 405, "text/plain", "use POST\n");
-          ex.close();
-          return;
-        }
-        refresh(ex, config.engine(), limiter);
-      });
-      paths.addAll(List.of("/volumes", "POST /refresh"));
-    }
+    paths.addAll(addControl(server, config));
     String known = String.join(", ", paths);
     server.createContext("/", get(ex -> reply(ex, 404, "text/plain", "not found; this address serves " + known + "\n")));
     server.start();
     return new AdminServer(server, executor);
+  }
+
+  private static List<String> addProbes(HttpServer server, Config config) {
+    server.createContext("/metrics", get(ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+        config.metrics().scrape())));
+    server.createContext("/healthz", get(ex -> probe(ex, config.health().get())));
+    server.createContext("/readyz", get(ex -> {
+      Map<String, String> problems = new LinkedHashMap<>(config.health().get());
+      problems.putAll(config.readiness().get());
+      probe(ex, problems);
+    }));
+    return List.of("/metrics", "/healthz", "/readyz");
+  }
+
+  private static List<String> addControl(HttpServer server, Config config) {
+    RefreshLimiter limiter = new RefreshLimiter(config.refreshMinInterval(), System::nanoTime);
+    server.createContext("/volumes", get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(config.engine())))));
+    server.createContext("/refresh", ex -> {
+      if (!"POST".equals(ex.getRequestMethod())) {
+        reply(ex, 405, "text/plain", "use POST\n");
+        ex.close();
+        return;
+      }
+      refresh(ex, config.engine(), limiter);
+    });
+    return List.of("/volumes", "POST /refresh");
   }
 
   /**
@@ -243,52 +245,62 @@ final class AdminServer implements AutoCloseable {
       Optional<String> volume = query(ex, "volume");
       List<String> all = engine.volumes().stream().map(VolumeStatus::id).toList();
       limiter.retainOnly(java.util.Set.copyOf(all));
-      List<String> ids = volume.map(List::of).orElse(all);
-      Map<String, CompletableFuture<CheckResult>> pending = new LinkedHashMap<>();
-      Map<String, String> results = new LinkedHashMap<>();
-      for (String id : ids) {
-        if (engine.status(id).isEmpty()) {
-          if (volume.isPresent()) {
-            reply(ex, 404, "text/plain", "no volume " + dev.keyturn.spi.PrintableText.escape(id, 256) + "\n");
-            return;
-          }
-          continue;
-        }
-        Optional<Duration> wait = limiter.acquire(id);
-        if (wait.isPresent()) {
-          results.put(id, "skipped: refreshed less than " + limiter.minInterval().toSeconds() + " s ago; again in "
-              + Math.max(1, wait.get().toSeconds()) + " s");
-          continue;
-        }
-        engine.refresh(id).ifPresent(f -> pending.put(id, f));
+      if (volume.isPresent() && !all.contains(volume.get())) {
+        reply(ex, 404, "text/plain", "no volume " + dev.keyturn.spi.PrintableText.escape(volume.get(), 256) + "\n");
+        return;
       }
+      Map<String, String> results = new LinkedHashMap<>();
+      Map<String, CompletableFuture<CheckResult>> pending = start(engine, limiter, volume.map(List::of).orElse(all), results);
       if (volume.isPresent() && pending.isEmpty() && !results.isEmpty()) {
         ex.getResponseHeaders().set("Retry-After", Long.toString(Math.max(1, limiter.acquireWait(volume.get()).toSeconds())));
         reply(ex, 429, "application/json", GSON.toJson(results));
         return;
       }
-      long deadline = System.nanoTime() + REFRESH_WAIT.toNanos();
-      boolean failed = false;
-      for (Map.Entry<String, CompletableFuture<CheckResult>> e : pending.entrySet()) {
-        try {
-          CheckResult r = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-          failed |= r.outcome() == CheckResult.Outcome.FAILED;
-          results.put(e.getKey(), r.outcome().name().toLowerCase(java.util.Locale.ROOT) + r.error().map(m -> ": " + m).orElse(""));
-        } catch (TimeoutException t) {
-          results.put(e.getKey(), "still running");
-        } catch (InterruptedException t) {
-          Thread.currentThread().interrupt();
-          results.put(e.getKey(), "interrupted");
-        } catch (java.util.concurrent.ExecutionException t) {
-          failed = true;
-          results.put(e.getKey(), "failed: " + t.getCause().getMessage());
-        }
-      }
+      boolean failed = await(pending, results);
       reply(ex, failed ? 502 : 200, "application/json", GSON.toJson(results));
     } finally {
       ex.close();
     }
   }
+
+  /** Starts a check of each volume whose turn it is; the others get a "skipped" result. */
+  private static Map<String, CompletableFuture<CheckResult>> start(RotationEngine engine, RefreshLimiter limiter,
+      List<String> ids, Map<String, String> results) {
+    Map<String, CompletableFuture<CheckResult>> pending = new LinkedHashMap<>();
+    for (String id : ids) {
+      Optional<Duration> wait = limiter.acquire(id);
+      if (wait.isPresent()) {
+        results.put(id, "skipped: refreshed less than " + limiter.minInterval().toSeconds() + " s ago; again in "
+            + Math.max(1, wait.get().toSeconds()) + " s");
+      } else {
+        engine.refresh(id).ifPresent(f -> pending.put(id, f));
+      }
+    }
+    return pending;
+  }
+
+  /** Waits up to {@link #REFRESH_WAIT} in all for the checks; true if one failed. */
+  private static boolean await(Map<String, CompletableFuture<CheckResult>> pending, Map<String, String> results) {
+    long deadline = System.nanoTime() + REFRESH_WAIT.toNanos();
+    boolean failed = false;
+    for (Map.Entry<String, CompletableFuture<CheckResult>> e : pending.entrySet()) {
+      try {
+        CheckResult r = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        failed |= r.outcome() == CheckResult.Outcome.FAILED;
+        results.put(e.getKey(), r.outcome().name().toLowerCase(java.util.Locale.ROOT) + r.error().map(m -> ": " + m).orElse(""));
+      } catch (TimeoutException t) {
+        results.put(e.getKey(), "still running");
+      } catch (InterruptedException t) {
+        Thread.currentThread().interrupt();
+        results.put(e.getKey(), "interrupted");
+      } catch (java.util.concurrent.ExecutionException t) {
+        failed = true;
+        results.put(e.getKey(), "failed: " + t.getCause().getMessage());
+      }
+    }
+    return failed;
+  }
+
 
   private static Optional<String> query(HttpExchange ex, String name) {
     String raw = ex.getRequestURI().getRawQuery();

@@ -100,16 +100,7 @@ final class AgentCommand implements Callable<Integer> {
     Metrics metrics = new Metrics();
     commands = ChangeCommands.of(agentConfig.sets());
     try (ChangeCommands ignored = commands; ProviderRegistry registry = providers(agentConfig)) {
-      RotationEngine engine = RotationEngine.builder()
-          .metrics(metrics)
-          .scheduler(Scheduler.of(executor))
-          .writer(AtomicWriter.create())
-          .providers(registry::get)
-          .defaultInterval(agentConfig.interval())
-          .listener(((dev.keyturn.rotation.RotationListener) this::report).andThen(SentinelFiles.in(
-              id -> agentConfig.sets().stream().filter(set -> set.name().equals(id)).findFirst()
-                  .flatMap(AgentConfig.SetConfig::sentinels), java.time.Clock.systemUTC())))
-          .build();
+      RotationEngine engine = engine(agentConfig, registry, executor, metrics);
       for (AgentConfig.SetConfig set : agentConfig.sets()) {
         prepare(set);
         CheckResult result = engine.mount(spec(set));
@@ -124,14 +115,7 @@ final class AgentCommand implements Callable<Integer> {
       }
       AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.ALL,
           new AdminServer.Config(metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
-      String refreshHint;
-      if (hangupIgnored()) {
-        // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.
-        refreshHint = "SIGHUP is ignored in this process (started with nohup?): refresh with POST /refresh on --admin-addr";
-      } else {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
-        refreshHint = "kill -HUP " + ProcessHandle.current().pid() + " refreshes now";
-      }
+      String refreshHint = refreshOnHangup(engine, agentConfig);
       System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; "
           + refreshHint + "; stop with Ctrl-C");
       System.out.flush();
@@ -207,6 +191,30 @@ final class AgentCommand implements Callable<Integer> {
     } else {
       Files.createDirectories(set.target());
     }
+  }
+
+  private RotationEngine engine(AgentConfig agentConfig, ProviderRegistry registry, ScheduledExecutorService executor,
+      Metrics metrics) {
+    return RotationEngine.builder()
+        .metrics(metrics)
+        .scheduler(Scheduler.of(executor))
+        .writer(AtomicWriter.create())
+        .providers(registry::get)
+        .defaultInterval(agentConfig.interval())
+        .listener(((dev.keyturn.rotation.RotationListener) this::report).andThen(SentinelFiles.in(
+            id -> agentConfig.sets().stream().filter(set -> set.name().equals(id)).findFirst()
+                .flatMap(AgentConfig.SetConfig::sentinels), java.time.Clock.systemUTC())))
+        .build();
+  }
+
+  /** Makes SIGHUP refresh every set, where it can; the hint to print. */
+  private String refreshOnHangup(RotationEngine engine, AgentConfig agentConfig) {
+    if (hangupIgnored()) {
+      // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.
+      return "SIGHUP is ignored in this process (started with nohup?): refresh with POST /refresh on --admin-addr";
+    }
+    sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
+    return "kill -HUP " + ProcessHandle.current().pid() + " refreshes now";
   }
 
   /**

@@ -67,6 +67,42 @@ final class CdsArchiveCommand implements Callable<Integer> {
     }
   }
 
+  /** The built-in class list copied to {@code list} unless one was given; the number of classes it names. */
+  private long prepareClassList(Path list) throws IOException {
+    if (classList == null) {
+      try (InputStream in = CdsArchiveCommand.class.getResourceAsStream(CLASS_LIST)) {
+        if (in == null) {
+          throw new IllegalStateException("the launcher has no built-in " + CLASS_LIST);
+        }
+        Files.copy(in, list, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    long listed;
+    try (var lines = Files.lines(list)) {
+      listed = lines.filter(line -> !line.isBlank() && !line.startsWith("#") && !line.startsWith("@")).count();
+    }
+    if (listed == 0) {
+      // The JVM would write an archive of nothing without a word.
+      throw new IllegalStateException("the class list " + list + " names no class");
+    }
+    return listed;
+  }
+
+  /** Has a JVM like this one dump the archive of {@code list} to {@code temp}, and checks it can use it. */
+  private static JvmLaunch.Result dump(JvmLaunch jvm, Path list, Path temp) throws IOException, InterruptedException {
+    JvmLaunch.Result dump = jvm.run(List.of("-Xshare:dump", "-XX:SharedClassListFile=" + list,
+        "-XX:SharedArchiveFile=" + temp), List.of(), DUMP_TIMEOUT_SECONDS);
+    if (dump.exit() != 0 || !Files.isRegularFile(temp)) {
+      throw new IllegalStateException("the JVM could not write the archive (exit " + dump.exit() + "):\n" + dump.tail(20));
+    }
+    JvmLaunch.Result check = usable(jvm, temp);
+    if (check.exit() != 0) {
+      throw new IllegalStateException("the JVM wrote an archive it then could not use (exit " + check.exit() + "):\n"
+          + check.tail(20));
+    }
+    return dump;
+  }
+
   private int write(PrintWriter out) throws IOException, InterruptedException {
     if (classList != null && !Files.isReadable(classList)) {
       throw new AgentConfig.ConfigException("--class-list: " + classList + " is not a readable file");
@@ -86,33 +122,9 @@ final class CdsArchiveCommand implements Callable<Integer> {
     Path temp = directory.resolve("." + target.getFileName() + ".tmp");
     Path list = classList == null ? directory.resolve("." + target.getFileName() + ".classlist") : classList;
     try {
-      if (classList == null) {
-        try (InputStream in = CdsArchiveCommand.class.getResourceAsStream(CLASS_LIST)) {
-          if (in == null) {
-            throw new IllegalStateException("the launcher has no built-in " + CLASS_LIST);
-          }
-          Files.copy(in, list, StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-      long listed;
-      try (var lines = Files.lines(list)) {
-        listed = lines.filter(line -> !line.isBlank() && !line.startsWith("#") && !line.startsWith("@")).count();
-      }
-      if (listed == 0) {
-        // The JVM would write an archive of nothing without a word.
-        throw new IllegalStateException("the class list " + list + " names no class");
-      }
+      long listed = prepareClassList(list);
       long started = System.nanoTime();
-      JvmLaunch.Result dump = jvm.run(List.of("-Xshare:dump", "-XX:SharedClassListFile=" + list,
-          "-XX:SharedArchiveFile=" + temp), List.of(), DUMP_TIMEOUT_SECONDS);
-      if (dump.exit() != 0 || !Files.isRegularFile(temp)) {
-        throw new IllegalStateException("the JVM could not write the archive (exit " + dump.exit() + "):\n" + dump.tail(20));
-      }
-      JvmLaunch.Result check = usable(jvm, temp);
-      if (check.exit() != 0) {
-        throw new IllegalStateException("the JVM wrote an archive it then could not use (exit " + check.exit() + "):\n"
-            + check.tail(20));
-      }
+      JvmLaunch.Result dump = dump(jvm, list, temp);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       // The JVM skips what it cannot archive (JFR event classes, classes of proxies made at run
       // time) with a warning each; the count is enough here.

@@ -74,6 +74,11 @@ public final class Keyturn {
     stopped.await();
   }
 
+  /** The command line of {@code keyturn} and its subcommands, not yet run. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Keyturn());
+  }
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     // gRPC's Netty pools buffers in an arena per event-loop thread, 2 MiB chunks each, kept for
@@ -93,7 +98,7 @@ public final class Keyturn {
     if (envLevel != null && !envLevel.isBlank()) {
       LogSetup.level(envLevel);
     }
-    CommandLine line = new CommandLine(new Keyturn());
+    CommandLine line = commandLine();
     args = GoFlags.translate(line, args);
     line.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("keyturn: " + e.getMessage());

@@ -24,6 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
@@ -34,7 +37,7 @@ import picocli.CommandLine.Option;
  * flag names and defaults, so its manifests work unchanged; each flag can also be set by the
  * environment variable named in its help.
  */
-@Command(name = "node", mixinStandardHelpOptions = true,
+@Command(name = "node", mixinStandardHelpOptions = true, defaultValueProvider = NodeDefaults.class,
     description = "Run the CSI node driver (the Secrets Store CSI Driver's flags are accepted as they are).",
     footer = {"", "The Go driver's command line works unchanged: flags without a subcommand run `node`, -flag is",
         "--flag, -v=N maps to --log-level (0-3 info, 4 debug, 5+ trace), --log-format-json to --log-format=json,",
@@ -47,117 +50,128 @@ final class NodeCommand implements Callable<Integer> {
   /** How often readiness (provider sockets, the Kubernetes client) is looked at. */
   private static final Duration READINESS_EVERY = Duration.ofSeconds(5);
 
-  @Option(names = "--endpoint", description = "CSI endpoint (env CSI_ENDPOINT; default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:CSI_ENDPOINT:-unix:///csi/csi.sock}")
+  @Option(names = "--endpoint", description = "CSI endpoint (env CSI_ENDPOINT; default ${DEFAULT-VALUE}).")
   String endpoint;
 
-  @Option(names = "--nodeid", description = "Node id reported to kubelet (env KUBE_NODE_NAME).",
-      defaultValue = "${env:KUBE_NODE_NAME}")
+  @Option(names = "--nodeid", description = "Node id reported to kubelet (env KUBE_NODE_NAME).")
   String nodeId;
 
-  @Option(names = "--drivername", description = "CSI driver name (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_DRIVER_NAME:-secrets-store.csi.k8s.io}")
+  @Option(names = "--drivername", description = "CSI driver name (default ${DEFAULT-VALUE}).")
   String driverName;
 
-  @Option(names = "--provider-volume", description = "Directory of provider sockets (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_PROVIDER_VOLUME:-/var/run/secrets-store-csi-providers}")
+  @Option(names = "--provider-volume", description = "Directory of provider sockets (default ${DEFAULT-VALUE}).")
   Path providerVolume;
 
   @Option(names = "--additional-provider-volume-paths", split = ",",
-      description = "More directories of provider sockets, comma-separated (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_ADDITIONAL_PROVIDER_VOLUME_PATHS:-/etc/kubernetes/secrets-store-csi-providers}")
+      description = "More directories of provider sockets, comma-separated (default ${DEFAULT-VALUE}).")
   List<Path> additionalProviderVolumes = new ArrayList<>();
 
   @Option(names = "--enable-secret-rotation", arity = "0..1", fallbackValue = "true",
-      description = "Poll providers and rotate mounted content (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_ENABLE_SECRET_ROTATION:-false}")
+      description = "Poll providers and rotate mounted content (default ${DEFAULT-VALUE}).")
   boolean enableRotation;
 
-  @Option(names = "--rotation-poll-interval", description = "Rotation poll interval, Go syntax (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL:-2m}")
+  @Option(names = "--rotation-poll-interval", description = "Rotation poll interval, Go syntax (default ${DEFAULT-VALUE}).")
   String rotationPollInterval;
 
-  @Option(names = "--max-call-recv-msg-size", description = "Largest provider response in bytes (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_MAX_CALL_RECV_MSG_SIZE:-4194304}")
+  @Option(names = "--max-call-recv-msg-size", description = "Largest provider response in bytes (default ${DEFAULT-VALUE}).")
   int maxCallRecvMsgSize;
 
   @Option(names = "--metrics-addr", description = "Read-only endpoint [host]:port: /metrics, /healthz, /readyz; "
-      + "\":PORT\" binds every interface, as the Go driver (default ${DEFAULT-VALUE}; empty turns it off).",
-      defaultValue = "${env:KEYTURN_METRICS_ADDR:-:8095}")
+      + "\":PORT\" binds every interface, as the Go driver (default ${DEFAULT-VALUE}; empty turns it off).")
   String metricsAddr;
 
   @Option(names = "--admin-addr", description = "Control endpoint [host]:port: /volumes and POST /refresh; keep it on "
-      + "loopback (default ${DEFAULT-VALUE}; empty turns it off; env KEYTURN_ADMIN_ADDR).",
-      defaultValue = "${env:KEYTURN_ADMIN_ADDR:-127.0.0.1:8096}")
+      + "loopback (default ${DEFAULT-VALUE}; empty turns it off; env KEYTURN_ADMIN_ADDR).")
   String adminAddr;
 
   @Option(names = "--refresh-min-interval", description = "Least time between two POST /refresh checks of one volume "
-      + "(default ${DEFAULT-VALUE}).", defaultValue = "${env:KEYTURN_REFRESH_MIN_INTERVAL:-5s}")
+      + "(default ${DEFAULT-VALUE}).")
   String refreshMinInterval;
 
   @Option(names = "--provider-health-check", arity = "0..1", fallbackValue = "true",
-      description = "Ask every provider socket for its version periodically and log failures (default ${DEFAULT-VALUE}).",
-      defaultValue = "false")
+      description = "Ask every provider socket for its version periodically and log failures (default ${DEFAULT-VALUE}).")
   boolean providerHealthCheck;
 
-  @Option(names = "--provider-health-check-interval", description = "Provider health check interval (default ${DEFAULT-VALUE}).",
-      defaultValue = "2m")
+  @Option(names = "--provider-health-check-interval", description = "Provider health check interval (default ${DEFAULT-VALUE}).")
   String providerHealthCheckInterval;
 
-  @Option(names = "--kubeconfig", description = "Kubeconfig; in-cluster configuration when unset (env KUBECONFIG).",
-      defaultValue = "${env:KUBECONFIG}")
+  @Option(names = "--kubeconfig", description = "Kubeconfig; in-cluster configuration when unset (env KUBECONFIG).")
   Path kubeconfig;
 
   @Option(names = "--prefer-in-process-providers", arity = "0..1", fallbackValue = "true",
-      description = "An in-process provider wins over a socket of the same name (default ${DEFAULT-VALUE}).",
-      defaultValue = "false")
+      description = "An in-process provider wins over a socket of the same name (default ${DEFAULT-VALUE}).")
   boolean preferInProcess;
 
-  @Option(names = "--republish-min-interval", description = "Republishes closer than this are not checked (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_REPUBLISH_MIN_INTERVAL:-55s}")
+  @Option(names = "--republish-min-interval", description = "Republishes closer than this are not checked (default ${DEFAULT-VALUE}).")
   String republishMinInterval;
 
-  @Option(names = "--provider-timeout", description = "Deadline of each provider call (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_PROVIDER_TIMEOUT:-30s}")
+  @Option(names = "--provider-timeout", description = "Deadline of each provider call (default ${DEFAULT-VALUE}).")
   String providerTimeout;
 
   @Option(names = "--tmpfs", arity = "0..1", fallbackValue = "true", negatable = true,
-      description = "Mount each volume as tmpfs (default ${DEFAULT-VALUE}; needs CAP_SYS_ADMIN).",
-      defaultValue = "${env:KEYTURN_TMPFS:-true}")
+      description = "Mount each volume as tmpfs (default ${DEFAULT-VALUE}; needs CAP_SYS_ADMIN).")
   boolean tmpfs;
 
   @Option(names = "--watch-secret-provider-classes", arity = "0..1", fallbackValue = "true",
       description = "Keep a watched cache of SecretProviderClasses, so republishes read their class without an API "
-          + "call; needs list/watch on them, as the Go driver's RBAC has (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_WATCH_SECRET_PROVIDER_CLASSES:-true}")
+          + "call; needs list/watch on them, as the Go driver's RBAC has (default ${DEFAULT-VALUE}).")
   boolean watchClasses;
 
   @Option(names = "--watch-synced-secrets", arity = "0..1", fallbackValue = "true",
       description = "Keep a watched cache of the Secrets we manage (label selector), so unchanged syncs make no API "
-          + "call; needs list/watch on Secrets (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_WATCH_SYNCED_SECRETS:-false}")
+          + "call; needs list/watch on Secrets (default ${DEFAULT-VALUE}).")
   boolean watchSyncedSecrets;
 
-  @Option(names = "--kubelet-dir", description = "kubelet's root directory, searched for volumes after a restart (default ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_KUBELET_DIR:-/var/lib/kubelet}")
+  @Option(names = "--kubelet-dir", description = "kubelet's root directory, searched for volumes after a restart (default ${DEFAULT-VALUE}).")
   Path kubeletDir;
 
   @Option(names = "--file-provider-root", description = "Root of the in-process file provider, which serves each "
-      + "pod only from <root>/<pod namespace>/; the provider is off when unset (env KEYTURN_FILE_PROVIDER_ROOT).",
-      defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
+      + "pod only from <root>/<pod namespace>/; the provider is off when unset (env KEYTURN_FILE_PROVIDER_ROOT).")
   Path fileProviderRoot;
 
   @Option(names = "--enable-pprof", arity = "0..1", fallbackValue = "true",
-      description = "The Go driver's pprof endpoint; accepted, logged, and nothing served (default ${DEFAULT-VALUE}).",
-      defaultValue = "false")
+      description = "The Go driver's pprof endpoint; accepted, logged, and nothing served (default ${DEFAULT-VALUE}).")
   boolean enablePprof;
 
-  @Option(names = "--pprof-port", description = "The Go driver's pprof port; accepted and unused (default ${DEFAULT-VALUE}).",
-      defaultValue = "6065")
+  @Option(names = "--pprof-port", description = "The Go driver's pprof port; accepted and unused (default ${DEFAULT-VALUE}).")
   int pprofPort;
 
   @Override
   public Integer call() throws Exception {
+    checkFlags();
+    CompletableFuture<ApiClient> client = kubernetesClient();
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "keyturn-rotation");
+      t.setDaemon(true);
+      return t;
+    });
+    Metrics metrics = new Metrics();
+    ProviderRegistry registry = providers();
+    ProviderResolver resolver = resolver(registry);
+    VolumePublisher publisher = publisher(client, resolver, executor, metrics);
+    scheduleHealthChecks(resolver, executor);
+    List<String> recovered = publisher.recover(kubeletDir.resolve("pods"));
+    if (!recovered.isEmpty()) {
+      LogSetup.announce("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));
+    }
+    CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
+        .version(VersionCommand.version()).publisher(publisher).build().start();
+    AdminServer.Config endpoints = new AdminServer.Config(metrics, publisher.engine(),
+        () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
+        readiness(resolver, client, executor)::get, parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO));
+    AutoCloseable probes = ProbeServer.startIfAsked("--metrics-addr", metricsAddr, ProbeServer.probes(endpoints));
+    AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.CONTROL, endpoints);
+    LogSetup.announce("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
+        + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off")
+        // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the runtime's own).
+        + "; class data sharing " + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
+    // Stopped in the reverse order of their start.
+    Keyturn.runUntilStopped(admin, probes, server, publisher, resolver, registry, executor::shutdownNow);
+    return 0;
+  }
+
+  /** Every flag's value checked before anything starts, each error naming its flag. */
+  private void checkFlags() {
     if (enablePprof) {
       LOG.log(Level.WARNING, "--enable-pprof: Go''s pprof does not exist in a JVM, nothing is served on port {0}; "
           + "profile with jcmd <pid> JFR.start or Thread.print instead", pprofPort);
@@ -165,12 +179,21 @@ final class NodeCommand implements Callable<Integer> {
     if (nodeId == null || nodeId.isBlank()) {
       throw new AgentConfig.ConfigException("--nodeid: is required (or set KUBE_NODE_NAME)");
     }
-    Duration interval = parse("--rotation-poll-interval", rotationPollInterval);
-    Duration republish = GoDuration.parse(republishMinInterval);
-    Duration timeout = parse("--provider-timeout", providerTimeout);
-    // The Kubernetes client takes a good part of a second to set up: built beside the CSI server,
-    // which serves Probe meanwhile; publishes wait for it.
-    java.util.concurrent.CompletableFuture<ApiClient> client = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+    parse("--rotation-poll-interval", rotationPollInterval);
+    parse("--republish-min-interval", republishMinInterval, Duration.ZERO);
+    parse("--provider-timeout", providerTimeout, Duration.ofMillis(1));
+    parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO);
+    if (providerHealthCheck) {
+      parse("--provider-health-check-interval", providerHealthCheckInterval);
+    }
+  }
+
+  /**
+   * The Kubernetes client, which takes a good part of a second to set up: built beside the CSI
+   * server, which serves Probe meanwhile; publishes wait for it.
+   */
+  private CompletableFuture<ApiClient> kubernetesClient() {
+    CompletableFuture<ApiClient> client = CompletableFuture.supplyAsync(() -> {
       try {
         ApiClient api = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
         // Before the first call: client-java's model classes are then loaded as they are mapped,
@@ -187,19 +210,21 @@ final class NodeCommand implements Callable<Integer> {
             e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
       }
     });
-    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "keyturn-rotation");
-      t.setDaemon(true);
-      return t;
-    });
-    Metrics metrics = new Metrics();
-    ProviderRegistry registry = providers();
-    ProviderResolver.Builder resolverBuilder = ProviderResolver.builder(registry).directory(providerVolume)
-        .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize).callTimeout(timeout);
+    return client;
+  }
+
+  private ProviderResolver resolver(ProviderRegistry registry) {
+    ProviderResolver.Builder builder = ProviderResolver.builder(registry).directory(providerVolume)
+        .preferInProcess(preferInProcess).maxReceiveBytes(maxCallRecvMsgSize)
+        .callTimeout(parse("--provider-timeout", providerTimeout, Duration.ofMillis(1)));
     // "--additional-provider-volume-paths=" (empty) names no directory, not the working one.
-    additionalProviderVolumes.stream().filter(p -> !p.toString().isBlank()).forEach(resolverBuilder::directory);
-    ProviderResolver resolver = resolverBuilder.build();
-    VolumePublisher publisher = VolumePublisher.builder()
+    additionalProviderVolumes.stream().filter(p -> !p.toString().isBlank()).forEach(builder::directory);
+    return builder.build();
+  }
+
+  private VolumePublisher publisher(CompletableFuture<ApiClient> client, ProviderResolver resolver,
+      ScheduledExecutorService executor, Metrics metrics) {
+    return VolumePublisher.builder()
         .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), kubeletDir)
             : VolumeMounter.directory(kubeletDir))
         .driverName(driverName)
@@ -207,46 +232,38 @@ final class NodeCommand implements Callable<Integer> {
             ? KubernetesApiGateway.watchingClasses(api) : KubernetesApiGateway.create(api))))
         .providers(resolver)
         .nodeName(nodeId)
-        .republishMinInterval(republish)
+        .republishMinInterval(parse("--republish-min-interval", republishMinInterval, Duration.ZERO))
         .metrics(metrics)
-        .apiRetries(Scheduler.of(executor), new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2))
+        .apiRetries(Scheduler.of(executor), VolumePublisher.DEFAULT_API_BACKOFF)
         .secretSync(client.thenApply(api -> syncer(api, executor))::join)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).defaultInterval(interval).polling(enableRotation)
-            .metrics(metrics));
-    if (providerHealthCheck) {
-      Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);
-      executor.scheduleWithFixedDelay(() -> {
-        Map<String, String> failed = resolver.checkHealth();
-        if (!failed.isEmpty()) {
-          LOG.log(Level.WARNING, "providers failing their health check: {0}", failed.keySet());
-        }
-      }, 0, every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
-    List<String> recovered = publisher.recover(kubeletDir.resolve("pods"));
-    if (!recovered.isEmpty()) {
-      LogSetup.announce("recovered " + recovered.size() + " volumes from " + kubeletDir.resolve("pods"));
-    }
-    CsiNodeServer server = CsiNodeServer.builder().endpoint(endpoint).nodeId(nodeId).driverName(driverName)
-        .version(VersionCommand.version()).publisher(publisher).build().start();
-    // Readiness from a state kept fresh in the background: a probe never waits on a provider.
-    java.util.concurrent.atomic.AtomicReference<Map<String, String>> notReady =
-        new java.util.concurrent.atomic.AtomicReference<>(Map.of("providers", "not checked yet"));
-    Runnable checkReadiness = () -> notReady.set(readinessProblems(resolver, client));
-    executor.scheduleWithFixedDelay(checkReadiness, 0, READINESS_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    // Ready as soon as the Kubernetes client is, not at the next round.
-    client.whenComplete((api, e) -> executor.execute(checkReadiness));
-    AdminServer.Config endpoints = new AdminServer.Config(metrics, publisher.engine(),
-        () -> server.serving() ? Map.of() : Map.of("csi", "socket " + server.socket() + " is not served"),
-        notReady::get, parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO));
-    AutoCloseable probes = ProbeServer.startIfAsked("--metrics-addr", metricsAddr, ProbeServer.probes(endpoints));
-    AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.CONTROL, endpoints);
-    LogSetup.announce("serving CSI " + driverName + " on " + server.socket() + " for node " + nodeId
-        + "; in-process providers " + registry.names() + "; rotation " + (enableRotation ? "every " + rotationPollInterval : "off")
-        // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the runtime's own).
-        + "; class data sharing " + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
-    Keyturn.runUntilStopped(probes, admin, server, publisher, resolver, registry, executor::shutdownNow);
-    return 0;
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor))
+            .defaultInterval(parse("--rotation-poll-interval", rotationPollInterval)).polling(enableRotation).metrics(metrics));
   }
+
+  private void scheduleHealthChecks(ProviderResolver resolver, ScheduledExecutorService executor) {
+    if (!providerHealthCheck) {
+      return;
+    }
+    Duration every = parse("--provider-health-check-interval", providerHealthCheckInterval);
+    executor.scheduleWithFixedDelay(() -> {
+      Map<String, String> failed = resolver.checkHealth();
+      if (!failed.isEmpty()) {
+        LOG.log(Level.WARNING, "providers failing their health check: {0}", failed.keySet());
+      }
+    }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Readiness from a state kept fresh in the background: a probe never waits on a provider. */
+  private AtomicReference<Map<String, String>> readiness(ProviderResolver resolver, CompletableFuture<ApiClient> client,
+      ScheduledExecutorService executor) {
+    AtomicReference<Map<String, String>> notReady = new AtomicReference<>(Map.of("providers", "not checked yet"));
+    Runnable check = () -> notReady.set(readinessProblems(resolver, client));
+    executor.scheduleWithFixedDelay(check, 0, READINESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    // Ready as soon as the Kubernetes client is, not at the next round.
+    client.whenComplete((api, e) -> executor.execute(check));
+    return notReady;
+  }
+
 
   /**
    * The in-process providers: ServiceLoader's, and the file provider only when a root is given,
@@ -277,7 +294,7 @@ final class NodeCommand implements Callable<Integer> {
    * providers are always reachable), and a Kubernetes client not (yet) set up.
    */
   private static Map<String, String> readinessProblems(ProviderResolver resolver,
-      java.util.concurrent.CompletableFuture<ApiClient> client) {
+      CompletableFuture<ApiClient> client) {
     Map<String, String> problems = new java.util.TreeMap<>();
     try {
       resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));

@@ -27,6 +27,12 @@ import java.util.regex.Pattern;
 public final class ProviderResolver implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ProviderResolver.class.getName());
   private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9_-]{0,30}$");
+  /** The largest provider response accepted unless set (the Go driver's {@code --max-call-recv-msg-size}). */
+  public static final int DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+  /** The deadline of a provider call unless set. */
+  public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
+  /** How many times a mount is tried while the provider is UNAVAILABLE unless set. */
+  public static final int DEFAULT_ATTEMPTS = 3;
 
   private final ProviderRegistry registry;
   private final List<Path> directories;
@@ -136,9 +142,9 @@ public final class ProviderResolver implements AutoCloseable {
     private final ProviderRegistry registry;
     private final List<Path> directories = new ArrayList<>();
     private boolean preferInProcess;
-    private int maxReceiveBytes = 4 * 1024 * 1024;
-    private Duration callTimeout = Duration.ofSeconds(30);
-    private int attempts = 3;
+    private int maxReceiveBytes = DEFAULT_MAX_RECEIVE_BYTES;
+    private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+    private int attempts = DEFAULT_ATTEMPTS;
 
     private Builder(ProviderRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");

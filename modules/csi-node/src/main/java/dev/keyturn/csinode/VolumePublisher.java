@@ -44,6 +44,12 @@ public final class VolumePublisher implements AutoCloseable {
   /** Event reason when a check of a mounted volume failed. */
   public static final String MOUNT_ROTATION_FAILED = PodStateReconciler.MOUNT_ROTATION_FAILED;
 
+  /** Republishes closer together than this are answered without a check, unless set. */
+  public static final Duration DEFAULT_REPUBLISH_MIN_INTERVAL = Duration.ofSeconds(55);
+  /** How failed status and Secret writes are retried, unless set. */
+  public static final dev.keyturn.rotation.BackoffPolicy DEFAULT_API_BACKOFF =
+      new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
+
   /** What a publish did. */
   public enum Outcome {
     /** The volume was mounted for the first time. */
@@ -324,14 +330,13 @@ public final class VolumePublisher implements AutoCloseable {
     private String nodeName;
     private String driverName = "secrets-store.csi.k8s.io";
     private Clock clock = Clock.systemUTC();
-    private Duration republishMinInterval = Duration.ofSeconds(55);
+    private Duration republishMinInterval = DEFAULT_REPUBLISH_MIN_INTERVAL;
     private FileMode defaultMode = FileMode.DEFAULT;
     private java.util.function.Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
     private java.util.function.DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
     private NodeMetrics metrics = NodeMetrics.none();
     private dev.keyturn.rotation.Scheduler retryScheduler;
-    private dev.keyturn.rotation.BackoffPolicy retryBackoff =
-        new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
+    private dev.keyturn.rotation.BackoffPolicy retryBackoff = DEFAULT_API_BACKOFF;
 
     private Builder() {
     }

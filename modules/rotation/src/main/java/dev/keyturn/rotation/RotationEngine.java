@@ -40,6 +40,9 @@ import java.util.function.Function;
  * {@link #shutdown()} stops new work and lets checks in flight finish.
  */
 public final class RotationEngine implements AutoCloseable {
+  /** The poll interval of a volume that sets none (the Go driver's {@code --rotation-poll-interval} default). */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(2);
+
   private static final System.Logger LOG = System.getLogger(RotationEngine.class.getName());
 
   private final Scheduler scheduler;
@@ -424,7 +427,7 @@ public final class RotationEngine implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private AtomicWriter writer;
     private Function<String, SecretProvider> providers;
-    private Duration defaultInterval = Duration.ofMinutes(2);
+    private Duration defaultInterval = DEFAULT_INTERVAL;
     private BackoffPolicy backoff = BackoffPolicy.defaults();
     private double pollJitter = 0.1;
     private DoubleSupplier random = Math::random;

@@ -65,53 +65,65 @@ final class DirectorySource {
   }
 
   private static List<SourceObject> readTree(Path realDirectory, Optional<Set<String>> wanted) throws IOException {
-    List<SourceObject> objects = new ArrayList<>();
-    Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        if (dir.equals(realDirectory)) {
-          return FileVisitResult.CONTINUE;
-        }
-        if (reserved(dir)) {
-          return FileVisitResult.SKIP_SUBTREE;
-        }
-        // A linked directory must resolve inside the source; what lies below it was reached through it.
-        if (Files.isSymbolicLink(dir) && !dir.toRealPath().startsWith(realDirectory)) {
-          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-              "file provider: directory \"" + realDirectory.relativize(dir) + "\" links outside its source directory");
-        }
+    TreeReader reader = new TreeReader(realDirectory, wanted);
+    Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, reader);
+    reader.objects.sort(Comparator.comparing(SourceObject::id));
+    return reader.objects;
+  }
+
+  /** Every regular file below the source as an object; links that lead outside it refused. */
+  private static final class TreeReader extends SimpleFileVisitor<Path> {
+    private final Path realDirectory;
+    private final Optional<Set<String>> wanted;
+    final List<SourceObject> objects = new ArrayList<>();
+
+    TreeReader(Path realDirectory, Optional<Set<String>> wanted) {
+      this.realDirectory = realDirectory;
+      this.wanted = wanted;
+    }
+
+    @Override
+    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+      if (dir.equals(realDirectory)) {
         return FileVisitResult.CONTINUE;
       }
+      if (reserved(dir)) {
+        return FileVisitResult.SKIP_SUBTREE;
+      }
+      // A linked directory must resolve inside the source; what lies below it was reached through it.
+      if (Files.isSymbolicLink(dir) && !dir.toRealPath().startsWith(realDirectory)) {
+        throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+            "file provider: directory \"" + realDirectory.relativize(dir) + "\" links outside its source directory");
+      }
+      return FileVisitResult.CONTINUE;
+    }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        if (!attrs.isRegularFile() || reserved(file)) {
-          return FileVisitResult.CONTINUE;
-        }
-        String id = realDirectory.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
-        if (wanted.isPresent() && !wanted.get().contains(id)) {
-          return FileVisitResult.CONTINUE;
-        }
-        // Only a link can lead outside; a plain file below the source is inside it.
-        if (Files.isSymbolicLink(file) && !file.toRealPath().startsWith(realDirectory)) {
-          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-              "file provider: object \"" + id + "\" links outside its source directory");
-        }
-        checkSingleLink(file, id);
-        objects.add(new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
+    @Override
+    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+      if (!attrs.isRegularFile() || reserved(file)) {
         return FileVisitResult.CONTINUE;
       }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof FileSystemLoopException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
+      String id = realDirectory.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+      if (wanted.isPresent() && !wanted.get().contains(id)) {
+        return FileVisitResult.CONTINUE;
       }
-    });
-    objects.sort(Comparator.comparing(SourceObject::id));
-    return objects;
+      // Only a link can lead outside; a plain file below the source is inside it.
+      if (Files.isSymbolicLink(file) && !file.toRealPath().startsWith(realDirectory)) {
+        throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+            "file provider: object \"" + id + "\" links outside its source directory");
+      }
+      checkSingleLink(file, id);
+      objects.add(new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
+      return FileVisitResult.CONTINUE;
+    }
+
+    @Override
+    public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+      if (e instanceof FileSystemLoopException) {
+        return FileVisitResult.CONTINUE;
+      }
+      throw e;
+    }
   }
 
   private static boolean reserved(Path path) {
