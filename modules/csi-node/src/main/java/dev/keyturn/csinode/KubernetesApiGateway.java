@@ -4,8 +4,9 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
-import dev.keyturn.secretsync.ApiCalls;
-import dev.keyturn.secretsync.PodEvents;
+import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.secretsync.internal.PodEvents;
+import dev.keyturn.secretsync.SecretSpec;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +46,7 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
     this.events = PodEvents.create(client, java.time.Clock.systemUTC(), "keyturn");
     if (watchClasses) {
-      ApiClient watching = dev.keyturn.secretsync.WatchClients.withoutReadTimeout(client);
+      ApiClient watching = dev.keyturn.secretsync.internal.WatchClients.withoutReadTimeout(client);
       var factory = new io.kubernetes.client.informer.SharedInformerFactory(watching);
       this.classes = Optional.of(factory.sharedIndexInformerFor(
           new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
@@ -184,15 +185,17 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
       throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION,
           "SecretProviderClass " + namespace + "/" + name + " has no spec.provider");
     }
-    List<SecretProviderClass.SecretObject> secretObjects = new ArrayList<>();
+    List<SecretSpec> secretObjects = new ArrayList<>();
     for (Object item : asList(spec.get("secretObjects"))) {
       Map<String, Object> so = asMap(item);
-      List<SecretProviderClass.SecretObject.Data> data = new ArrayList<>();
+      List<SecretSpec.DataEntry> data = new ArrayList<>();
       for (Object d : asList(so.get("data"))) {
         Map<String, Object> entry = asMap(d);
-        data.add(new SecretProviderClass.SecretObject.Data(text(entry.get("objectName")), text(entry.get("key"))));
+        data.add(new SecretSpec.DataEntry(text(entry.get("objectName")), text(entry.get("key"))));
       }
-      secretObjects.add(new SecretProviderClass.SecretObject(text(so.get("secretName")), text(so.get("type")),
+      // The Go driver's default type.
+      String type = text(so.get("type"));
+      secretObjects.add(new SecretSpec(text(so.get("secretName")), type.isEmpty() ? "Opaque" : type,
           strings(so.get("labels")), strings(so.get("annotations")), data));
     }
     return new SecretProviderClass(namespace, name, provider, strings(spec.get("parameters")), secretObjects,

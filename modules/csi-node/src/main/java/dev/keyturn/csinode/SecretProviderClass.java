@@ -1,5 +1,6 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.secretsync.SecretSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,7 +17,7 @@ import java.util.Optional;
  * @param annotations the object's annotations (per-class rotation interval lives here)
  */
 public record SecretProviderClass(String namespace, String name, String provider, Map<String, String> parameters,
-    List<SecretObject> secretObjects, Map<String, String> annotations) {
+    List<SecretSpec> secretObjects, Map<String, String> annotations) {
 
   /** The annotation that sets a per-class rotation interval, in Go duration syntax. */
   public static final String ROTATION_INTERVAL_ANNOTATION = "secrets-store.csi.k8s.io/rotation-poll-interval";
@@ -56,33 +57,5 @@ public record SecretProviderClass(String namespace, String name, String provider
   /** The per-class rotation interval annotation's text, if set. */
   public Optional<String> rotationInterval() {
     return Optional.ofNullable(annotations.get(ROTATION_INTERVAL_ANNOTATION));
-  }
-
-  /**
-   * One {@code spec.secretObjects[]} entry.
-   *
-   * @param secretName the Kubernetes Secret's name
-   * @param type the Secret's type
-   * @param labels labels for the Secret
-   * @param annotations annotations for the Secret
-   * @param data {@code objectName -> key} pairs
-   */
-  public record SecretObject(String secretName, String type, Map<String, String> labels,
-      Map<String, String> annotations, List<Data> data) {
-    /** Copies. */
-    public SecretObject {
-      labels = Map.copyOf(labels);
-      annotations = Map.copyOf(annotations);
-      data = List.copyOf(data);
-    }
-
-    /**
-     * One data entry.
-     *
-     * @param objectName the mounted object's name (file path)
-     * @param key the key in the Secret
-     */
-    public record Data(String objectName, String key) {
-    }
   }
 }

@@ -23,7 +23,7 @@ record Volume(String volumeId, Path target, String namespace, String podName, St
   /** The same volume after a republish that read {@code spc}. */
   Volume republished(Instant at, SecretProviderClass spc) {
     return new Volume(volumeId, target, namespace, podName, podUid, className, provider, at,
-        spc.refreshRequestedAt().orElse(""), VolumeSpecs.secretSpecs(spc), spc.restartOnRotation());
+        spc.refreshRequestedAt().orElse(""), spc.secretObjects(), spc.restartOnRotation());
   }
 
   /** The object name of its SecretProviderClassPodStatus. */

@@ -2,7 +2,6 @@ package dev.keyturn.csinode;
 
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.VolumeSpec;
-import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
@@ -11,10 +10,8 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -112,16 +109,5 @@ final class VolumeSpecs {
             + " annotation " + SecretProviderClass.ROTATION_INTERVAL_ANNOTATION + ": " + e.getMessage());
       }
     });
-  }
-
-  /** The Secrets the class's {@code secretObjects} ask for. */
-  static List<SecretSpec> secretSpecs(SecretProviderClass spc) {
-    List<SecretSpec> specs = new ArrayList<>();
-    for (SecretProviderClass.SecretObject so : spc.secretObjects()) {
-      List<SecretSpec.DataEntry> data = new ArrayList<>();
-      so.data().forEach(d -> data.add(new SecretSpec.DataEntry(d.objectName(), d.key())));
-      specs.add(new SecretSpec(so.secretName(), so.type().isEmpty() ? "Opaque" : so.type(), so.labels(), so.annotations(), data));
-    }
-    return specs;
   }
 }

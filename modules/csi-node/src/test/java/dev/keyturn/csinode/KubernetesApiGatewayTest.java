@@ -66,7 +66,7 @@ class KubernetesApiGatewayTest {
     assertThat(spc.secretObjects()).singleElement().satisfies(so -> {
       assertThat(so.secretName()).isEqualTo("db");
       assertThat(so.labels()).containsEntry("app", "web");
-      assertThat(so.data()).containsExactly(new SecretProviderClass.SecretObject.Data("password", "pw"));
+      assertThat(so.data()).containsExactly(new dev.keyturn.secretsync.SecretSpec.DataEntry("password", "pw"));
     });
     assertThat(gateway.secretProviderClass(kube.namespace(), "missing")).isEmpty();
   }

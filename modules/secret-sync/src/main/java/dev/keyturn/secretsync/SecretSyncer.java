@@ -1,5 +1,7 @@
 package dev.keyturn.secretsync;
 
+import dev.keyturn.secretsync.internal.PodEvents;
+import dev.keyturn.secretsync.internal.ApiCalls;
 import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;

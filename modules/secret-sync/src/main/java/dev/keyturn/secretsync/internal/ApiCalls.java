@@ -1,4 +1,4 @@
-package dev.keyturn.secretsync;
+package dev.keyturn.secretsync.internal;
 
 import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiException;

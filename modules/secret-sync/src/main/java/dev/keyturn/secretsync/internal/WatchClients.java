@@ -1,4 +1,4 @@
-package dev.keyturn.secretsync;
+package dev.keyturn.secretsync.internal;
 
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
