@@ -115,6 +115,26 @@ final class PodStateReconciler {
     afterPass(volumeId, w, reconcile(volumeId, w));
   }
 
+  /**
+   * A check of the volume ended (the engine's listener, under the engine's lock: this only
+   * queues): an Event once per failure streak; after a change, an Event, the status and Secrets.
+   */
+  void checked(Volume v, dev.keyturn.rotation.VolumeStatus volume, dev.keyturn.rotation.CheckResult result) {
+    if (result.outcome() == dev.keyturn.rotation.CheckResult.Outcome.FAILED) {
+      if (volume.consecutiveFailures() == 1) {
+        enqueue(v.volumeId(), false, false, Optional.of(new Event(true, MOUNT_ROTATION_FAILED, "rotation of "
+            + "SecretProviderClass " + v.className() + " failed: " + result.error().orElse("unknown error")
+            + "; the last good content stays mounted")));
+      }
+      return;
+    }
+    boolean changed = !result.changedObjects().isEmpty();
+    Optional<Event> event = changed ? Optional.of(new Event(false, MOUNT_ROTATED, "rotated " + result.changedObjects().size()
+        + " objects of SecretProviderClass " + v.className() + ": " + String.join(", ", result.changedObjects())))
+        : Optional.empty();
+    enqueue(v.volumeId(), changed, changed, event);
+  }
+
   /** Drops the volume's pending work (it was unpublished). */
   void forget(String volumeId) {
     work.remove(volumeId);
@@ -167,6 +187,16 @@ final class PodStateReconciler {
   Control reconcile(String volumeId) {
     Work w = work.get(volumeId);
     return w == null ? Control.done() : reconcile(volumeId, w);
+  }
+
+  /** Deletes the volume's status (it was unpublished); a failure is left to the garbage collector. */
+  void deleteStatus(Volume v) {
+    try {
+      kubernetes.deletePodStatus(v.namespace(), v.statusName());
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "status {0}/{1} not deleted (its owner reference lets the garbage collector remove it): {2}",
+          v.namespace(), v.statusName(), e.getMessage());
+    }
   }
 
   private boolean applyStatus(Volume v) {

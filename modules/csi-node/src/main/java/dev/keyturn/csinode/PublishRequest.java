@@ -1,5 +1,7 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.KeyturnException.Reason;
 import java.util.Map;
 import java.util.Objects;
 
@@ -36,6 +38,37 @@ public record PublishRequest(String volumeId, String targetPath, boolean hasCapa
     Objects.requireNonNull(targetPath, "targetPath");
     volumeContext = Map.copyOf(volumeContext);
     secrets = Map.copyOf(secrets);
+  }
+
+  /**
+   * Checks what a publish needs besides the target.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} naming what is missing or wrong
+   */
+  void checkCapability() {
+    if (volumeId.isEmpty()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
+    }
+    if (!hasCapability) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
+    }
+    if (block) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "block volumes are not supported; use a mount volume");
+    }
+    if (!readonly) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
+    }
+  }
+
+  /** A volume context value that must be there, or {@code INVALID_ARGUMENT} saying how to get it. */
+  String required(String key) {
+    String value = volumeContext.get(key);
+    if (value == null || value.isBlank()) {
+      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume context has no " + key
+          + (key.equals(CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)"
+              : " (is podInfoOnMount true on the CSIDriver?)"));
+    }
+    return value;
   }
 
   @Override

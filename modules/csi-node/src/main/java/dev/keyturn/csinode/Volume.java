@@ -20,6 +20,13 @@ record Volume(String volumeId, Path target, String namespace, String podName, St
     secretObjects = List.copyOf(secretObjects);
   }
 
+  /** A volume at its first publish. */
+  static Volume first(PublishRequest request, Path target, SecretProviderClass spc, Instant at) {
+    return new Volume(request.volumeId(), target, spc.namespace(), request.volumeContext().get(PublishRequest.POD_NAME),
+        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), spc.name(), spc.provider(), at, "", List.of(),
+        false).republished(at, spc);
+  }
+
   /** The same volume after a republish that read {@code spc}. */
   Volume republished(Instant at, SecretProviderClass spc) {
     return new Volume(volumeId, target, namespace, podName, podUid, className, provider, at,

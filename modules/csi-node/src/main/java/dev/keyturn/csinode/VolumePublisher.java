@@ -6,20 +6,16 @@ import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
-import dev.keyturn.secretsync.SecretSyncer;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
-import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.PrintableText;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -39,11 +35,6 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class VolumePublisher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(VolumePublisher.class.getName());
-  /** Event reason after a check swapped new content into a mounted volume. */
-  public static final String MOUNT_ROTATED = PodStateReconciler.MOUNT_ROTATED;
-  /** Event reason when a check of a mounted volume failed. */
-  public static final String MOUNT_ROTATION_FAILED = PodStateReconciler.MOUNT_ROTATION_FAILED;
-
   /** Republishes closer together than this are answered without a check, unless set. */
   public static final Duration DEFAULT_REPUBLISH_MIN_INTERVAL = Duration.ofSeconds(55);
   /** How failed status and Secret writes are retried, unless set. */
@@ -74,7 +65,7 @@ public final class VolumePublisher implements AutoCloseable {
   private final NodeMetrics metrics;
   private final Optional<ScheduledExecutorService> ownExecutor;
 
-  private VolumePublisher(Builder b, RotationEngine.Builder engineBuilder) {
+  VolumePublisher(VolumePublisherBuilder b, RotationEngine.Builder engineBuilder) {
     this.writer = b.writer;
     this.table = new VolumeTable(b.writer);
     this.targets = new Targets(b.mounter, b.driverName);
@@ -83,24 +74,17 @@ public final class VolumePublisher implements AutoCloseable {
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
     this.metrics = b.metrics;
-    this.ownExecutor = b.retryScheduler == null ? Optional.of(daemonExecutor()) : Optional.empty();
+    this.ownExecutor = b.retryScheduler == null ? Optional.of(VolumePublisherBuilder.daemonExecutor()) : Optional.empty();
     Scheduler scheduler = b.retryScheduler != null ? b.retryScheduler : Scheduler.of(ownExecutor.get());
     this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
-    this.podState = new PodStateReconciler(table::get, this::versions, b.kubernetes, b.secretSync, b.metrics, b.nodeName,
+    this.podState = new PodStateReconciler(table::get,
+        id -> engine.status(id).map(VolumeStatus::versions).orElse(List.of()), b.kubernetes, b.secretSync, b.metrics, b.nodeName,
         scheduler, b.retryBackoff, b.random);
   }
 
-  private static ScheduledExecutorService daemonExecutor() {
-    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "keyturn-pod-state");
-      t.setDaemon(true);
-      return t;
-    });
-  }
-
   /** A builder. */
-  public static Builder builder() {
-    return new Builder();
+  public static VolumePublisherBuilder builder() {
+    return new VolumePublisherBuilder();
   }
 
   /** The rotation engine that keeps the volumes fresh (for on-demand refresh and status). */
@@ -140,9 +124,9 @@ public final class VolumePublisher implements AutoCloseable {
   }
 
   private SecretProviderClass secretProviderClass(PublishRequest request) {
-    String namespace = required(request.volumeContext(), PublishRequest.POD_NAMESPACE);
-    required(request.volumeContext(), PublishRequest.POD_NAME);
-    String className = required(request.volumeContext(), PublishRequest.CLASS_KEY);
+    String namespace = request.required(PublishRequest.POD_NAMESPACE);
+    request.required(PublishRequest.POD_NAME);
+    String className = request.required(PublishRequest.CLASS_KEY);
     return kubernetes.secretProviderClass(namespace, className)
         .orElseThrow(() -> new KeyturnException(Reason.FAILED_PRECONDITION,
             "SecretProviderClass " + namespace + "/" + className + " not found"));
@@ -161,10 +145,7 @@ public final class VolumePublisher implements AutoCloseable {
       }
       throw e;
     }
-    Volume volume = new Volume(request.volumeId(), target, spc.namespace(), request.volumeContext().get(PublishRequest.POD_NAME),
-        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), spc.name(), spc.provider(), clock.instant(),
-        "", List.of(), false).republished(clock.instant(), spc);
-    table.add(volume);
+    table.add(Volume.first(request, target, spc, clock.instant()));
     podState.reconcileNow(request.volumeId(), true, true);
     return Outcome.MOUNTED;
   }
@@ -207,20 +188,17 @@ public final class VolumePublisher implements AutoCloseable {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
     Path target = targets.checked(targetPath);
-    Optional<Volume> entry = table.get(volumeId).filter(v -> v.target().equals(target));
-    if (entry.isEmpty() && table.get(volumeId).isPresent()) {
+    Optional<Volume> known = table.get(volumeId);
+    if (known.isPresent() && !known.get().target().equals(target)) {
       // Someone names a real volume with another target: the volume is left as it is.
       LOG.log(Level.WARNING, "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
-          + "left alone", shown(volumeId), target, table.get(volumeId).get().target());
+          + "left alone", shown(volumeId), target, known.get().target());
     }
-    if (entry.isEmpty() && targets.notADirectory(target)) {
-      targets.releaseForeign(shown(volumeId), target);
-      return;
-    }
-    Optional<Map<String, String>> onDisk = entry.isPresent() ? Optional.empty() : table.attributesOnDisk(target);
-    boolean ours = entry.isPresent() || onDisk.map(a -> volumeId.equals(a.get(VolumeSpecs.ATTR_VOLUME_ID))).orElse(false)
-        || targets.adoptable(target, volumeId);
-    if (!ours) {
+    Optional<Volume> entry = known.filter(v -> v.target().equals(target));
+    // A link or a file is never read through, let alone removed.
+    Optional<Volume> onDisk = entry.isPresent() || targets.notADirectory(target) ? Optional.empty()
+        : table.onDisk(target).filter(v -> v.volumeId().equals(volumeId));
+    if (entry.isEmpty() && onDisk.isEmpty() && (targets.notADirectory(target) || !targets.adoptable(target, volumeId))) {
       targets.releaseForeign(shown(volumeId), target);
       return;
     }
@@ -229,11 +207,9 @@ public final class VolumePublisher implements AutoCloseable {
     engine.unmount(volumeId);
     writer.forget(target);
     targets.release(target);
-    entry.map(Volume::statusName).or(() -> onDisk.map(a -> PodStatus.objectName(a.getOrDefault(VolumeSpecs.ATTR_POD, ""),
-        a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""), a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""))))
-        .ifPresent(name -> deleteStatus(entry.map(Volume::namespace)
-            .orElseGet(() -> onDisk.get().getOrDefault(VolumeSpecs.ATTR_NAMESPACE, "")), name));
+    entry.or(() -> onDisk).ifPresent(podState::deleteStatus);
   }
+
 
   /** Rebuilds the volume table after a restart from what is on disk ({@link VolumeTable#recover}). */
   public List<String> recover(Path kubeletPodsDir) {
@@ -245,24 +221,9 @@ public final class VolumePublisher implements AutoCloseable {
     return table.targets();
   }
 
-  private List<ObjectVersion> versions(String volumeId) {
-    return engine.status(volumeId).map(VolumeStatus::versions).orElse(List.of());
-  }
-
   private PublishRequest validate(PublishRequest request) {
-    if (request.volumeId().isEmpty()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
-    }
+    request.checkCapability();
     targets.checked(request.targetPath());
-    if (!request.hasCapability()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
-    }
-    if (request.block()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "block volumes are not supported; use a mount volume");
-    }
-    if (!request.readonly()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
-    }
     return request;
   }
 
@@ -271,47 +232,11 @@ public final class VolumePublisher implements AutoCloseable {
     return PrintableText.escape(field, 256);
   }
 
-  private static String required(Map<String, String> context, String key) {
-    String value = context.get(key);
-    if (value == null || value.isBlank()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume context has no " + key
-          + (key.equals(PublishRequest.CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)"
-              : " (is podInfoOnMount true on the CSIDriver?)"));
-    }
-    return value;
-  }
 
-  /**
-   * The engine's listener, called under its per-volume lock: it only queues what the API should
-   * show (an Event once per failure streak, the status and Secrets after a change).
-   */
+
+  /** The engine's listener, called under its per-volume lock: the reconciler only queues. */
   private void onCheck(VolumeStatus volume, CheckResult result) {
-    Optional<Volume> entry = table.get(volume.id());
-    if (entry.isEmpty()) {
-      return;
-    }
-    if (result.outcome() == CheckResult.Outcome.FAILED) {
-      if (volume.consecutiveFailures() == 1) {
-        podState.enqueue(volume.id(), false, false, Optional.of(new PodStateReconciler.Event(true, MOUNT_ROTATION_FAILED,
-            "rotation of SecretProviderClass " + entry.get().className() + " failed: " + result.error().orElse("unknown error")
-                + "; the last good content stays mounted")));
-      }
-      return;
-    }
-    boolean changed = !result.changedObjects().isEmpty();
-    Optional<PodStateReconciler.Event> event = changed ? Optional.of(new PodStateReconciler.Event(false, MOUNT_ROTATED,
-        "rotated " + result.changedObjects().size() + " objects of SecretProviderClass " + entry.get().className() + ": "
-            + String.join(", ", result.changedObjects()))) : Optional.empty();
-    podState.enqueue(volume.id(), changed, changed, event);
-  }
-
-  private void deleteStatus(String namespace, String name) {
-    try {
-      kubernetes.deletePodStatus(namespace, name);
-    } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "status {0}/{1} not deleted (its owner reference lets the garbage collector remove it): {2}",
-          namespace, name, e.getMessage());
-    }
+    table.get(volume.id()).ifPresent(v -> podState.checked(v, volume, result));
   }
 
   /** Shuts the engine down, letting checks in flight finish. */
@@ -319,131 +244,5 @@ public final class VolumePublisher implements AutoCloseable {
   public void close() {
     engine.close();
     ownExecutor.ifPresent(ScheduledExecutorService::shutdownNow);
-  }
-
-  /** Builds a {@link VolumePublisher}. */
-  public static final class Builder {
-    private AtomicWriter writer = AtomicWriter.create();
-    private VolumeMounter mounter;
-    private KubernetesGateway kubernetes;
-    private ProviderResolver providers;
-    private String nodeName;
-    private String driverName = "secrets-store.csi.k8s.io";
-    private Clock clock = Clock.systemUTC();
-    private Duration republishMinInterval = DEFAULT_REPUBLISH_MIN_INTERVAL;
-    private FileMode defaultMode = FileMode.DEFAULT;
-    private java.util.function.Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
-    private java.util.function.DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
-    private NodeMetrics metrics = NodeMetrics.none();
-    private dev.keyturn.rotation.Scheduler retryScheduler;
-    private dev.keyturn.rotation.BackoffPolicy retryBackoff = DEFAULT_API_BACKOFF;
-
-    private Builder() {
-    }
-
-    /**
-     * Where the pod's status, Events and Secrets are written and failed writes retried, with
-     * {@code backoff} (without one, on a thread of the publisher's own).
-     */
-    public Builder apiRetries(dev.keyturn.rotation.Scheduler scheduler, dev.keyturn.rotation.BackoffPolicy backoff) {
-      this.retryScheduler = Objects.requireNonNull(scheduler, "scheduler");
-      this.retryBackoff = Objects.requireNonNull(backoff, "backoff");
-      return this;
-    }
-
-    /** The randomness of retry backoff (default: a thread-local random). */
-    public Builder random(java.util.function.DoubleSupplier value) {
-      this.random = Objects.requireNonNull(value, "random");
-      return this;
-    }
-
-    /** Where publish, unpublish and sync counts go (default: nowhere). */
-    public Builder metrics(NodeMetrics value) {
-      this.metrics = Objects.requireNonNull(value, "metrics");
-      return this;
-    }
-
-    /** Keeps SecretProviderClass secretObjects in step as Kubernetes Secrets (off when not set). */
-    public Builder secretSync(SecretSyncer value) {
-      Optional<SecretSyncer> syncer = Optional.of(value);
-      this.secretSync = () -> syncer;
-      return this;
-    }
-
-    /**
-     * Like {@link #secretSync(SecretSyncer)}, with the syncer still being set up: asked for at
-     * first use (it may block then, or throw, and the sync is retried after the next check).
-     */
-    public Builder secretSync(java.util.function.Supplier<SecretSyncer> value) {
-      Objects.requireNonNull(value, "secretSync");
-      this.secretSync = () -> Optional.of(value.get());
-      return this;
-    }
-
-    /** The writer (default: a writer with default options). */
-    public Builder writer(AtomicWriter value) {
-      this.writer = Objects.requireNonNull(value, "writer");
-      return this;
-    }
-
-    /** How targets are prepared (tmpfs in the driver). */
-    public Builder mounter(VolumeMounter value) {
-      this.mounter = value;
-      return this;
-    }
-
-    /** The Kubernetes API. */
-    public Builder kubernetes(KubernetesGateway value) {
-      this.kubernetes = value;
-      return this;
-    }
-
-    /** Where providers are found. */
-    public Builder providers(ProviderResolver value) {
-      this.providers = value;
-      return this;
-    }
-
-    /** The node's name ({@code --nodeid}). */
-    public Builder nodeName(String value) {
-      this.nodeName = value;
-      return this;
-    }
-
-    /** The CSI driver name ({@code --drivername}), as kubelet records it for each volume. */
-    public Builder driverName(String value) {
-      this.driverName = Objects.requireNonNull(value, "driverName");
-      return this;
-    }
-
-    /** The clock. */
-    public Builder clock(Clock value) {
-      this.clock = Objects.requireNonNull(value, "clock");
-      return this;
-    }
-
-    /** Republishes closer together than this are answered without a check (default 55s). */
-    public Builder republishMinInterval(Duration value) {
-      if (value.isNegative()) {
-        throw new IllegalArgumentException("republishMinInterval (" + value + ") must not be negative");
-      }
-      this.republishMinInterval = value;
-      return this;
-    }
-
-    /** The default file mode (the Go driver's is 0644). */
-    public Builder defaultMode(FileMode value) {
-      this.defaultMode = Objects.requireNonNull(value, "defaultMode");
-      return this;
-    }
-
-    /** Builds the publisher, finishing {@code engine} with its writer, providers and listener. */
-    public VolumePublisher build(RotationEngine.Builder engine) {
-      Objects.requireNonNull(mounter, "mounter");
-      Objects.requireNonNull(kubernetes, "kubernetes");
-      Objects.requireNonNull(providers, "providers");
-      Objects.requireNonNull(nodeName, "nodeName");
-      return new VolumePublisher(this, engine);
-    }
   }
 }

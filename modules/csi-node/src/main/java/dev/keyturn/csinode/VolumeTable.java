@@ -66,6 +66,18 @@ final class VolumeTable {
     }
   }
 
+  /** The volume Keyturn wrote at {@code target}, read from its metadata there (not added to the table). */
+  Optional<Volume> onDisk(Path target) {
+    return attributesOnDisk(target).filter(a -> a.containsKey(VolumeSpecs.ATTR_VOLUME_ID)).map(a -> fromMetadata(target, a));
+  }
+
+  private static Volume fromMetadata(Path target, Map<String, String> a) {
+    return new Volume(a.get(VolumeSpecs.ATTR_VOLUME_ID), target, a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_POD, ""), a.getOrDefault(VolumeSpecs.ATTR_POD_UID, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""), a.getOrDefault(VolumeSpecs.ATTR_PROVIDER, ""), Instant.EPOCH, "",
+        List.of(), false);
+  }
+
   /**
    * Rebuilds the table after a restart from what is on disk: every directory
    * {@code <pods>/<uid>/volumes/kubernetes.io~csi/<volume>/mount} that holds a payload written by
@@ -107,10 +119,7 @@ final class VolumeTable {
       writer.recover(target);
       Map<String, String> a = attributes.get();
       String volumeId = a.get(VolumeSpecs.ATTR_VOLUME_ID);
-      volumes.putIfAbsent(volumeId, new Volume(volumeId, target, a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""),
-          a.getOrDefault(VolumeSpecs.ATTR_POD, ""), a.getOrDefault(VolumeSpecs.ATTR_POD_UID, ""),
-          a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""), a.getOrDefault(VolumeSpecs.ATTR_PROVIDER, ""), Instant.EPOCH, "",
-          List.of(), false));
+      volumes.putIfAbsent(volumeId, fromMetadata(target, a));
       LOG.log(Level.INFO, "recovered volume {0} at {1}", volumeId, target);
       return Optional.of(volumeId);
     } catch (KeyturnException e) {

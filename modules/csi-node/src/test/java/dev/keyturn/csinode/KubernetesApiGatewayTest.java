@@ -187,8 +187,8 @@ class KubernetesApiGatewayTest {
   @Test
   void rotationEventsAreRecordedOnThePod(KubeContext kube) throws Exception {
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
-    gateway.recordPodEvent(kube.namespace(), "web-0", "", false, VolumePublisher.MOUNT_ROTATED, "rotated 1 objects of app: password");
-    gateway.recordPodEvent(kube.namespace(), "web-0", "", true, VolumePublisher.MOUNT_ROTATION_FAILED, "provider unavailable");
+    gateway.recordPodEvent(kube.namespace(), "web-0", "", false, PodStateReconciler.MOUNT_ROTATED, "rotated 1 objects of app: password");
+    gateway.recordPodEvent(kube.namespace(), "web-0", "", true, PodStateReconciler.MOUNT_ROTATION_FAILED, "provider unavailable");
     var events = new io.kubernetes.client.openapi.apis.CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
     assertThat(events).extracting(e -> e.getReason() + "/" + e.getType() + "/" + e.getInvolvedObject().getName())
         .contains("MountRotationComplete/Normal/web-0", "MountRotationFailed/Warning/web-0");

@@ -1,0 +1,149 @@
+package dev.keyturn.csinode;
+
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.rotation.BackoffPolicy;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.secretsync.SecretSyncer;
+import dev.keyturn.spi.FileMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
+
+/** Builds a {@link VolumePublisher}; {@link VolumePublisher#builder()} makes one. */
+public final class VolumePublisherBuilder {
+  AtomicWriter writer = AtomicWriter.create();
+  VolumeMounter mounter;
+  KubernetesGateway kubernetes;
+  ProviderResolver providers;
+  String nodeName;
+  String driverName = "secrets-store.csi.k8s.io";
+  Clock clock = Clock.systemUTC();
+  Duration republishMinInterval = VolumePublisher.DEFAULT_REPUBLISH_MIN_INTERVAL;
+  FileMode defaultMode = FileMode.DEFAULT;
+  Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
+  DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+  NodeMetrics metrics = NodeMetrics.none();
+  Scheduler retryScheduler;
+  BackoffPolicy retryBackoff = VolumePublisher.DEFAULT_API_BACKOFF;
+
+  VolumePublisherBuilder() {
+  }
+
+  /** The publisher's own thread for pod state, when no scheduler was given. */
+  static java.util.concurrent.ScheduledExecutorService daemonExecutor() {
+    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "keyturn-pod-state");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Where the pod's status, Events and Secrets are written and failed writes retried, with
+   * {@code backoff} (without one, on a thread of the publisher's own).
+   */
+  public VolumePublisherBuilder apiRetries(Scheduler scheduler, BackoffPolicy backoff) {
+    this.retryScheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.retryBackoff = Objects.requireNonNull(backoff, "backoff");
+    return this;
+  }
+
+  /** The randomness of retry backoff (default: a thread-local random). */
+  public VolumePublisherBuilder random(DoubleSupplier value) {
+    this.random = Objects.requireNonNull(value, "random");
+    return this;
+  }
+
+  /** Where publish, unpublish and sync counts go (default: nowhere). */
+  public VolumePublisherBuilder metrics(NodeMetrics value) {
+    this.metrics = Objects.requireNonNull(value, "metrics");
+    return this;
+  }
+
+  /** Keeps SecretProviderClass secretObjects in step as Kubernetes Secrets (off when not set). */
+  public VolumePublisherBuilder secretSync(SecretSyncer value) {
+    Optional<SecretSyncer> syncer = Optional.of(value);
+    this.secretSync = () -> syncer;
+    return this;
+  }
+
+  /**
+   * Like {@link #secretSync(SecretSyncer)}, with the syncer still being set up: asked for at
+   * first use (it may block then, or throw, and the sync is retried after the next check).
+   */
+  public VolumePublisherBuilder secretSync(Supplier<SecretSyncer> value) {
+    Objects.requireNonNull(value, "secretSync");
+    this.secretSync = () -> Optional.of(value.get());
+    return this;
+  }
+
+  /** The writer (default: a writer with default options). */
+  public VolumePublisherBuilder writer(AtomicWriter value) {
+    this.writer = Objects.requireNonNull(value, "writer");
+    return this;
+  }
+
+  /** How targets are prepared (tmpfs in the driver). */
+  public VolumePublisherBuilder mounter(VolumeMounter value) {
+    this.mounter = value;
+    return this;
+  }
+
+  /** The Kubernetes API. */
+  public VolumePublisherBuilder kubernetes(KubernetesGateway value) {
+    this.kubernetes = value;
+    return this;
+  }
+
+  /** Where providers are found. */
+  public VolumePublisherBuilder providers(ProviderResolver value) {
+    this.providers = value;
+    return this;
+  }
+
+  /** The node's name ({@code --nodeid}). */
+  public VolumePublisherBuilder nodeName(String value) {
+    this.nodeName = value;
+    return this;
+  }
+
+  /** The CSI driver name ({@code --drivername}), as kubelet records it for each volume. */
+  public VolumePublisherBuilder driverName(String value) {
+    this.driverName = Objects.requireNonNull(value, "driverName");
+    return this;
+  }
+
+  /** The clock. */
+  public VolumePublisherBuilder clock(Clock value) {
+    this.clock = Objects.requireNonNull(value, "clock");
+    return this;
+  }
+
+  /** Republishes closer together than this are answered without a check (default 55s). */
+  public VolumePublisherBuilder republishMinInterval(Duration value) {
+    if (value.isNegative()) {
+      throw new IllegalArgumentException("republishMinInterval (" + value + ") must not be negative");
+    }
+    this.republishMinInterval = value;
+    return this;
+  }
+
+  /** The default file mode (the Go driver's is 0644). */
+  public VolumePublisherBuilder defaultMode(FileMode value) {
+    this.defaultMode = Objects.requireNonNull(value, "defaultMode");
+    return this;
+  }
+
+  /** Builds the publisher, finishing {@code engine} with its writer, providers and listener. */
+  public VolumePublisher build(RotationEngine.Builder engine) {
+    Objects.requireNonNull(mounter, "mounter");
+    Objects.requireNonNull(kubernetes, "kubernetes");
+    Objects.requireNonNull(providers, "providers");
+    Objects.requireNonNull(nodeName, "nodeName");
+    return new VolumePublisher(this, engine);
+  }
+}
