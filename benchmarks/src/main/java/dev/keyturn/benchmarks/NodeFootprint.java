@@ -70,11 +70,33 @@ public final class NodeFootprint {
   private static long runOnce(Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
       throws Exception {
     Path socket = dir.resolve("csi/csi.sock");
-    Path kubeletDir = dir.resolve("kubelet");
-    List<String> command = List.of(home.resolve("bin/keyturn").toString(), "node", "--endpoint", "unix://" + socket,
-        "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(), "--metrics-addr", "", "--admin-addr", "",
-        "--provider-volume", dir.resolve("providers").toString(), "--additional-provider-volume-paths", "",
-        "--kubelet-dir", kubeletDir.toString(), "--tmpfs=" + tmpfs, "--republish-min-interval", "0s");
+    long started = System.nanoTime();
+    Process node = startNode(home, dir, kubeconfig, namespace, tmpfs, volumes);
+    try {
+      long servingMillis = awaitProbe(socket, node, started);
+      if (volumes > 0) {
+        measureWithVolumes(node, socket, dir.resolve("kubelet"), namespace, volumes);
+      }
+      return servingMillis;
+    } finally {
+      node.destroy();
+      if (!node.waitFor(30, TimeUnit.SECONDS)) {
+        node.destroyForcibly();
+      }
+      if (tmpfs) {
+        TmpfsMounter mounter = TmpfsMounter.system();
+        mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
+      }
+    }
+  }
+
+  private static Process startNode(Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
+      throws IOException {
+    List<String> command = List.of(home.resolve("bin/keyturn").toString(), "node", "--endpoint",
+        "unix://" + dir.resolve("csi/csi.sock"), "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(),
+        "--metrics-addr", "", "--admin-addr", "", "--provider-volume", dir.resolve("providers").toString(),
+        "--additional-provider-volume-paths", "", "--kubelet-dir", dir.resolve("kubelet").toString(), "--tmpfs=" + tmpfs,
+        "--republish-min-interval", "0s");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("node.log").toFile());
     // The node serves each namespace from its own directory of the file provider root.
@@ -87,68 +109,67 @@ public final class NodeFootprint {
     if (classList != null && volumes > 0) {
       builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + classList, (a, b) -> a + " " + b);
     }
-    long started = System.nanoTime();
-    Process node = builder.start();
-    try {
-      long servingMillis = awaitProbe(socket, node, started);
-      if (volumes == 0) {
-        return servingMillis;
+    return builder.start();
+  }
+
+  /** RSS idle and with {@code volumes} mounted, and republish latency, printed. */
+  private static void measureWithVolumes(Process node, Path socket, Path kubeletDir, String namespace, int volumes)
+      throws Exception {
+    Thread.sleep(2000);
+    long idle = rssKib(node.pid());
+    List<String> targets = new ArrayList<>();
+    try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+      for (int i = 0; i < volumes; i++) {
+        Path target = kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
+        kubelet.publish(request(namespace, i, target.toString()));
+        targets.add(target.toString());
       }
+      printRepublishLatency(kubelet, namespace, targets);
       Thread.sleep(2000);
-      long idle = rssKib(node.pid());
-      List<String> targets = new ArrayList<>();
-      try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
-        for (int i = 0; i < volumes; i++) {
-          Path target = kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
-          kubelet.publish(request(namespace, i, target.toString()));
-          targets.add(target.toString());
-        }
-        // Republish rounds, nothing changed: the steady state kubelet keeps the driver in, kubelet
-        // and driver in separate processes. Timed twice: the first 20 rounds after the mounts (the
-        // JIT still compiling) and 20 rounds after 100.
-        long[] cold = republishRounds(kubelet, namespace, targets, 20);
-        for (int round = 20; round < 100; round++) {
-          republishRounds(kubelet, namespace, targets, 1);
-        }
-        long[] steady = republishRounds(kubelet, namespace, targets, 20);
-        System.out.printf("republish, no change, kubelet in another process" + LABEL + ", the first 20 rounds (%d calls): p50 %.2f ms,"
-            + " p99 %.2f ms%n", cold.length, PublishLatency.percentile(cold, 50), PublishLatency.percentile(cold, 99));
-        System.out.printf("republish, no change, kubelet in another process" + LABEL + ", after 100 rounds (%d calls): p50 %.2f ms,"
-            + " p99 %.2f ms%n", steady.length, PublishLatency.percentile(steady, 50), PublishLatency.percentile(steady, 99));
-        Thread.sleep(2000);
-        long loaded = rssKib(node.pid());
-        if (Boolean.getBoolean("keyturn.nmt")) {
-          new ProcessBuilder("jcmd", Long.toString(node.pid()), "VM.native_memory", "summary").inheritIO().start().waitFor();
-          new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + node.pid() + "/smaps_rollup").inheritIO().start().waitFor();
-          // Resident KiB per mapped file (anonymous mappings as one line), largest first.
-          new ProcessBuilder("sh", "-c", "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
-              + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 32) printf \"%8d KiB  %s\\n\", rss[n], n }'"
-              + " /proc/" + node.pid() + "/smaps | sort -rn").inheritIO().start().waitFor();
-        }
-        for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
-          if (!jcmd.isBlank()) {
-            new ProcessBuilder("jcmd", Long.toString(node.pid()), jcmd.strip()).inheritIO().start().waitFor();
-          }
-        }
-        // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules
-        // and CDS files) are shared page cache, and how many of them are mapped varies from run to run.
-        System.out.printf("RSS" + LABEL + ": %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
-            + " file-backed (JVM options: %s)%n", idle / 1024.0, loaded / 1024.0, volumes,
-            statusKib(node.pid(), "RssAnon:") / 1024.0, statusKib(node.pid(), "RssFile:") / 1024.0,
-            System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
-        for (int i = 0; i < volumes; i++) {
-          kubelet.unpublish("vol-" + i, targets.get(i));
-        }
+      long loaded = rssKib(node.pid());
+      diagnostics(node.pid());
+      // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules
+      // and CDS files) are shared page cache, and how many of them are mapped varies from run to run.
+      System.out.printf("RSS" + LABEL + ": %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
+          + " file-backed (JVM options: %s)%n", idle / 1024.0, loaded / 1024.0, volumes,
+          statusKib(node.pid(), "RssAnon:") / 1024.0, statusKib(node.pid(), "RssFile:") / 1024.0,
+          System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
+      for (int i = 0; i < volumes; i++) {
+        kubelet.unpublish("vol-" + i, targets.get(i));
       }
-      return servingMillis;
-    } finally {
-      node.destroy();
-      if (!node.waitFor(30, TimeUnit.SECONDS)) {
-        node.destroyForcibly();
-      }
-      if (tmpfs) {
-        TmpfsMounter mounter = TmpfsMounter.system();
-        mounter.tmpfsMountsUnder(dir).forEach(mounter::unmount);
+    }
+  }
+
+  /**
+   * Republish rounds, nothing changed: the steady state kubelet keeps the driver in, kubelet and
+   * driver in separate processes. Timed twice: the first 20 rounds after the mounts (the JIT still
+   * compiling) and 20 rounds after 100.
+   */
+  private static void printRepublishLatency(CsiClient kubelet, String namespace, List<String> targets) {
+    long[] cold = republishRounds(kubelet, namespace, targets, 20);
+    for (int round = 20; round < 100; round++) {
+      republishRounds(kubelet, namespace, targets, 1);
+    }
+    long[] steady = republishRounds(kubelet, namespace, targets, 20);
+    System.out.printf("republish, no change, kubelet in another process" + LABEL + ", the first 20 rounds (%d calls): p50 %.2f ms,"
+        + " p99 %.2f ms%n", cold.length, PublishLatency.percentile(cold, 50), PublishLatency.percentile(cold, 99));
+    System.out.printf("republish, no change, kubelet in another process" + LABEL + ", after 100 rounds (%d calls): p50 %.2f ms,"
+        + " p99 %.2f ms%n", steady.length, PublishLatency.percentile(steady, 50), PublishLatency.percentile(steady, 99));
+  }
+
+  /** With -Dkeyturn.nmt or -Dkeyturn.jcmd: where the node's memory goes. */
+  private static void diagnostics(long pid) throws IOException, InterruptedException {
+    if (Boolean.getBoolean("keyturn.nmt")) {
+      new ProcessBuilder("jcmd", Long.toString(pid), "VM.native_memory", "summary").inheritIO().start().waitFor();
+      new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + pid + "/smaps_rollup").inheritIO().start().waitFor();
+      // Resident KiB per mapped file (anonymous mappings as one line), largest first.
+      new ProcessBuilder("sh", "-c", "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
+          + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 32) printf \"%8d KiB  %s\\n\", rss[n], n }'"
+          + " /proc/" + pid + "/smaps | sort -rn").inheritIO().start().waitFor();
+    }
+    for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
+      if (!jcmd.isBlank()) {
+        new ProcessBuilder("jcmd", Long.toString(pid), jcmd.strip()).inheritIO().start().waitFor();
       }
     }
   }

@@ -71,68 +71,27 @@ public final class PublishLatency {
     int volumes = Integer.parseInt(args[1]);
     int rounds = Integer.parseInt(args[2]);
     int warmRounds = args.length > 3 ? Integer.parseInt(args[3]) : 100;
-    Path store = Volumes.fileStore(dir, (byte) 's');
     boolean root = Volumes.isRoot();
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
     CountingApi api = new CountingApi();
-    FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
     AtomicInteger providerCalls = new AtomicInteger();
-    ProviderRegistry registry = ProviderRegistry.builder().register(new dev.keyturn.spi.SecretProvider() {
-      @Override
-      public String name() {
-        return "file";
-      }
-
-      @Override
-      public dev.keyturn.spi.MountResponse mount(dev.keyturn.spi.MountRequest request) {
-        providerCalls.incrementAndGet();
-        return file.mount(request);
-      }
-    }).build();
-    ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build();
+    ProviderResolver resolver = ProviderResolver.builder(countingRegistry(Volumes.fileStore(dir, (byte) 's'), providerCalls))
+        .directory(dir.resolve("providers")).build();
     VolumePublisher publisher = VolumePublisher.builder()
         .mounter(root ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
             : VolumeMounter.directory(dir))
         .kubernetes(api).providers(resolver).nodeName("bench").republishMinInterval(Duration.ZERO)
         .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
     CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("bench").publisher(publisher).build().start();
-    List<PublishRequest> requests = new ArrayList<>();
-    for (int v = 0; v < volumes; v++) {
-      requests.add(new PublishRequest("vol-" + v, dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
-          true, false, true, Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "pod-" + v,
-              "csi.storage.k8s.io/pod.namespace", "default", "csi.storage.k8s.io/pod.uid", "uid-" + v), Map.of()));
-    }
+    List<PublishRequest> requests = requests(dir, volumes);
     try (CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(30))) {
       for (int warm = 0; warm < 200; warm++) {
         kubelet.probe();
       }
-      long[] first = new long[volumes];
-      for (int v = 0; v < volumes; v++) {
-        long start = System.nanoTime();
-        kubelet.publish(requests.get(v));
-        first[v] = System.nanoTime() - start;
-      }
-      List<String> payloads = payloadDirs(requests);
-      int writesBefore = api.writes.get();
-      int callsBefore = providerCalls.get();
-      long[] cold = timedRounds(requests, rounds, kubelet::publish);
-      for (int warm = rounds; warm < warmRounds; warm++) {
-        timedRounds(requests, 1, kubelet::publish);
-      }
-      long[] republish = timedRounds(requests, rounds, kubelet::publish);
-      int swaps = 0;
-      List<String> after = payloadDirs(requests);
-      for (int v = 0; v < volumes; v++) {
-        swaps += payloads.get(v).equals(after.get(v)) ? 0 : 1;
-      }
+      long[] first = timedRounds(requests, 1, kubelet::publish);
       System.out.printf("first mount (%d volumes, tmpfs=%s): p50 %.2f ms, p99 %.2f ms%n", volumes, root,
           percentile(first, 50), percentile(first, 99));
-      System.out.printf("republish, no change, the first %d rounds after the mounts (%d calls): p50 %.2f ms, p99 %.2f ms%n",
-          rounds, cold.length, percentile(cold, 50), percentile(cold, 99));
-      System.out.printf("republish, no change, after %d rounds (%d calls): p50 %.2f ms, p99 %.2f ms; API writes %d;"
-          + " payload swaps %d; provider calls %d in all (identical requests coalesced)%n", Math.max(warmRounds, rounds),
-          republish.length, percentile(republish, 50), percentile(republish, 99), api.writes.get() - writesBefore, swaps,
-          providerCalls.get() - callsBefore);
+      measureRepublishes(kubelet, requests, rounds, warmRounds, api, providerCalls);
       // The same republishes without the socket, to tell transport from work.
       long[] direct = timedRounds(requests, rounds, publisher::publish);
       System.out.printf("republish, no change, in process (%d calls): p50 %.2f ms, p99 %.2f ms%n",
@@ -147,6 +106,58 @@ public final class PublishLatency {
       executor.shutdownNow();
     }
   }
+
+  /** The file provider under {@code store}, counting its calls. */
+  private static ProviderRegistry countingRegistry(Path store, AtomicInteger providerCalls) {
+    FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
+    return ProviderRegistry.builder().register(new dev.keyturn.spi.SecretProvider() {
+      @Override
+      public String name() {
+        return "file";
+      }
+
+      @Override
+      public dev.keyturn.spi.MountResponse mount(dev.keyturn.spi.MountRequest request) {
+        providerCalls.incrementAndGet();
+        return file.mount(request);
+      }
+    }).build();
+  }
+
+  private static List<PublishRequest> requests(Path dir, int volumes) {
+    List<PublishRequest> requests = new ArrayList<>();
+    for (int v = 0; v < volumes; v++) {
+      requests.add(new PublishRequest("vol-" + v, dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
+          true, false, true, Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "pod-" + v,
+              "csi.storage.k8s.io/pod.namespace", "default", "csi.storage.k8s.io/pod.uid", "uid-" + v), Map.of()));
+    }
+    return requests;
+  }
+
+  /** Republish rounds with nothing changed: the first after the mounts, then after the warm rounds. */
+  private static void measureRepublishes(CsiClient kubelet, List<PublishRequest> requests, int rounds, int warmRounds,
+      CountingApi api, AtomicInteger providerCalls) throws java.io.IOException {
+    List<String> payloads = payloadDirs(requests);
+    int writesBefore = api.writes.get();
+    int callsBefore = providerCalls.get();
+    long[] cold = timedRounds(requests, rounds, kubelet::publish);
+    for (int warm = rounds; warm < warmRounds; warm++) {
+      timedRounds(requests, 1, kubelet::publish);
+    }
+    long[] republish = timedRounds(requests, rounds, kubelet::publish);
+    int swaps = 0;
+    List<String> after = payloadDirs(requests);
+    for (int v = 0; v < requests.size(); v++) {
+      swaps += payloads.get(v).equals(after.get(v)) ? 0 : 1;
+    }
+    System.out.printf("republish, no change, the first %d rounds after the mounts (%d calls): p50 %.2f ms, p99 %.2f ms%n",
+        rounds, cold.length, percentile(cold, 50), percentile(cold, 99));
+    System.out.printf("republish, no change, after %d rounds (%d calls): p50 %.2f ms, p99 %.2f ms; API writes %d;"
+        + " payload swaps %d; provider calls %d in all (identical requests coalesced)%n", Math.max(warmRounds, rounds),
+        republish.length, percentile(republish, 50), percentile(republish, 99), api.writes.get() - writesBefore, swaps,
+        providerCalls.get() - callsBefore);
+  }
+
 
   /** {@code rounds} calls of {@code publish} with every request; the time of each call. */
   private static long[] timedRounds(List<PublishRequest> requests, int rounds, java.util.function.Consumer<PublishRequest> publish) {
