@@ -10,7 +10,8 @@ module dev.keyturn.launcher {
   requires dev.keyturn.secretsync;
   // The node makes the file provider itself, confined per namespace (NodeCommand.providers).
   requires dev.keyturn.provider.file;
-  // The node's probes (/metrics, /healthz, /readyz) on gRPC's shaded Netty, non-blocking (ProbeServer).
+  // The node's probes (/metrics, /healthz, /readyz) on gRPC's shaded Netty, non-blocking
+  // (ProbeServer).
   requires io.grpc.netty.shaded;
   requires io.kubernetes.client.java;
   requires io.kubernetes.client.java.api;
@@ -29,5 +30,6 @@ module dev.keyturn.launcher {
   requires org.yaml.snakeyaml;
 
   // picocli reads and sets the annotated command fields reflectively.
-  opens dev.keyturn.launcher to info.picocli;
+  opens dev.keyturn.launcher to
+      info.picocli;
 }

@@ -1,7 +1,7 @@
 /**
  * Atomic writer of secret volumes: the {@code ..data} link swap that applications watch, with
- * per-object version metadata swapped together with the content, and tmpfs mounting. Knows
- * nothing of Kubernetes, so a node agent can embed it without a cluster.
+ * per-object version metadata swapped together with the content, and tmpfs mounting. Knows nothing
+ * of Kubernetes, so a node agent can embed it without a cluster.
  */
 module dev.keyturn.fswriter {
   requires transitive dev.keyturn.spi;

@@ -9,5 +9,6 @@ module dev.keyturn.provider.file {
 
   exports dev.keyturn.provider.file;
 
-  provides dev.keyturn.spi.SecretProviderFactory with dev.keyturn.provider.file.FileProviderFactory;
+  provides dev.keyturn.spi.SecretProviderFactory with
+      dev.keyturn.provider.file.FileProviderFactory;
 }

@@ -9,11 +9,13 @@ module dev.keyturn.secretsync {
   // client-java is an automatic module: the explicit modules it uses must be required here.
   requires okhttp3;
   requires com.google.gson;
-  // client-java's JSON registers gson adapters for java.sql dates; gson requires java.sql only statically.
+  // client-java's JSON registers gson adapters for java.sql dates; gson requires java.sql only
+  // statically.
   requires java.sql;
 
   exports dev.keyturn.secretsync;
   // Kubernetes call helpers (conflict retries, pod Events, watch clients) shared with the node
   // driver, which writes its own objects with them; not API.
-  exports dev.keyturn.secretsync.internal to dev.keyturn.csinode;
+  exports dev.keyturn.secretsync.internal to
+      dev.keyturn.csinode;
 }

@@ -10,5 +10,6 @@ module dev.keyturn.spi.testkit {
   exports dev.keyturn.spi.testkit;
 
   // JUnit discovers and invokes the inherited test methods reflectively.
-  opens dev.keyturn.spi.testkit to org.junit.platform.commons;
+  opens dev.keyturn.spi.testkit to
+      org.junit.platform.commons;
 }

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,23 +21,28 @@ import java.util.concurrent.TimeUnit;
 /**
  * The assembled {@code keyturn node} as a process, as the DaemonSet runs it: time from exec to a
  * CSI Probe answered on its socket, and its resident memory idle and after {@code volumes} volumes
- * of 10 objects were published (file provider, tmpfs when root) with their statuses written to
- * the API server (the real one when {@code KEYTURN_IT_KUBECONFIG} names it, else the in-process
- * mock). {@code KEYTURN_JAVA_OPTS} passes JVM options (e.g. the heap a container limit implies);
- * with {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the
- * JVM's own account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those
- * {@code jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}).
- * {@code -Dkeyturn.classlist=FILE} has the JVM of the measured run write the classes it loaded
- * there ({@code -XX:DumpLoadedClassList}), from which {@code benchmarks/update-class-list.sh} makes
- * the class list {@code keyturn cds-archive} builds in.
- * Usage: {@code NodeFootprint <keyturn home> <work dir> <volumes> <starts>}.
+ * of 10 objects were published (file provider, tmpfs when root) with their statuses written to the
+ * API server (the real one when {@code KEYTURN_IT_KUBECONFIG} names it, else the in-process mock).
+ * {@code KEYTURN_JAVA_OPTS} passes JVM options (e.g. the heap a container limit implies); with
+ * {@code -XX:NativeMemoryTracking=summary} there and {@code -Dkeyturn.nmt=true} here, the JVM's own
+ * account of its memory is printed beside the RSS; {@code -Dkeyturn.jcmd=A,B} runs those {@code
+ * jcmd} commands against the node at that point (e.g. {@code GC.class_histogram}). {@code
+ * -Dkeyturn.classlist=FILE} has the JVM of the measured run write the classes it loaded there
+ * ({@code -XX:DumpLoadedClassList}), from which {@code benchmarks/update-class-list.sh} makes the
+ * class list {@code keyturn cds-archive} builds in. Usage: {@code NodeFootprint <keyturn home>
+ * <work dir> <volumes> <starts>}.
  */
 public final class NodeFootprint {
-  /** {@code -Dkeyturn.label=TEXT}: printed after the name of each figure, for runs of different set-ups. */
-  private static final String LABEL = System.getProperty("keyturn.label", "").isEmpty() ? ""
-      : " (" + System.getProperty("keyturn.label") + ")";
-  private NodeFootprint() {
-  }
+  /**
+   * {@code -Dkeyturn.label=TEXT}: printed after the name of each figure, for runs of different
+   * set-ups.
+   */
+  private static final String LABEL =
+      System.getProperty("keyturn.label", "").isEmpty()
+          ? ""
+          : " (" + System.getProperty("keyturn.label") + ")";
+
+  private NodeFootprint() {}
 
   public static void main(String[] args) throws Exception {
     Path home = Path.of(args[0]);
@@ -49,25 +53,50 @@ public final class NodeFootprint {
     boolean root = Volumes.isRoot();
     try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
       String namespace = "keyturn-bench-" + ProcessHandle.current().pid();
-      new CoreV1Api(cluster.client()).createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace")
-          .metadata(new V1ObjectMeta().name(namespace))).execute();
-      new CustomObjectsApi(cluster.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", namespace,
-          "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
-              "metadata", Map.of("name", "bench", "namespace", namespace),
-              "spec", Map.of("provider", "file", "parameters", Map.of("source", "app")))).execute();
+      new CoreV1Api(cluster.client())
+          .createNamespace(
+              new V1Namespace()
+                  .apiVersion("v1")
+                  .kind("Namespace")
+                  .metadata(new V1ObjectMeta().name(namespace)))
+          .execute();
+      new CustomObjectsApi(cluster.client())
+          .createNamespacedCustomObject(
+              KubernetesApiGateway.GROUP,
+              "v1",
+              namespace,
+              "secretproviderclasses",
+              Map.of(
+                  "apiVersion",
+                  "secrets-store.csi.x-k8s.io/v1",
+                  "kind",
+                  "SecretProviderClass",
+                  "metadata",
+                  Map.of("name", "bench", "namespace", namespace),
+                  "spec",
+                  Map.of("provider", "file", "parameters", Map.of("source", "app"))))
+          .execute();
       List<Long> startMillis = new ArrayList<>();
       for (int run = 0; run < starts; run++) {
         boolean last = run == starts - 1;
-        startMillis.add(runOnce(home, dir, cluster.kubeconfig(), namespace, root, last ? volumes : 0));
+        startMillis.add(
+            runOnce(home, dir, cluster.kubeconfig(), namespace, root, last ? volumes : 0));
       }
       List<Long> sorted = startMillis.stream().sorted().toList();
-      System.out.printf("start to serving CSI" + LABEL + ": median %d ms, min %d ms, max %d ms over %d starts (%s API server)%n",
-          sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1), starts,
+      System.out.printf(
+          "start to serving CSI"
+              + LABEL
+              + ": median %d ms, min %d ms, max %d ms over %d starts (%s API server)%n",
+          sorted.get(sorted.size() / 2),
+          sorted.get(0),
+          sorted.get(sorted.size() - 1),
+          starts,
           cluster.real() ? "real" : "mock");
     }
   }
 
-  private static long runOnce(Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
+  private static long runOnce(
+      Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
       throws Exception {
     Path socket = dir.resolve("csi/csi.sock");
     long started = System.nanoTime();
@@ -90,15 +119,36 @@ public final class NodeFootprint {
     }
   }
 
-  private static Process startNode(Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
+  private static Process startNode(
+      Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
       throws IOException {
-    List<String> command = List.of(home.resolve("bin/keyturn").toString(), "node", "--endpoint",
-        "unix://" + dir.resolve("csi/csi.sock"), "--nodeid", "bench-node", "--kubeconfig", kubeconfig.toString(),
-        "--metrics-addr", "", "--admin-addr", "", "--provider-volume", dir.resolve("providers").toString(),
-        "--additional-provider-volume-paths", "", "--kubelet-dir", dir.resolve("kubelet").toString(), "--tmpfs=" + tmpfs,
-        "--republish-min-interval", "0s");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("node.log").toFile());
+    List<String> command =
+        List.of(
+            home.resolve("bin/keyturn").toString(),
+            "node",
+            "--endpoint",
+            "unix://" + dir.resolve("csi/csi.sock"),
+            "--nodeid",
+            "bench-node",
+            "--kubeconfig",
+            kubeconfig.toString(),
+            "--metrics-addr",
+            "",
+            "--admin-addr",
+            "",
+            "--provider-volume",
+            dir.resolve("providers").toString(),
+            "--additional-provider-volume-paths",
+            "",
+            "--kubelet-dir",
+            dir.resolve("kubelet").toString(),
+            "--tmpfs=" + tmpfs,
+            "--republish-min-interval",
+            "0s");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("node.log").toFile());
     // The node serves each namespace from its own directory of the file provider root.
     Path roots = Files.createDirectories(dir.resolve("roots"));
     if (!Files.exists(roots.resolve(namespace), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -107,20 +157,24 @@ public final class NodeFootprint {
     builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", roots.toString());
     String classList = System.getProperty("keyturn.classlist");
     if (classList != null && volumes > 0) {
-      builder.environment().merge("KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + classList, (a, b) -> a + " " + b);
+      builder
+          .environment()
+          .merge(
+              "KEYTURN_JAVA_OPTS", "-XX:DumpLoadedClassList=" + classList, (a, b) -> a + " " + b);
     }
     return builder.start();
   }
 
   /** RSS idle and with {@code volumes} mounted, and republish latency, printed. */
-  private static void measureWithVolumes(Process node, Path socket, Path kubeletDir, String namespace, int volumes)
-      throws Exception {
+  private static void measureWithVolumes(
+      Process node, Path socket, Path kubeletDir, String namespace, int volumes) throws Exception {
     Thread.sleep(2000);
     long idle = rssKib(node.pid());
     List<String> targets = new ArrayList<>();
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       for (int i = 0; i < volumes; i++) {
-        Path target = kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
+        Path target =
+            kubeletDir.resolve("pods/uid-" + i + "/volumes/kubernetes.io~csi/secrets/mount");
         kubelet.publish(request(namespace, i, target.toString()));
         targets.add(target.toString());
       }
@@ -129,10 +183,18 @@ public final class NodeFootprint {
       long loaded = rssKib(node.pid());
       diagnostics(node.pid());
       // Anonymous memory is the process's own; file-backed pages (libjvm, the runtime's modules
-      // and CDS files) are shared page cache, and how many of them are mapped varies from run to run.
-      System.out.printf("RSS" + LABEL + ": %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
-          + " file-backed (JVM options: %s)%n", idle / 1024.0, loaded / 1024.0, volumes,
-          statusKib(node.pid(), "RssAnon:") / 1024.0, statusKib(node.pid(), "RssFile:") / 1024.0,
+      // and CDS files) are shared page cache, and how many of them are mapped varies from run to
+      // run.
+      System.out.printf(
+          "RSS"
+              + LABEL
+              + ": %.1f MiB idle, %.1f MiB with %d volumes mounted, of which %.1f MiB anonymous and %.1f MiB"
+              + " file-backed (JVM options: %s)%n",
+          idle / 1024.0,
+          loaded / 1024.0,
+          volumes,
+          statusKib(node.pid(), "RssAnon:") / 1024.0,
+          statusKib(node.pid(), "RssFile:") / 1024.0,
           System.getenv().getOrDefault("KEYTURN_JAVA_OPTS", "none"));
       for (int i = 0; i < volumes; i++) {
         kubelet.unpublish("vol-" + i, targets.get(i));
@@ -145,27 +207,54 @@ public final class NodeFootprint {
    * driver in separate processes. Timed twice: the first 20 rounds after the mounts (the JIT still
    * compiling) and 20 rounds after 100.
    */
-  private static void printRepublishLatency(CsiClient kubelet, String namespace, List<String> targets) {
+  private static void printRepublishLatency(
+      CsiClient kubelet, String namespace, List<String> targets) {
     long[] cold = republishRounds(kubelet, namespace, targets, 20);
     for (int round = 20; round < 100; round++) {
       republishRounds(kubelet, namespace, targets, 1);
     }
     long[] steady = republishRounds(kubelet, namespace, targets, 20);
-    System.out.printf("republish, no change, kubelet in another process" + LABEL + ", the first 20 rounds (%d calls): p50 %.2f ms,"
-        + " p99 %.2f ms%n", cold.length, PublishLatency.percentile(cold, 50), PublishLatency.percentile(cold, 99));
-    System.out.printf("republish, no change, kubelet in another process" + LABEL + ", after 100 rounds (%d calls): p50 %.2f ms,"
-        + " p99 %.2f ms%n", steady.length, PublishLatency.percentile(steady, 50), PublishLatency.percentile(steady, 99));
+    System.out.printf(
+        "republish, no change, kubelet in another process"
+            + LABEL
+            + ", the first 20 rounds (%d calls): p50 %.2f ms,"
+            + " p99 %.2f ms%n",
+        cold.length,
+        PublishLatency.percentile(cold, 50),
+        PublishLatency.percentile(cold, 99));
+    System.out.printf(
+        "republish, no change, kubelet in another process"
+            + LABEL
+            + ", after 100 rounds (%d calls): p50 %.2f ms,"
+            + " p99 %.2f ms%n",
+        steady.length,
+        PublishLatency.percentile(steady, 50),
+        PublishLatency.percentile(steady, 99));
   }
 
   /** With -Dkeyturn.nmt or -Dkeyturn.jcmd: where the node's memory goes. */
   private static void diagnostics(long pid) throws IOException, InterruptedException {
     if (Boolean.getBoolean("keyturn.nmt")) {
-      new ProcessBuilder("jcmd", Long.toString(pid), "VM.native_memory", "summary").inheritIO().start().waitFor();
-      new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + pid + "/smaps_rollup").inheritIO().start().waitFor();
+      new ProcessBuilder("jcmd", Long.toString(pid), "VM.native_memory", "summary")
+          .inheritIO()
+          .start()
+          .waitFor();
+      new ProcessBuilder("sh", "-c", "grep -E '^(Rss|Pss)' /proc/" + pid + "/smaps_rollup")
+          .inheritIO()
+          .start()
+          .waitFor();
       // Resident KiB per mapped file (anonymous mappings as one line), largest first.
-      new ProcessBuilder("sh", "-c", "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
-          + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 32) printf \"%8d KiB  %s\\n\", rss[n], n }'"
-          + " /proc/" + pid + "/smaps | sort -rn").inheritIO().start().waitFor();
+      new ProcessBuilder(
+              "sh",
+              "-c",
+              "awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : \"[anonymous]\") }"
+                  + " /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 32) printf \"%8d KiB  %s\\n\", rss[n], n }'"
+                  + " /proc/"
+                  + pid
+                  + "/smaps | sort -rn")
+          .inheritIO()
+          .start()
+          .waitFor();
     }
     for (String jcmd : System.getProperty("keyturn.jcmd", "").split(",")) {
       if (!jcmd.isBlank()) {
@@ -174,7 +263,8 @@ public final class NodeFootprint {
     }
   }
 
-  private static long[] republishRounds(CsiClient kubelet, String namespace, List<String> targets, int rounds) {
+  private static long[] republishRounds(
+      CsiClient kubelet, String namespace, List<String> targets, int rounds) {
     long[] nanos = new long[rounds * targets.size()];
     int n = 0;
     for (int round = 0; round < rounds; round++) {
@@ -189,16 +279,30 @@ public final class NodeFootprint {
 
   /** kubelet's NodePublishVolume for pod {@code i} of the benchmark class. */
   private static PublishRequest request(String namespace, int i, String target) {
-    return new PublishRequest("vol-" + i, target, true, false, true,
-        Map.of("secretProviderClass", "bench", "csi.storage.k8s.io/pod.name", "pod-" + i,
-            "csi.storage.k8s.io/pod.namespace", namespace, "csi.storage.k8s.io/pod.uid", "uid-" + i), Map.of());
+    return new PublishRequest(
+        "vol-" + i,
+        target,
+        true,
+        false,
+        true,
+        Map.of(
+            "secretProviderClass",
+            "bench",
+            "csi.storage.k8s.io/pod.name",
+            "pod-" + i,
+            "csi.storage.k8s.io/pod.namespace",
+            namespace,
+            "csi.storage.k8s.io/pod.uid",
+            "uid-" + i),
+        Map.of());
   }
 
   private static long awaitProbe(Path socket, Process node, long started) throws Exception {
     long deadline = started + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       if (!node.isAlive()) {
-        throw new IllegalStateException("keyturn node exited with " + node.exitValue() + " before serving");
+        throw new IllegalStateException(
+            "keyturn node exited with " + node.exitValue() + " before serving");
       }
       if (Files.exists(socket)) {
         try (CsiClient client = CsiClient.connect(socket, Duration.ofSeconds(1))) {

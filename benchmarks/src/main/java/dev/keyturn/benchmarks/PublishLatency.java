@@ -28,18 +28,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * NodePublishVolume latency over the real Unix socket, with the in-process file provider serving
- * 10 objects: first mounts of {@code volumes} volumes, then {@code rounds} republishes of each with
+ * NodePublishVolume latency over the real Unix socket, with the in-process file provider serving 10
+ * objects: first mounts of {@code volumes} volumes, then {@code rounds} republishes of each with
  * nothing changed (the minimum republish interval set to 0, so every call is a full check). Counts
  * API writes and payload swaps during the republishes; both must be 0. The republishes are timed
  * twice: the first {@code rounds} after the mounts, while the JIT is still compiling the path, and
  * {@code rounds} more after {@code warmRounds} rounds in all (the steady state kubelet keeps a
- * driver in for the life of its pods: it republishes every volume every minute or two).
- * Usage: {@code PublishLatency <dir> <volumes> <rounds> [warmRounds, default 100]}.
+ * driver in for the life of its pods: it republishes every volume every minute or two). Usage:
+ * {@code PublishLatency <dir> <volumes> <rounds> [warmRounds, default 100]}.
  */
 public final class PublishLatency {
-  private PublishLatency() {
-  }
+  private PublishLatency() {}
 
   /** A Kubernetes API that holds one class and counts status writes. */
   static final class CountingApi implements KubernetesGateway {
@@ -47,7 +46,9 @@ public final class PublishLatency {
 
     @Override
     public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
-      return Optional.of(new SecretProviderClass(namespace, name, "file", Map.of("source", "app"), List.of(), Map.of()));
+      return Optional.of(
+          new SecretProviderClass(
+              namespace, name, "file", Map.of("source", "app"), List.of(), Map.of()));
     }
 
     @Override
@@ -61,7 +62,8 @@ public final class PublishLatency {
     }
 
     @Override
-    public void recordPodEvent(String namespace, String name, String uid, boolean warning, String reason, String message) {
+    public void recordPodEvent(
+        String namespace, String name, String uid, boolean warning, String reason, String message) {
       writes.incrementAndGet();
     }
   }
@@ -75,26 +77,43 @@ public final class PublishLatency {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
     CountingApi api = new CountingApi();
     AtomicInteger providerCalls = new AtomicInteger();
-    ProviderResolver resolver = ProviderResolver.builder(countingRegistry(Volumes.fileStore(dir, (byte) 's'), providerCalls))
-        .directory(dir.resolve("providers")).build();
-    VolumePublisher publisher = VolumePublisher.builder()
-        .mounter(root ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
-            : VolumeMounter.directory(dir))
-        .kubernetes(api).providers(resolver).nodeName("bench").republishMinInterval(Duration.ZERO)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("bench").publisher(publisher).build().start();
+    ProviderResolver resolver =
+        ProviderResolver.builder(
+                countingRegistry(Volumes.fileStore(dir, (byte) 's'), providerCalls))
+            .directory(dir.resolve("providers"))
+            .build();
+    VolumePublisher publisher =
+        VolumePublisher.builder()
+            .mounter(
+                root
+                    ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+                    : VolumeMounter.directory(dir))
+            .kubernetes(api)
+            .providers(resolver)
+            .nodeName("bench")
+            .republishMinInterval(Duration.ZERO)
+            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    CsiNodeServer server =
+        CsiNodeServer.builder()
+            .socket(dir.resolve("csi.sock"))
+            .nodeId("bench")
+            .publisher(publisher)
+            .build()
+            .start();
     List<PublishRequest> requests = requests(dir, volumes);
     try (CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(30))) {
       for (int warm = 0; warm < 200; warm++) {
         kubelet.probe();
       }
       long[] first = timedRounds(requests, 1, kubelet::publish);
-      System.out.printf("first mount (%d volumes, tmpfs=%s): p50 %.2f ms, p99 %.2f ms%n", volumes, root,
-          percentile(first, 50), percentile(first, 99));
+      System.out.printf(
+          "first mount (%d volumes, tmpfs=%s): p50 %.2f ms, p99 %.2f ms%n",
+          volumes, root, percentile(first, 50), percentile(first, 99));
       measureRepublishes(kubelet, requests, rounds, warmRounds, api, providerCalls);
       // The same republishes without the socket, to tell transport from work.
       long[] direct = timedRounds(requests, rounds, publisher::publish);
-      System.out.printf("republish, no change, in process (%d calls): p50 %.2f ms, p99 %.2f ms%n",
+      System.out.printf(
+          "republish, no change, in process (%d calls): p50 %.2f ms, p99 %.2f ms%n",
           direct.length, percentile(direct, 50), percentile(direct, 99));
       for (PublishRequest request : requests) {
         kubelet.unpublish(request.volumeId(), request.targetPath());
@@ -110,33 +129,58 @@ public final class PublishLatency {
   /** The file provider under {@code store}, counting its calls. */
   private static ProviderRegistry countingRegistry(Path store, AtomicInteger providerCalls) {
     FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
-    return ProviderRegistry.builder().register(new dev.keyturn.spi.SecretProvider() {
-      @Override
-      public String name() {
-        return "file";
-      }
+    return ProviderRegistry.builder()
+        .register(
+            new dev.keyturn.spi.SecretProvider() {
+              @Override
+              public String name() {
+                return "file";
+              }
 
-      @Override
-      public dev.keyturn.spi.MountResponse mount(dev.keyturn.spi.MountRequest request) {
-        providerCalls.incrementAndGet();
-        return file.mount(request);
-      }
-    }).build();
+              @Override
+              public dev.keyturn.spi.MountResponse mount(dev.keyturn.spi.MountRequest request) {
+                providerCalls.incrementAndGet();
+                return file.mount(request);
+              }
+            })
+        .build();
   }
 
   private static List<PublishRequest> requests(Path dir, int volumes) {
     List<PublishRequest> requests = new ArrayList<>();
     for (int v = 0; v < volumes; v++) {
-      requests.add(new PublishRequest("vol-" + v, dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
-          true, false, true, Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "pod-" + v,
-              "csi.storage.k8s.io/pod.namespace", "default", "csi.storage.k8s.io/pod.uid", "uid-" + v), Map.of()));
+      requests.add(
+          new PublishRequest(
+              "vol-" + v,
+              dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
+              true,
+              false,
+              true,
+              Map.of(
+                  "secretProviderClass",
+                  "app",
+                  "csi.storage.k8s.io/pod.name",
+                  "pod-" + v,
+                  "csi.storage.k8s.io/pod.namespace",
+                  "default",
+                  "csi.storage.k8s.io/pod.uid",
+                  "uid-" + v),
+              Map.of()));
     }
     return requests;
   }
 
-  /** Republish rounds with nothing changed: the first after the mounts, then after the warm rounds. */
-  private static void measureRepublishes(CsiClient kubelet, List<PublishRequest> requests, int rounds, int warmRounds,
-      CountingApi api, AtomicInteger providerCalls) throws java.io.IOException {
+  /**
+   * Republish rounds with nothing changed: the first after the mounts, then after the warm rounds.
+   */
+  private static void measureRepublishes(
+      CsiClient kubelet,
+      List<PublishRequest> requests,
+      int rounds,
+      int warmRounds,
+      CountingApi api,
+      AtomicInteger providerCalls)
+      throws java.io.IOException {
     List<String> payloads = payloadDirs(requests);
     int writesBefore = api.writes.get();
     int callsBefore = providerCalls.get();
@@ -150,17 +194,26 @@ public final class PublishLatency {
     for (int v = 0; v < requests.size(); v++) {
       swaps += payloads.get(v).equals(after.get(v)) ? 0 : 1;
     }
-    System.out.printf("republish, no change, the first %d rounds after the mounts (%d calls): p50 %.2f ms, p99 %.2f ms%n",
+    System.out.printf(
+        "republish, no change, the first %d rounds after the mounts (%d calls): p50 %.2f ms, p99 %.2f ms%n",
         rounds, cold.length, percentile(cold, 50), percentile(cold, 99));
-    System.out.printf("republish, no change, after %d rounds (%d calls): p50 %.2f ms, p99 %.2f ms; API writes %d;"
-        + " payload swaps %d; provider calls %d in all (identical requests coalesced)%n", Math.max(warmRounds, rounds),
-        republish.length, percentile(republish, 50), percentile(republish, 99), api.writes.get() - writesBefore, swaps,
+    System.out.printf(
+        "republish, no change, after %d rounds (%d calls): p50 %.2f ms, p99 %.2f ms; API writes %d;"
+            + " payload swaps %d; provider calls %d in all (identical requests coalesced)%n",
+        Math.max(warmRounds, rounds),
+        republish.length,
+        percentile(republish, 50),
+        percentile(republish, 99),
+        api.writes.get() - writesBefore,
+        swaps,
         providerCalls.get() - callsBefore);
   }
 
-
   /** {@code rounds} calls of {@code publish} with every request; the time of each call. */
-  private static long[] timedRounds(List<PublishRequest> requests, int rounds, java.util.function.Consumer<PublishRequest> publish) {
+  private static long[] timedRounds(
+      List<PublishRequest> requests,
+      int rounds,
+      java.util.function.Consumer<PublishRequest> publish) {
     long[] nanos = new long[requests.size() * rounds];
     int n = 0;
     for (int r = 0; r < rounds; r++) {
@@ -173,7 +226,8 @@ public final class PublishLatency {
     return nanos;
   }
 
-  private static List<String> payloadDirs(List<PublishRequest> requests) throws java.io.IOException {
+  private static List<String> payloadDirs(List<PublishRequest> requests)
+      throws java.io.IOException {
     List<String> dirs = new ArrayList<>();
     for (PublishRequest request : requests) {
       dirs.add(Files.readSymbolicLink(Path.of(request.targetPath()).resolve("..data")).toString());

@@ -1,8 +1,6 @@
 package dev.keyturn.benchmarks;
 
 import dev.keyturn.fswriter.AtomicWriter;
-import dev.keyturn.fswriter.TmpfsMounter;
-import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -25,18 +23,16 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The rotation engine on a full node: 110 volumes x 10 objects of 4 KiB on tmpfs (when root).
- * (1) One cycle with nothing changed, all volumes checked: provider calls, payload swaps and
- * process CPU time, once with one identity for all volumes and once with a credential each.
- * (2) Propagation from a change in the file provider's store to the new content in a volume:
- * with the provider's push, and with polling only (1 s interval).
- * Usage: {@code RotationBench <dir> <samples>}.
+ * The rotation engine on a full node: 110 volumes x 10 objects of 4 KiB on tmpfs (when root). (1)
+ * One cycle with nothing changed, all volumes checked: provider calls, payload swaps and process
+ * CPU time, once with one identity for all volumes and once with a credential each. (2) Propagation
+ * from a change in the file provider's store to the new content in a volume: with the provider's
+ * push, and with polling only (1 s interval). Usage: {@code RotationBench <dir> <samples>}.
  */
 public final class RotationBench {
   private static final int VOLUMES = 110;
 
-  private RotationBench() {
-  }
+  private RotationBench() {}
 
   /** Counts calls; optionally hides the provider's push, to measure polling alone. */
   static final class Counting implements SecretProvider {
@@ -86,18 +82,31 @@ public final class RotationBench {
     }
   }
 
-  private static RotationEngine engine(ScheduledExecutorService executor, SecretProvider provider, Duration interval, boolean polling) {
-    return RotationEngine.builder().scheduler(Scheduler.of(executor)).writer(AtomicWriter.create())
-        .providers(name -> provider).defaultInterval(interval).polling(polling).build();
+  private static RotationEngine engine(
+      ScheduledExecutorService executor,
+      SecretProvider provider,
+      Duration interval,
+      boolean polling) {
+    return RotationEngine.builder()
+        .scheduler(Scheduler.of(executor))
+        .writer(AtomicWriter.create())
+        .providers(name -> provider)
+        .defaultInterval(interval)
+        .polling(polling)
+        .build();
   }
 
-  private static List<VolumeSpec> specs(Path dir, String set, boolean sharedIdentity) throws Exception {
+  private static List<VolumeSpec> specs(Path dir, String set, boolean sharedIdentity)
+      throws Exception {
     List<VolumeSpec> specs = new ArrayList<>();
     for (int v = 0; v < VOLUMES; v++) {
       Path target = Files.createDirectories(dir.resolve("volumes/" + set + "-" + v));
-      MountRequest request = MountRequest.builder(target).attribute("source", "app")
-          .attribute("csi.storage.k8s.io/pod.name", "pod-" + v)
-          .secret("clientSecret", sharedIdentity ? "shared" : "credential-" + v).build();
+      MountRequest request =
+          MountRequest.builder(target)
+              .attribute("source", "app")
+              .attribute("csi.storage.k8s.io/pod.name", "pod-" + v)
+              .secret("clientSecret", sharedIdentity ? "shared" : "credential-" + v)
+              .build();
       specs.add(new VolumeSpec(set + "-" + v, target, "file", request, Optional.empty(), Map.of()));
     }
     return specs;
@@ -105,7 +114,9 @@ public final class RotationBench {
 
   private static void cycle(Path dir, boolean sharedIdentity) throws Exception {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
-    Counting provider = new Counting(FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build(), false);
+    Counting provider =
+        new Counting(
+            FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build(), false);
     String set = sharedIdentity ? "shared" : "distinct";
     Duration interval = Duration.ofSeconds(5);
     RotationEngine engine = engine(executor, provider, interval, true);
@@ -116,7 +127,8 @@ public final class RotationBench {
       }
       List<String> before = payloads(specs);
       int calls = provider.calls.get();
-      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      var os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu = os.getProcessCpuTime();
       int cycles = 3;
       // Each volume polls once per interval (up to 10% early): three intervals are three cycles.
@@ -127,10 +139,16 @@ public final class RotationBench {
       for (int i = 0; i < specs.size(); i++) {
         swaps += before.get(i).equals(after.get(i)) ? 0 : 1;
       }
-      System.out.printf("cycle, nothing changed, %d volumes x %d objects, %s: provider calls per cycle %.1f,"
-          + " payload swaps %d in %d cycles, process CPU %.0f ms per cycle%n", VOLUMES, Volumes.FILES,
-          sharedIdentity ? "one identity" : "a credential each", (provider.calls.get() - calls) / (double) cycles,
-          swaps, cycles, cpuMs);
+      System.out.printf(
+          "cycle, nothing changed, %d volumes x %d objects, %s: provider calls per cycle %.1f,"
+              + " payload swaps %d in %d cycles, process CPU %.0f ms per cycle%n",
+          VOLUMES,
+          Volumes.FILES,
+          sharedIdentity ? "one identity" : "a credential each",
+          (provider.calls.get() - calls) / (double) cycles,
+          swaps,
+          cycles,
+          cpuMs);
     } finally {
       engine.shutdownNow();
       executor.shutdownNow();
@@ -147,11 +165,19 @@ public final class RotationBench {
 
   private static void propagation(Path dir, int samples, boolean push) throws Exception {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
-    Counting provider = new Counting(FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build(), push);
+    Counting provider =
+        new Counting(
+            FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build(), push);
     RotationEngine engine = engine(executor, provider, Duration.ofSeconds(1), !push);
     Path target = Files.createDirectories(dir.resolve("volumes/propagation-" + push));
-    engine.mount(new VolumeSpec("p", target, "file", MountRequest.builder(target).attribute("source", "app").build(),
-        Optional.empty(), Map.of()));
+    engine.mount(
+        new VolumeSpec(
+            "p",
+            target,
+            "file",
+            MountRequest.builder(target).attribute("source", "app").build(),
+            Optional.empty(),
+            Map.of()));
     long[] nanos = new long[samples];
     try {
       for (int i = 0; i < samples; i++) {
@@ -167,8 +193,12 @@ public final class RotationBench {
         nanos[i] = System.nanoTime() - start;
         Thread.sleep(50);
       }
-      System.out.printf("propagation, %s (%d changes): p50 %.0f ms, p99 %.0f ms%n", push ? "push (burst window 250 ms)"
-          : "polling every 1 s", samples, PublishLatency.percentile(nanos, 50), PublishLatency.percentile(nanos, 99));
+      System.out.printf(
+          "propagation, %s (%d changes): p50 %.0f ms, p99 %.0f ms%n",
+          push ? "push (burst window 250 ms)" : "polling every 1 s",
+          samples,
+          PublishLatency.percentile(nanos, 50),
+          PublishLatency.percentile(nanos, 99));
     } finally {
       engine.shutdownNow();
       executor.shutdownNow();

@@ -7,15 +7,16 @@ import java.nio.file.Path;
 
 /**
  * Runs N swaps (or N unchanged checks) after a warm-up, for counting system calls per swap with
- * {@code strace -c}: run it with N=0 and N=2000 and divide the difference by 2000.
- * Usage: {@code SwapLoop <dir> <n> <changed|unchanged>}.
+ * {@code strace -c}: run it with N=0 and N=2000 and divide the difference by 2000. Usage: {@code
+ * SwapLoop <dir> <n> <changed|unchanged>}.
  */
 public final class SwapLoop {
-  private SwapLoop() {
-  }
+  private SwapLoop() {}
 
   public static void main(String[] args) throws Exception {
-    Path target = Files.createDirectories(Path.of(args[0]).resolve("volume-" + ProcessHandle.current().pid()));
+    Path target =
+        Files.createDirectories(
+            Path.of(args[0]).resolve("volume-" + ProcessHandle.current().pid()));
     int n = Integer.parseInt(args[1]);
     boolean changed = args[2].equals("changed");
     AtomicWriter writer = AtomicWriter.create();

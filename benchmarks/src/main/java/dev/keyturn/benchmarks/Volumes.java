@@ -13,13 +13,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The benchmark payload (10 files of 4 KiB, as the Go driver's published figures) and its tmpfs. */
+/**
+ * The benchmark payload (10 files of 4 KiB, as the Go driver's published figures) and its tmpfs.
+ */
 final class Volumes {
   static final int FILES = 10;
   static final int FILE_BYTES = 4096;
 
-  private Volumes() {
-  }
+  private Volumes() {}
 
   /** A payload whose content and versions are those of generation {@code n}. */
   static Payload payload(long n) {
@@ -52,7 +53,10 @@ final class Volumes {
     }
   }
 
-  /** A file-provider store under {@code dir}: {@code store/app} with 10 files of 4 KiB; returns {@code dir/store}. */
+  /**
+   * A file-provider store under {@code dir}: {@code store/app} with 10 files of 4 KiB; returns
+   * {@code dir/store}.
+   */
   static Path fileStore(Path dir, byte fill) throws IOException {
     Path app = Files.createDirectories(dir.resolve("store/app"));
     byte[] bytes = new byte[FILE_BYTES];

@@ -26,19 +26,21 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * The HTTP control endpoints of {@code keyturn node} and all endpoints of {@code keyturn agent},
- * on the JDK's built-in server. Two sets, which the node serves on two addresses (its probes
- * with {@link ProbeServer}):
+ * The HTTP control endpoints of {@code keyturn node} and all endpoints of {@code keyturn agent}, on
+ * the JDK's built-in server. Two sets, which the node serves on two addresses (its probes with
+ * {@link ProbeServer}):
+ *
  * <ul>
  *   <li>probes, read-only, on {@code --metrics-addr} (every interface by default, as the Go
- *       driver's): {@code GET /metrics} (Prometheus text, the Go driver's metric names),
- *       {@code GET /healthz} (200 while the CSI socket is served, else 503), {@code GET /readyz}
- *       (200 when providers answer too, else 503 naming what does not);
+ *       driver's): {@code GET /metrics} (Prometheus text, the Go driver's metric names), {@code GET
+ *       /healthz} (200 while the CSI socket is served, else 503), {@code GET /readyz} (200 when
+ *       providers answer too, else 503 naming what does not);
  *   <li>control, on {@code --admin-addr} (loopback by default): {@code GET /volumes} (the volume
- *       table as JSON: ids, versions, times, errors, never content) and
- *       {@code POST /refresh[?volume=ID]} (an on-demand check, at most one per volume per
- *       {@code --refresh-min-interval}, so no client can drive calls to a secret store).
+ *       table as JSON: ids, versions, times, errors, never content) and {@code POST
+ *       /refresh[?volume=ID]} (an on-demand check, at most one per volume per {@code
+ *       --refresh-min-interval}, so no client can drive calls to a secret store).
  * </ul>
+ *
  * This server gives each request a thread from a pool of {@value #THREADS}; a request must arrive
  * whole within the server's request time ({@code sun.net.httpserver.maxReqTime}, set by the
  * launcher). Readiness is answered from a state computed in the background.
@@ -46,6 +48,7 @@ import java.util.function.Supplier;
 final class AdminServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
   private static final Duration REFRESH_WAIT = Duration.ofSeconds(30);
+
   /** Threads per server: a slow client holds one until the request time runs out. */
   private static final int THREADS = 16;
 
@@ -68,10 +71,15 @@ final class AdminServer implements AutoCloseable {
    * @param readiness problems that make it not ready, on top of the health ones; must be quick
    * @param refreshMinInterval the least time between two on-demand checks of one volume
    */
-  record Config(Metrics metrics, RotationEngine engine, Supplier<Map<String, String>> health,
-      Supplier<Map<String, String>> readiness, Duration refreshMinInterval) {
-  }
-  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+  record Config(
+      Metrics metrics,
+      RotationEngine engine,
+      Supplier<Map<String, String>> health,
+      Supplier<Map<String, String>> readiness,
+      Duration refreshMinInterval) {}
+
+  private static final Gson GSON =
+      new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -87,18 +95,25 @@ final class AdminServer implements AutoCloseable {
    * @param flag the flag that named the address, for errors
    * @param address {@code [host]:port}; an empty host means every interface
    */
-  static AdminServer start(String flag, String address, Endpoints endpoints, Config config) throws IOException {
+  static AdminServer start(String flag, String address, Endpoints endpoints, Config config)
+      throws IOException {
     HttpServer server;
     try {
       server = HttpServer.create(parse(flag, address), 64);
     } catch (IOException e) {
-      throw new AgentConfig.ConfigException(flag + " (" + address + "): cannot listen: " + e.getMessage());
+      throw new AgentConfig.ConfigException(
+          flag + " (" + address + "): cannot listen: " + e.getMessage());
     }
-    ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
-      Thread t = new Thread(r, "keyturn-http-" + endpoints.name().toLowerCase(java.util.Locale.ROOT));
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            THREADS,
+            r -> {
+              Thread t =
+                  new Thread(
+                      r, "keyturn-http-" + endpoints.name().toLowerCase(java.util.Locale.ROOT));
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     List<String> paths = new ArrayList<>();
     if (endpoints.probes()) {
@@ -106,44 +121,61 @@ final class AdminServer implements AutoCloseable {
     }
     paths.addAll(addControl(server, config));
     String known = String.join(", ", paths);
-    server.createContext("/", get(ex -> reply(ex, 404, "text/plain", "not found; this address serves " + known + "\n")));
+    server.createContext(
+        "/",
+        get(ex -> reply(ex, 404, "text/plain", "not found; this address serves " + known + "\n")));
     server.start();
     return new AdminServer(server, executor);
   }
 
   private static List<String> addProbes(HttpServer server, Config config) {
-    server.createContext("/metrics", get(ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
-        config.metrics().scrape())));
+    server.createContext(
+        "/metrics",
+        get(
+            ex ->
+                reply(
+                    ex,
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    config.metrics().scrape())));
     server.createContext("/healthz", get(ex -> probe(ex, config.health().get())));
-    server.createContext("/readyz", get(ex -> {
-      Map<String, String> problems = new LinkedHashMap<>(config.health().get());
-      problems.putAll(config.readiness().get());
-      probe(ex, problems);
-    }));
+    server.createContext(
+        "/readyz",
+        get(
+            ex -> {
+              Map<String, String> problems = new LinkedHashMap<>(config.health().get());
+              problems.putAll(config.readiness().get());
+              probe(ex, problems);
+            }));
     return List.of("/metrics", "/healthz", "/readyz");
   }
 
   private static List<String> addControl(HttpServer server, Config config) {
     RefreshLimiter limiter = new RefreshLimiter(config.refreshMinInterval(), System::nanoTime);
-    server.createContext("/volumes", get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(config.engine())))));
-    server.createContext("/refresh", ex -> {
-      if (!"POST".equals(ex.getRequestMethod())) {
-        reply(ex, 405, "text/plain", "use POST\n");
-        ex.close();
-        return;
-      }
-      refresh(ex, config.engine(), limiter);
-    });
+    server.createContext(
+        "/volumes",
+        get(ex -> reply(ex, 200, "application/json", GSON.toJson(volumes(config.engine())))));
+    server.createContext(
+        "/refresh",
+        ex -> {
+          if (!"POST".equals(ex.getRequestMethod())) {
+            reply(ex, 405, "text/plain", "use POST\n");
+            ex.close();
+            return;
+          }
+          refresh(ex, config.engine(), limiter);
+        });
     return List.of("/volumes", "POST /refresh");
   }
 
   /**
-   * Starts serving when {@code address} is set, and says where on standard output (tests and
-   * users read the port from there when 0 was asked for); a closeable that does nothing otherwise.
+   * Starts serving when {@code address} is set, and says where on standard output (tests and users
+   * read the port from there when 0 was asked for); a closeable that does nothing otherwise.
    */
-  static AutoCloseable startIfAsked(String flag, String address, Endpoints endpoints, Config config) throws IOException {
+  static AutoCloseable startIfAsked(String flag, String address, Endpoints endpoints, Config config)
+      throws IOException {
     if (address == null || address.isBlank()) {
-      return () -> { };
+      return () -> {};
     }
     AdminServer admin = start(flag, address, endpoints, config);
     InetSocketAddress bound = admin.address();
@@ -164,7 +196,8 @@ final class AdminServer implements AutoCloseable {
   static InetSocketAddress parse(String flag, String address) {
     int colon = address.lastIndexOf(':');
     if (colon < 0) {
-      throw new AgentConfig.ConfigException(flag + " (" + address + ") must be [host]:port, e.g. \":8095\" or \"127.0.0.1:8095\"");
+      throw new AgentConfig.ConfigException(
+          flag + " (" + address + ") must be [host]:port, e.g. \":8095\" or \"127.0.0.1:8095\"");
     }
     String host = address.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -184,11 +217,11 @@ final class AdminServer implements AutoCloseable {
     }
     InetSocketAddress resolved = new InetSocketAddress(host, port);
     if (resolved.isUnresolved()) {
-      throw new AgentConfig.ConfigException(flag + " (" + address + "): host " + host + " does not resolve");
+      throw new AgentConfig.ConfigException(
+          flag + " (" + address + "): host " + host + " does not resolve");
     }
     return resolved;
   }
-
 
   private interface Handler {
     void handle(HttpExchange exchange) throws IOException;
@@ -203,7 +236,11 @@ final class AdminServer implements AutoCloseable {
         }
         handler.handle(ex);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "admin request {0} failed: {1}", ex.getRequestURI().getPath(), e.toString());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "admin request {0} failed: {1}",
+            ex.getRequestURI().getPath(),
+            e.toString());
         reply(ex, 500, "text/plain", "internal error\n");
       } finally {
         ex.close();
@@ -240,19 +277,28 @@ final class AdminServer implements AutoCloseable {
     return out;
   }
 
-  private static void refresh(HttpExchange ex, RotationEngine engine, RefreshLimiter limiter) throws IOException {
+  private static void refresh(HttpExchange ex, RotationEngine engine, RefreshLimiter limiter)
+      throws IOException {
     try {
       Optional<String> volume = query(ex, "volume");
       List<String> all = engine.volumes().stream().map(VolumeStatus::id).toList();
       limiter.retainOnly(java.util.Set.copyOf(all));
       if (volume.isPresent() && !all.contains(volume.get())) {
-        reply(ex, 404, "text/plain", "no volume " + dev.keyturn.spi.PrintableText.escape(volume.get(), 256) + "\n");
+        reply(
+            ex,
+            404,
+            "text/plain",
+            "no volume " + dev.keyturn.spi.PrintableText.escape(volume.get(), 256) + "\n");
         return;
       }
       Map<String, String> results = new LinkedHashMap<>();
-      Map<String, CompletableFuture<CheckResult>> pending = start(engine, limiter, volume.map(List::of).orElse(all), results);
+      Map<String, CompletableFuture<CheckResult>> pending =
+          start(engine, limiter, volume.map(List::of).orElse(all), results);
       if (volume.isPresent() && pending.isEmpty() && !results.isEmpty()) {
-        ex.getResponseHeaders().set("Retry-After", Long.toString(Math.max(1, limiter.acquireWait(volume.get()).toSeconds())));
+        ex.getResponseHeaders()
+            .set(
+                "Retry-After",
+                Long.toString(Math.max(1, limiter.acquireWait(volume.get()).toSeconds())));
         reply(ex, 429, "application/json", GSON.toJson(results));
         return;
       }
@@ -264,14 +310,22 @@ final class AdminServer implements AutoCloseable {
   }
 
   /** Starts a check of each volume whose turn it is; the others get a "skipped" result. */
-  private static Map<String, CompletableFuture<CheckResult>> start(RotationEngine engine, RefreshLimiter limiter,
-      List<String> ids, Map<String, String> results) {
+  private static Map<String, CompletableFuture<CheckResult>> start(
+      RotationEngine engine,
+      RefreshLimiter limiter,
+      List<String> ids,
+      Map<String, String> results) {
     Map<String, CompletableFuture<CheckResult>> pending = new LinkedHashMap<>();
     for (String id : ids) {
       Optional<Duration> wait = limiter.acquire(id);
       if (wait.isPresent()) {
-        results.put(id, "skipped: refreshed less than " + limiter.minInterval().toSeconds() + " s ago; again in "
-            + Math.max(1, wait.get().toSeconds()) + " s");
+        results.put(
+            id,
+            "skipped: refreshed less than "
+                + limiter.minInterval().toSeconds()
+                + " s ago; again in "
+                + Math.max(1, wait.get().toSeconds())
+                + " s");
       } else {
         engine.refresh(id).ifPresent(f -> pending.put(id, f));
       }
@@ -280,14 +334,19 @@ final class AdminServer implements AutoCloseable {
   }
 
   /** Waits up to {@link #REFRESH_WAIT} in all for the checks; true if one failed. */
-  private static boolean await(Map<String, CompletableFuture<CheckResult>> pending, Map<String, String> results) {
+  private static boolean await(
+      Map<String, CompletableFuture<CheckResult>> pending, Map<String, String> results) {
     long deadline = System.nanoTime() + REFRESH_WAIT.toNanos();
     boolean failed = false;
     for (Map.Entry<String, CompletableFuture<CheckResult>> e : pending.entrySet()) {
       try {
-        CheckResult r = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        CheckResult r =
+            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         failed |= r.outcome() == CheckResult.Outcome.FAILED;
-        results.put(e.getKey(), r.outcome().name().toLowerCase(java.util.Locale.ROOT) + r.error().map(m -> ": " + m).orElse(""));
+        results.put(
+            e.getKey(),
+            r.outcome().name().toLowerCase(java.util.Locale.ROOT)
+                + r.error().map(m -> ": " + m).orElse(""));
       } catch (TimeoutException t) {
         results.put(e.getKey(), "still running");
       } catch (InterruptedException t) {
@@ -300,7 +359,6 @@ final class AdminServer implements AutoCloseable {
     }
     return failed;
   }
-
 
   private static Optional<String> query(HttpExchange ex, String name) {
     String raw = ex.getRequestURI().getRawQuery();
@@ -316,7 +374,8 @@ final class AdminServer implements AutoCloseable {
     return Optional.empty();
   }
 
-  private static void reply(HttpExchange ex, int status, String contentType, String body) throws IOException {
+  private static void reply(HttpExchange ex, int status, String contentType, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", contentType);
     boolean head = "HEAD".equals(ex.getRequestMethod());

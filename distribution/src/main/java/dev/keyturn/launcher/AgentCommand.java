@@ -1,10 +1,10 @@
 package dev.keyturn.launcher;
 
 import dev.keyturn.fswriter.AtomicWriter;
-import dev.keyturn.provider.file.FileProvider;
-import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.provider.file.FileProvider;
+import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -15,12 +15,10 @@ import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.ProviderRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,60 +28,88 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code keyturn agent}: mounts secret sets from providers into local directories and keeps
- * them fresh, with no cluster. One set from flags, or many from {@code --config}.
+ * {@code keyturn agent}: mounts secret sets from providers into local directories and keeps them
+ * fresh, with no cluster. One set from flags, or many from {@code --config}.
  */
-@Command(name = "agent", mixinStandardHelpOptions = true,
-    description = "Mount secret sets from a provider into local directories and keep them rotated (no cluster).")
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description =
+        "Mount secret sets from a provider into local directories and keep them rotated (no cluster).")
 final class AgentCommand implements Callable<Integer> {
 
-  @Option(names = "--config", description = "YAML file of secret sets (see docs); replaces the single-set flags.",
+  @Option(
+      names = "--config",
+      description = "YAML file of secret sets (see docs); replaces the single-set flags.",
       defaultValue = "${env:KEYTURN_AGENT_CONFIG}")
   Path config;
 
-  @Option(names = "--provider", description = "Provider name for the single set (default: ${DEFAULT-VALUE}).",
+  @Option(
+      names = "--provider",
+      description = "Provider name for the single set (default: ${DEFAULT-VALUE}).",
       defaultValue = "file")
   String provider;
 
-  @Option(names = {"-p", "--param"}, description = "Provider parameter key=value for the single set; repeatable.")
+  @Option(
+      names = {"-p", "--param"},
+      description = "Provider parameter key=value for the single set; repeatable.")
   Map<String, String> parameters = new LinkedHashMap<>();
 
   @Option(names = "--target", description = "Directory the single set is mounted into.")
   Path target;
 
-  @Option(names = "--name", description = "Name of the single set (default: ${DEFAULT-VALUE}).", defaultValue = "default")
+  @Option(
+      names = "--name",
+      description = "Name of the single set (default: ${DEFAULT-VALUE}).",
+      defaultValue = "default")
   String name;
 
-  @Option(names = "--interval", description = "Poll interval, Go syntax (default: ${DEFAULT-VALUE}).",
+  @Option(
+      names = "--interval",
+      description = "Poll interval, Go syntax (default: ${DEFAULT-VALUE}).",
       defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL:-2m}")
   String interval;
 
   @Option(names = "--tmpfs", description = "Mount a tmpfs at each target (needs root).")
   boolean tmpfs;
 
-  @Option(names = "--file-root", description = "Root directory of the file provider (default: working directory).",
+  @Option(
+      names = "--file-root",
+      description = "Root directory of the file provider (default: working directory).",
       defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
   Path fileRoot;
 
-  @Option(names = "--sentinels", description = "Directory for secrets-provided / secrets-updated marker files (single set).")
+  @Option(
+      names = "--sentinels",
+      description = "Directory for secrets-provided / secrets-updated marker files (single set).")
   Path sentinels;
 
-  @Option(names = "--on-change", description = "Shell command run after each rotation of the single set "
-      + "(sh -c; KEYTURN_SET, KEYTURN_TARGET and KEYTURN_CHANGED in its environment).")
+  @Option(
+      names = "--on-change",
+      description =
+          "Shell command run after each rotation of the single set "
+              + "(sh -c; KEYTURN_SET, KEYTURN_TARGET and KEYTURN_CHANGED in its environment).")
   String onChange;
 
   @Option(names = "--once", description = "Mount once and exit instead of rotating.")
   boolean once;
 
-  @Option(names = "--force", description = "Write into a target that holds other files (refused otherwise).")
+  @Option(
+      names = "--force",
+      description = "Write into a target that holds other files (refused otherwise).")
   boolean force;
 
-  @Option(names = "--admin-addr", description = "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
-      + "POST /refresh (env KEYTURN_ADMIN_ADDR; off by default).", defaultValue = "${env:KEYTURN_ADMIN_ADDR}")
+  @Option(
+      names = "--admin-addr",
+      description =
+          "Admin endpoint [host]:port: /metrics, /healthz, /readyz, /volumes, "
+              + "POST /refresh (env KEYTURN_ADMIN_ADDR; off by default).",
+      defaultValue = "${env:KEYTURN_ADMIN_ADDR}")
   String adminAddr;
 
   /** POST /refresh: at most one check of a set per second. */
-  private static final java.time.Duration AGENT_REFRESH_MIN_INTERVAL = java.time.Duration.ofSeconds(1);
+  private static final java.time.Duration AGENT_REFRESH_MIN_INTERVAL =
+      java.time.Duration.ofSeconds(1);
 
   private final Set<String> mounted = ConcurrentHashMap.newKeySet();
   private ChangeCommands commands = ChangeCommands.none();
@@ -92,32 +118,53 @@ final class AgentCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     AgentConfig agentConfig = loadConfig();
 
-    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "keyturn-rotation");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService executor =
+        Executors.newScheduledThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "keyturn-rotation");
+              t.setDaemon(true);
+              return t;
+            });
     Metrics metrics = new Metrics();
     commands = ChangeCommands.of(agentConfig.sets());
-    try (ChangeCommands ignored = commands; ProviderRegistry registry = providers(agentConfig)) {
+    try (ChangeCommands ignored = commands;
+        ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
       for (AgentConfig.SetConfig set : agentConfig.sets()) {
         prepare(set);
         CheckResult result = engine.mount(spec(set));
         mounted.add(set.name());
         VolumeStatus status = engine.status(set.name()).orElseThrow();
-        System.out.println("mounted " + set.name() + " -> " + set.target() + ": " + status.versions().size()
-            + " objects (" + result.outcome().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        System.out.println(
+            "mounted "
+                + set.name()
+                + " -> "
+                + set.target()
+                + ": "
+                + status.versions().size()
+                + " objects ("
+                + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
+                + ")");
       }
       if (once) {
         engine.shutdown();
         return 0;
       }
-      AutoCloseable admin = AdminServer.startIfAsked("--admin-addr", adminAddr, AdminServer.Endpoints.ALL,
-          new AdminServer.Config(metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
+      AutoCloseable admin =
+          AdminServer.startIfAsked(
+              "--admin-addr",
+              adminAddr,
+              AdminServer.Endpoints.ALL,
+              new AdminServer.Config(
+                  metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
       String refreshHint = refreshOnHangup(engine, agentConfig);
-      System.out.println("rotating every " + dev.keyturn.rotation.GoDuration.format(agentConfig.interval()) + "; "
-          + refreshHint + "; stop with Ctrl-C");
+      System.out.println(
+          "rotating every "
+              + dev.keyturn.rotation.GoDuration.format(agentConfig.interval())
+              + "; "
+              + refreshHint
+              + "; stop with Ctrl-C");
       System.out.flush();
       Keyturn.runUntilStopped(admin, engine);
       return 0;
@@ -126,7 +173,9 @@ final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  /** Whether SIGHUP was ignored when this process started (the SigIgn mask of /proc/self/status). */
+  /**
+   * Whether SIGHUP was ignored when this process started (the SigIgn mask of /proc/self/status).
+   */
   static boolean hangupIgnored() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -143,11 +192,21 @@ final class AgentCommand implements Callable<Integer> {
   /** On-demand refresh of every set: the provider is asked now, sharing no earlier answer. */
   private static void refreshAll(RotationEngine engine, AgentConfig config) {
     for (AgentConfig.SetConfig set : config.sets()) {
-      engine.refresh(set.name()).ifPresent(future -> future.whenComplete((result, error) -> {
-        System.out.println("refresh of " + set.name() + ": " + (error != null ? "failed: " + error.getMessage()
-            : result.outcome().name().toLowerCase(java.util.Locale.ROOT)));
-        System.out.flush();
-      }));
+      engine
+          .refresh(set.name())
+          .ifPresent(
+              future ->
+                  future.whenComplete(
+                      (result, error) -> {
+                        System.out.println(
+                            "refresh of "
+                                + set.name()
+                                + ": "
+                                + (error != null
+                                    ? "failed: " + error.getMessage()
+                                    : result.outcome().name().toLowerCase(java.util.Locale.ROOT)));
+                        System.out.flush();
+                      }));
     }
   }
 
@@ -156,7 +215,9 @@ final class AgentCommand implements Callable<Integer> {
     Map<String, String> problems = new java.util.TreeMap<>();
     for (VolumeStatus v : engine.volumes()) {
       if (v.consecutiveFailures() > 0) {
-        problems.put("set " + v.id(), v.consecutiveFailures() + " failed checks, last: " + v.lastError().orElse("unknown"));
+        problems.put(
+            "set " + v.id(),
+            v.consecutiveFailures() + " failed checks, last: " + v.lastError().orElse("unknown"));
       }
     }
     return problems;
@@ -181,7 +242,8 @@ final class AgentCommand implements Callable<Integer> {
     if (onChange != null && !onChange.isBlank()) {
       set.put("onChange", List.of("/bin/sh", "-c", onChange));
     }
-    return AgentConfig.parse(Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
+    return AgentConfig.parse(
+        Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
   }
 
   private void prepare(AgentConfig.SetConfig set) throws Exception {
@@ -193,7 +255,10 @@ final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  private RotationEngine engine(AgentConfig agentConfig, ProviderRegistry registry, ScheduledExecutorService executor,
+  private RotationEngine engine(
+      AgentConfig agentConfig,
+      ProviderRegistry registry,
+      ScheduledExecutorService executor,
       Metrics metrics) {
     return RotationEngine.builder()
         .metrics(metrics)
@@ -201,9 +266,16 @@ final class AgentCommand implements Callable<Integer> {
         .writer(AtomicWriter.create())
         .providers(registry::get)
         .defaultInterval(agentConfig.interval())
-        .listener(((dev.keyturn.rotation.RotationListener) this::report).andThen(SentinelFiles.in(
-            id -> agentConfig.sets().stream().filter(set -> set.name().equals(id)).findFirst()
-                .flatMap(AgentConfig.SetConfig::sentinels), java.time.Clock.systemUTC())))
+        .listener(
+            ((dev.keyturn.rotation.RotationListener) this::report)
+                .andThen(
+                    SentinelFiles.in(
+                        id ->
+                            agentConfig.sets().stream()
+                                .filter(set -> set.name().equals(id))
+                                .findFirst()
+                                .flatMap(AgentConfig.SetConfig::sentinels),
+                        java.time.Clock.systemUTC())))
         .build();
   }
 
@@ -218,15 +290,17 @@ final class AgentCommand implements Callable<Integer> {
   }
 
   /**
-   * ServiceLoader's providers, and the file provider when a set uses it: rooted at --file-root
-   * (or KEYTURN_FILE_PROVIDER_ROOT), else the working directory, with a version key file from
+   * ServiceLoader's providers, and the file provider when a set uses it: rooted at --file-root (or
+   * KEYTURN_FILE_PROVIDER_ROOT), else the working directory, with a version key file from
    * KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE when set.
    */
   private ProviderRegistry providers(AgentConfig agentConfig) {
     ProviderRegistry.Builder builder = ProviderRegistry.builder();
     if (agentConfig.sets().stream().anyMatch(set -> set.provider().equals(FileProvider.NAME))) {
       Map<String, String> settings = new LinkedHashMap<>();
-      settings.put(FileProviderFactory.ROOT, (fileRoot == null ? Path.of("") : fileRoot).toAbsolutePath().toString());
+      settings.put(
+          FileProviderFactory.ROOT,
+          (fileRoot == null ? Path.of("") : fileRoot).toAbsolutePath().toString());
       String keyFile = System.getenv("KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE");
       if (keyFile != null && !keyFile.isBlank()) {
         settings.put(FileProviderFactory.VERSION_KEY_FILE, keyFile);
@@ -252,30 +326,45 @@ final class AgentCommand implements Callable<Integer> {
     }
     try (java.util.stream.Stream<Path> entries = Files.list(target)) {
       if (entries.findAny().isPresent()) {
-        throw new AgentConfig.ConfigException("set " + set.name() + ": target " + target + " is not empty and holds no "
-            + "Keyturn volume; name an empty or new directory, or add --force to write into it anyway");
+        throw new AgentConfig.ConfigException(
+            "set "
+                + set.name()
+                + ": target "
+                + target
+                + " is not empty and holds no "
+                + "Keyturn volume; name an empty or new directory, or add --force to write into it anyway");
       }
     }
   }
 
   private static VolumeSpec spec(AgentConfig.SetConfig set) {
-    MountRequest request = MountRequest.builder(set.target())
-        .attributes(set.parameters())
-        .defaultMode(set.mode())
-        .build();
-    Map<String, String> attributes = Map.of("keyturn.dev/set", set.name(), "keyturn.dev/provider", set.provider());
-    return new VolumeSpec(set.name(), set.target(), set.provider(), request, set.interval(), attributes);
+    MountRequest request =
+        MountRequest.builder(set.target())
+            .attributes(set.parameters())
+            .defaultMode(set.mode())
+            .build();
+    Map<String, String> attributes =
+        Map.of("keyturn.dev/set", set.name(), "keyturn.dev/provider", set.provider());
+    return new VolumeSpec(
+        set.name(), set.target(), set.provider(), request, set.interval(), attributes);
   }
 
   private void report(VolumeStatus volume, CheckResult result) {
     if (result.outcome() == CheckResult.Outcome.FAILED && mounted.contains(volume.id())) {
-      System.out.println("check of " + volume.id() + " failed, keeping the last good content: " + result.error().orElse(""));
+      System.out.println(
+          "check of "
+              + volume.id()
+              + " failed, keeping the last good content: "
+              + result.error().orElse(""));
     }
     if (result.outcome() == CheckResult.Outcome.WRITTEN && mounted.contains(volume.id())) {
-      System.out.println("rotated " + volume.id() + ": " + String.join(", ", new ArrayList<>(result.changedObjects())));
+      System.out.println(
+          "rotated "
+              + volume.id()
+              + ": "
+              + String.join(", ", new ArrayList<>(result.changedObjects())));
       System.out.flush();
       commands.changed(volume.id(), volume.target(), result.changedObjects());
     }
   }
-
 }

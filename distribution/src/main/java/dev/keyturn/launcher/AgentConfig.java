@@ -23,6 +23,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * The agent's configuration: secret sets to mount and keep fresh. YAML form:
+ *
  * <pre>
  * interval: 2m            # default poll interval
  * sets:
@@ -37,6 +38,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *     parameters:         # the provider's parameters, as in a SecretProviderClass
  *       source: secrets/app
  * </pre>
+ *
  * Errors name the field, e.g. {@code sets[0].target}.
  *
  * @param interval the default poll interval
@@ -45,8 +47,16 @@ import org.yaml.snakeyaml.error.YAMLException;
 record AgentConfig(Duration interval, List<SetConfig> sets) {
 
   /** One secret set. */
-  record SetConfig(String name, String provider, Path target, Map<String, String> parameters,
-      Optional<Duration> interval, FileMode mode, boolean tmpfs, Optional<Path> sentinels, List<String> onChange) {
+  record SetConfig(
+      String name,
+      String provider,
+      Path target,
+      Map<String, String> parameters,
+      Optional<Duration> interval,
+      FileMode mode,
+      boolean tmpfs,
+      Optional<Path> sentinels,
+      List<String> onChange) {
 
     SetConfig {
       onChange = List.copyOf(onChange);
@@ -92,11 +102,23 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   }
 
   private static SetConfig set(Map<?, ?> set, String where, Path base) {
-    known(set, where + ".", Set.of("name", "provider", "target", "parameters", "interval", "mode", "tmpfs", "sentinels",
-        "onChange"));
+    known(
+        set,
+        where + ".",
+        Set.of(
+            "name",
+            "provider",
+            "target",
+            "parameters",
+            "interval",
+            "mode",
+            "tmpfs",
+            "sentinels",
+            "onChange"));
     String name = string(set.get("name"), where + ".name");
     if (!name.matches("[a-zA-Z0-9._-]{1,63}")) {
-      throw new ConfigException(where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
+      throw new ConfigException(
+          where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
     }
     Path target = base.resolve(string(set.get("target"), where + ".target")).normalize();
     Map<String, String> parameters = new LinkedHashMap<>();
@@ -113,17 +135,26 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
       try {
         mode = FileMode.of(raw instanceof Integer n ? n : Integer.parseInt(String.valueOf(raw), 8));
       } catch (RuntimeException e) {
-        throw new ConfigException(where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
+        throw new ConfigException(
+            where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
       }
     }
     Object tmpfs = set.get("tmpfs") == null ? Boolean.FALSE : set.get("tmpfs");
     if (!(tmpfs instanceof Boolean)) {
       throw new ConfigException(where + ".tmpfs: must be true or false");
     }
-    return new SetConfig(name, string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"), target,
-        parameters, duration(set.get("interval"), where + ".interval"), mode, (Boolean) tmpfs,
-        set.get("sentinels") == null ? Optional.empty()
-            : Optional.of(base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()),
+    return new SetConfig(
+        name,
+        string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"),
+        target,
+        parameters,
+        duration(set.get("interval"), where + ".interval"),
+        mode,
+        (Boolean) tmpfs,
+        set.get("sentinels") == null
+            ? Optional.empty()
+            : Optional.of(
+                base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()),
         command(set.get("onChange"), where + ".onChange"));
   }
 
@@ -131,8 +162,11 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     if (value == null) {
       return List.of();
     }
-    if (!(value instanceof List<?> list) || list.isEmpty() || list.stream().anyMatch(a -> a == null || a instanceof Map || a instanceof List)) {
-      throw new ConfigException(where + ": must be a non-empty list of strings, the command and its arguments");
+    if (!(value instanceof List<?> list)
+        || list.isEmpty()
+        || list.stream().anyMatch(a -> a == null || a instanceof Map || a instanceof List)) {
+      throw new ConfigException(
+          where + ": must be a non-empty list of strings, the command and its arguments");
     }
     return list.stream().map(String::valueOf).toList();
   }
@@ -140,7 +174,8 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   private static void known(Map<?, ?> map, String prefix, Set<String> fields) {
     for (Object key : map.keySet()) {
       if (!fields.contains(String.valueOf(key))) {
-        throw new ConfigException(prefix + key + ": unknown field (known: " + new java.util.TreeSet<>(fields) + ")");
+        throw new ConfigException(
+            prefix + key + ": unknown field (known: " + new java.util.TreeSet<>(fields) + ")");
       }
     }
   }

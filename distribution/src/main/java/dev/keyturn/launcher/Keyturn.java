@@ -6,36 +6,60 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /** The {@code keyturn} command. */
-@Command(name = "keyturn", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
-    description = "Secrets from external stores into files and Kubernetes pods, kept fresh when they rotate.",
-    subcommands = {AgentCommand.class, NodeCommand.class, StatusCommand.class, VersionCommand.class, CdsArchiveCommand.class,
-        CommandLine.HelpCommand.class})
+@Command(
+    name = "keyturn",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
+    description =
+        "Secrets from external stores into files and Kubernetes pods, kept fresh when they rotate.",
+    subcommands = {
+      AgentCommand.class,
+      NodeCommand.class,
+      StatusCommand.class,
+      VersionCommand.class,
+      CdsArchiveCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Keyturn {
 
-  private Keyturn() {
-  }
+  private Keyturn() {}
 
-  /** {@code --log-format}, accepted by every subcommand; the environment variable sets the default. */
-  @Option(names = "--log-format", scope = ScopeType.INHERIT, paramLabel = "text|json",
+  /**
+   * {@code --log-format}, accepted by every subcommand; the environment variable sets the default.
+   */
+  @Option(
+      names = "--log-format",
+      scope = ScopeType.INHERIT,
+      paramLabel = "text|json",
       description = "Log lines as text or JSON (env KEYTURN_LOG_FORMAT; default text).")
   void logFormat(String format) {
     if (!format.equals("text") && !format.equals("json")) {
-      throw new picocli.CommandLine.ParameterException(new CommandLine(this), "--log-format (" + format + ") must be text or json");
+      throw new picocli.CommandLine.ParameterException(
+          new CommandLine(this), "--log-format (" + format + ") must be text or json");
     }
     LogSetup.install(format);
   }
 
   /** The Go driver's {@code --log-format-json}. */
-  @Option(names = "--log-format-json", scope = ScopeType.INHERIT, arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+  @Option(
+      names = "--log-format-json",
+      scope = ScopeType.INHERIT,
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
       description = "Log JSON lines (the Go driver's flag; same as --log-format=json).")
   void logFormatJson(boolean json) {
     LogSetup.install(json ? "json" : "text");
   }
 
   /** {@code --log-level}. */
-  @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
-      description = "error, warn, info (default), debug (each CSI and provider call: ids, durations, codes; never "
-          + "values or tokens) or trace (env KEYTURN_LOG_LEVEL).")
+  @Option(
+      names = "--log-level",
+      scope = ScopeType.INHERIT,
+      paramLabel = "LEVEL",
+      description =
+          "error, warn, info (default), debug (each CSI and provider call: ids, durations, codes; never "
+              + "values or tokens) or trace (env KEYTURN_LOG_LEVEL).")
   void logLevel(String level) {
     try {
       LogSetup.level(level);
@@ -45,7 +69,10 @@ public final class Keyturn {
   }
 
   /** klog's {@code -v}, as the Go driver's chart passes it. */
-  @Option(names = {"-v", "--v"}, scope = ScopeType.INHERIT, paramLabel = "N",
+  @Option(
+      names = {"-v", "--v"},
+      scope = ScopeType.INHERIT,
+      paramLabel = "N",
       description = "klog verbosity, as the Go driver takes it: 0-3 info, 4 debug, 5+ trace.")
   void verbosity(int v) {
     try {
@@ -56,21 +83,29 @@ public final class Keyturn {
   }
 
   /**
-   * Blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes {@code parts} in
-   * order from a shutdown hook: the one place the launcher waits for its end.
+   * Blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes {@code parts} in order
+   * from a shutdown hook: the one place the launcher waits for its end.
    */
   static void runUntilStopped(AutoCloseable... parts) throws InterruptedException {
     java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (AutoCloseable part : parts) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("keyturn: stopping " + part.getClass().getSimpleName() + " failed: " + e.getMessage());
-        }
-      }
-      stopped.countDown();
-    }, "keyturn-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (AutoCloseable part : parts) {
+                    try {
+                      part.close();
+                    } catch (Exception e) {
+                      System.err.println(
+                          "keyturn: stopping "
+                              + part.getClass().getSimpleName()
+                              + " failed: "
+                              + e.getMessage());
+                    }
+                  }
+                  stopped.countDown();
+                },
+                "keyturn-shutdown"));
     stopped.await();
   }
 
@@ -86,8 +121,10 @@ public final class Keyturn {
     // few provider sockets, messages of some KiB) is served well by one arena of 256 KiB chunks
     // (maxOrder 5: 8 KiB pages << 5); a larger message is allocated for itself and freed after.
     // That saves about 8 MiB resident (docs/performance.md). -D on the command line wins.
-    System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numDirectArenas", "1");
-    System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
+    System.getProperties()
+        .putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numDirectArenas", "1");
+    System.getProperties()
+        .putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.numHeapArenas", "1");
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.allocator.maxOrder", "5");
     // The JDK's HTTP server closes a connection whose request has not arrived whole within 5 s
     // (slow clients cannot hold the probe threads) and whose answer takes over 30 s.
@@ -100,10 +137,11 @@ public final class Keyturn {
     }
     CommandLine line = commandLine();
     args = GoFlags.translate(line, args);
-    line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("keyturn: " + e.getMessage());
-      return 1;
-    });
+    line.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("keyturn: " + e.getMessage());
+          return 1;
+        });
     System.exit(line.execute(args));
   }
 }

@@ -9,19 +9,19 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Binds the library modules' {@code System.Logger} output (the JDK routes it to
- * java.util.logging) to one line per record on standard error, as text or JSON lines.
+ * Binds the library modules' {@code System.Logger} output (the JDK routes it to java.util.logging)
+ * to one line per record on standard error, as text or JSON lines.
  */
 final class LogSetup {
   /** Our own loggers' names start with this; only they go below INFO (libraries stay at INFO). */
   private static final String OURS = "dev.keyturn";
+
   private static volatile String format = "text";
   private static volatile Level level = Level.INFO;
   // Held: java.util.logging keeps loggers weakly, and a collected one forgets its level.
   private static final Logger OWN = Logger.getLogger(OURS);
 
-  private LogSetup() {
-  }
+  private LogSetup() {}
 
   static void install(String newFormat) {
     format = newFormat;
@@ -38,18 +38,21 @@ final class LogSetup {
   }
 
   /**
-   * Sets the level of Keyturn's own log lines: {@code error}, {@code warn}, {@code info},
-   * {@code debug} (each CSI and provider call: ids, durations, codes) or {@code trace}.
+   * Sets the level of Keyturn's own log lines: {@code error}, {@code warn}, {@code info}, {@code
+   * debug} (each CSI and provider call: ids, durations, codes) or {@code trace}.
    */
   static void level(String name) {
-    level = switch (name.toLowerCase(java.util.Locale.ROOT)) {
-      case "error" -> Level.SEVERE;
-      case "warn", "warning" -> Level.WARNING;
-      case "info" -> Level.INFO;
-      case "debug" -> Level.FINE;
-      case "trace" -> Level.FINEST;
-      default -> throw new IllegalArgumentException("--log-level (" + name + ") must be error, warn, info, debug or trace");
-    };
+    level =
+        switch (name.toLowerCase(java.util.Locale.ROOT)) {
+          case "error" -> Level.SEVERE;
+          case "warn", "warning" -> Level.WARNING;
+          case "info" -> Level.INFO;
+          case "debug" -> Level.FINE;
+          case "trace" -> Level.FINEST;
+          default ->
+              throw new IllegalArgumentException(
+                  "--log-level (" + name + ") must be error, warn, info, debug or trace");
+        };
     OWN.setLevel(level);
   }
 
@@ -70,8 +73,12 @@ final class LogSetup {
    */
   static void announce(String message) {
     if ("json".equals(format)) {
-      System.out.println("{\"time\":\"" + Instant.now() + "\",\"level\":\"INFO\",\"logger\":\"keyturn\",\"msg\":\""
-          + escape(message) + "\"}");
+      System.out.println(
+          "{\"time\":\""
+              + Instant.now()
+              + "\",\"level\":\"INFO\",\"logger\":\"keyturn\",\"msg\":\""
+              + escape(message)
+              + "\"}");
     } else {
       System.out.println(message);
     }
@@ -85,16 +92,29 @@ final class LogSetup {
   private static final class Text extends Formatter {
     @Override
     public String format(LogRecord record) {
-      return Instant.ofEpochMilli(record.getMillis()) + " " + record.getLevel().getName() + " "
-          + shortName(record.getLoggerName()) + ": " + formatMessage(record) + System.lineSeparator();
+      return Instant.ofEpochMilli(record.getMillis())
+          + " "
+          + record.getLevel().getName()
+          + " "
+          + shortName(record.getLoggerName())
+          + ": "
+          + formatMessage(record)
+          + System.lineSeparator();
     }
   }
 
   private static final class Json extends Formatter {
     @Override
     public String format(LogRecord record) {
-      return "{\"time\":\"" + Instant.ofEpochMilli(record.getMillis()) + "\",\"level\":\"" + record.getLevel().getName()
-          + "\",\"logger\":\"" + escape(record.getLoggerName()) + "\",\"msg\":\"" + escape(formatMessage(record)) + "\"}"
+      return "{\"time\":\""
+          + Instant.ofEpochMilli(record.getMillis())
+          + "\",\"level\":\""
+          + record.getLevel().getName()
+          + "\",\"logger\":\""
+          + escape(record.getLoggerName())
+          + "\",\"msg\":\""
+          + escape(formatMessage(record))
+          + "\"}"
           + System.lineSeparator();
     }
   }

@@ -13,35 +13,58 @@ import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The launcher's metrics under the Secrets Store CSI Driver's names, in the Prometheus text
- * format (version 0.0.4), so dashboards and alerts written for that driver keep working.
+ * The launcher's metrics under the Secrets Store CSI Driver's names, in the Prometheus text format
+ * (version 0.0.4), so dashboards and alerts written for that driver keep working.
  *
  * <p>Written here rather than with the Prometheus Java client because that client always adds
- * {@code _total} to counter names, and the Go driver's counters are exposed as
- * {@code total_node_publish}, not {@code total_node_publish_total}. The format itself is small:
- * counters and histograms with labels, every series also labelled {@code os_type}.
+ * {@code _total} to counter names, and the Go driver's counters are exposed as {@code
+ * total_node_publish}, not {@code total_node_publish_total}. The format itself is small: counters
+ * and histograms with labels, every series also labelled {@code os_type}.
  */
 final class Metrics implements NodeMetrics, RotationMetrics {
   /** The Go driver's bucket bounds for its duration histograms, in seconds. */
-  private static final double[] BUCKETS = {0.1, 0.2, 0.3, 0.4, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 15, 30};
-  private static final String OS = System.getProperty("os.name", "linux").toLowerCase(java.util.Locale.ROOT);
+  private static final double[] BUCKETS = {
+    0.1, 0.2, 0.3, 0.4, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 15, 30
+  };
+
+  private static final String OS =
+      System.getProperty("os.name", "linux").toLowerCase(java.util.Locale.ROOT);
 
   private final List<Family> families = new ArrayList<>();
-  private final Family publish = counter("total_node_publish", "Total number of node publish calls", "provider");
-  private final Family publishError = counter("total_node_publish_error", "Total number of node publish calls with error",
-      "provider", "error_type");
-  private final Family unpublish = counter("total_node_unpublish", "Total number of node unpublish calls");
-  private final Family unpublishError = counter("total_node_unpublish_error", "Total number of node unpublish calls with error",
-      "error_type");
-  private final Family syncSecret = counter("total_sync_k8s_secret", "Total number of k8s secrets synced", "provider");
-  private final Family syncDuration = histogram("sync_k8s_secret_duration_sec",
-      "Distribution of how long it took to sync k8s secret");
-  private final Family rotation = counter("total_rotation_reconcile", "Total number of rotation reconciles",
-      "provider", "rotated");
-  private final Family rotationError = counter("total_rotation_reconcile_error", "Total number of rotation reconciles with error",
-      "provider", "rotated", "error_type");
-  private final Family rotationDuration = histogram("rotation_reconcile_duration_sec",
-      "Distribution of how long it took to rotate secrets-store content for pods");
+  private final Family publish =
+      counter("total_node_publish", "Total number of node publish calls", "provider");
+  private final Family publishError =
+      counter(
+          "total_node_publish_error",
+          "Total number of node publish calls with error",
+          "provider",
+          "error_type");
+  private final Family unpublish =
+      counter("total_node_unpublish", "Total number of node unpublish calls");
+  private final Family unpublishError =
+      counter(
+          "total_node_unpublish_error",
+          "Total number of node unpublish calls with error",
+          "error_type");
+  private final Family syncSecret =
+      counter("total_sync_k8s_secret", "Total number of k8s secrets synced", "provider");
+  private final Family syncDuration =
+      histogram(
+          "sync_k8s_secret_duration_sec", "Distribution of how long it took to sync k8s secret");
+  private final Family rotation =
+      counter(
+          "total_rotation_reconcile", "Total number of rotation reconciles", "provider", "rotated");
+  private final Family rotationError =
+      counter(
+          "total_rotation_reconcile_error",
+          "Total number of rotation reconciles with error",
+          "provider",
+          "rotated",
+          "error_type");
+  private final Family rotationDuration =
+      histogram(
+          "rotation_reconcile_duration_sec",
+          "Distribution of how long it took to rotate secrets-store content for pods");
 
   @Override
   public void published(String provider) {
@@ -70,7 +93,8 @@ final class Metrics implements NodeMetrics, RotationMetrics {
   }
 
   @Override
-  public void reconciled(String provider, boolean rotated, Optional<String> errorType, Duration duration) {
+  public void reconciled(
+      String provider, boolean rotated, Optional<String> errorType, Duration duration) {
     if (errorType.isPresent()) {
       rotationError.inc(provider, String.valueOf(rotated), errorType.get());
     } else {
@@ -142,26 +166,54 @@ final class Metrics implements NodeMetrics, RotationMetrics {
       if (values.length != labels.length) {
         throw new IllegalArgumentException(name + " takes labels " + Arrays.toString(labels));
       }
-      return series.computeIfAbsent(List.of(values), v -> new Series(histogram ? BUCKETS.length : 0));
+      return series.computeIfAbsent(
+          List.of(values), v -> new Series(histogram ? BUCKETS.length : 0));
     }
 
     void write(StringBuilder out) {
       out.append("# HELP ").append(name).append(' ').append(help).append('\n');
       out.append("# TYPE ").append(name).append(histogram ? " histogram" : " counter").append('\n');
-      series.forEach((values, s) -> {
-        String labelText = labelText(values);
-        if (!histogram) {
-          out.append(name).append('{').append(labelText).append("} ").append(s.count.sum()).append('\n');
-          return;
-        }
-        for (int i = 0; i < BUCKETS.length; i++) {
-          out.append(name).append("_bucket{").append(labelText).append(",le=\"").append(format(BUCKETS[i])).append("\"} ")
-              .append(s.buckets[i].sum()).append('\n');
-        }
-        out.append(name).append("_bucket{").append(labelText).append(",le=\"+Inf\"} ").append(s.count.sum()).append('\n');
-        out.append(name).append("_sum{").append(labelText).append("} ").append(s.sum.sum()).append('\n');
-        out.append(name).append("_count{").append(labelText).append("} ").append(s.count.sum()).append('\n');
-      });
+      series.forEach(
+          (values, s) -> {
+            String labelText = labelText(values);
+            if (!histogram) {
+              out.append(name)
+                  .append('{')
+                  .append(labelText)
+                  .append("} ")
+                  .append(s.count.sum())
+                  .append('\n');
+              return;
+            }
+            for (int i = 0; i < BUCKETS.length; i++) {
+              out.append(name)
+                  .append("_bucket{")
+                  .append(labelText)
+                  .append(",le=\"")
+                  .append(format(BUCKETS[i]))
+                  .append("\"} ")
+                  .append(s.buckets[i].sum())
+                  .append('\n');
+            }
+            out.append(name)
+                .append("_bucket{")
+                .append(labelText)
+                .append(",le=\"+Inf\"} ")
+                .append(s.count.sum())
+                .append('\n');
+            out.append(name)
+                .append("_sum{")
+                .append(labelText)
+                .append("} ")
+                .append(s.sum.sum())
+                .append('\n');
+            out.append(name)
+                .append("_count{")
+                .append(labelText)
+                .append("} ")
+                .append(s.count.sum())
+                .append('\n');
+          });
     }
 
     private String labelText(List<String> values) {

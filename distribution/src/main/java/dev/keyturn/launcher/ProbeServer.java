@@ -31,15 +31,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The read-only probes of {@code keyturn node} on {@code --metrics-addr}: {@code /metrics},
- * {@code /healthz}, {@code /readyz}. Anyone on the pod network may reach this address, so it is
- * served without a thread per connection (non-blocking, on gRPC's shaded Netty, whose HTTP codec
- * it already carries): a slow or silent client costs a socket, never a worker, and is closed when
- * its request has not arrived whole within {@link #REQUEST_TIME}. Every answer closes its
- * connection. The routes must answer at once (readiness is computed in the background).
+ * The read-only probes of {@code keyturn node} on {@code --metrics-addr}: {@code /metrics}, {@code
+ * /healthz}, {@code /readyz}. Anyone on the pod network may reach this address, so it is served
+ * without a thread per connection (non-blocking, on gRPC's shaded Netty, whose HTTP codec it
+ * already carries): a slow or silent client costs a socket, never a worker, and is closed when its
+ * request has not arrived whole within {@link #REQUEST_TIME}. Every answer closes its connection.
+ * The routes must answer at once (readiness is computed in the background).
  */
 final class ProbeServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ProbeServer.class.getName());
+
   /** The time a client has to send a whole request. */
   static final Duration REQUEST_TIME = Duration.ofSeconds(5);
 
@@ -66,23 +67,29 @@ final class ProbeServer implements AutoCloseable {
   /** The probes of the node, from its metrics and its health and readiness problems. */
   static Map<String, Supplier<Reply>> probes(AdminServer.Config config) {
     Map<String, Supplier<Reply>> routes = new LinkedHashMap<>();
-    routes.put("/metrics", () -> new Reply(200, "text/plain; version=0.0.4; charset=utf-8", config.metrics().scrape()));
+    routes.put(
+        "/metrics",
+        () ->
+            new Reply(200, "text/plain; version=0.0.4; charset=utf-8", config.metrics().scrape()));
     routes.put("/healthz", () -> Reply.of(config.health().get()));
-    routes.put("/readyz", () -> {
-      Map<String, String> problems = new LinkedHashMap<>(config.health().get());
-      problems.putAll(config.readiness().get());
-      return Reply.of(problems);
-    });
+    routes.put(
+        "/readyz",
+        () -> {
+          Map<String, String> problems = new LinkedHashMap<>(config.health().get());
+          problems.putAll(config.readiness().get());
+          return Reply.of(problems);
+        });
     return routes;
   }
 
   /**
-   * Serves {@code routes} on {@code address} when it is set, saying where on standard output;
-   * a closeable that does nothing otherwise.
+   * Serves {@code routes} on {@code address} when it is set, saying where on standard output; a
+   * closeable that does nothing otherwise.
    */
-  static AutoCloseable startIfAsked(String flag, String address, Map<String, Supplier<Reply>> routes) {
+  static AutoCloseable startIfAsked(
+      String flag, String address, Map<String, Supplier<Reply>> routes) {
     if (address == null || address.isBlank()) {
-      return () -> { };
+      return () -> {};
     }
     ProbeServer server = start(flag, address, routes);
     InetSocketAddress bound = (InetSocketAddress) server.channel.localAddress();
@@ -93,24 +100,39 @@ final class ProbeServer implements AutoCloseable {
 
   static ProbeServer start(String flag, String address, Map<String, Supplier<Reply>> routes) {
     InetSocketAddress at = AdminServer.parse(flag, address);
-    EventLoopGroup group = new EpollEventLoopGroup(1, r -> {
-      Thread t = new Thread(r, "keyturn-probes");
-      t.setDaemon(true);
-      return t;
-    });
-    ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            // The whole request within REQUEST_TIME, or the connection goes.
-            ch.eventLoop().schedule(() -> {
-              if (ch.isActive()) {
-                ch.close();
-              }
-            }, REQUEST_TIME.toMillis(), TimeUnit.MILLISECONDS);
-            ch.pipeline().addLast(new HttpServerCodec(1024, 8192, 8192), new HttpObjectAggregator(1024), new Handler(routes));
-          }
-        });
+    EventLoopGroup group =
+        new EpollEventLoopGroup(
+            1,
+            r -> {
+              Thread t = new Thread(r, "keyturn-probes");
+              t.setDaemon(true);
+              return t;
+            });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(EpollServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    // The whole request within REQUEST_TIME, or the connection goes.
+                    ch.eventLoop()
+                        .schedule(
+                            () -> {
+                              if (ch.isActive()) {
+                                ch.close();
+                              }
+                            },
+                            REQUEST_TIME.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                    ch.pipeline()
+                        .addLast(
+                            new HttpServerCodec(1024, 8192, 8192),
+                            new HttpObjectAggregator(1024),
+                            new Handler(routes));
+                  }
+                });
     try {
       return new ProbeServer(group, bootstrap.bind(at).sync().channel());
     } catch (InterruptedException e) {
@@ -119,7 +141,8 @@ final class ProbeServer implements AutoCloseable {
       throw new AgentConfig.ConfigException(flag + " (" + address + "): interrupted while binding");
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-      throw new AgentConfig.ConfigException(flag + " (" + address + "): cannot listen: " + e.getMessage());
+      throw new AgentConfig.ConfigException(
+          flag + " (" + address + "): cannot listen: " + e.getMessage());
     }
   }
 
@@ -134,22 +157,34 @@ final class ProbeServer implements AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
       Reply reply;
       boolean head = HttpMethod.HEAD.equals(request.method());
-      Supplier<Reply> route = request.decoderResult().isSuccess()
-          ? routes.get(new QueryStringDecoder(request.uri()).path()) : null;
+      Supplier<Reply> route =
+          request.decoderResult().isSuccess()
+              ? routes.get(new QueryStringDecoder(request.uri()).path())
+              : null;
       if (!request.decoderResult().isSuccess()) {
         reply = new Reply(400, "text/plain", "bad request\n");
       } else if (route == null) {
-        reply = new Reply(404, "text/plain", "not found; this address serves " + String.join(", ", routes.keySet())
-            + " (/volumes and /refresh are on --admin-addr)\n");
+        reply =
+            new Reply(
+                404,
+                "text/plain",
+                "not found; this address serves "
+                    + String.join(", ", routes.keySet())
+                    + " (/volumes and /refresh are on --admin-addr)\n");
       } else if (!HttpMethod.GET.equals(request.method()) && !head) {
         reply = new Reply(405, "text/plain", "use GET\n");
       } else {
         reply = answer(route);
       }
       byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
-      FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()),
-          head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-      response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.valueOf(reply.status()),
+              head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+      response
+          .headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
           .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
           .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.LongSupplier;
 
 /**
- * At most one on-demand refresh per volume per interval: {@code POST /refresh} is a way to make
- * a provider call, and no client may turn it into a stream of calls to a secret store.
+ * At most one on-demand refresh per volume per interval: {@code POST /refresh} is a way to make a
+ * provider call, and no client may turn it into a stream of calls to a secret store.
  */
 final class RefreshLimiter {
   private final Duration minInterval;
@@ -17,7 +17,8 @@ final class RefreshLimiter {
 
   RefreshLimiter(Duration minInterval, LongSupplier nanoTime) {
     if (minInterval.isNegative()) {
-      throw new IllegalArgumentException("refresh min interval (" + minInterval + ") must not be negative");
+      throw new IllegalArgumentException(
+          "refresh min interval (" + minInterval + ") must not be negative");
     }
     this.minInterval = minInterval;
     this.nanoTime = nanoTime;
@@ -35,13 +36,15 @@ final class RefreshLimiter {
   Optional<Duration> acquire(String volumeId) {
     long now = nanoTime.getAsLong();
     long[] waited = {0};
-    last.compute(volumeId, (id, previous) -> {
-      if (previous == null || now - previous >= minInterval.toNanos()) {
-        return now;
-      }
-      waited[0] = minInterval.toNanos() - (now - previous);
-      return previous;
-    });
+    last.compute(
+        volumeId,
+        (id, previous) -> {
+          if (previous == null || now - previous >= minInterval.toNanos()) {
+            return now;
+          }
+          waited[0] = minInterval.toNanos() - (now - previous);
+          return previous;
+        });
     return waited[0] == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(waited[0]));
   }
 

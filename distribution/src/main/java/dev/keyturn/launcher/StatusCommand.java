@@ -19,20 +19,29 @@ import picocli.CommandLine.Option;
 /**
  * {@code keyturn status}: the volumes Keyturn holds. With {@code --addr}, asked of the running
  * process's admin endpoint (last check, last change, failures); otherwise read from the version
- * metadata each payload carries, so it works without the running process or the API server.
- * Shows ids, versions and times; never content.
+ * metadata each payload carries, so it works without the running process or the API server. Shows
+ * ids, versions and times; never content.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = "List the volumes Keyturn holds: provider, objects, versions, last write or check; "
-        + "from a running process (--addr) or from the on-disk metadata (--dir).")
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description =
+        "List the volumes Keyturn holds: provider, objects, versions, last write or check; "
+            + "from a running process (--addr) or from the on-disk metadata (--dir).")
 final class StatusCommand implements Callable<Integer> {
 
-  @Option(names = "--dir", description = "Directory to search for volumes; repeatable (default: ${DEFAULT-VALUE}).",
+  @Option(
+      names = "--dir",
+      description = "Directory to search for volumes; repeatable (default: ${DEFAULT-VALUE}).",
       defaultValue = "/var/lib/kubelet/pods")
   List<Path> dirs = new ArrayList<>();
 
-  @Option(names = "--addr", description = "Admin endpoint of a running keyturn, e.g. http://127.0.0.1:8095 "
-      + "(env KEYTURN_ADMIN_URL); replaces --dir.", defaultValue = "${env:KEYTURN_ADMIN_URL}")
+  @Option(
+      names = "--addr",
+      description =
+          "Admin endpoint of a running keyturn, e.g. http://127.0.0.1:8095 "
+              + "(env KEYTURN_ADMIN_URL); replaces --dir.",
+      defaultValue = "${env:KEYTURN_ADMIN_URL}")
   String addr;
 
   @Override
@@ -48,7 +57,8 @@ final class StatusCommand implements Callable<Integer> {
         try {
           writer.read(volume).ifPresent(metadata -> rows.add(row(volume, metadata)));
         } catch (KeyturnException e) {
-          rows.add(new String[] {"?", "?", "unreadable: " + e.getMessage(), "?", volume.toString()});
+          rows.add(
+              new String[] {"?", "?", "unreadable: " + e.getMessage(), "?", volume.toString()});
         }
       }
     }
@@ -60,23 +70,43 @@ final class StatusCommand implements Callable<Integer> {
     java.net.URI uri = java.net.URI.create(addr.replaceAll("/+$", "") + "/volumes");
     java.net.http.HttpResponse<String> response;
     try {
-      response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(uri)
-          .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      response =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(uri)
+                      .timeout(java.time.Duration.ofSeconds(10))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
     } catch (java.net.ConnectException e) {
       throw new AgentConfig.ConfigException("--addr: nothing answers at " + uri);
     }
     if (response.statusCode() != 200) {
-      throw new AgentConfig.ConfigException("--addr: " + uri + " answered " + response.statusCode());
+      throw new AgentConfig.ConfigException(
+          "--addr: " + uri + " answered " + response.statusCode());
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"});
-    for (com.google.gson.JsonElement element : com.google.gson.JsonParser.parseString(response.body()).getAsJsonArray()) {
+    rows.add(
+        new String[] {
+          "VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"
+        });
+    for (com.google.gson.JsonElement element :
+        com.google.gson.JsonParser.parseString(response.body()).getAsJsonArray()) {
       com.google.gson.JsonObject v = element.getAsJsonObject();
       List<String> objects = new ArrayList<>();
-      v.getAsJsonObject("objects").entrySet().forEach(e -> objects.add(e.getKey() + "@" + shortVersion(e.getValue().getAsString())));
-      rows.add(new String[] {text(v, "id"), text(v, "provider"), String.join(",", objects), text(v, "lastCheck"),
-          text(v, "lastChange"), text(v, "consecutiveFailures") + (v.has("lastError") ? " (" + text(v, "lastError") + ")" : ""),
-          text(v, "target")});
+      v.getAsJsonObject("objects")
+          .entrySet()
+          .forEach(e -> objects.add(e.getKey() + "@" + shortVersion(e.getValue().getAsString())));
+      rows.add(
+          new String[] {
+            text(v, "id"),
+            text(v, "provider"),
+            String.join(",", objects),
+            text(v, "lastCheck"),
+            text(v, "lastChange"),
+            text(v, "consecutiveFailures")
+                + (v.has("lastError") ? " (" + text(v, "lastError") + ")" : ""),
+            text(v, "target")
+          });
     }
     print(rows);
     return 0;
@@ -98,7 +128,8 @@ final class StatusCommand implements Callable<Integer> {
       return walk.filter(p -> !p.getFileName().toString().startsWith(".."))
           .filter(p -> Files.isSymbolicLink(p.resolve(AtomicWriter.DATA_LINK)))
           .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-          .sorted().toList();
+          .sorted()
+          .toList();
     } catch (IOException | java.io.UncheckedIOException e) {
       return List.of();
     }
@@ -107,11 +138,15 @@ final class StatusCommand implements Callable<Integer> {
   private static String[] row(Path volume, VolumeMetadata metadata) {
     Map<String, String> attributes = metadata.attributes();
     String id = first(attributes, "csi.keyturn.dev/volume-id", "keyturn.dev/set").orElse("-");
-    String provider = first(attributes, "csi.keyturn.dev/provider", "keyturn.dev/provider").orElse("-");
+    String provider =
+        first(attributes, "csi.keyturn.dev/provider", "keyturn.dev/provider").orElse("-");
     List<String> objects = new ArrayList<>();
-    metadata.versionMap().forEach((object, version) ->
-        objects.add(object + "@" + shortVersion(version)));
-    return new String[] {id, provider, String.join(",", objects), metadata.writtenAt().toString(), volume.toString()};
+    metadata
+        .versionMap()
+        .forEach((object, version) -> objects.add(object + "@" + shortVersion(version)));
+    return new String[] {
+      id, provider, String.join(",", objects), metadata.writtenAt().toString(), volume.toString()
+    };
   }
 
   private static Optional<String> first(Map<String, String> attributes, String... keys) {

@@ -7,12 +7,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 
 /** {@code keyturn version}: the version, the Java runtime and the providers found. */
-@Command(name = "version", description = "Print the version and the in-process providers found on the module path.")
+@Command(
+    name = "version",
+    description = "Print the version and the in-process providers found on the module path.")
 final class VersionCommand implements Callable<Integer> {
 
   static String version() {
-    String v = VersionCommand.class.getModule().getDescriptor() == null ? null
-        : VersionCommand.class.getModule().getDescriptor().rawVersion().orElse(null);
+    String v =
+        VersionCommand.class.getModule().getDescriptor() == null
+            ? null
+            : VersionCommand.class.getModule().getDescriptor().rawVersion().orElse(null);
     if (v == null) {
       v = VersionCommand.class.getPackage().getImplementationVersion();
     }
@@ -22,15 +26,23 @@ final class VersionCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     System.out.println("keyturn " + version());
-    System.out.println("java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
+    System.out.println(
+        "java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
     for (dev.keyturn.spi.SecretProviderFactory factory : ProviderRegistry.factories()) {
-      System.out.println("provider " + factory.name() + " from module " + factory.getClass().getModule().getName()
-          + " (settings: " + String.join(", ", new java.util.TreeSet<>(factory.settings())) + ")");
+      System.out.println(
+          "provider "
+              + factory.name()
+              + " from module "
+              + factory.getClass().getModule().getName()
+              + " (settings: "
+              + String.join(", ", new java.util.TreeSet<>(factory.settings()))
+              + ")");
     }
     try (ProviderRegistry registry = ProviderRegistry.discovered()) {
       for (String name : registry.names()) {
         SecretProvider provider = registry.get(name);
-        System.out.println("provider " + name + " from module " + provider.getClass().getModule().getName());
+        System.out.println(
+            "provider " + name + " from module " + provider.getClass().getModule().getName());
       }
       registry.skipped().forEach(s -> System.out.println("provider skipped: " + s));
     }

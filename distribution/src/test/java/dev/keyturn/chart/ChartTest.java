@@ -23,11 +23,17 @@ import org.junit.jupiter.api.Test;
  * validated against the Kubernetes schemas; the example SecretProviderClasses against our CRDs.
  */
 class ChartTest {
-  private static final Path CHART = Path.of(System.getProperty("keyturn.chart.dir", "src/main/helm/keyturn"));
-  private static final Path MANIFEST = Path.of(System.getProperty("keyturn.manifest", "src/main/kubernetes/keyturn.yaml"));
-  private static final Path EXAMPLES = Path.of(System.getProperty("keyturn.examples", "../examples"));
-  private static final Path GO_VALUES = Path.of(System.getProperty("keyturn.go.values",
-      "src/test/resources/chart/go-driver-values.yaml"));
+  private static final Path CHART =
+      Path.of(System.getProperty("keyturn.chart.dir", "src/main/helm/keyturn"));
+  private static final Path MANIFEST =
+      Path.of(System.getProperty("keyturn.manifest", "src/main/kubernetes/keyturn.yaml"));
+  private static final Path EXAMPLES =
+      Path.of(System.getProperty("keyturn.examples", "../examples"));
+  private static final Path GO_VALUES =
+      Path.of(
+          System.getProperty(
+              "keyturn.go.values", "src/test/resources/chart/go-driver-values.yaml"));
+
   /** Set to rewrite the plain manifest from the chart instead of comparing. */
   private static final boolean UPDATE = Boolean.getBoolean("keyturn.manifest.update");
 
@@ -40,25 +46,44 @@ class ChartTest {
   @Test
   void defaultRenderIsValidAgainstTheKubernetesSchemas() {
     Rendered rendered = render();
-    assertThat(rendered.kinds()).containsExactly("CSIDriver", "ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount");
+    assertThat(rendered.kinds())
+        .containsExactly(
+            "CSIDriver", "ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount");
     assertValid(rendered);
     // Helm installs crds/ before the templates and never templates them.
-    assertThat(crds().kinds()).containsExactly("CustomResourceDefinition", "CustomResourceDefinition");
+    assertThat(crds().kinds())
+        .containsExactly("CustomResourceDefinition", "CustomResourceDefinition");
     assertValid(crds());
   }
 
   @Test
   void everyFeatureOnStillValidates() {
-    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .set("syncSecret.enabled", true).set("restartOnRotation.enabled", true).set("enableSecretRotation", true)
-        .set("rotationPollInterval", "30s").set("logFormatJSON", true).set("fileProvider.root", "/etc/keyturn/secrets")
-        .set("tokenRequests[0].audience", "api://AzureADTokenExchange").call());
+    Rendered rendered =
+        Rendered.parse(
+            new Helm(CHART)
+                .template()
+                .withName("keyturn")
+                .withNamespace("kube-system")
+                .set("syncSecret.enabled", true)
+                .set("restartOnRotation.enabled", true)
+                .set("enableSecretRotation", true)
+                .set("rotationPollInterval", "30s")
+                .set("logFormatJSON", true)
+                .set("fileProvider.root", "/etc/keyturn/secrets")
+                .set("tokenRequests[0].audience", "api://AzureADTokenExchange")
+                .call());
     assertValid(rendered);
     JsonObject driver = rendered.only("CSIDriver");
-    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
-    List<String> args = strings(container(rendered.only("DaemonSet"), "keyturn").getAsJsonArray("args"));
-    assertThat(args).contains("--enable-secret-rotation=true", "--rotation-poll-interval=30s", "--log-format-json=true",
-        "--watch-synced-secrets=true");
+    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString())
+        .contains("api://AzureADTokenExchange");
+    List<String> args =
+        strings(container(rendered.only("DaemonSet"), "keyturn").getAsJsonArray("args"));
+    assertThat(args)
+        .contains(
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=30s",
+            "--log-format-json=true",
+            "--watch-synced-secrets=true");
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).contains("\"secrets\"", "\"deployments\"", "\"patch\"");
   }
@@ -70,17 +95,24 @@ class ChartTest {
     assertThat(Schemas.name(driver)).isEqualTo("secrets-store.csi.k8s.io");
     assertThat(Rendered.at(driver, "spec.podInfoOnMount").orElseThrow().getAsBoolean()).isTrue();
     assertThat(Rendered.at(driver, "spec.requiresRepublish").orElseThrow().getAsBoolean()).isTrue();
-    assertThat(Rendered.at(driver, "spec.volumeLifecycleModes").orElseThrow().toString()).isEqualTo("[\"Ephemeral\"]");
+    assertThat(Rendered.at(driver, "spec.volumeLifecycleModes").orElseThrow().toString())
+        .isEqualTo("[\"Ephemeral\"]");
 
     JsonObject ds = rendered.only("DaemonSet");
-    JsonArray containers = Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray();
+    JsonArray containers =
+        Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray();
     List<String> names = new ArrayList<>();
     containers.forEach(c -> names.add(c.getAsJsonObject().get("name").getAsString()));
     assertThat(names).containsExactly("node-driver-registrar", "keyturn", "liveness-probe");
     JsonObject keyturn = container(ds, "keyturn");
-    assertThat(strings(keyturn.getAsJsonArray("args"))).contains("node", "--endpoint=$(CSI_ENDPOINT)",
-        "--nodeid=$(KUBE_NODE_NAME)", "--provider-volume=/var/run/secrets-store-csi-providers",
-        "--metrics-addr=:8095", "--enable-secret-rotation=false");
+    assertThat(strings(keyturn.getAsJsonArray("args")))
+        .contains(
+            "node",
+            "--endpoint=$(CSI_ENDPOINT)",
+            "--nodeid=$(KUBE_NODE_NAME)",
+            "--provider-volume=/var/run/secrets-store-csi-providers",
+            "--metrics-addr=:8095",
+            "--enable-secret-rotation=false");
     JsonElement podsMount = null;
     for (JsonElement m : keyturn.getAsJsonArray("volumeMounts")) {
       if (m.getAsJsonObject().get("mountPath").getAsString().equals("/var/lib/kubelet/pods")) {
@@ -88,66 +120,102 @@ class ChartTest {
       }
     }
     assertThat(podsMount).as("kubelet pods directory mounted").isNotNull();
-    assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString()).isEqualTo("Bidirectional");
-    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString()).isEqualTo("100Mi");
+    assertThat(podsMount.getAsJsonObject().get("mountPropagation").getAsString())
+        .isEqualTo("Bidirectional");
+    assertThat(Rendered.at(keyturn, "resources.requests.memory").orElseThrow().getAsString())
+        .isEqualTo("100Mi");
     // The class data sharing archive: written by an init container of the same image into a
     // disk-backed emptyDir, mapped by the driver through JDK_JAVA_OPTIONS.
-    JsonArray init = Rendered.at(ds, "spec.template.spec.initContainers").orElseThrow().getAsJsonArray();
+    JsonArray init =
+        Rendered.at(ds, "spec.template.spec.initContainers").orElseThrow().getAsJsonArray();
     assertThat(init).hasSize(1);
     JsonObject cds = init.get(0).getAsJsonObject();
     assertThat(cds.get("image")).isEqualTo(keyturn.get("image"));
-    assertThat(strings(cds.getAsJsonArray("args"))).containsExactly("cds-archive", "--output=/var/cache/keyturn/node.jsa", "--best-effort");
+    assertThat(strings(cds.getAsJsonArray("args")))
+        .containsExactly("cds-archive", "--output=/var/cache/keyturn/node.jsa", "--best-effort");
     assertThat(keyturn.getAsJsonArray("env").toString())
-        .contains("{\"name\":\"JDK_JAVA_OPTIONS\",\"value\":\"-XX:SharedArchiveFile=/var/cache/keyturn/node.jsa -Xshare:auto\"}");
+        .contains(
+            "{\"name\":\"JDK_JAVA_OPTIONS\",\"value\":\"-XX:SharedArchiveFile=/var/cache/keyturn/node.jsa -Xshare:auto\"}");
     assertThat(keyturn.getAsJsonArray("volumeMounts").toString()).contains("/var/cache/keyturn");
     JsonObject classData = null;
-    for (JsonElement v : Rendered.at(ds, "spec.template.spec.volumes").orElseThrow().getAsJsonArray()) {
+    for (JsonElement v :
+        Rendered.at(ds, "spec.template.spec.volumes").orElseThrow().getAsJsonArray()) {
       if (v.getAsJsonObject().get("name").getAsString().equals("class-data")) {
         classData = v.getAsJsonObject();
       }
     }
     assertThat(classData).as("class-data volume").isNotNull();
-    assertThat(classData.getAsJsonObject("emptyDir").has("medium")).as("on disk, not in memory").isFalse();
+    assertThat(classData.getAsJsonObject("emptyDir").has("medium"))
+        .as("on disk, not in memory")
+        .isFalse();
     // Least privilege by default: no Secrets, no workloads.
     String rules = rendered.only("ClusterRole").get("rules").toString();
-    assertThat(rules).doesNotContain("\"secrets\"").doesNotContain("\"deployments\"").doesNotContain("\"pods\"");
+    assertThat(rules)
+        .doesNotContain("\"secrets\"")
+        .doesNotContain("\"deployments\"")
+        .doesNotContain("\"pods\"");
   }
 
   @Test
   void aValuesFileOfTheGoDriversChartIsHonoured() {
-    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .withValuesFile(GO_VALUES).call());
+    Rendered rendered =
+        Rendered.parse(
+            new Helm(CHART)
+                .template()
+                .withName("keyturn")
+                .withNamespace("kube-system")
+                .withValuesFile(GO_VALUES)
+                .call());
     assertValid(rendered);
     JsonObject ds = rendered.only("DaemonSet");
     JsonObject keyturn = container(ds, "keyturn");
     List<String> args = strings(keyturn.getAsJsonArray("args"));
-    assertThat(args).contains("-v=5", "--log-format-json=true", "--metrics-addr=:8095", "--enable-secret-rotation=true",
-        "--rotation-poll-interval=3m", "--provider-health-check=true", "--provider-health-check-interval=1m",
-        "--max-call-recv-msg-size=8388608", "--watch-synced-secrets=true");
-    assertThat(keyturn.get("ports").toString()).contains("\"containerPort\":8095", "\"containerPort\":9809");
+    assertThat(args)
+        .contains(
+            "-v=5",
+            "--log-format-json=true",
+            "--metrics-addr=:8095",
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=3m",
+            "--provider-health-check=true",
+            "--provider-health-check-interval=1m",
+            "--max-call-recv-msg-size=8388608",
+            "--watch-synced-secrets=true");
+    assertThat(keyturn.get("ports").toString())
+        .contains("\"containerPort\":8095", "\"containerPort\":9809");
     assertThat(keyturn.get("env").toString()).contains("HTTPS_PROXY", "http://proxy.example:3128");
     assertThat(keyturn.get("volumeMounts").toString()).contains("/etc/ssl/corporate");
     assertThat(keyturn.get("imagePullPolicy").getAsString()).isEqualTo("Always");
     JsonObject registrar = container(ds, "node-driver-registrar");
-    assertThat(registrar.get("image").getAsString()).isEqualTo("mirror.example/sig-storage/csi-node-driver-registrar:v2.16.0");
+    assertThat(registrar.get("image").getAsString())
+        .isEqualTo("mirror.example/sig-storage/csi-node-driver-registrar:v2.16.0");
     assertThat(strings(registrar.getAsJsonArray("args"))).contains("--v=3");
     JsonObject probe = container(ds, "liveness-probe");
-    assertThat(probe.get("image").getAsString()).isEqualTo("mirror.example/sig-storage/livenessprobe:v2.18.0");
-    assertThat(strings(probe.getAsJsonArray("args"))).contains("--http-endpoint=0.0.0.0:9809", "-v=4");
+    assertThat(probe.get("image").getAsString())
+        .isEqualTo("mirror.example/sig-storage/livenessprobe:v2.18.0");
+    assertThat(strings(probe.getAsJsonArray("args")))
+        .contains("--http-endpoint=0.0.0.0:9809", "-v=4");
     JsonObject pod = Rendered.at(ds, "spec.template.spec").orElseThrow().getAsJsonObject();
     assertThat(pod.get("automountServiceAccountToken").getAsBoolean()).isTrue();
     assertThat(pod.get("priorityClassName").getAsString()).isEqualTo("system-node-critical");
     assertThat(pod.get("volumes").toString()).contains("corporate-ca");
     assertThat(pod.get("tolerations").toString()).contains("Exists");
     assertThat(pod.get("imagePullSecrets").toString()).contains("mirror-credentials");
-    assertThat(Rendered.at(ds, "metadata.annotations").orElseThrow().toString()).contains("team.example/owner");
-    assertThat(Rendered.at(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable").orElseThrow().getAsInt()).isEqualTo(2);
+    assertThat(Rendered.at(ds, "metadata.annotations").orElseThrow().toString())
+        .contains("team.example/owner");
+    assertThat(
+            Rendered.at(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable")
+                .orElseThrow()
+                .getAsInt())
+        .isEqualTo(2);
     for (JsonObject object : rendered.objects()) {
-      assertThat(Rendered.at(object, "metadata.labels").orElseThrow().toString()).as(Schemas.name(object))
+      assertThat(Rendered.at(object, "metadata.labels").orElseThrow().toString())
+          .as(Schemas.name(object))
           .contains("\"cost-center\":\"42\"");
     }
     JsonObject driver = rendered.only("CSIDriver");
-    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString()).contains("api://AzureADTokenExchange");
+    assertThat(Rendered.at(driver, "spec.tokenRequests").orElseThrow().toString())
+        .contains("api://AzureADTokenExchange");
     // Before Kubernetes 1.35 the tokens stay in the volume context, as with the Go chart.
     assertThat(Rendered.at(driver, "spec.serviceAccountTokenInSecrets")).isEmpty();
     assertThat(rendered.only("ClusterRole").get("rules").toString()).contains("\"secrets\"");
@@ -155,17 +223,51 @@ class ChartTest {
 
   @Test
   void tokensGoToTheSecretsFieldFromKubernetes135OrWhenAsked() {
-    JsonObject on135 = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .withKubeVersion("1.35.0").withValuesFile(GO_VALUES).call()).only("CSIDriver");
-    assertThat(Rendered.at(on135, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean()).isTrue();
-    JsonObject off = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .withKubeVersion("1.35.0").withValuesFile(GO_VALUES).set("serviceAccountTokenInSecrets", false).call()).only("CSIDriver");
+    JsonObject on135 =
+        Rendered.parse(
+                new Helm(CHART)
+                    .template()
+                    .withName("keyturn")
+                    .withNamespace("kube-system")
+                    .withKubeVersion("1.35.0")
+                    .withValuesFile(GO_VALUES)
+                    .call())
+            .only("CSIDriver");
+    assertThat(Rendered.at(on135, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean())
+        .isTrue();
+    JsonObject off =
+        Rendered.parse(
+                new Helm(CHART)
+                    .template()
+                    .withName("keyturn")
+                    .withNamespace("kube-system")
+                    .withKubeVersion("1.35.0")
+                    .withValuesFile(GO_VALUES)
+                    .set("serviceAccountTokenInSecrets", false)
+                    .call())
+            .only("CSIDriver");
     assertThat(Rendered.at(off, "spec.serviceAccountTokenInSecrets")).isEmpty();
-    JsonObject asked = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .withValuesFile(GO_VALUES).set("serviceAccountTokenInSecrets", true).call()).only("CSIDriver");
-    assertThat(Rendered.at(asked, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean()).isTrue();
-    JsonObject withoutTokens = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .set("serviceAccountTokenInSecrets", true).call()).only("CSIDriver");
+    JsonObject asked =
+        Rendered.parse(
+                new Helm(CHART)
+                    .template()
+                    .withName("keyturn")
+                    .withNamespace("kube-system")
+                    .withValuesFile(GO_VALUES)
+                    .set("serviceAccountTokenInSecrets", true)
+                    .call())
+            .only("CSIDriver");
+    assertThat(Rendered.at(asked, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean())
+        .isTrue();
+    JsonObject withoutTokens =
+        Rendered.parse(
+                new Helm(CHART)
+                    .template()
+                    .withName("keyturn")
+                    .withNamespace("kube-system")
+                    .set("serviceAccountTokenInSecrets", true)
+                    .call())
+            .only("CSIDriver");
     assertThat(Rendered.at(withoutTokens, "spec.serviceAccountTokenInSecrets")).isEmpty();
   }
 
@@ -174,42 +276,100 @@ class ChartTest {
     Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
     cases.put("windows.enabled", new Object[] {"windows.enabled", true});
     cases.put("rbac.pspEnabled", new Object[] {"rbac.pspEnabled", true});
-    cases.put("linux.image.repository (registry.k8s.io/csi-secrets-store/driver)",
+    cases.put(
+        "linux.image.repository (registry.k8s.io/csi-secrets-store/driver)",
         new Object[] {"linux.image.repository", "registry.k8s.io/csi-secrets-store/driver"});
-    cases.put("linux.metricsAddr (\"localhost:http\")", new Object[] {"linux.metricsAddr", "localhost:http"});
-    cases.put("linux.healthzPort: renamed to livenessProbe.port", new Object[] {"linux.healthzPort", 9808});
+    cases.put(
+        "linux.metricsAddr (\"localhost:http\")",
+        new Object[] {"linux.metricsAddr", "localhost:http"});
+    cases.put(
+        "linux.healthzPort: renamed to livenessProbe.port",
+        new Object[] {"linux.healthzPort", 9808});
     cases.put("fileProvider.root", new Object[] {"fileProvider.root", "/"});
-    cases.forEach((message, set) -> assertThatThrownBy(() -> new Helm(CHART).template().withName("keyturn")
-        .withNamespace("kube-system").withValuesFile(GO_VALUES).set((String) set[0], set[1]).call())
-        .as(message).hasMessageContaining(message));
+    cases.forEach(
+        (message, set) ->
+            assertThatThrownBy(
+                    () ->
+                        new Helm(CHART)
+                            .template()
+                            .withName("keyturn")
+                            .withNamespace("kube-system")
+                            .withValuesFile(GO_VALUES)
+                            .set((String) set[0], set[1])
+                            .call())
+                .as(message)
+                .hasMessageContaining(message));
   }
 
   @Test
   void metricsAddressesInEveryShapeTheGoChartTakes() {
-    for (String[] shape : new String[][] {{":8095", ":8095", "8095"}, {"8096", ":8096", "8096"},
-        {"0.0.0.0:8097", "0.0.0.0:8097", "8097"}}) {
-      JsonObject keyturn = container(Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-          .set("linux.metricsAddr", shape[0]).call()).only("DaemonSet"), "keyturn");
-      assertThat(strings(keyturn.getAsJsonArray("args"))).as(shape[0]).contains("--metrics-addr=" + shape[1]);
-      assertThat(keyturn.get("ports").toString()).as(shape[0]).contains("\"containerPort\":" + shape[2] + ",");
+    for (String[] shape :
+        new String[][] {
+          {":8095", ":8095", "8095"},
+          {"8096", ":8096", "8096"},
+          {"0.0.0.0:8097", "0.0.0.0:8097", "8097"}
+        }) {
+      JsonObject keyturn =
+          container(
+              Rendered.parse(
+                      new Helm(CHART)
+                          .template()
+                          .withName("keyturn")
+                          .withNamespace("kube-system")
+                          .set("linux.metricsAddr", shape[0])
+                          .call())
+                  .only("DaemonSet"),
+              "keyturn");
+      assertThat(strings(keyturn.getAsJsonArray("args")))
+          .as(shape[0])
+          .contains("--metrics-addr=" + shape[1]);
+      assertThat(keyturn.get("ports").toString())
+          .as(shape[0])
+          .contains("\"containerPort\":" + shape[2] + ",");
     }
   }
 
   @Test
   void theInstallNotesNameTheGoValuesThatActDifferently() {
-    String notes = new Helm(CHART).install().withName("keyturn").withNamespace("kube-system").clientOnly().dryRun()
-        .withValuesFile(GO_VALUES).call().getOutput();
-    assertThat(notes).contains("linux.crds: unused", "windows.kubeletRootDir, windows.metricsAddr: unused",
-        "rotationPollInterval (3m)");
-    String defaults = new Helm(CHART).install().withName("keyturn").withNamespace("kube-system").clientOnly().dryRun()
-        .call().getOutput();
-    assertThat(defaults).contains("serves CSI driver secrets-store.csi.k8s.io").doesNotContain("act differently");
+    String notes =
+        new Helm(CHART)
+            .install()
+            .withName("keyturn")
+            .withNamespace("kube-system")
+            .clientOnly()
+            .dryRun()
+            .withValuesFile(GO_VALUES)
+            .call()
+            .getOutput();
+    assertThat(notes)
+        .contains(
+            "linux.crds: unused",
+            "windows.kubeletRootDir, windows.metricsAddr: unused",
+            "rotationPollInterval (3m)");
+    String defaults =
+        new Helm(CHART)
+            .install()
+            .withName("keyturn")
+            .withNamespace("kube-system")
+            .clientOnly()
+            .dryRun()
+            .call()
+            .getOutput();
+    assertThat(defaults)
+        .contains("serves CSI driver secrets-store.csi.k8s.io")
+        .doesNotContain("act differently");
   }
 
   @Test
   void withoutClassDataSharingTheDriverStartsWithoutAnArchive() {
-    Rendered rendered = Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system")
-        .set("linux.classDataSharing.enabled", false).call());
+    Rendered rendered =
+        Rendered.parse(
+            new Helm(CHART)
+                .template()
+                .withName("keyturn")
+                .withNamespace("kube-system")
+                .set("linux.classDataSharing.enabled", false)
+                .call());
     assertValid(rendered);
     JsonObject ds = rendered.only("DaemonSet");
     assertThat(Rendered.at(ds, "spec.template.spec.initContainers")).isEmpty();
@@ -228,20 +388,29 @@ class ChartTest {
 
   @Test
   void thePlainManifestIsTheChartsDefaultRender() throws IOException {
-    String header = "# Generated from distribution/src/main/helm/keyturn with default values (release keyturn,\n"
-        + "# namespace kube-system); ChartTest keeps it in step: -Dkeyturn.manifest.update=true rewrites it.\n";
-    String expected = header + crdText() + new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call();
+    String header =
+        "# Generated from distribution/src/main/helm/keyturn with default values (release keyturn,\n"
+            + "# namespace kube-system); ChartTest keeps it in step: -Dkeyturn.manifest.update=true rewrites it.\n";
+    String expected =
+        header
+            + crdText()
+            + new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call();
     if (UPDATE) {
       Files.createDirectories(MANIFEST.getParent());
       Files.writeString(MANIFEST, expected);
     }
-    assertThat(MANIFEST).as("run mvn -pl distribution test -Dkeyturn.manifest.update=true to regenerate").hasContent(expected);
+    assertThat(MANIFEST)
+        .as("run mvn -pl distribution test -Dkeyturn.manifest.update=true to regenerate")
+        .hasContent(expected);
   }
 
   @Test
   void examplesValidateAgainstOurCrdsAndTheKubernetesSchemas() throws IOException {
-    JsonObject spcCrd = crds().ofKind("CustomResourceDefinition").stream()
-        .filter(c -> Schemas.name(c).equals("secretproviderclasses.secrets-store.csi.x-k8s.io")).findFirst().orElseThrow();
+    JsonObject spcCrd =
+        crds().ofKind("CustomResourceDefinition").stream()
+            .filter(c -> Schemas.name(c).equals("secretproviderclasses.secrets-store.csi.x-k8s.io"))
+            .findFirst()
+            .orElseThrow();
     List<Path> files;
     try (Stream<Path> list = Files.list(EXAMPLES.resolve("kubernetes"))) {
       files = list.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
@@ -253,7 +422,9 @@ class ChartTest {
         String kind = object.get("kind").getAsString();
         if (kind.equals("SecretProviderClass")) {
           classes++;
-          assertThat(Schemas.checkCustom(spcCrd, object)).as(file + " " + Schemas.name(object)).isEmpty();
+          assertThat(Schemas.checkCustom(spcCrd, object))
+              .as(file + " " + Schemas.name(object))
+              .isEmpty();
         } else {
           assertThat(Schemas.checkBuiltIn(object)).as(file + " " + kind).isEmpty();
         }
@@ -261,8 +432,12 @@ class ChartTest {
     }
     assertThat(classes).isGreaterThanOrEqualTo(2);
 
-    JsonObject bad = Rendered.parse("apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n"
-        + "metadata: {name: bad}\nspec:\n  provider: 7\n  parameter: {a: b}\n").objects().get(0);
+    JsonObject bad =
+        Rendered.parse(
+                "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n"
+                    + "metadata: {name: bad}\nspec:\n  provider: 7\n  parameter: {a: b}\n")
+            .objects()
+            .get(0);
     assertThat(String.join("\n", Schemas.checkCustom(spcCrd, bad)))
         .contains("spec.provider: integer found, string expected")
         .contains("spec.parameter: not in the schema");
@@ -285,7 +460,8 @@ class ChartTest {
   }
 
   private static Rendered render() {
-    return Rendered.parse(new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call());
+    return Rendered.parse(
+        new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call());
   }
 
   private static void assertValid(Rendered rendered) {
@@ -297,7 +473,8 @@ class ChartTest {
   }
 
   private static JsonObject container(JsonObject ds, String name) {
-    for (JsonElement c : Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray()) {
+    for (JsonElement c :
+        Rendered.at(ds, "spec.template.spec.containers").orElseThrow().getAsJsonArray()) {
       if (c.getAsJsonObject().get("name").getAsString().equals(name)) {
         return c.getAsJsonObject();
       }

@@ -22,10 +22,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Schema checks for rendered objects: built-in kinds through client-java's generated models,
- * whose readers reject unknown fields, missing required fields and wrong types (the Kubernetes
- * OpenAPI schema, compiled into classes); custom resources against our CRDs' openAPIV3Schema,
- * plus the fields a real API server would silently prune.
+ * Schema checks for rendered objects: built-in kinds through client-java's generated models, whose
+ * readers reject unknown fields, missing required fields and wrong types (the Kubernetes OpenAPI
+ * schema, compiled into classes); custom resources against our CRDs' openAPIV3Schema, plus the
+ * fields a real API server would silently prune.
  */
 final class Schemas {
   private static final ObjectMapper JACKSON = new ObjectMapper();
@@ -34,18 +34,18 @@ final class Schemas {
     Object read(String json) throws IOException;
   }
 
-  private static final Map<String, Reader> BUILT_IN = Map.of(
-      "ServiceAccount", V1ServiceAccount::fromJson,
-      "ClusterRole", V1ClusterRole::fromJson,
-      "ClusterRoleBinding", V1ClusterRoleBinding::fromJson,
-      "CSIDriver", V1CSIDriver::fromJson,
-      "DaemonSet", V1DaemonSet::fromJson,
-      "Deployment", V1Deployment::fromJson,
-      "Pod", V1Pod::fromJson,
-      "CustomResourceDefinition", V1CustomResourceDefinition::fromJson);
+  private static final Map<String, Reader> BUILT_IN =
+      Map.of(
+          "ServiceAccount", V1ServiceAccount::fromJson,
+          "ClusterRole", V1ClusterRole::fromJson,
+          "ClusterRoleBinding", V1ClusterRoleBinding::fromJson,
+          "CSIDriver", V1CSIDriver::fromJson,
+          "DaemonSet", V1DaemonSet::fromJson,
+          "Deployment", V1Deployment::fromJson,
+          "Pod", V1Pod::fromJson,
+          "CustomResourceDefinition", V1CustomResourceDefinition::fromJson);
 
-  private Schemas() {
-  }
+  private Schemas() {}
 
   static boolean knows(String kind) {
     return BUILT_IN.containsKey(kind);
@@ -66,7 +66,9 @@ final class Schemas {
     }
   }
 
-  /** Problems of a custom resource against the openAPIV3Schema of its CRD version; empty when valid. */
+  /**
+   * Problems of a custom resource against the openAPIV3Schema of its CRD version; empty when valid.
+   */
   static List<String> checkCustom(JsonObject crd, JsonObject object) throws IOException {
     String version = object.get("apiVersion").getAsString().replaceFirst(".*/", "");
     JsonObject schema = null;
@@ -80,15 +82,18 @@ final class Schemas {
     }
     List<String> problems = new ArrayList<>();
     JsonNode schemaNode = JACKSON.readTree(schema.toString());
-    Set<ValidationMessage> messages = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(schemaNode)
-        .validate(JACKSON.readTree(object.toString()));
+    Set<ValidationMessage> messages =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4)
+            .getSchema(schemaNode)
+            .validate(JACKSON.readTree(object.toString()));
     messages.forEach(m -> problems.add(name(object) + ": " + m.getMessage()));
     pruned(schema, object, "", problems);
     return problems;
   }
 
   /** Fields a structural schema does not declare: a real server drops them without a word. */
-  private static void pruned(JsonObject schema, JsonElement value, String path, List<String> problems) {
+  private static void pruned(
+      JsonObject schema, JsonElement value, String path, List<String> problems) {
     if (schema.has("x-kubernetes-preserve-unknown-fields")) {
       return;
     }

@@ -29,17 +29,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The node's HTTP endpoints as an attacker on the pod network meets them: the probes address
- * serves only read-only probes and keeps answering while slow clients hold hundreds of
- * connections; the control address (loopback) rate-limits on-demand refreshes per volume, so
- * no client can turn them into calls to a secret store.
+ * The node's HTTP endpoints as an attacker on the pod network meets them: the probes address serves
+ * only read-only probes and keeps answering while slow clients hold hundreds of connections; the
+ * control address (loopback) rate-limits on-demand refreshes per volume, so no client can turn them
+ * into calls to a secret store.
  */
 @KubernetesTest
 class AdminEndpointsIT {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   KeyturnProcess keyturn;
   GrpcJsProvider provider;
   final List<Socket> slow = new ArrayList<>();
@@ -58,35 +58,84 @@ class AdminEndpointsIT {
   }
 
   private static HttpResponse<String> send(String method, String url) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(4))
-        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(4))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
-  void probesWithstandSlowClientsAndRefreshesAreLimitedPerVolume(KubeContext kube) throws Exception {
+  void probesWithstandSlowClientsAndRefreshesAreLimitedPerVolume(KubeContext kube)
+      throws Exception {
     Path store = Files.createDirectories(dir.resolve("store"));
     Files.writeString(store.resolve("token"), "t-1");
-    provider = GrpcJsProvider.start(dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-        "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
-            "metadata", Map.of("name", "js", "namespace", kube.namespace()),
-            "spec", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token")))).execute();
+    provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", "js", "namespace", kube.namespace()),
+                "spec",
+                Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token"))))
+        .execute();
     String podUid = KubeObjects.createPod(kube, Map.of("name", "js-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
-    keyturn = KeyturnProcess.start(dir, Map.of(), List.of("--endpoint=unix://" + socket, "--nodeid=node-a",
-        "--kubeconfig=" + kube.kubeconfig(), "--provider-volume=" + dir.resolve("providers"),
-        "--additional-provider-volume-paths=", "--kubelet-dir=" + dir.resolve("kubelet"), "--tmpfs=" + KeyturnProcess.isRoot(),
-        "--metrics-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--refresh-min-interval=5s"));
-    await().atMost(Duration.ofSeconds(30)).until(() -> keyturn.announcedUrl("metrics").isPresent()
-        && keyturn.announcedUrl("admin").isPresent());
+    keyturn =
+        KeyturnProcess.start(
+            dir,
+            Map.of(),
+            List.of(
+                "--endpoint=unix://" + socket,
+                "--nodeid=node-a",
+                "--kubeconfig=" + kube.kubeconfig(),
+                "--provider-volume=" + dir.resolve("providers"),
+                "--additional-provider-volume-paths=",
+                "--kubelet-dir=" + dir.resolve("kubelet"),
+                "--tmpfs=" + KeyturnProcess.isRoot(),
+                "--metrics-addr=127.0.0.1:0",
+                "--admin-addr=127.0.0.1:0",
+                "--refresh-min-interval=5s"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                keyturn.announcedUrl("metrics").isPresent()
+                    && keyturn.announcedUrl("admin").isPresent());
     String probes = keyturn.announcedUrl("metrics").orElseThrow();
     String admin = keyturn.adminUrl();
 
-    Path target = dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    Path target =
+        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
-      kubelet.publish(new PublishRequest("csi-js", target.toString(), true, false, true, Map.of("secretProviderClass", "js",
-          "csi.storage.k8s.io/pod.name", "js-0", "csi.storage.k8s.io/pod.namespace", kube.namespace(),
-          "csi.storage.k8s.io/pod.uid", podUid), Map.of()));
+      kubelet.publish(
+          new PublishRequest(
+              "csi-js",
+              target.toString(),
+              true,
+              false,
+              true,
+              Map.of(
+                  "secretProviderClass",
+                  "js",
+                  "csi.storage.k8s.io/pod.name",
+                  "js-0",
+                  "csi.storage.k8s.io/pod.namespace",
+                  kube.namespace(),
+                  "csi.storage.k8s.io/pod.uid",
+                  podUid),
+              Map.of()));
     }
 
     // The probes address carries no control endpoint.
@@ -106,7 +155,9 @@ class AdminEndpointsIT {
     }
     assertThat(send("GET", probes + "/healthz").statusCode()).isEqualTo(200);
     assertThat(send("GET", probes + "/metrics").body()).contains("total_node_publish");
-    await().atMost(Duration.ofSeconds(20)).until(() -> slow.stream().allMatch(AdminEndpointsIT::closedByPeer));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> slow.stream().allMatch(AdminEndpointsIT::closedByPeer));
 
     // Twenty refreshes of one volume in a row make one provider call.
     int before = provider.requests().size();
@@ -116,9 +167,13 @@ class AdminEndpointsIT {
     }
     assertThat(codes.get(0)).isEqualTo(200);
     assertThat(codes.subList(1, 20)).containsOnly(429);
-    assertThat(send("POST", admin + "/refresh?volume=csi-js").headers().firstValue("Retry-After")).isPresent();
-    assertThat(send("POST", admin + "/refresh").body()).contains("skipped: refreshed less than 5 s ago");
-    assertThat(provider.requests().size() - before).as("provider calls made by 22 refreshes").isEqualTo(1);
+    assertThat(send("POST", admin + "/refresh?volume=csi-js").headers().firstValue("Retry-After"))
+        .isPresent();
+    assertThat(send("POST", admin + "/refresh").body())
+        .contains("skipped: refreshed less than 5 s ago");
+    assertThat(provider.requests().size() - before)
+        .as("provider calls made by 22 refreshes")
+        .isEqualTo(1);
   }
 
   private static boolean closedByPeer(Socket s) {

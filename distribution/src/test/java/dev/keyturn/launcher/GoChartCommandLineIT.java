@@ -30,14 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The assembled launcher started as the Go driver's chart (v1.6.0) starts the Go image: its exact
- * arguments, no subcommand. It serves CSI, logs JSON lines and nothing else, shows each CSI call
- * at -v=5, and serves /metrics on :PORT. The in-process file provider, given a root, keeps each
+ * arguments, no subcommand. It serves CSI, logs JSON lines and nothing else, shows each CSI call at
+ * -v=5, and serves /metrics on :PORT. The in-process file provider, given a root, keeps each
  * namespace to its own directory: a class naming another namespace's files or the host's fails.
  */
 @KubernetesTest
 class GoChartCommandLineIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   KeyturnProcess keyturn;
 
   @AfterEach
@@ -54,15 +53,28 @@ class GoChartCommandLineIT {
   }
 
   private void createClass(KubeContext kube, String name, String source) throws Exception {
-    new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-        "secretproviderclasses", Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
-            "metadata", Map.of("name", name, "namespace", kube.namespace()),
-            "spec", Map.of("provider", "file", "parameters", Map.of("source", source)))).execute();
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", name, "namespace", kube.namespace()),
+                "spec",
+                Map.of("provider", "file", "parameters", Map.of("source", source))))
+        .execute();
   }
 
   @Test
   void theGoChartsArgumentsRunTheNode(KubeContext kube) throws Exception {
-    Path store = Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
+    Path store =
+        Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
     Files.writeString(store.resolve("api-key"), "mine");
     Path other = Files.createDirectories(dir.resolve("store/other-team/app"));
     Files.writeString(other.resolve("api-key"), "theirs");
@@ -72,53 +84,108 @@ class GoChartCommandLineIT {
     String podUid = KubeObjects.createPod(kube, Map.of("name", "go-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
     int port = freePort();
-    List<String> goChartArgs = List.of("-v=5", "--log-format-json=true", "--endpoint=unix://" + socket,
-        "--nodeid=node-go", "--provider-volume=" + dir.resolve("providers"),
-        "--additional-provider-volume-paths=" + dir.resolve("etc-providers"), "--enable-secret-rotation=true",
-        "--rotation-poll-interval=2m", "--metrics-addr=:" + port, "--provider-health-check=true",
-        "--provider-health-check-interval=2m", "--max-call-recv-msg-size=4194304");
+    List<String> goChartArgs =
+        List.of(
+            "-v=5",
+            "--log-format-json=true",
+            "--endpoint=unix://" + socket,
+            "--nodeid=node-go",
+            "--provider-volume=" + dir.resolve("providers"),
+            "--additional-provider-volume-paths=" + dir.resolve("etc-providers"),
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=2m",
+            "--metrics-addr=:" + port,
+            "--provider-health-check=true",
+            "--provider-health-check-interval=2m",
+            "--max-call-recv-msg-size=4194304");
     // What is not in the chart's arguments comes from the environment, as in the pod.
-    keyturn = KeyturnProcess.start(dir, Map.of("KUBECONFIG", kube.kubeconfig().toString(),
-        "KEYTURN_KUBELET_DIR", dir.resolve("kubelet").toString(), "KEYTURN_ADMIN_ADDR", "",
-        "KEYTURN_TMPFS", Boolean.toString(KeyturnProcess.isRoot()),
-        "KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString()), goChartArgs);
-    await().atMost(Duration.ofSeconds(30)).until(() -> keyturn.printed(l -> l.contains("serving CSI secrets-store.csi.k8s.io")));
+    keyturn =
+        KeyturnProcess.start(
+            dir,
+            Map.of(
+                "KUBECONFIG",
+                kube.kubeconfig().toString(),
+                "KEYTURN_KUBELET_DIR",
+                dir.resolve("kubelet").toString(),
+                "KEYTURN_ADMIN_ADDR",
+                "",
+                "KEYTURN_TMPFS",
+                Boolean.toString(KeyturnProcess.isRoot()),
+                "KEYTURN_FILE_PROVIDER_ROOT",
+                dir.resolve("store").toString()),
+            goChartArgs);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> keyturn.printed(l -> l.contains("serving CSI secrets-store.csi.k8s.io")));
 
-    Path target = dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    Path target =
+        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       assertThat(kubelet.probe()).isTrue();
       for (String stealing : List.of("steal", "host")) {
-        Path elsewhere = dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/" + stealing + "/mount");
-        assertThatThrownBy(() -> kubelet.publish(request(kube, podUid, "vol-" + stealing, elsewhere, stealing)))
-            .as(stealing).hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("lies outside");
+        Path elsewhere =
+            dir.resolve(
+                "kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/" + stealing + "/mount");
+        assertThatThrownBy(
+                () ->
+                    kubelet.publish(request(kube, podUid, "vol-" + stealing, elsewhere, stealing)))
+            .as(stealing)
+            .hasMessageContaining("INVALID_ARGUMENT")
+            .hasMessageContaining("lies outside");
         assertThat(Files.exists(elsewhere)).as(stealing).isFalse();
       }
       kubelet.publish(request(kube, podUid, "vol-app", target, "app"));
       assertThat(target.resolve("api-key")).hasContent("mine");
       kubelet.unpublish("vol-app", target.toString());
     }
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.body()).contains("total_node_publish{os_type=\"linux\",provider=\"file\"} 1");
+    assertThat(metrics.body())
+        .contains("total_node_publish{os_type=\"linux\",provider=\"file\"} 1");
 
     List<String> lines;
     synchronized (keyturn.output) {
       lines = new ArrayList<>(keyturn.output);
     }
-    assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(JsonParser.parseString(line).isJsonObject())
-        .as("a JSON line: %s", line).isTrue());
-    assertThat(lines).anySatisfy(line -> {
-      JsonObject record = JsonParser.parseString(line).getAsJsonObject();
-      assertThat(record.get("level").getAsString()).isEqualTo("FINE");
-      assertThat(record.get("msg").getAsString()).startsWith("NodePublishVolume volume=vol-app target=" + target);
-    });
+    assertThat(lines)
+        .isNotEmpty()
+        .allSatisfy(
+            line ->
+                assertThat(JsonParser.parseString(line).isJsonObject())
+                    .as("a JSON line: %s", line)
+                    .isTrue());
+    assertThat(lines)
+        .anySatisfy(
+            line -> {
+              JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+              assertThat(record.get("level").getAsString()).isEqualTo("FINE");
+              assertThat(record.get("msg").getAsString())
+                  .startsWith("NodePublishVolume volume=vol-app target=" + target);
+            });
     assertThat(String.join("\n", lines)).doesNotContain("mine").doesNotContain("theirs");
   }
 
-  private static PublishRequest request(KubeContext kube, String podUid, String volumeId, Path target, String className) {
-    return new PublishRequest(volumeId, target.toString(), true, false, true, Map.of("secretProviderClass", className,
-        "csi.storage.k8s.io/pod.name", "go-0", "csi.storage.k8s.io/pod.namespace", kube.namespace(),
-        "csi.storage.k8s.io/pod.uid", podUid), Map.of());
+  private static PublishRequest request(
+      KubeContext kube, String podUid, String volumeId, Path target, String className) {
+    return new PublishRequest(
+        volumeId,
+        target.toString(),
+        true,
+        false,
+        true,
+        Map.of(
+            "secretProviderClass",
+            className,
+            "csi.storage.k8s.io/pod.name",
+            "go-0",
+            "csi.storage.k8s.io/pod.namespace",
+            kube.namespace(),
+            "csi.storage.k8s.io/pod.uid",
+            podUid),
+        Map.of());
   }
 }

@@ -10,12 +10,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The provider of {@code testing/grpc-js-provider} as a process: Node's HTTP/2 stack, strict
- * about the authority and the request's shapes as the Go driver's e2e provider is. Its npm
- * dependencies are installed from its lock file on first use.
+ * The provider of {@code testing/grpc-js-provider} as a process: Node's HTTP/2 stack, strict about
+ * the authority and the request's shapes as the Go driver's e2e provider is. Its npm dependencies
+ * are installed from its lock file on first use.
  */
 final class GrpcJsProvider implements AutoCloseable {
-  static final Path HOME = Path.of(System.getProperty("keyturn.grpcjs.dir", "../testing/grpc-js-provider")).toAbsolutePath().normalize();
+  static final Path HOME =
+      Path.of(System.getProperty("keyturn.grpcjs.dir", "../testing/grpc-js-provider"))
+          .toAbsolutePath()
+          .normalize();
 
   private final Process process;
   final Path socket;
@@ -29,19 +32,38 @@ final class GrpcJsProvider implements AutoCloseable {
     this.requestLog = store.getParent().resolve("requests.jsonl");
   }
 
-  /** Starts the provider named {@code name} on {@code <providerDir>/<name>.sock}, serving files of {@code store}. */
-  static GrpcJsProvider start(Path providerDir, String name, Path store, Path log) throws IOException, InterruptedException {
+  /**
+   * Starts the provider named {@code name} on {@code <providerDir>/<name>.sock}, serving files of
+   * {@code store}.
+   */
+  static GrpcJsProvider start(Path providerDir, String name, Path store, Path log)
+      throws IOException, InterruptedException {
     installDependencies();
     Path socket = Files.createDirectories(providerDir).resolve(name + ".sock");
-    Process process = new ProcessBuilder("node", HOME.resolve("provider.js").toString(), "--socket", socket.toString(),
-        "--store", store.toString(), "--name", name).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process process =
+        new ProcessBuilder(
+                "node",
+                HOME.resolve("provider.js").toString(),
+                "--socket",
+                socket.toString(),
+                "--store",
+                store.toString(),
+                "--name",
+                name)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     GrpcJsProvider provider = new GrpcJsProvider(process, socket, store);
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("the grpc-js provider exited: " + Files.readString(log));
-      }
-      return Files.exists(socket);
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException(
+                    "the grpc-js provider exited: " + Files.readString(log));
+              }
+              return Files.exists(socket);
+            });
     return provider;
   }
 
@@ -49,11 +71,16 @@ final class GrpcJsProvider implements AutoCloseable {
     if (Files.isDirectory(HOME.resolve("node_modules/@grpc/grpc-js"))) {
       return;
     }
-    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(HOME.toFile())
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+    Process npm =
+        new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+            .directory(HOME.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .start();
     if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
       npm.destroyForcibly();
-      throw new IllegalStateException("npm ci in " + HOME + " failed; the grpc-js provider needs Node.js and npm");
+      throw new IllegalStateException(
+          "npm ci in " + HOME + " failed; the grpc-js provider needs Node.js and npm");
     }
   }
 

@@ -24,15 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reference DaemonSet image as the build made it (a Docker-format tar from Jib): unpacked layer
- * by layer, then its own entrypoint run in a chroot as the image's non-root user, with the
- * {@code /proc} and {@code /dev} a container runtime would provide.
+ * by layer, then its own entrypoint run in a chroot as the image's non-root user, with the {@code
+ * /proc} and {@code /dev} a container runtime would provide.
  */
 class ImageIT {
-  private static final Path TAR = Path.of(System.getProperty("keyturn.image.tar", "target/keyturn-image.tar"));
+  private static final Path TAR =
+      Path.of(System.getProperty("keyturn.image.tar", "target/keyturn-image.tar"));
   private static final String USER = "65532:65532";
 
-  @TempDir
-  Path work;
+  @TempDir Path work;
   Path root;
   List<String> entrypoint;
   final List<Path> mounts = new ArrayList<>();
@@ -47,14 +47,26 @@ class ImageIT {
     assertThat(TAR).as("image tar built by jib:buildTar").isRegularFile();
     Path image = Files.createDirectories(work.resolve("image"));
     sh("tar", "-xf", TAR.toString(), "-C", image.toString());
-    JsonObject manifest = JsonParser.parseString(Files.readString(image.resolve("manifest.json"))).getAsJsonArray()
-        .get(0).getAsJsonObject();
+    JsonObject manifest =
+        JsonParser.parseString(Files.readString(image.resolve("manifest.json")))
+            .getAsJsonArray()
+            .get(0)
+            .getAsJsonObject();
     root = Files.createDirectories(work.resolve("root"));
     for (var layer : manifest.getAsJsonArray("Layers")) {
-      sh("tar", "--warning=no-unknown-keyword", "-xf", image.resolve(layer.getAsString()).toString(), "-C", root.toString());
+      sh(
+          "tar",
+          "--warning=no-unknown-keyword",
+          "-xf",
+          image.resolve(layer.getAsString()).toString(),
+          "-C",
+          root.toString());
     }
-    JsonObject config = JsonParser.parseString(Files.readString(image.resolve(manifest.get("Config").getAsString())))
-        .getAsJsonObject().getAsJsonObject("config");
+    JsonObject config =
+        JsonParser.parseString(
+                Files.readString(image.resolve(manifest.get("Config").getAsString())))
+            .getAsJsonObject()
+            .getAsJsonObject("config");
     assertThat(config.get("User").getAsString()).isEqualTo(USER);
     entrypoint = new ArrayList<>();
     JsonArray entry = config.getAsJsonArray("Entrypoint");
@@ -76,7 +88,9 @@ class ImageIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as(out).isZero();
-    assertThat(out).startsWith("keyturn 0.1.0").contains("provider file from module dev.keyturn.provider.file (settings: ");
+    assertThat(out)
+        .startsWith("keyturn 0.1.0")
+        .contains("provider file from module dev.keyturn.provider.file (settings: ");
     assertThat(root.resolve("usr/share/keyturn/image-packages.txt")).content().contains("libc6 ");
   }
 
@@ -97,21 +111,47 @@ class ImageIT {
     assertThat(Files.getAttribute(root.resolve("tmp/cache/node.jsa"), "unix:uid")).isEqualTo(65532);
     // The driver container's environment in the chart, with -Xshare:on so that an archive the
     // JVM cannot map fails the start instead of going unnoticed.
-    assertNodeServes(Map.of("JDK_JAVA_OPTIONS", "-XX:SharedArchiveFile=/tmp/cache/node.jsa -Xshare:on"),
+    assertNodeServes(
+        Map.of("JDK_JAVA_OPTIONS", "-XX:SharedArchiveFile=/tmp/cache/node.jsa -Xshare:on"),
         "; class data sharing on");
   }
 
   private void assertNodeServes(Map<String, String> env, String sharing) throws Exception {
-    KeyturnProcess keyturn = KeyturnProcess.of(chroot(env, "node", "--endpoint", "unix:///tmp/csi/csi.sock", "--nodeid", "image-node",
-        "--tmpfs=false", "--metrics-addr", "127.0.0.1:0", "--admin-addr", "", "--kubelet-dir", "/tmp/kubelet"));
+    KeyturnProcess keyturn =
+        KeyturnProcess.of(
+            chroot(
+                env,
+                "node",
+                "--endpoint",
+                "unix:///tmp/csi/csi.sock",
+                "--nodeid",
+                "image-node",
+                "--tmpfs=false",
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--admin-addr",
+                "",
+                "--kubelet-dir",
+                "/tmp/kubelet"));
     Process node = keyturn.process;
     List<String> output = keyturn.output;
     try {
       Path socket = root.resolve("tmp/csi/csi.sock");
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(output).as("output")
-          .anyMatch(l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on /tmp/csi/csi.sock") && l.endsWith(sharing)));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(output)
+                      .as("output")
+                      .anyMatch(
+                          l ->
+                              l.startsWith(
+                                      "serving CSI secrets-store.csi.k8s.io on /tmp/csi/csi.sock")
+                                  && l.endsWith(sharing)));
       String status = Files.readString(Path.of("/proc/" + node.pid() + "/status"));
-      assertThat(status).as("the JVM runs as the image's user").containsPattern("(?m)^Uid:\\s+65532\\s");
+      assertThat(status)
+          .as("the JVM runs as the image's user")
+          .containsPattern("(?m)^Uid:\\s+65532\\s");
       try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(10))) {
         assertThat(kubelet.probe()).isTrue();
         assertThat(kubelet.pluginInfo()).startsWith("secrets-store.csi.k8s.io 0.1.0");
@@ -130,7 +170,8 @@ class ImageIT {
 
   /** The image's entrypoint with {@code args}, in the image's environment plus {@code env}. */
   private Process chroot(Map<String, String> env, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of("chroot", "--userspec=" + USER, root.toString()));
+    List<String> command =
+        new ArrayList<>(List.of("chroot", "--userspec=" + USER, root.toString()));
     command.addAll(entrypoint);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** {@code bin/keyturn} of the assembled distribution as a child process, its output collected by line. */
+/**
+ * {@code bin/keyturn} of the assembled distribution as a child process, its output collected by
+ * line.
+ */
 final class KeyturnProcess implements AutoCloseable {
   static final Path HOME = Path.of(System.getProperty("keyturn.home", "target/keyturn"));
 
@@ -22,15 +25,19 @@ final class KeyturnProcess implements AutoCloseable {
 
   private KeyturnProcess(Process process) {
     this.process = process;
-    this.pump = new Thread(() -> {
-      try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-          output.add(line);
-        }
-      } catch (IOException e) {
-        output.add("(output closed: " + e.getMessage() + ")");
-      }
-    });
+    this.pump =
+        new Thread(
+            () -> {
+              try (BufferedReader reader =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                  output.add(line);
+                }
+              } catch (IOException e) {
+                output.add("(output closed: " + e.getMessage() + ")");
+              }
+            });
     pump.setDaemon(true);
     pump.start();
   }
@@ -55,25 +62,36 @@ final class KeyturnProcess implements AutoCloseable {
     }
   }
 
-  /** Any started process (e.g. the image's entrypoint in a chroot), its output collected the same way. */
+  /**
+   * Any started process (e.g. the image's entrypoint in a chroot), its output collected the same
+   * way.
+   */
   static KeyturnProcess of(Process process) {
     return new KeyturnProcess(process);
   }
 
-  /** The admin (control) endpoint's base URL as the process printed it, without a trailing slash. */
+  /**
+   * The admin (control) endpoint's base URL as the process printed it, without a trailing slash.
+   */
   String adminUrl() {
-    return announcedUrl("admin").orElseThrow(() -> new AssertionError("no admin endpoint in the output: " + output));
+    return announcedUrl("admin")
+        .orElseThrow(() -> new AssertionError("no admin endpoint in the output: " + output));
   }
 
   /**
-   * The base URL of the endpoint announced as "LABEL endpoint on URL", in a text line or in the
-   * msg of a JSON line.
+   * The base URL of the endpoint announced as "LABEL endpoint on URL", in a text line or in the msg
+   * of a JSON line.
    */
   java.util.Optional<String> announcedUrl(String label) {
-    java.util.regex.Pattern announced = java.util.regex.Pattern.compile(
-        "(?:^|\"msg\":\")" + label + " endpoint on (http://[^/\" ]+)/");
+    java.util.regex.Pattern announced =
+        java.util.regex.Pattern.compile(
+            "(?:^|\"msg\":\")" + label + " endpoint on (http://[^/\" ]+)/");
     synchronized (output) {
-      return output.stream().map(announced::matcher).filter(java.util.regex.Matcher::find).findFirst().map(m -> m.group(1));
+      return output.stream()
+          .map(announced::matcher)
+          .filter(java.util.regex.Matcher::find)
+          .findFirst()
+          .map(m -> m.group(1));
     }
   }
 
@@ -86,35 +104,45 @@ final class KeyturnProcess implements AutoCloseable {
 
   /** GET on the endpoint that serves {@code path}: probes on the metrics one where there is one. */
   java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    boolean probe = path.startsWith("/metrics") || path.startsWith("/healthz") || path.startsWith("/readyz");
-    String base = (probe ? announcedUrl("metrics") : java.util.Optional.<String>empty()).orElseGet(this::adminUrl);
+    boolean probe =
+        path.startsWith("/metrics") || path.startsWith("/healthz") || path.startsWith("/readyz");
+    String base =
+        (probe ? announcedUrl("metrics") : java.util.Optional.<String>empty())
+            .orElseGet(this::adminUrl);
     return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build());
   }
 
   /** POST without a body on the admin endpoint. */
   java.net.http.HttpResponse<String> post(String path) throws IOException, InterruptedException {
-    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path))
-        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+    return send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   private static java.net.http.HttpResponse<String> send(java.net.http.HttpRequest request)
       throws IOException, InterruptedException {
-    return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+    return java.net.http.HttpClient.newHttpClient()
+        .send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
-  static KeyturnProcess start(Path workDir, Map<String, String> env, List<String> args) throws IOException {
+  static KeyturnProcess start(Path workDir, Map<String, String> env, List<String> args)
+      throws IOException {
     List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/keyturn").toString()));
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
     return new KeyturnProcess(builder.start());
   }
 
   /** Runs a command to its end (at most 60 seconds); its exit status and every line it printed. */
-  static Finished run(Path workDir, Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+  static Finished run(Path workDir, Map<String, String> env, List<String> args)
+      throws IOException, InterruptedException {
     try (KeyturnProcess p = start(workDir, env, args)) {
       if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
-        throw new AssertionError("keyturn " + String.join(" ", args) + " still running after 60s: " + p.output);
+        throw new AssertionError(
+            "keyturn " + String.join(" ", args) + " still running after 60s: " + p.output);
       }
       p.pump.join(10_000);
       return new Finished(p.process.exitValue(), List.copyOf(p.output));
@@ -122,8 +150,7 @@ final class KeyturnProcess implements AutoCloseable {
   }
 
   /** A command that ended. */
-  record Finished(int status, List<String> output) {
-  }
+  record Finished(int status, List<String> output) {}
 
   /** Stops the process with SIGTERM; whether it ended within 30 seconds. */
   boolean stop() throws InterruptedException {

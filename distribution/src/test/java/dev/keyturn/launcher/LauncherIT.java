@@ -3,15 +3,10 @@ package dev.keyturn.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,15 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The assembled distribution as a real process: {@code bin/keyturn} starts the launcher with
- * {@code java --module-path lib --module ...}, and the file provider, a separate module, is found
- * through ServiceLoader.
+ * The assembled distribution as a real process: {@code bin/keyturn} starts the launcher with {@code
+ * java --module-path lib --module ...}, and the file provider, a separate module, is found through
+ * ServiceLoader.
  */
 class LauncherIT {
   static final Path HOME = KeyturnProcess.HOME;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   KeyturnProcess keyturn;
   List<String> output = List.of();
 
@@ -54,54 +48,136 @@ class LauncherIT {
   @Test
   void versionFindsTheFileProviderThroughServiceLoaderOnTheModulePath() throws Exception {
     assertThat(run("version")).isZero();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(output).contains("provider file from module dev.keyturn.provider.file (settings: perNamespace, root, "
-            + "versionKeyFile)"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(output)
+                    .contains(
+                        "provider file from module dev.keyturn.provider.file (settings: perNamespace, root, "
+                            + "versionKeyFile)"));
     assertThat(output.get(0)).startsWith("keyturn 0.1.0");
   }
 
   @Test
-  void theAgentRefusesATargetWithOtherFilesUnlessForcedAndNamesOverflowingFields() throws Exception {
+  void theAgentRefusesATargetWithOtherFilesUnlessForcedAndNamesOverflowingFields()
+      throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");
     Path busy = Files.createDirectories(dir.resolve("etc-like"));
     Files.writeString(busy.resolve("passwd"), "root:x:0:0");
-    int refused = run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
-        "--target", busy.toString(), "--name", "app");
+    int refused =
+        run(
+            "agent",
+            "--once",
+            "--file-root",
+            dir.resolve("store").toString(),
+            "--param",
+            "source=app",
+            "--target",
+            busy.toString(),
+            "--name",
+            "app");
     assertThat(refused).isNotZero();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(String.join("\n", output))
-        .contains("is not empty and holds no Keyturn volume").contains("--force"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("is not empty and holds no Keyturn volume")
+                    .contains("--force"));
     try (var entries = Files.list(busy)) {
       assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("passwd");
     }
-    assertThat(run("agent", "--once", "--force", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
-        "--target", busy.toString(), "--name", "app")).isZero();
+    assertThat(
+            run(
+                "agent",
+                "--once",
+                "--force",
+                "--file-root",
+                dir.resolve("store").toString(),
+                "--param",
+                "source=app",
+                "--target",
+                busy.toString(),
+                "--name",
+                "app"))
+        .isZero();
     assertThat(busy.resolve("token")).hasContent("t0ken-value");
     assertThat(busy.resolve("passwd")).hasContent("root:x:0:0");
     // The target now holds a Keyturn volume: no --force needed again.
-    assertThat(run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
-        "--target", busy.toString(), "--name", "app")).isZero();
-    assertThat(run("agent", "--once", "--interval", "9999999999h", "--file-root", dir.resolve("store").toString(),
-        "--param", "source=app", "--target", dir.resolve("fresh").toString())).isNotZero();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(String.join("\n", output))
-        .contains("interval").contains("longer than a Go duration can be").doesNotContain("Overflow"));
+    assertThat(
+            run(
+                "agent",
+                "--once",
+                "--file-root",
+                dir.resolve("store").toString(),
+                "--param",
+                "source=app",
+                "--target",
+                busy.toString(),
+                "--name",
+                "app"))
+        .isZero();
+    assertThat(
+            run(
+                "agent",
+                "--once",
+                "--interval",
+                "9999999999h",
+                "--file-root",
+                dir.resolve("store").toString(),
+                "--param",
+                "source=app",
+                "--target",
+                dir.resolve("fresh").toString()))
+        .isNotZero();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("interval")
+                    .contains("longer than a Go duration can be")
+                    .doesNotContain("Overflow"));
   }
 
   @Test
   void agentMountsOnceFromFlags() throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");
-    int code = run("agent", "--once", "--file-root", dir.resolve("store").toString(), "--param", "source=app",
-        "--target", dir.resolve("out").toString(), "--name", "app");
+    int code =
+        run(
+            "agent",
+            "--once",
+            "--file-root",
+            dir.resolve("store").toString(),
+            "--param",
+            "source=app",
+            "--target",
+            dir.resolve("out").toString(),
+            "--name",
+            "app");
     assertThat(code).as("exit code; output %s", output).isZero();
     assertThat(Files.readString(dir.resolve("out/token"))).isEqualTo("t0ken-value");
-    assertThat(Files.readSymbolicLink(dir.resolve("out/token")).toString()).isEqualTo("..data/token");
+    assertThat(Files.readSymbolicLink(dir.resolve("out/token")).toString())
+        .isEqualTo("..data/token");
     assertThat(String.join("\n", output)).contains("mounted app -> ").doesNotContain("t0ken-value");
 
     assertThat(run("status", "--dir", dir.toString())).isZero();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).anySatisfy(line ->
-        assertThat(line).startsWith("app").contains("file", "token@h1-", dir.resolve("out").toString())));
-    assertThat(output.get(0)).startsWith("VOLUME").contains("PROVIDER", "OBJECTS", "WRITTEN", "TARGET");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(output)
+                    .anySatisfy(
+                        line ->
+                            assertThat(line)
+                                .startsWith("app")
+                                .contains("file", "token@h1-", dir.resolve("out").toString())));
+    assertThat(output.get(0))
+        .startsWith("VOLUME")
+        .contains("PROVIDER", "OBJECTS", "WRITTEN", "TARGET");
     assertThat(String.join("\n", output)).doesNotContain("t0ken-value");
   }
 
@@ -109,42 +185,77 @@ class LauncherIT {
   void agentKeepsRotatingAndPicksUpAChangeByPush() throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("password"), "first");
-    Files.writeString(dir.resolve("agent.yaml"), String.join("\n",
-        "interval: 1h",
-        "sets:",
-        "  - name: app",
-        "    target: out",
-        "    mode: \"0400\"",
-        "    sentinels: markers",
-        "    onChange: [/bin/sh, -c, 'echo \"changed $KEYTURN_SET: $KEYTURN_CHANGED\" > changes.txt']",
-        "    parameters:",
-        "      source: store/app",
-        ""));
-    start("agent", "--config", dir.resolve("agent.yaml").toString(), "--file-root", dir.toString(),
-        "--admin-addr", "127.0.0.1:0", "--log-format=json");
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every 1h0m0s")));
-    assertThat(Files.exists(dir.resolve("changes.txt"))).as("no onChange run for the first mount").isFalse();
+    Files.writeString(
+        dir.resolve("agent.yaml"),
+        String.join(
+            "\n",
+            "interval: 1h",
+            "sets:",
+            "  - name: app",
+            "    target: out",
+            "    mode: \"0400\"",
+            "    sentinels: markers",
+            "    onChange: [/bin/sh, -c, 'echo \"changed $KEYTURN_SET: $KEYTURN_CHANGED\" > changes.txt']",
+            "    parameters:",
+            "      source: store/app",
+            ""));
+    start(
+        "agent",
+        "--config",
+        dir.resolve("agent.yaml").toString(),
+        "--file-root",
+        dir.toString(),
+        "--admin-addr",
+        "127.0.0.1:0",
+        "--log-format=json");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> assertThat(output).anyMatch(l -> l.startsWith("rotating every 1h0m0s")));
+    assertThat(Files.exists(dir.resolve("changes.txt")))
+        .as("no onChange run for the first mount")
+        .isFalse();
     assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("first");
     Files.writeString(store.resolve("password"), "second");
     // The poll interval is an hour: only the provider's push can bring this in time.
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("second"));
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(output).contains("rotated app: password"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> assertThat(Files.readString(dir.resolve("out/password"))).isEqualTo("second"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(output).contains("rotated app: password"));
     assertThat(Files.exists(dir.resolve("markers/secrets-provided"))).isTrue();
-    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(dir.resolve("markers/secrets-updated")));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        assertThat(dir.resolve("changes.txt")).hasContent("changed app: password"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Files.exists(dir.resolve("markers/secrets-updated")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(dir.resolve("changes.txt")).hasContent("changed app: password"));
     // The onChange command's exit is logged as a JSON line.
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("{")
-        && l.contains("\"level\":\"INFO\"") && l.contains("\"msg\":\"onChange command of set app exited with 0\"")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(output)
+                    .anyMatch(
+                        l ->
+                            l.startsWith("{")
+                                && l.contains("\"level\":\"INFO\"")
+                                && l.contains(
+                                    "\"msg\":\"onChange command of set app exited with 0\"")));
     // On-demand refresh: SIGHUP, unless this test runs with SIGHUP ignored (nohup), which the
     // agent inherits and reports instead.
     if (AgentCommand.hangupIgnored()) {
-      System.out.println("LauncherIT: SIGHUP is ignored in this JVM (nohup?), so the agent's SIGHUP refresh is not tried");
+      System.out.println(
+          "LauncherIT: SIGHUP is ignored in this JVM (nohup?), so the agent's SIGHUP refresh is not tried");
       assertThat(output).anyMatch(l -> l.contains("SIGHUP is ignored in this process"));
     } else {
       new ProcessBuilder("kill", "-HUP", Long.toString(keyturn.process.pid())).start().waitFor();
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
     }
     // The admin endpoint: on-demand refresh, metrics under the Go driver's names, the volume table.
     java.net.http.HttpResponse<String> refresh = keyturn.post("/refresh?volume=app");
@@ -152,18 +263,23 @@ class LauncherIT {
     assertThat(refresh.body()).contains("\"app\": \"unchanged\"");
     assertThat(keyturn.post("/refresh?volume=nope").statusCode()).isEqualTo(404);
     String metrics = keyturn.get("/metrics").body();
-    assertThat(metrics).contains("total_rotation_reconcile{os_type=\"linux\",provider=\"file\",rotated=\"true\"} ",
-        "rotation_reconcile_duration_sec_count{os_type=\"linux\"} ");
-    KeyturnProcess.Finished status = KeyturnProcess.run(dir, Map.of(), List.of("status", "--addr", keyturn.adminUrl()));
+    assertThat(metrics)
+        .contains(
+            "total_rotation_reconcile{os_type=\"linux\",provider=\"file\",rotated=\"true\"} ",
+            "rotation_reconcile_duration_sec_count{os_type=\"linux\"} ");
+    KeyturnProcess.Finished status =
+        KeyturnProcess.run(dir, Map.of(), List.of("status", "--addr", keyturn.adminUrl()));
     assertThat(status.output()).anyMatch(l -> l.startsWith("app ") && l.contains("password@"));
     assertThat(String.join("\n", output)).doesNotContain("first").doesNotContain("second");
   }
 
   @Test
   void aBadConfigIsAClearErrorNamingTheField() throws Exception {
-    Files.writeString(dir.resolve("bad.yaml"), "sets:\n  - name: app\n    target: out\n    interval: 0s\n");
+    Files.writeString(
+        dir.resolve("bad.yaml"), "sets:\n  - name: app\n    target: out\n    interval: 0s\n");
     assertThat(run("agent", "--config", dir.resolve("bad.yaml").toString())).isEqualTo(1);
-    assertThat(output).anyMatch(l -> l.contains("sets[0].interval: rotation interval (0s) must be at least 1s"));
+    assertThat(output)
+        .anyMatch(l -> l.contains("sets[0].interval: rotation interval (0s) must be at least 1s"));
     Files.writeString(dir.resolve("typo.yaml"), "sets:\n  - name: app\n    targett: out\n");
     assertThat(run("agent", "--config", dir.resolve("typo.yaml").toString())).isEqualTo(1);
     assertThat(output).anyMatch(l -> l.contains("sets[0].targett: unknown field"));
@@ -171,8 +287,20 @@ class LauncherIT {
 
   @Test
   void aMissingProviderNamesWhatToAdd() throws Exception {
-    assertThat(run("agent", "--once", "--provider", "vault", "--target", dir.resolve("out").toString())).isEqualTo(1);
-    assertThat(output).anyMatch(l -> l.contains("provider \"vault\" not found among in-process providers []")
-        && l.contains("(factories on the module path, used only when configured: [file])"));
+    assertThat(
+            run(
+                "agent",
+                "--once",
+                "--provider",
+                "vault",
+                "--target",
+                dir.resolve("out").toString()))
+        .isEqualTo(1);
+    assertThat(output)
+        .anyMatch(
+            l ->
+                l.contains("provider \"vault\" not found among in-process providers []")
+                    && l.contains(
+                        "(factories on the module path, used only when configured: [file])"));
   }
 }

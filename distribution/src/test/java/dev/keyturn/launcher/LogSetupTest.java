@@ -21,7 +21,8 @@ class LogSetupTest {
     JsonObject json = JsonParser.parseString(line).getAsJsonObject();
     assertThat(json.get("level").getAsString()).isEqualTo("WARNING");
     assertThat(json.get("logger").getAsString()).isEqualTo("dev.keyturn.rotation.RotationEngine");
-    assertThat(json.get("msg").getAsString()).isEqualTo("check of app failed: provider said \"no\"\nsecond line\t\u0001");
+    assertThat(json.get("msg").getAsString())
+        .isEqualTo("check of app failed: provider said \"no\"\nsecond line\t\u0001");
     assertThat(json.get("time").getAsString()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
   }
 
@@ -30,6 +31,7 @@ class LogSetupTest {
     LogRecord record = new LogRecord(Level.INFO, "mounted {0}");
     record.setParameters(new Object[] {"app"});
     record.setLoggerName("dev.keyturn.launcher.AgentCommand");
-    assertThat(LogSetup.formatter("text").format(record)).matches(".*Z INFO AgentCommand: mounted app\\R");
+    assertThat(LogSetup.formatter("text").format(record))
+        .matches(".*Z INFO AgentCommand: mounted app\\R");
   }
 }

@@ -23,8 +23,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client of a CSI node driver's socket, speaking as kubelet does: for liveness probes,
- * {@code keyturn} tooling, and tests of the assembled driver.
+ * A client of a CSI node driver's socket, speaking as kubelet does: for liveness probes, {@code
+ * keyturn} tooling, and tests of the assembled driver.
  */
 public final class CsiClient implements AutoCloseable {
   private final EventLoopGroup group = new EpollEventLoopGroup(1);
@@ -33,9 +33,13 @@ public final class CsiClient implements AutoCloseable {
 
   private CsiClient(Path socket, Duration timeout) {
     this.timeout = timeout;
-    this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class)
-        .withOption(ChannelOption.SO_KEEPALIVE, null).usePlaintext().build();
+    this.channel =
+        NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .eventLoopGroup(group)
+            .channelType(EpollDomainSocketChannel.class)
+            .withOption(ChannelOption.SO_KEEPALIVE, null)
+            .usePlaintext()
+            .build();
   }
 
   /** A client of the socket at {@code socket}; each call has {@code timeout} as deadline. */
@@ -44,11 +48,13 @@ public final class CsiClient implements AutoCloseable {
   }
 
   private IdentityGrpc.IdentityBlockingStub identity() {
-    return IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    return IdentityGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private NodeGrpc.NodeBlockingStub node() {
-    return NodeGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    return NodeGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Whether the driver answers Probe with ready. */
@@ -58,7 +64,8 @@ public final class CsiClient implements AutoCloseable {
 
   /** The driver's name and version, as {@code name version}. */
   public String pluginInfo() {
-    GetPluginInfoResponse info = call(() -> identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance()));
+    GetPluginInfoResponse info =
+        call(() -> identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance()));
     return info.getName() + " " + info.getVendorVersion();
   }
 
@@ -69,29 +76,48 @@ public final class CsiClient implements AutoCloseable {
 
   /** NodePublishVolume with a read-only mount capability, as kubelet sends for inline volumes. */
   public void publish(PublishRequest request) {
-    NodePublishVolumeRequest.Builder wire = NodePublishVolumeRequest.newBuilder()
-        .setVolumeId(request.volumeId()).setTargetPath(request.targetPath()).setReadonly(request.readonly())
-        .putAllVolumeContext(request.volumeContext()).putAllSecrets(request.secrets());
+    NodePublishVolumeRequest.Builder wire =
+        NodePublishVolumeRequest.newBuilder()
+            .setVolumeId(request.volumeId())
+            .setTargetPath(request.targetPath())
+            .setReadonly(request.readonly())
+            .putAllVolumeContext(request.volumeContext())
+            .putAllSecrets(request.secrets());
     if (request.hasCapability()) {
-      wire.setVolumeCapability(VolumeCapability.newBuilder().setMount(VolumeCapability.MountVolume.getDefaultInstance())
-          .setAccessMode(VolumeCapability.AccessMode.newBuilder().setMode(VolumeCapability.AccessMode.Mode.SINGLE_NODE_READER_ONLY)));
+      wire.setVolumeCapability(
+          VolumeCapability.newBuilder()
+              .setMount(VolumeCapability.MountVolume.getDefaultInstance())
+              .setAccessMode(
+                  VolumeCapability.AccessMode.newBuilder()
+                      .setMode(VolumeCapability.AccessMode.Mode.SINGLE_NODE_READER_ONLY)));
     }
     call(() -> node().nodePublishVolume(wire.build()));
   }
 
   /** NodeUnpublishVolume. */
   public void unpublish(String volumeId, String targetPath) {
-    call(() -> node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder()
-        .setVolumeId(volumeId).setTargetPath(targetPath).build()));
+    call(
+        () ->
+            node()
+                .nodeUnpublishVolume(
+                    NodeUnpublishVolumeRequest.newBuilder()
+                        .setVolumeId(volumeId)
+                        .setTargetPath(targetPath)
+                        .build()));
   }
 
   private static <T> T call(java.util.function.Supplier<T> rpc) {
     try {
       return rpc.get();
     } catch (StatusRuntimeException e) {
-      throw new KeyturnException(reasonOf(e),
-          "CSI call failed: " + e.getStatus().getCode() + (e.getStatus().getDescription() == null ? ""
-              : ": " + e.getStatus().getDescription()), e);
+      throw new KeyturnException(
+          reasonOf(e),
+          "CSI call failed: "
+              + e.getStatus().getCode()
+              + (e.getStatus().getDescription() == null
+                  ? ""
+                  : ": " + e.getStatus().getDescription()),
+          e);
     }
   }
 

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The CSI Identity and Node services on a Unix domain socket, as kubelet and the
- * node-driver-registrar expect them. Lifecycle as {@code io.grpc.Server}; {@link #shutdown()}
- * stops accepting calls and lets publishes in flight finish.
+ * node-driver-registrar expect them. Lifecycle as {@code io.grpc.Server}; {@link #shutdown()} stops
+ * accepting calls and lets publishes in flight finish.
  */
 public final class CsiNodeServer implements AutoCloseable {
   /** The Go driver's default driver name, which CSIDriver objects and pods refer to. */
@@ -39,15 +39,16 @@ public final class CsiNodeServer implements AutoCloseable {
   private CsiNodeServer(Builder b) {
     this.socket = b.socket;
     this.socketMode = b.socketMode;
-    this.server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .bossEventLoopGroup(boss)
-        .workerEventLoopGroup(workers)
-        .channelType(EpollServerDomainSocketChannel.class)
-        .withChildOption(ChannelOption.SO_KEEPALIVE, null)
-        .addService(new IdentityService(b.driverName, b.version, () -> serving))
-        .addService(new NodeService(b.publisher, b.nodeId))
-        .addService(new ControllerService())
-        .build();
+    this.server =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
+            .channelType(EpollServerDomainSocketChannel.class)
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+            .addService(new IdentityService(b.driverName, b.version, () -> serving))
+            .addService(new NodeService(b.publisher, b.nodeId))
+            .addService(new ControllerService())
+            .build();
   }
 
   /** A builder. */
@@ -65,7 +66,8 @@ public final class CsiNodeServer implements AutoCloseable {
       Files.createDirectories(socket.getParent());
       if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
         if (Files.isDirectory(socket, LinkOption.NOFOLLOW_LINKS)) {
-          throw new KeyturnException(KeyturnException.Reason.IO, "endpoint " + socket + " is a directory");
+          throw new KeyturnException(
+              KeyturnException.Reason.IO, "endpoint " + socket + " is a directory");
         }
         Files.delete(socket);
       }
@@ -74,13 +76,14 @@ public final class CsiNodeServer implements AutoCloseable {
       serving = true;
       return this;
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "cannot serve CSI on " + socket + ": " + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO, "cannot serve CSI on " + socket + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Whether the server is serving: started, not shut down, and its socket file still in place
-   * (a socket deleted under a running server cannot be reached by kubelet).
+   * Whether the server is serving: started, not shut down, and its socket file still in place (a
+   * socket deleted under a running server cannot be reached by kubelet).
    */
   public boolean serving() {
     return serving && !server.isShutdown() && Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
@@ -142,8 +145,7 @@ public final class CsiNodeServer implements AutoCloseable {
     private String nodeId;
     private VolumePublisher publisher;
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /** The Unix socket path ({@code --endpoint} without {@code unix://}). */
     public Builder socket(Path value) {
@@ -153,9 +155,11 @@ public final class CsiNodeServer implements AutoCloseable {
 
     /** Accepts {@code unix:///path} or {@code unix://path} or a plain path. */
     public Builder endpoint(String endpoint) {
-      String path = endpoint.startsWith("unix://") ? endpoint.substring("unix://".length()) : endpoint;
+      String path =
+          endpoint.startsWith("unix://") ? endpoint.substring("unix://".length()) : endpoint;
       if (path.isEmpty()) {
-        throw new IllegalArgumentException("endpoint (\"" + endpoint + "\") must name a Unix socket path");
+        throw new IllegalArgumentException(
+            "endpoint (\"" + endpoint + "\") must name a Unix socket path");
       }
       return socket(Path.of(path));
     }

@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
 /**
  * A NodePublishVolume or NodeUnpublishVolume target, accepted only in the shape kubelet gives an
  * inline CSI volume: {@code <kubelet dir>/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount}.
- * Checked as text before anything is created, mounted or removed; that no element below the
- * kubelet directory is a link is checked again by every file system call ({@code Beneath}).
+ * Checked as text before anything is created, mounted or removed; that no element below the kubelet
+ * directory is a link is checked again by every file system call ({@code Beneath}).
  *
  * @param kubeletDir kubelet's root directory ({@code --kubelet-dir})
  * @param relative the target below it
@@ -31,30 +31,45 @@ public record KubeletTarget(Path kubeletDir, Path relative) {
     }
     String shown = PrintableText.escape(targetPath, 300);
     if (PrintableText.hasUnsafe(targetPath)) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + shown + ") has control or invisible characters");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "target path (" + shown + ") has control or invisible characters");
     }
     Path target;
     try {
       target = Path.of(targetPath);
     } catch (InvalidPathException e) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is not a valid path: " + e.getReason());
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT, "target path is not a valid path: " + e.getReason());
     }
     if (!target.isAbsolute()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be absolute");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be absolute");
     }
     // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
     if (!target.normalize().toString().equals(targetPath)) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be normalized");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be normalized");
     }
     Path base = kubeletDir.toAbsolutePath().normalize();
     if (!target.startsWith(base)) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + shown + ") must lie in kubelet's directory "
-          + base + " (--kubelet-dir)");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "target path ("
+              + shown
+              + ") must lie in kubelet's directory "
+              + base
+              + " (--kubelet-dir)");
     }
     Path relative = base.relativize(target);
     if (!shapeMatches(relative)) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be " + base
-          + "/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount, as kubelet makes it for an inline volume");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "target path ("
+              + shown
+              + ") must be "
+              + base
+              + "/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount, as kubelet makes it for an inline volume");
     }
     return new KubeletTarget(base, relative);
   }
@@ -75,7 +90,10 @@ public record KubeletTarget(Path kubeletDir, Path relative) {
     return kubeletDir.resolve(relative);
   }
 
-  /** kubelet's record of the volume ({@code vol_data.json} beside the target): its driver and handle. */
+  /**
+   * kubelet's record of the volume ({@code vol_data.json} beside the target): its driver and
+   * handle.
+   */
   public Path volumeData() {
     return path().getParent().resolve("vol_data.json");
   }

@@ -1,12 +1,12 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.secretsync.SecretSpec;
+import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
-import dev.keyturn.secretsync.internal.ApiCalls;
-import dev.keyturn.secretsync.internal.PodEvents;
-import dev.keyturn.secretsync.SecretSpec;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +25,10 @@ import java.util.Optional;
 public final class KubernetesApiGateway implements KubernetesGateway, AutoCloseable {
   /** The API group. */
   public static final String GROUP = "secrets-store.csi.x-k8s.io";
+
   /** The API version used. */
   public static final String VERSION = "v1";
+
   static final String CLASSES = "secretproviderclasses";
   private static final com.google.gson.Gson GSON = new com.google.gson.Gson();
   static final String STATUSES = "secretproviderclasspodstatuses";
@@ -37,10 +39,12 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   private final Map<String, Converted> converted = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A cached class as read, at the resourceVersion it was read at. */
-  private record Converted(String resourceVersion, SecretProviderClass spc) {
-  }
-  private final Optional<io.kubernetes.client.informer.SharedIndexInformer<
-      io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>> classes;
+  private record Converted(String resourceVersion, SecretProviderClass spc) {}
+
+  private final Optional<
+          io.kubernetes.client.informer.SharedIndexInformer<
+              io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>>
+      classes;
 
   private KubernetesApiGateway(ApiClient client, boolean watchClasses) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
@@ -48,9 +52,13 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     if (watchClasses) {
       ApiClient watching = dev.keyturn.secretsync.internal.WatchClients.withoutReadTimeout(client);
       var factory = new io.kubernetes.client.informer.SharedInformerFactory(watching);
-      this.classes = Optional.of(factory.sharedIndexInformerFor(
-          new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
-          io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject.class, 0));
+      this.classes =
+          Optional.of(
+              factory.sharedIndexInformerFor(
+                  new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi(
+                      GROUP, VERSION, CLASSES, watching),
+                  io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject.class,
+                  0));
       factory.startAllRegisteredInformers();
       this.informers = Optional.of(factory);
     } else {
@@ -80,7 +88,8 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
 
   @Override
   public void close() {
-    informers.ifPresent(io.kubernetes.client.informer.SharedInformerFactory::stopAllRegisteredInformers);
+    informers.ifPresent(
+        io.kubernetes.client.informer.SharedInformerFactory::stopAllRegisteredInformers);
   }
 
   @Override
@@ -95,13 +104,15 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
         if (last != null && last.resourceVersion().equals(version)) {
           return Optional.of(last.spc());
         }
-        SecretProviderClass spc = toClass(namespace, name, asMap(GSON.fromJson(cached.getRaw(), Map.class)));
+        SecretProviderClass spc =
+            toClass(namespace, name, asMap(GSON.fromJson(cached.getRaw(), Map.class)));
         converted.put(key, new Converted(String.valueOf(version), spc));
         return Optional.of(spc);
       }
     }
     try {
-      Object object = api.getNamespacedCustomObject(GROUP, VERSION, namespace, CLASSES, name).execute();
+      Object object =
+          api.getNamespacedCustomObject(GROUP, VERSION, namespace, CLASSES, name).execute();
       return Optional.of(toClass(namespace, name, asMap(object)));
     } catch (ApiException e) {
       if (e.getCode() == 404) {
@@ -113,15 +124,26 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
 
   @Override
   public void applyPodStatus(PodStatus status) {
-    ApiCalls.retryOnConflict("writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(), () -> {
-      Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
-      if (existing.isEmpty()) {
-        return api.createNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null)).execute();
-      }
-      String resourceVersion = String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
-      return api.replaceNamespacedCustomObject(GROUP, VERSION, status.namespace(), STATUSES, status.name(),
-          toObject(status, resourceVersion)).execute();
-    });
+    ApiCalls.retryOnConflict(
+        "writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(),
+        () -> {
+          Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
+          if (existing.isEmpty()) {
+            return api.createNamespacedCustomObject(
+                    GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null))
+                .execute();
+          }
+          String resourceVersion =
+              String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
+          return api.replaceNamespacedCustomObject(
+                  GROUP,
+                  VERSION,
+                  status.namespace(),
+                  STATUSES,
+                  status.name(),
+                  toObject(status, resourceVersion))
+              .execute();
+        });
   }
 
   @Override
@@ -130,20 +152,29 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
       api.deleteNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute();
     } catch (ApiException e) {
       if (e.getCode() != 404) {
-        throw ApiCalls.failure("deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
+        throw ApiCalls.failure(
+            "deleting SecretProviderClassPodStatus " + namespace + "/" + name, e);
       }
     }
   }
 
   @Override
-  public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
+  public void recordPodEvent(
+      String namespace,
+      String podName,
+      String podUid,
+      boolean warning,
+      String reason,
+      String message) {
     events.record(namespace, podName, podUid, warning, reason, message);
   }
 
   /** The status object as stored, if it exists. */
   public Optional<Map<String, Object>> readStatus(String namespace, String name) {
     try {
-      return Optional.of(asMap(api.getNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute()));
+      return Optional.of(
+          asMap(
+              api.getNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute()));
     } catch (ApiException e) {
       if (e.getCode() == 404) {
         return Optional.empty();
@@ -158,8 +189,18 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     metadata.put("namespace", status.namespace());
     metadata.put("labels", Map.of(PodStatus.NODE_LABEL, status.nodeName()));
     if (!status.podUid().isEmpty()) {
-      metadata.put("ownerReferences", List.of(Map.of("apiVersion", "v1", "kind", "Pod", "name", status.podName(),
-          "uid", status.podUid())));
+      metadata.put(
+          "ownerReferences",
+          List.of(
+              Map.of(
+                  "apiVersion",
+                  "v1",
+                  "kind",
+                  "Pod",
+                  "name",
+                  status.podName(),
+                  "uid",
+                  status.podUid())));
     }
     if (resourceVersion != null) {
       metadata.put("resourceVersion", resourceVersion);
@@ -172,8 +213,19 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     body.put("apiVersion", GROUP + "/" + VERSION);
     body.put("kind", "SecretProviderClassPodStatus");
     body.put("metadata", metadata);
-    body.put("status", Map.of("podName", status.podName(), "secretProviderClassName", status.className(),
-        "mounted", status.mounted(), "targetPath", status.targetPath(), "objects", objects));
+    body.put(
+        "status",
+        Map.of(
+            "podName",
+            status.podName(),
+            "secretProviderClassName",
+            status.className(),
+            "mounted",
+            status.mounted(),
+            "targetPath",
+            status.targetPath(),
+            "objects",
+            objects));
     return body;
   }
 
@@ -182,7 +234,8 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     Map<String, Object> spec = asMap(object.get("spec"));
     String provider = spec.get("provider") == null ? "" : String.valueOf(spec.get("provider"));
     if (provider.isBlank()) {
-      throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION,
+      throw new KeyturnException(
+          KeyturnException.Reason.FAILED_PRECONDITION,
           "SecretProviderClass " + namespace + "/" + name + " has no spec.provider");
     }
     List<SecretSpec> secretObjects = new ArrayList<>();
@@ -195,10 +248,20 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
       }
       // The Go driver's default type.
       String type = text(so.get("type"));
-      secretObjects.add(new SecretSpec(text(so.get("secretName")), type.isEmpty() ? "Opaque" : type,
-          strings(so.get("labels")), strings(so.get("annotations")), data));
+      secretObjects.add(
+          new SecretSpec(
+              text(so.get("secretName")),
+              type.isEmpty() ? "Opaque" : type,
+              strings(so.get("labels")),
+              strings(so.get("annotations")),
+              data));
     }
-    return new SecretProviderClass(namespace, name, provider, strings(spec.get("parameters")), secretObjects,
+    return new SecretProviderClass(
+        namespace,
+        name,
+        provider,
+        strings(spec.get("parameters")),
+        secretObjects,
         strings(metadata.get("annotations")));
   }
 
@@ -220,5 +283,4 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   private static List<?> asList(Object value) {
     return value instanceof List<?> list ? list : List.of();
   }
-
 }

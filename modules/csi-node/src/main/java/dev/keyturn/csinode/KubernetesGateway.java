@@ -6,8 +6,8 @@ import java.util.concurrent.CompletionException;
 
 /**
  * What the driver needs of the Kubernetes API, behind one small interface so the publish logic is
- * testable and the client library stays at the edge. Implementations throw
- * {@link dev.keyturn.spi.KeyturnException} with reason {@code KUBERNETES} when the API fails.
+ * testable and the client library stays at the edge. Implementations throw {@link
+ * dev.keyturn.spi.KeyturnException} with reason {@code KUBERNETES} when the API fails.
  */
 public interface KubernetesGateway {
 
@@ -24,24 +24,33 @@ public interface KubernetesGateway {
    * Records an event on a pod ({@code MountRotationComplete}, {@code MountRotationFailed}). The
    * message must hold no secret material.
    */
-  void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message);
+  void recordPodEvent(
+      String namespace,
+      String podName,
+      String podUid,
+      boolean warning,
+      String reason,
+      String message);
 
   /**
    * A gateway whose client is still being set up (building a Kubernetes client loads TLS and
-   * kubeconfig machinery, which takes a noticeable part of a second): calls wait for it, so the
-   * CSI socket can serve Probe meanwhile. A set-up that failed makes every call fail with
-   * {@code KUBERNETES} and the set-up's message.
+   * kubeconfig machinery, which takes a noticeable part of a second): calls wait for it, so the CSI
+   * socket can serve Probe meanwhile. A set-up that failed makes every call fail with {@code
+   * KUBERNETES} and the set-up's message.
    */
   static KubernetesGateway deferred(CompletableFuture<? extends KubernetesGateway> pending) {
-    java.util.function.Supplier<KubernetesGateway> gateway = () -> {
-      try {
-        return pending.join();
-      } catch (CompletionException e) {
-        Throwable cause = e.getCause() == null ? e : e.getCause();
-        throw new dev.keyturn.spi.KeyturnException(dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
-            "the Kubernetes client could not be set up: " + cause.getMessage(), cause);
-      }
-    };
+    java.util.function.Supplier<KubernetesGateway> gateway =
+        () -> {
+          try {
+            return pending.join();
+          } catch (CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new dev.keyturn.spi.KeyturnException(
+                dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
+                "the Kubernetes client could not be set up: " + cause.getMessage(),
+                cause);
+          }
+        };
     return new KubernetesGateway() {
       @Override
       public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
@@ -59,7 +68,12 @@ public interface KubernetesGateway {
       }
 
       @Override
-      public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason,
+      public void recordPodEvent(
+          String namespace,
+          String podName,
+          String podUid,
+          boolean warning,
+          String reason,
           String message) {
         gateway.get().recordPodEvent(namespace, podName, podUid, warning, reason, message);
       }

@@ -24,12 +24,12 @@ import java.time.temporal.ChronoField;
  *
  * <p>client-java registers one type adapter factory per generated model (768 in 27.0.0) in front of
  * Gson's built-in ones, and each factory's first step is to load its model class. The first time
- * Gson looks up any type that is not a model (a {@code String}, a {@code Map}), it asks every one of
- * them, so every model class is loaded: about 8 MiB of class metadata and symbols for the handful
- * of kinds a node driver reads and writes. The Gson built here does the same mapping with a single factory
- * that handles a model class when Gson asks for it: it checks the incoming JSON with the model's
- * own {@code validateJsonElement} and then binds it with Gson's reflective adapter, as each
- * generated factory does, and it keeps client-java's date, byte-array, {@code V1Status} and
+ * Gson looks up any type that is not a model (a {@code String}, a {@code Map}), it asks every one
+ * of them, so every model class is loaded: about 8 MiB of class metadata and symbols for the
+ * handful of kinds a node driver reads and writes. The Gson built here does the same mapping with a
+ * single factory that handles a model class when Gson asks for it: it checks the incoming JSON with
+ * the model's own {@code validateJsonElement} and then binds it with Gson's reflective adapter, as
+ * each generated factory does, and it keeps client-java's date, byte-array, {@code V1Status} and
  * managed-fields handling ({@link JSON#createGson()} and the same adapters).
  *
  * <p>{@link #install()} sets it as client-java's process-wide Gson ({@link JSON#setGson}); call it
@@ -38,8 +38,7 @@ import java.time.temporal.ChronoField;
 public final class KubernetesJson {
   private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
 
-  private KubernetesJson() {
-  }
+  private KubernetesJson() {}
 
   /** Makes {@link #onDemandGson()} client-java's Gson for the whole process. */
   public static void install() {
@@ -51,7 +50,8 @@ public final class KubernetesJson {
     return JSON.createGson()
         .registerTypeAdapter(java.util.Date.class, new JSON.DateTypeAdapter())
         .registerTypeAdapter(java.sql.Date.class, new JSON.SqlDateTypeAdapter())
-        .registerTypeAdapter(OffsetDateTime.class, new JSON.OffsetDateTimeTypeAdapter(rfc3339Micro()))
+        .registerTypeAdapter(
+            OffsetDateTime.class, new JSON.OffsetDateTimeTypeAdapter(rfc3339Micro()))
         .registerTypeAdapter(LocalDate.class, new JSON.LocalDateTypeAdapter())
         .registerTypeAdapter(byte[].class, new JSON.ByteArrayAdapter())
         .registerTypeAdapterFactory(new ModelAdapters())
@@ -126,8 +126,11 @@ public final class KubernetesJson {
         }
         throw new JsonParseException(cause);
       } catch (IllegalAccessException e) {
-        throw new IllegalStateException("client-java's " + validate.getDeclaringClass().getName()
-            + ".validateJsonElement is not accessible", e);
+        throw new IllegalStateException(
+            "client-java's "
+                + validate.getDeclaringClass().getName()
+                + ".validateJsonElement is not accessible",
+            e);
       }
     }
   }

@@ -4,10 +4,10 @@ import java.time.Duration;
 
 /**
  * Where the publisher reports its calls, for a metrics backend the embedder chooses. The launcher
- * exposes these under the Go driver's names: {@code total_node_publish} ({@code provider}),
- * {@code total_node_publish_error} ({@code provider}, {@code error_type}),
- * {@code total_node_unpublish}, {@code total_node_unpublish_error}, {@code total_sync_k8s_secret}
- * ({@code provider}) and {@code sync_k8s_secret_duration_sec}.
+ * exposes these under the Go driver's names: {@code total_node_publish} ({@code provider}), {@code
+ * total_node_publish_error} ({@code provider}, {@code error_type}), {@code total_node_unpublish},
+ * {@code total_node_unpublish_error}, {@code total_sync_k8s_secret} ({@code provider}) and {@code
+ * sync_k8s_secret_duration_sec}.
  */
 public interface NodeMetrics {
 
@@ -35,24 +35,19 @@ public interface NodeMetrics {
   static NodeMetrics none() {
     return new NodeMetrics() {
       @Override
-      public void published(String provider) {
-      }
+      public void published(String provider) {}
 
       @Override
-      public void publishFailed(String provider, String errorType) {
-      }
+      public void publishFailed(String provider, String errorType) {}
 
       @Override
-      public void unpublished() {
-      }
+      public void unpublished() {}
 
       @Override
-      public void unpublishFailed(String errorType) {
-      }
+      public void unpublishFailed(String errorType) {}
 
       @Override
-      public void secretsSynced(String provider, int count, Duration duration) {
-      }
+      public void secretsSynced(String provider, int count, Duration duration) {}
     };
   }
 }

@@ -21,28 +21,28 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * What the Kubernetes API should show of each volume, kept in step on a work queue keyed by
- * volume id: its SecretProviderClassPodStatus, the Events of its rotations, its synced Secrets.
+ * What the Kubernetes API should show of each volume, kept in step on a work queue keyed by volume
+ * id: its SecretProviderClassPodStatus, the Events of its rotations, its synced Secrets.
  *
- * <p>Callers only say what changed ({@link #enqueue}): that never blocks, so the rotation
- * engine's listener may call it under the engine's lock. The work runs on the scheduler, one
- * volume at a time per key, and each pass returns {@link Control}: done, or retry after a delay
- * (the backoff policy's, with the injected randomness) when the API server failed. What is
- * written is what the volume holds at the time of the pass, so nothing is lost or written twice.
- * A publish runs the pass of its volume on its own thread ({@link #reconcileNow}), so kubelet's
- * publish returns with the status written.
+ * <p>Callers only say what changed ({@link #enqueue}): that never blocks, so the rotation engine's
+ * listener may call it under the engine's lock. The work runs on the scheduler, one volume at a
+ * time per key, and each pass returns {@link Control}: done, or retry after a delay (the backoff
+ * policy's, with the injected randomness) when the API server failed. What is written is what the
+ * volume holds at the time of the pass, so nothing is lost or written twice. A publish runs the
+ * pass of its volume on its own thread ({@link #reconcileNow}), so kubelet's publish returns with
+ * the status written.
  */
 final class PodStateReconciler {
   private static final System.Logger LOG = System.getLogger(PodStateReconciler.class.getName());
 
   /** Event reason after a check swapped new content into a mounted volume. */
   static final String MOUNT_ROTATED = "MountRotationComplete";
+
   /** Event reason when a check of a mounted volume failed. */
   static final String MOUNT_ROTATION_FAILED = "MountRotationFailed";
 
   /** An Event to record on the volume's pod. */
-  record Event(boolean warning, String reason, String message) {
-  }
+  record Event(boolean warning, String reason, String message) {}
 
   /** What a pass asks for next. */
   record Control(Optional<Duration> retryAfter) {
@@ -76,9 +76,16 @@ final class PodStateReconciler {
   private final BackoffPolicy backoff;
   private final DoubleSupplier random;
 
-  PodStateReconciler(Function<String, Optional<Volume>> volumes, Function<String, List<ObjectVersion>> versions,
-      KubernetesGateway kubernetes, Supplier<Optional<SecretSyncer>> secretSync, NodeMetrics metrics, String nodeName,
-      Scheduler scheduler, BackoffPolicy backoff, DoubleSupplier random) {
+  PodStateReconciler(
+      Function<String, Optional<Volume>> volumes,
+      Function<String, List<ObjectVersion>> versions,
+      KubernetesGateway kubernetes,
+      Supplier<Optional<SecretSyncer>> secretSync,
+      NodeMetrics metrics,
+      String nodeName,
+      Scheduler scheduler,
+      BackoffPolicy backoff,
+      DoubleSupplier random) {
     this.volumes = volumes;
     this.versions = versions;
     this.kubernetes = kubernetes;
@@ -103,7 +110,9 @@ final class PodStateReconciler {
     schedule(volumeId, w, Duration.ZERO);
   }
 
-  /** Runs the volume's pass on the calling thread (a publish), then leaves any retry to the queue. */
+  /**
+   * Runs the volume's pass on the calling thread (a publish), then leaves any retry to the queue.
+   */
   void reconcileNow(String volumeId, boolean status, boolean sync) {
     Work w = work.computeIfAbsent(volumeId, id -> new Work());
     if (status) {
@@ -116,22 +125,44 @@ final class PodStateReconciler {
   }
 
   /**
-   * A check of the volume ended (the engine's listener, under the engine's lock: this only
-   * queues): an Event once per failure streak; after a change, an Event, the status and Secrets.
+   * A check of the volume ended (the engine's listener, under the engine's lock: this only queues):
+   * an Event once per failure streak; after a change, an Event, the status and Secrets.
    */
-  void checked(Volume v, dev.keyturn.rotation.VolumeStatus volume, dev.keyturn.rotation.CheckResult result) {
+  void checked(
+      Volume v, dev.keyturn.rotation.VolumeStatus volume, dev.keyturn.rotation.CheckResult result) {
     if (result.outcome() == dev.keyturn.rotation.CheckResult.Outcome.FAILED) {
       if (volume.consecutiveFailures() == 1) {
-        enqueue(v.volumeId(), false, false, Optional.of(new Event(true, MOUNT_ROTATION_FAILED, "rotation of "
-            + "SecretProviderClass " + v.className() + " failed: " + result.error().orElse("unknown error")
-            + "; the last good content stays mounted")));
+        enqueue(
+            v.volumeId(),
+            false,
+            false,
+            Optional.of(
+                new Event(
+                    true,
+                    MOUNT_ROTATION_FAILED,
+                    "rotation of "
+                        + "SecretProviderClass "
+                        + v.className()
+                        + " failed: "
+                        + result.error().orElse("unknown error")
+                        + "; the last good content stays mounted")));
       }
       return;
     }
     boolean changed = !result.changedObjects().isEmpty();
-    Optional<Event> event = changed ? Optional.of(new Event(false, MOUNT_ROTATED, "rotated " + result.changedObjects().size()
-        + " objects of SecretProviderClass " + v.className() + ": " + String.join(", ", result.changedObjects())))
-        : Optional.empty();
+    Optional<Event> event =
+        changed
+            ? Optional.of(
+                new Event(
+                    false,
+                    MOUNT_ROTATED,
+                    "rotated "
+                        + result.changedObjects().size()
+                        + " objects of SecretProviderClass "
+                        + v.className()
+                        + ": "
+                        + String.join(", ", result.changedObjects())))
+            : Optional.empty();
     enqueue(v.volumeId(), changed, changed, event);
   }
 
@@ -144,12 +175,14 @@ final class PodStateReconciler {
     if (!w.scheduled.compareAndSet(false, true)) {
       return;
     }
-    scheduler.schedule(() -> {
-      w.scheduled.set(false);
-      if (work.get(volumeId) == w) {
-        afterPass(volumeId, w, reconcile(volumeId, w));
-      }
-    }, delay);
+    scheduler.schedule(
+        () -> {
+          w.scheduled.set(false);
+          if (work.get(volumeId) == w) {
+            afterPass(volumeId, w, reconcile(volumeId, w));
+          }
+        },
+        delay);
   }
 
   private void afterPass(String volumeId, Work w, Control control) {
@@ -178,7 +211,8 @@ final class PodStateReconciler {
         w.failures.set(0);
         return Control.done();
       }
-      return Control.retryAfter(backoff.delay(w.failures.incrementAndGet(), false, random.getAsDouble()));
+      return Control.retryAfter(
+          backoff.delay(w.failures.incrementAndGet(), false, random.getAsDouble()));
     } finally {
       w.running.unlock();
     }
@@ -189,23 +223,41 @@ final class PodStateReconciler {
     return w == null ? Control.done() : reconcile(volumeId, w);
   }
 
-  /** Deletes the volume's status (it was unpublished); a failure is left to the garbage collector. */
+  /**
+   * Deletes the volume's status (it was unpublished); a failure is left to the garbage collector.
+   */
   void deleteStatus(Volume v) {
     try {
       kubernetes.deletePodStatus(v.namespace(), v.statusName());
     } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "status {0}/{1} not deleted (its owner reference lets the garbage collector remove it): {2}",
-          v.namespace(), v.statusName(), e.getMessage());
+      LOG.log(
+          Level.WARNING,
+          "status {0}/{1} not deleted (its owner reference lets the garbage collector remove it): {2}",
+          v.namespace(),
+          v.statusName(),
+          e.getMessage());
     }
   }
 
   private boolean applyStatus(Volume v) {
     try {
-      kubernetes.applyPodStatus(new PodStatus(v.namespace(), v.podName(), v.podUid(), v.className(), nodeName,
-          v.target().toString(), true, versions.apply(v.volumeId())));
+      kubernetes.applyPodStatus(
+          new PodStatus(
+              v.namespace(),
+              v.podName(),
+              v.podUid(),
+              v.className(),
+              nodeName,
+              v.target().toString(),
+              true,
+              versions.apply(v.volumeId())));
       return true;
     } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "status of {0}/{1} not written, retried with backoff: {2}", v.namespace(), v.podName(),
+      LOG.log(
+          Level.WARNING,
+          "status of {0}/{1} not written, retried with backoff: {2}",
+          v.namespace(),
+          v.podName(),
           e.getMessage());
       return false;
     }
@@ -222,15 +274,28 @@ final class PodStateReconciler {
         return true;
       }
       long started = System.nanoTime();
-      SecretSyncer.Result result = syncer.get().sync(new SyncTarget(v.namespace(), v.podName(), v.podUid(), v.target(),
-          v.secretObjects(), v.restartOnRotation()));
+      SecretSyncer.Result result =
+          syncer
+              .get()
+              .sync(
+                  new SyncTarget(
+                      v.namespace(),
+                      v.podName(),
+                      v.podUid(),
+                      v.target(),
+                      v.secretObjects(),
+                      v.restartOnRotation()));
       int synced = v.secretObjects().size() - result.failures().size();
       if (synced > 0) {
         metrics.secretsSynced(v.provider(), synced, Duration.ofNanos(System.nanoTime() - started));
       }
       return result.failures().isEmpty();
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "Secrets of {0}/{1} not synced, retried with backoff: {2}", v.namespace(), v.podName(),
+      LOG.log(
+          Level.WARNING,
+          "Secrets of {0}/{1} not synced, retried with backoff: {2}",
+          v.namespace(),
+          v.podName(),
           e.getMessage());
       return false;
     }
@@ -238,9 +303,15 @@ final class PodStateReconciler {
 
   private void record(Volume v, Event e) {
     try {
-      kubernetes.recordPodEvent(v.namespace(), v.podName(), v.podUid(), e.warning(), e.reason(), e.message());
+      kubernetes.recordPodEvent(
+          v.namespace(), v.podName(), v.podUid(), e.warning(), e.reason(), e.message());
     } catch (KeyturnException failure) {
-      LOG.log(Level.WARNING, "event {0} on {1}/{2} not recorded: {3}", e.reason(), v.namespace(), v.podName(),
+      LOG.log(
+          Level.WARNING,
+          "event {0} on {1}/{2} not recorded: {3}",
+          e.reason(),
+          v.namespace(),
+          v.podName(),
           failure.getMessage());
     }
   }

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A SecretProviderClassPodStatus: which class is mounted where for a pod, at which versions.
- * Named {@code <pod>-<namespace>-<class>}, labelled with the node, owned by the pod.
+ * A SecretProviderClassPodStatus: which class is mounted where for a pod, at which versions. Named
+ * {@code <pod>-<namespace>-<class>}, labelled with the node, owned by the pod.
  *
  * @param namespace the pod's namespace
  * @param podName the pod's name
@@ -17,8 +17,15 @@ import java.util.Objects;
  * @param mounted whether the volume is mounted
  * @param objects the object versions
  */
-public record PodStatus(String namespace, String podName, String podUid, String className, String nodeName,
-    String targetPath, boolean mounted, List<ObjectVersion> objects) {
+public record PodStatus(
+    String namespace,
+    String podName,
+    String podUid,
+    String className,
+    String nodeName,
+    String targetPath,
+    boolean mounted,
+    List<ObjectVersion> objects) {
 
   /** The label that carries the node name. */
   public static final String NODE_LABEL = "internal.secrets-store.csi.k8s.io/node-name";

@@ -18,19 +18,25 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * Finds the provider a SecretProviderClass names: an external provider listening on
- * {@code <dir>/<name>.sock} in one of the provider directories (searched in order), or an
- * in-process provider from the {@link ProviderRegistry}. When both exist, the socket wins unless
- * {@link Builder#preferInProcess(boolean)} is set: a cluster that runs a provider DaemonSet gets
- * what it runs, as with the Go driver.
+ * Finds the provider a SecretProviderClass names: an external provider listening on {@code
+ * <dir>/<name>.sock} in one of the provider directories (searched in order), or an in-process
+ * provider from the {@link ProviderRegistry}. When both exist, the socket wins unless {@link
+ * Builder#preferInProcess(boolean)} is set: a cluster that runs a provider DaemonSet gets what it
+ * runs, as with the Go driver.
  */
 public final class ProviderResolver implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ProviderResolver.class.getName());
   private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9_-]{0,30}$");
-  /** The largest provider response accepted unless set (the Go driver's {@code --max-call-recv-msg-size}). */
+
+  /**
+   * The largest provider response accepted unless set (the Go driver's {@code
+   * --max-call-recv-msg-size}).
+   */
   public static final int DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+
   /** The deadline of a provider call unless set. */
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
+
   /** How many times a mount is tried while the provider is UNAVAILABLE unless set. */
   public static final int DEFAULT_ATTEMPTS = 3;
 
@@ -65,7 +71,8 @@ public final class ProviderResolver implements AutoCloseable {
    */
   public SecretProvider resolve(String name) {
     if (name == null || name.isEmpty() || !NAME.matcher(name).matches()) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
           "provider name (\"" + name + "\") must match " + NAME.pattern() + " and not be empty");
     }
     Optional<SecretProvider> inProcess = registry.find(name);
@@ -76,9 +83,18 @@ public final class ProviderResolver implements AutoCloseable {
     if (socket.isPresent()) {
       return socket.get();
     }
-    return inProcess.orElseThrow(() -> new KeyturnException(KeyturnException.Reason.NOT_FOUND,
-        "provider \"" + name + "\" not found: no socket " + candidates(name) + " and no in-process provider of that name"
-            + " (in-process: " + registry.names() + ")"));
+    return inProcess.orElseThrow(
+        () ->
+            new KeyturnException(
+                KeyturnException.Reason.NOT_FOUND,
+                "provider \""
+                    + name
+                    + "\" not found: no socket "
+                    + candidates(name)
+                    + " and no in-process provider of that name"
+                    + " (in-process: "
+                    + registry.names()
+                    + ")"));
   }
 
   private Optional<SecretProvider> socketProvider(String name) {
@@ -102,15 +118,16 @@ public final class ProviderResolver implements AutoCloseable {
   }
 
   /**
-   * Asks every provider socket found in the provider directories for its version (the Go
-   * driver's {@code --provider-health-check}); returns provider name to the failure, empty when
-   * all answered. Failures are also logged.
+   * Asks every provider socket found in the provider directories for its version (the Go driver's
+   * {@code --provider-health-check}); returns provider name to the failure, empty when all
+   * answered. Failures are also logged.
    */
   public Map<String, String> checkHealth() {
     Map<String, String> failures = new java.util.TreeMap<>();
     for (Path dir : directories) {
       try (java.util.stream.Stream<Path> sockets = Files.list(dir)) {
-        for (Path socket : sockets.filter(p -> p.getFileName().toString().endsWith(".sock")).toList()) {
+        for (Path socket :
+            sockets.filter(p -> p.getFileName().toString().endsWith(".sock")).toList()) {
           String name = socket.getFileName().toString().replaceFirst("\\.sock$", "");
           if (!NAME.matcher(name).matches()) {
             continue;
@@ -120,7 +137,11 @@ public final class ProviderResolver implements AutoCloseable {
             external.computeIfAbsent(socket, s -> newProvider(name, s)).version();
           } catch (KeyturnException e) {
             failures.put(name, e.getMessage());
-            LOG.log(System.Logger.Level.WARNING, "provider {0} failed its health check: {1}", name, e.getMessage());
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "provider {0} failed its health check: {1}",
+                name,
+                e.getMessage());
           }
         }
       } catch (java.io.IOException e) {

@@ -16,19 +16,30 @@ import java.util.Objects;
  * @param volumeContext the volume context (pod info, {@code secretProviderClass})
  * @param secrets the request's secrets (nodePublishSecretRef data; never logged)
  */
-public record PublishRequest(String volumeId, String targetPath, boolean hasCapability, boolean block,
-    boolean readonly, Map<String, String> volumeContext, Map<String, String> secrets) {
+public record PublishRequest(
+    String volumeId,
+    String targetPath,
+    boolean hasCapability,
+    boolean block,
+    boolean readonly,
+    Map<String, String> volumeContext,
+    Map<String, String> secrets) {
 
   /** The volume context key naming the SecretProviderClass. */
   public static final String CLASS_KEY = "secretProviderClass";
+
   /** Volume context key: the pod's name. */
   public static final String POD_NAME = "csi.storage.k8s.io/pod.name";
+
   /** Volume context key: the pod's namespace. */
   public static final String POD_NAMESPACE = "csi.storage.k8s.io/pod.namespace";
+
   /** Volume context key: the pod's uid. */
   public static final String POD_UID = "csi.storage.k8s.io/pod.uid";
+
   /** Volume context key: the pod's service account. */
   public static final String SERVICE_ACCOUNT = "csi.storage.k8s.io/serviceAccount.name";
+
   /** Volume context or secrets key: service-account tokens (JSON). */
   public static final String TOKENS = "csi.storage.k8s.io/serviceAccount.tokens";
 
@@ -53,27 +64,41 @@ public record PublishRequest(String volumeId, String targetPath, boolean hasCapa
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume capability is required");
     }
     if (block) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "block volumes are not supported; use a mount volume");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT, "block volumes are not supported; use a mount volume");
     }
     if (!readonly) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "the volume must be read-only (set readOnly: true on the csi volume)");
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "the volume must be read-only (set readOnly: true on the csi volume)");
     }
   }
 
-  /** A volume context value that must be there, or {@code INVALID_ARGUMENT} saying how to get it. */
+  /**
+   * A volume context value that must be there, or {@code INVALID_ARGUMENT} saying how to get it.
+   */
   String required(String key) {
     String value = volumeContext.get(key);
     if (value == null || value.isBlank()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume context has no " + key
-          + (key.equals(CLASS_KEY) ? " (set volumeAttributes.secretProviderClass)"
-              : " (is podInfoOnMount true on the CSIDriver?)"));
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "volume context has no "
+              + key
+              + (key.equals(CLASS_KEY)
+                  ? " (set volumeAttributes.secretProviderClass)"
+                  : " (is podInfoOnMount true on the CSIDriver?)"));
     }
     return value;
   }
 
   @Override
   public String toString() {
-    return "PublishRequest[volumeId=" + volumeId + ", targetPath=" + targetPath + ", context keys="
-        + new java.util.TreeSet<>(volumeContext.keySet()) + "]";
+    return "PublishRequest[volumeId="
+        + volumeId
+        + ", targetPath="
+        + targetPath
+        + ", context keys="
+        + new java.util.TreeSet<>(volumeContext.keySet())
+        + "]";
   }
 }

@@ -16,11 +16,17 @@ import java.util.Optional;
  * @param secretObjects {@code spec.secretObjects}, for secret-sync
  * @param annotations the object's annotations (per-class rotation interval lives here)
  */
-public record SecretProviderClass(String namespace, String name, String provider, Map<String, String> parameters,
-    List<SecretSpec> secretObjects, Map<String, String> annotations) {
+public record SecretProviderClass(
+    String namespace,
+    String name,
+    String provider,
+    Map<String, String> parameters,
+    List<SecretSpec> secretObjects,
+    Map<String, String> annotations) {
 
   /** The annotation that sets a per-class rotation interval, in Go duration syntax. */
-  public static final String ROTATION_INTERVAL_ANNOTATION = "secrets-store.csi.k8s.io/rotation-poll-interval";
+  public static final String ROTATION_INTERVAL_ANNOTATION =
+      "secrets-store.csi.k8s.io/rotation-poll-interval";
 
   /** Validates and copies. */
   public SecretProviderClass {
@@ -39,8 +45,8 @@ public record SecretProviderClass(String namespace, String name, String provider
   public static final String REFRESH_ANNOTATION = "secrets-store.csi.k8s.io/refresh-requested-at";
 
   /**
-   * The annotation that opts a class into restarting the workloads of its pods when a synced
-   * Secret rotates ({@code "true"}), for applications that read secrets as environment variables.
+   * The annotation that opts a class into restarting the workloads of its pods when a synced Secret
+   * rotates ({@code "true"}), for applications that read secrets as environment variables.
    */
   public static final String RESTART_ANNOTATION = "keyturn.dev/restart-on-rotation";
 

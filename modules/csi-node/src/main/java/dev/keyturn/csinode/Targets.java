@@ -8,13 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The targets kubelet names, and what may be done to them: only kubelet's shape below its
- * directory is accepted; a first publish mounts a new target, adopts a tmpfs the Go driver left
- * there, and refuses anything else that is in the way; an unpublish of a target that is not a
- * volume of ours removes nothing but an empty directory.
+ * The targets kubelet names, and what may be done to them: only kubelet's shape below its directory
+ * is accepted; a first publish mounts a new target, adopts a tmpfs the Go driver left there, and
+ * refuses anything else that is in the way; an unpublish of a target that is not a volume of ours
+ * removes nothing but an empty directory.
  */
 final class Targets {
   private static final System.Logger LOG = System.getLogger(Targets.class.getName());
+
   /** kubelet's record of a volume is small; a larger file is not read. */
   private static final long MAX_VOLUME_DATA_BYTES = 64 * 1024;
 
@@ -26,7 +27,10 @@ final class Targets {
     this.driverName = driverName;
   }
 
-  /** The target as a path, if it is one kubelet makes below its directory; else {@code INVALID_ARGUMENT}. */
+  /**
+   * The target as a path, if it is one kubelet makes below its directory; else {@code
+   * INVALID_ARGUMENT}.
+   */
   Path checked(String targetPath) {
     return KubeletTarget.parse(mounter.kubeletDir(), targetPath).path();
   }
@@ -42,21 +46,33 @@ final class Targets {
   boolean prepare(Path target) {
     VolumeMounter.Found before = mounter.inspect(target);
     switch (before) {
-      case NOT_A_DIRECTORY -> throw new KeyturnException(Reason.INVALID_ARGUMENT, "target " + target
-          + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below " + mounter.kubeletDir()
-          + " are never followed");
+      case NOT_A_DIRECTORY ->
+          throw new KeyturnException(
+              Reason.INVALID_ARGUMENT,
+              "target "
+                  + target
+                  + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below "
+                  + mounter.kubeletDir()
+                  + " are never followed");
       case DIRECTORY -> {
         if (!Files.isSymbolicLink(target.resolve("..data"))) {
-          throw new KeyturnException(Reason.FAILED_PRECONDITION, "target " + target
-              + " already holds files that are not a secrets volume; it is left as it is");
+          throw new KeyturnException(
+              Reason.FAILED_PRECONDITION,
+              "target "
+                  + target
+                  + " already holds files that are not a secrets volume; it is left as it is");
         }
       }
-      default -> { }
+      default -> {}
     }
     boolean created = mounter.prepare(target);
-    if (!created && (before == VolumeMounter.Found.TMPFS || before == VolumeMounter.Found.DIRECTORY)) {
-      LOG.log(Level.INFO, "adopting the volume at {0}, mounted before this driver took over: its content is replaced "
-          + "by this publish in place, without a remount", target);
+    if (!created
+        && (before == VolumeMounter.Found.TMPFS || before == VolumeMounter.Found.DIRECTORY)) {
+      LOG.log(
+          Level.INFO,
+          "adopting the volume at {0}, mounted before this driver took over: its content is replaced "
+              + "by this publish in place, without a remount",
+          target);
     }
     return created;
   }
@@ -80,9 +96,12 @@ final class Targets {
       if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > MAX_VOLUME_DATA_BYTES) {
         return false;
       }
-      com.google.gson.JsonObject record = com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
-      return record.has("driverName") && driverName.equals(record.get("driverName").getAsString())
-          && record.has("volumeHandle") && volumeId.equals(record.get("volumeHandle").getAsString());
+      com.google.gson.JsonObject record =
+          com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
+      return record.has("driverName")
+          && driverName.equals(record.get("driverName").getAsString())
+          && record.has("volumeHandle")
+          && volumeId.equals(record.get("volumeHandle").getAsString());
     } catch (IOException | RuntimeException e) {
       return false;
     }
@@ -98,23 +117,33 @@ final class Targets {
     try {
       mounter.release(target);
     } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "cleanup of {0} after a failed publish failed: {1}", target, e.getMessage());
+      LOG.log(
+          Level.WARNING,
+          "cleanup of {0} after a failed publish failed: {1}",
+          target,
+          e.getMessage());
     }
   }
 
   /**
    * A target that is not a volume of ours: nothing there, or an empty directory (which kubelet
-   * expects gone), is cleaned up; anything else (a mount, a file, a directory with files) is
-   * left as it is, as the Go driver leaves what it cannot remove, and the answer is OK so kubelet
-   * goes on.
+   * expects gone), is cleaned up; anything else (a mount, a file, a directory with files) is left
+   * as it is, as the Go driver leaves what it cannot remove, and the answer is OK so kubelet goes
+   * on.
    */
   void releaseForeign(String shownVolumeId, Path target) {
     VolumeMounter.Found found = mounter.inspect(target);
     switch (found) {
-      case NOTHING -> { }
+      case NOTHING -> {}
       case EMPTY_DIRECTORY -> mounter.removeIfEmpty(target);
-      default -> LOG.log(Level.WARNING, "NodeUnpublishVolume of {0}: {1} holds {2} that is not a volume of this "
-          + "driver; left as it is", shownVolumeId, target, describe(found));
+      default ->
+          LOG.log(
+              Level.WARNING,
+              "NodeUnpublishVolume of {0}: {1} holds {2} that is not a volume of this "
+                  + "driver; left as it is",
+              shownVolumeId,
+              target,
+              describe(found));
     }
   }
 

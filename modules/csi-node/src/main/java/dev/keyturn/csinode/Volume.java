@@ -6,15 +6,25 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What the node knows of one published volume, as an immutable value: a publish swaps in a new
- * one ({@link VolumeTable#replace}), so threads never see half an update.
+ * What the node knows of one published volume, as an immutable value: a publish swaps in a new one
+ * ({@link VolumeTable#replace}), so threads never see half an update.
  *
  * @param lastPublish when kubelet last published it (for the minimum republish interval)
  * @param refreshSeen the class's refresh annotation at that publish
  * @param secretObjects the Secrets its class syncs
  */
-record Volume(String volumeId, Path target, String namespace, String podName, String podUid, String className,
-    String provider, Instant lastPublish, String refreshSeen, List<SecretSpec> secretObjects, boolean restartOnRotation) {
+record Volume(
+    String volumeId,
+    Path target,
+    String namespace,
+    String podName,
+    String podUid,
+    String className,
+    String provider,
+    Instant lastPublish,
+    String refreshSeen,
+    List<SecretSpec> secretObjects,
+    boolean restartOnRotation) {
 
   Volume {
     secretObjects = List.copyOf(secretObjects);
@@ -22,15 +32,35 @@ record Volume(String volumeId, Path target, String namespace, String podName, St
 
   /** A volume at its first publish. */
   static Volume first(PublishRequest request, Path target, SecretProviderClass spc, Instant at) {
-    return new Volume(request.volumeId(), target, spc.namespace(), request.volumeContext().get(PublishRequest.POD_NAME),
-        request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""), spc.name(), spc.provider(), at, "", List.of(),
-        false).republished(at, spc);
+    return new Volume(
+            request.volumeId(),
+            target,
+            spc.namespace(),
+            request.volumeContext().get(PublishRequest.POD_NAME),
+            request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
+            spc.name(),
+            spc.provider(),
+            at,
+            "",
+            List.of(),
+            false)
+        .republished(at, spc);
   }
 
   /** The same volume after a republish that read {@code spc}. */
   Volume republished(Instant at, SecretProviderClass spc) {
-    return new Volume(volumeId, target, namespace, podName, podUid, className, provider, at,
-        spc.refreshRequestedAt().orElse(""), spc.secretObjects(), spc.restartOnRotation());
+    return new Volume(
+        volumeId,
+        target,
+        namespace,
+        podName,
+        podUid,
+        className,
+        provider,
+        at,
+        spc.refreshRequestedAt().orElse(""),
+        spc.secretObjects(),
+        spc.restartOnRotation());
   }
 
   /** The object name of its SecretProviderClassPodStatus. */

@@ -46,7 +46,9 @@ public interface VolumeMounter {
    */
   boolean prepare(Path target);
 
-  /** Undoes {@link #prepare} and removes {@code target}; idempotent. For Keyturn's own volumes only. */
+  /**
+   * Undoes {@link #prepare} and removes {@code target}; idempotent. For Keyturn's own volumes only.
+   */
   void release(Path target);
 
   /** What is at {@code target}, looked at without following links. */
@@ -83,7 +85,8 @@ public interface VolumeMounter {
       public boolean prepare(Path target) {
         Found found = inspect(target);
         if (found == Found.NOT_A_DIRECTORY) {
-          throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+          throw new KeyturnException(
+              KeyturnException.Reason.INVALID_ARGUMENT,
               target + " is a file or a link, or a link lies on the way to it");
         }
         beneath().createDirectories(relative(target));
@@ -92,7 +95,8 @@ public interface VolumeMounter {
 
       @Override
       public void release(Path target) {
-        if (inspect(target) == Found.NOT_A_DIRECTORY || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (inspect(target) == Found.NOT_A_DIRECTORY
+            || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
           return;
         }
         // Files.walk follows no link: a link inside is removed, never what it points at.
@@ -101,7 +105,8 @@ public interface VolumeMounter {
             Files.deleteIfExists(p);
           }
         } catch (IOException e) {
-          throw new KeyturnException(KeyturnException.Reason.IO, "cannot remove " + target + ": " + e.getMessage(), e);
+          throw new KeyturnException(
+              KeyturnException.Reason.IO, "cannot remove " + target + ": " + e.getMessage(), e);
         }
       }
 
@@ -132,7 +137,8 @@ public interface VolumeMounter {
         try {
           Files.createDirectories(kubeletDir);
         } catch (IOException e) {
-          throw new KeyturnException(KeyturnException.Reason.IO, "cannot create " + kubeletDir + ": " + e.getMessage(), e);
+          throw new KeyturnException(
+              KeyturnException.Reason.IO, "cannot create " + kubeletDir + ": " + e.getMessage(), e);
         }
         beneath = Beneath.system(kubeletDir);
       }
@@ -142,7 +148,8 @@ public interface VolumeMounter {
     Path relative(Path target) {
       Path absolute = target.toAbsolutePath().normalize();
       if (!absolute.startsWith(kubeletDir) || absolute.equals(kubeletDir)) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "target " + target + " must lie in kubelet's directory " + kubeletDir);
       }
       return kubeletDir.relativize(absolute);
@@ -156,7 +163,9 @@ public interface VolumeMounter {
       try {
         beneath().check(relative);
       } catch (KeyturnException e) {
-        return e.reason() == KeyturnException.Reason.NOT_FOUND ? Found.NOTHING : Found.NOT_A_DIRECTORY;
+        return e.reason() == KeyturnException.Reason.NOT_FOUND
+            ? Found.NOTHING
+            : Found.NOT_A_DIRECTORY;
       }
       Path real = beneath().real(relative);
       Optional<String> type = mountedType(real);

@@ -22,24 +22,27 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * What NodePublishVolume and NodeUnpublishVolume do, without gRPC: check the request, read the
  * SecretProviderClass, prepare the target ({@link Targets}), let the rotation engine call the
- * provider and write, and have the pod's status, Events and Secrets kept in step
- * ({@link PodStateReconciler}). The volumes are in a {@link VolumeTable}, rebuilt from disk after a
+ * provider and write, and have the pod's status, Events and Secrets kept in step ({@link
+ * PodStateReconciler}). The volumes are in a {@link VolumeTable}, rebuilt from disk after a
  * restart.
  *
  * <p>A publish of a target that is already mounted is a rotation check, not a remount (kubelet
  * republishes about every minute with {@code requiresRepublish}); within the minimum republish
  * interval, tracked per volume in memory, it returns at once without calling anyone.
  *
- * <p>When the API server fails while the status is written, the publish still succeeds (the
- * content is mounted) and the status is written again with backoff.
+ * <p>When the API server fails while the status is written, the publish still succeeds (the content
+ * is mounted) and the status is written again with backoff.
  */
 public final class VolumePublisher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(VolumePublisher.class.getName());
+
   /** Republishes closer together than this are answered without a check, unless set. */
   public static final Duration DEFAULT_REPUBLISH_MIN_INTERVAL = Duration.ofSeconds(55);
+
   /** How failed status and Secret writes are retried, unless set. */
   public static final dev.keyturn.rotation.BackoffPolicy DEFAULT_API_BACKOFF =
-      new dev.keyturn.rotation.BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
+      new dev.keyturn.rotation.BackoffPolicy(
+          Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
 
   /** What a publish did. */
   public enum Outcome {
@@ -74,12 +77,30 @@ public final class VolumePublisher implements AutoCloseable {
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
     this.metrics = b.metrics;
-    this.ownExecutor = b.retryScheduler == null ? Optional.of(VolumePublisherBuilder.daemonExecutor()) : Optional.empty();
-    Scheduler scheduler = b.retryScheduler != null ? b.retryScheduler : Scheduler.of(ownExecutor.get());
-    this.engine = engineBuilder.writer(writer).providers(b.providers::resolve).clock(clock).listener(this::onCheck).build();
-    this.podState = new PodStateReconciler(table::get,
-        id -> engine.status(id).map(VolumeStatus::versions).orElse(List.of()), b.kubernetes, b.secretSync, b.metrics, b.nodeName,
-        scheduler, b.retryBackoff, b.random);
+    this.ownExecutor =
+        b.retryScheduler == null
+            ? Optional.of(VolumePublisherBuilder.daemonExecutor())
+            : Optional.empty();
+    Scheduler scheduler =
+        b.retryScheduler != null ? b.retryScheduler : Scheduler.of(ownExecutor.get());
+    this.engine =
+        engineBuilder
+            .writer(writer)
+            .providers(b.providers::resolve)
+            .clock(clock)
+            .listener(this::onCheck)
+            .build();
+    this.podState =
+        new PodStateReconciler(
+            table::get,
+            id -> engine.status(id).map(VolumeStatus::versions).orElse(List.of()),
+            b.kubernetes,
+            b.secretSync,
+            b.metrics,
+            b.nodeName,
+            scheduler,
+            b.retryBackoff,
+            b.random);
   }
 
   /** A builder. */
@@ -95,8 +116,8 @@ public final class VolumePublisher implements AutoCloseable {
   /**
    * Publishes a volume.
    *
-   * @throws KeyturnException {@code INVALID_ARGUMENT} for a malformed request,
-   *     {@code FAILED_PRECONDITION} when the class is missing, or the provider's or writer's error
+   * @throws KeyturnException {@code INVALID_ARGUMENT} for a malformed request, {@code
+   *     FAILED_PRECONDITION} when the class is missing, or the provider's or writer's error
    */
   public Outcome publish(PublishRequest request) {
     Optional<SecretProviderClass> spc = Optional.empty();
@@ -104,32 +125,43 @@ public final class VolumePublisher implements AutoCloseable {
       PublishRequest checked = validate(request);
       Optional<Volume> existing = table.get(checked.volumeId());
       Path target = Path.of(checked.targetPath());
-      if (existing.isPresent() && existing.get().target().equals(target) && withinMinInterval(existing.get())) {
+      if (existing.isPresent()
+          && existing.get().target().equals(target)
+          && withinMinInterval(existing.get())) {
         metrics.published("");
         return Outcome.SKIPPED;
       }
       spc = Optional.of(secretProviderClass(checked));
-      Outcome outcome = existing.isEmpty() ? mountFirst(checked, target, spc.get()) : republish(checked, existing.get(), spc.get());
+      Outcome outcome =
+          existing.isEmpty()
+              ? mountFirst(checked, target, spc.get())
+              : republish(checked, existing.get(), spc.get());
       metrics.published(spc.get().provider());
       return outcome;
     } catch (RuntimeException e) {
-      metrics.publishFailed(spc.map(SecretProviderClass::provider).orElse(""),
+      metrics.publishFailed(
+          spc.map(SecretProviderClass::provider).orElse(""),
           e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
       throw e;
     }
   }
 
   private boolean withinMinInterval(Volume volume) {
-    return Duration.between(volume.lastPublish(), clock.instant()).compareTo(republishMinInterval) < 0;
+    return Duration.between(volume.lastPublish(), clock.instant()).compareTo(republishMinInterval)
+        < 0;
   }
 
   private SecretProviderClass secretProviderClass(PublishRequest request) {
     String namespace = request.required(PublishRequest.POD_NAMESPACE);
     request.required(PublishRequest.POD_NAME);
     String className = request.required(PublishRequest.CLASS_KEY);
-    return kubernetes.secretProviderClass(namespace, className)
-        .orElseThrow(() -> new KeyturnException(Reason.FAILED_PRECONDITION,
-            "SecretProviderClass " + namespace + "/" + className + " not found"));
+    return kubernetes
+        .secretProviderClass(namespace, className)
+        .orElseThrow(
+            () ->
+                new KeyturnException(
+                    Reason.FAILED_PRECONDITION,
+                    "SecretProviderClass " + namespace + "/" + className + " not found"));
   }
 
   private Outcome mountFirst(PublishRequest request, Path target, SecretProviderClass spc) {
@@ -153,17 +185,26 @@ public final class VolumePublisher implements AutoCloseable {
   private Outcome republish(PublishRequest request, Volume existing, SecretProviderClass spc) {
     Path target = Path.of(request.targetPath());
     if (!existing.target().equals(target)) {
-      throw new KeyturnException(Reason.FAILED_PRECONDITION, "volume " + shown(request.volumeId()) + " is published at "
-          + existing.target() + "; a second target for it is refused");
+      throw new KeyturnException(
+          Reason.FAILED_PRECONDITION,
+          "volume "
+              + shown(request.volumeId())
+              + " is published at "
+              + existing.target()
+              + "; a second target for it is refused");
     }
     // A changed refresh annotation asks for a fresh provider call, not a shared answer.
     boolean refreshRequested = !spc.refreshRequestedAt().orElse("").equals(existing.refreshSeen());
     table.replace(existing, existing.republished(clock.instant(), spc));
-    CheckResult result = engine.mount(VolumeSpecs.spec(request, target, spc, defaultMode), !refreshRequested);
+    CheckResult result =
+        engine.mount(VolumeSpecs.spec(request, target, spc, defaultMode), !refreshRequested);
     // The engine's listener queued the status and Secrets if something changed: written now.
     podState.reconcileNow(request.volumeId(), false, false);
     if (result.outcome() == CheckResult.Outcome.FAILED) {
-      throw result.failure().orElseGet(() -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
+      throw result
+          .failure()
+          .orElseGet(
+              () -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
     }
     return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
   }
@@ -178,7 +219,8 @@ public final class VolumePublisher implements AutoCloseable {
       unpublishVolume(volumeId, targetPath);
       metrics.unpublished();
     } catch (RuntimeException e) {
-      metrics.unpublishFailed(e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
+      metrics.unpublishFailed(
+          e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
       throw e;
     }
   }
@@ -191,14 +233,23 @@ public final class VolumePublisher implements AutoCloseable {
     Optional<Volume> known = table.get(volumeId);
     if (known.isPresent() && !known.get().target().equals(target)) {
       // Someone names a real volume with another target: the volume is left as it is.
-      LOG.log(Level.WARNING, "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
-          + "left alone", shown(volumeId), target, known.get().target());
+      LOG.log(
+          Level.WARNING,
+          "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
+              + "left alone",
+          shown(volumeId),
+          target,
+          known.get().target());
     }
     Optional<Volume> entry = known.filter(v -> v.target().equals(target));
     // A link or a file is never read through, let alone removed.
-    Optional<Volume> onDisk = entry.isPresent() || targets.notADirectory(target) ? Optional.empty()
-        : table.onDisk(target).filter(v -> v.volumeId().equals(volumeId));
-    if (entry.isEmpty() && onDisk.isEmpty() && (targets.notADirectory(target) || !targets.adoptable(target, volumeId))) {
+    Optional<Volume> onDisk =
+        entry.isPresent() || targets.notADirectory(target)
+            ? Optional.empty()
+            : table.onDisk(target).filter(v -> v.volumeId().equals(volumeId));
+    if (entry.isEmpty()
+        && onDisk.isEmpty()
+        && (targets.notADirectory(target) || !targets.adoptable(target, volumeId))) {
       targets.releaseForeign(shown(volumeId), target);
       return;
     }
@@ -210,8 +261,9 @@ public final class VolumePublisher implements AutoCloseable {
     entry.or(() -> onDisk).ifPresent(podState::deleteStatus);
   }
 
-
-  /** Rebuilds the volume table after a restart from what is on disk ({@link VolumeTable#recover}). */
+  /**
+   * Rebuilds the volume table after a restart from what is on disk ({@link VolumeTable#recover}).
+   */
   public List<String> recover(Path kubeletPodsDir) {
     return table.recover(kubeletPodsDir);
   }
@@ -231,8 +283,6 @@ public final class VolumePublisher implements AutoCloseable {
   private static String shown(String field) {
     return PrintableText.escape(field, 256);
   }
-
-
 
   /** The engine's listener, called under its per-volume lock: the reconciler only queues. */
   private void onCheck(VolumeStatus volume, CheckResult result) {

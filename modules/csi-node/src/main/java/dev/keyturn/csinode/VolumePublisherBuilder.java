@@ -30,21 +30,21 @@ public final class VolumePublisherBuilder {
   Scheduler retryScheduler;
   BackoffPolicy retryBackoff = VolumePublisher.DEFAULT_API_BACKOFF;
 
-  VolumePublisherBuilder() {
-  }
+  VolumePublisherBuilder() {}
 
   /** The publisher's own thread for pod state, when no scheduler was given. */
   static java.util.concurrent.ScheduledExecutorService daemonExecutor() {
-    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "keyturn-pod-state");
-      t.setDaemon(true);
-      return t;
-    });
+    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "keyturn-pod-state");
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   /**
-   * Where the pod's status, Events and Secrets are written and failed writes retried, with
-   * {@code backoff} (without one, on a thread of the publisher's own).
+   * Where the pod's status, Events and Secrets are written and failed writes retried, with {@code
+   * backoff} (without one, on a thread of the publisher's own).
    */
   public VolumePublisherBuilder apiRetries(Scheduler scheduler, BackoffPolicy backoff) {
     this.retryScheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -72,8 +72,8 @@ public final class VolumePublisherBuilder {
   }
 
   /**
-   * Like {@link #secretSync(SecretSyncer)}, with the syncer still being set up: asked for at
-   * first use (it may block then, or throw, and the sync is retried after the next check).
+   * Like {@link #secretSync(SecretSyncer)}, with the syncer still being set up: asked for at first
+   * use (it may block then, or throw, and the sync is retried after the next check).
    */
   public VolumePublisherBuilder secretSync(Supplier<SecretSyncer> value) {
     Objects.requireNonNull(value, "secretSync");
@@ -126,7 +126,8 @@ public final class VolumePublisherBuilder {
   /** Republishes closer together than this are answered without a check (default 55s). */
   public VolumePublisherBuilder republishMinInterval(Duration value) {
     if (value.isNegative()) {
-      throw new IllegalArgumentException("republishMinInterval (" + value + ") must not be negative");
+      throw new IllegalArgumentException(
+          "republishMinInterval (" + value + ") must not be negative");
     }
     this.republishMinInterval = value;
     return this;

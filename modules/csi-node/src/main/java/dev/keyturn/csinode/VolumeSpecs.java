@@ -17,10 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A publish request and its SecretProviderClass made into the rotation engine's
- * {@link VolumeSpec}: the provider's attributes as the Go driver builds them (the class's
- * parameters plus the pod's {@code csi.storage.k8s.io/} context and the tokens), the request's
- * secrets, and the metadata kept with the volume on disk for recovery.
+ * A publish request and its SecretProviderClass made into the rotation engine's {@link VolumeSpec}:
+ * the provider's attributes as the Go driver builds them (the class's parameters plus the pod's
+ * {@code csi.storage.k8s.io/} context and the tokens), the request's secrets, and the metadata kept
+ * with the volume on disk for recovery.
  */
 final class VolumeSpecs {
   static final String ATTR_VOLUME_ID = "csi.keyturn.dev/volume-id";
@@ -31,31 +31,53 @@ final class VolumeSpecs {
   static final String ATTR_PROVIDER = "csi.keyturn.dev/provider";
 
   private static final System.Logger LOG = System.getLogger(VolumeSpecs.class.getName());
-  /** The unreadable-token warning at most once a minute: the same request repeats with every republish. */
+
+  /**
+   * The unreadable-token warning at most once a minute: the same request repeats with every
+   * republish.
+   */
   private static final long TOKEN_WARNING_EVERY_NANOS = 60_000_000_000L;
-  private static final AtomicLong LAST_TOKEN_WARNING = new AtomicLong(System.nanoTime() - TOKEN_WARNING_EVERY_NANOS - 1);
 
-  private VolumeSpecs() {
-  }
+  private static final AtomicLong LAST_TOKEN_WARNING =
+      new AtomicLong(System.nanoTime() - TOKEN_WARNING_EVERY_NANOS - 1);
 
-  /** The engine's spec of the volume {@code request} publishes at {@code target} for {@code spc}. */
-  static VolumeSpec spec(PublishRequest request, Path target, SecretProviderClass spc, FileMode defaultMode) {
+  private VolumeSpecs() {}
+
+  /**
+   * The engine's spec of the volume {@code request} publishes at {@code target} for {@code spc}.
+   */
+  static VolumeSpec spec(
+      PublishRequest request, Path target, SecretProviderClass spc, FileMode defaultMode) {
     Map<String, String> attributes = new LinkedHashMap<>(spc.parameters());
     Map<String, String> secrets = new HashMap<>(request.secrets());
-    request.volumeContext().forEach((k, v) -> {
-      if (k.startsWith("csi.storage.k8s.io/")) {
-        attributes.put(k, v);
-      }
-    });
+    request
+        .volumeContext()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("csi.storage.k8s.io/")) {
+                attributes.put(k, v);
+              }
+            });
     // Newer kubelets send the tokens in secrets; providers read them from the attributes.
     String tokens = secrets.remove(PublishRequest.TOKENS);
     if (tokens != null) {
       attributes.put(PublishRequest.TOKENS, tokens);
     }
-    MountRequest mountRequest = MountRequest.builder(target).attributes(attributes).secrets(secrets)
-        .defaultMode(defaultMode).build();
-    return new VolumeSpec(request.volumeId(), target, spc.provider(), mountRequest, interval(spc), metadata(request, spc),
-        tokensExpireAt(tokens == null ? request.volumeContext().get(PublishRequest.TOKENS) : tokens));
+    MountRequest mountRequest =
+        MountRequest.builder(target)
+            .attributes(attributes)
+            .secrets(secrets)
+            .defaultMode(defaultMode)
+            .build();
+    return new VolumeSpec(
+        request.volumeId(),
+        target,
+        spc.provider(),
+        mountRequest,
+        interval(spc),
+        metadata(request, spc),
+        tokensExpireAt(
+            tokens == null ? request.volumeContext().get(PublishRequest.TOKENS) : tokens));
   }
 
   private static Map<String, String> metadata(PublishRequest request, SecretProviderClass spc) {
@@ -78,10 +100,12 @@ final class VolumeSpecs {
       return Optional.empty();
     }
     try {
-      com.google.gson.JsonObject audiences = com.google.gson.JsonParser.parseString(tokensJson).getAsJsonObject();
+      com.google.gson.JsonObject audiences =
+          com.google.gson.JsonParser.parseString(tokensJson).getAsJsonObject();
       Instant earliest = null;
       for (String audience : audiences.keySet()) {
-        com.google.gson.JsonElement expiry = audiences.getAsJsonObject(audience).get("expirationTimestamp");
+        com.google.gson.JsonElement expiry =
+            audiences.getAsJsonObject(audience).get("expirationTimestamp");
         if (expiry != null && expiry.isJsonPrimitive()) {
           Instant at = Instant.parse(expiry.getAsString());
           earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
@@ -92,22 +116,37 @@ final class VolumeSpecs {
       // Never log the JSON: it holds the tokens.
       long now = System.nanoTime();
       long last = LAST_TOKEN_WARNING.get();
-      Level level = now - last > TOKEN_WARNING_EVERY_NANOS && LAST_TOKEN_WARNING.compareAndSet(last, now)
-          ? Level.WARNING : Level.DEBUG;
-      LOG.log(level, "service-account tokens have no readable expirationTimestamp ({0})", e.getClass().getSimpleName());
+      Level level =
+          now - last > TOKEN_WARNING_EVERY_NANOS && LAST_TOKEN_WARNING.compareAndSet(last, now)
+              ? Level.WARNING
+              : Level.DEBUG;
+      LOG.log(
+          level,
+          "service-account tokens have no readable expirationTimestamp ({0})",
+          e.getClass().getSimpleName());
       return Optional.empty();
     }
   }
 
   /** The class's own rotation interval (its annotation), if it has one. */
   static Optional<Duration> interval(SecretProviderClass spc) {
-    return spc.rotationInterval().map(text -> {
-      try {
-        return VolumeSpec.checkInterval(GoDuration.parse(text));
-      } catch (IllegalArgumentException e) {
-        throw new KeyturnException(Reason.FAILED_PRECONDITION, "SecretProviderClass " + spc.namespace() + "/" + spc.name()
-            + " annotation " + SecretProviderClass.ROTATION_INTERVAL_ANNOTATION + ": " + e.getMessage());
-      }
-    });
+    return spc.rotationInterval()
+        .map(
+            text -> {
+              try {
+                return VolumeSpec.checkInterval(GoDuration.parse(text));
+              } catch (IllegalArgumentException e) {
+                throw new KeyturnException(
+                    Reason.FAILED_PRECONDITION,
+                    "SecretProviderClass "
+                        + spc.namespace()
+                        + "/"
+                        + spc.name()
+                        + " annotation "
+                        + SecretProviderClass.ROTATION_INTERVAL_ANNOTATION
+                        + ": "
+                        + e.getMessage());
+              }
+            });
   }
 }

@@ -35,7 +35,9 @@ final class VolumeTable {
     return Optional.ofNullable(volumes.get(volumeId));
   }
 
-  /** Adds a volume published for the first time; false if the id is taken (a concurrent publish). */
+  /**
+   * Adds a volume published for the first time; false if the id is taken (a concurrent publish).
+   */
   boolean add(Volume volume) {
     return volumes.putIfAbsent(volume.volumeId(), volume) == null;
   }
@@ -66,25 +68,38 @@ final class VolumeTable {
     }
   }
 
-  /** The volume Keyturn wrote at {@code target}, read from its metadata there (not added to the table). */
+  /**
+   * The volume Keyturn wrote at {@code target}, read from its metadata there (not added to the
+   * table).
+   */
   Optional<Volume> onDisk(Path target) {
-    return attributesOnDisk(target).filter(a -> a.containsKey(VolumeSpecs.ATTR_VOLUME_ID)).map(a -> fromMetadata(target, a));
+    return attributesOnDisk(target)
+        .filter(a -> a.containsKey(VolumeSpecs.ATTR_VOLUME_ID))
+        .map(a -> fromMetadata(target, a));
   }
 
   private static Volume fromMetadata(Path target, Map<String, String> a) {
-    return new Volume(a.get(VolumeSpecs.ATTR_VOLUME_ID), target, a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""),
-        a.getOrDefault(VolumeSpecs.ATTR_POD, ""), a.getOrDefault(VolumeSpecs.ATTR_POD_UID, ""),
-        a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""), a.getOrDefault(VolumeSpecs.ATTR_PROVIDER, ""), Instant.EPOCH, "",
-        List.of(), false);
+    return new Volume(
+        a.get(VolumeSpecs.ATTR_VOLUME_ID),
+        target,
+        a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_POD, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_POD_UID, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_CLASS, ""),
+        a.getOrDefault(VolumeSpecs.ATTR_PROVIDER, ""),
+        Instant.EPOCH,
+        "",
+        List.of(),
+        false);
   }
 
   /**
-   * Rebuilds the table after a restart from what is on disk: every directory
-   * {@code <pods>/<uid>/volumes/kubernetes.io~csi/<volume>/mount} that holds a payload written by
-   * Keyturn is cleaned of an interrupted write's strays and remembered, so kubelet's next
-   * republish is a rotation check of the existing content (not a remount) and an unpublish
-   * removes it. The provider is called again on that republish, which brings the request's
-   * secrets that are never stored on disk.
+   * Rebuilds the table after a restart from what is on disk: every directory {@code
+   * <pods>/<uid>/volumes/kubernetes.io~csi/<volume>/mount} that holds a payload written by Keyturn
+   * is cleaned of an interrupted write's strays and remembered, so kubelet's next republish is a
+   * rotation check of the existing content (not a remount) and an unpublish removes it. The
+   * provider is called again on that republish, which brings the request's secrets that are never
+   * stored on disk.
    *
    * @return the volume ids recovered
    */
@@ -106,13 +121,16 @@ final class VolumeTable {
 
   private static boolean isCsiMountPath(Path path) {
     int n = path.getNameCount();
-    return n >= 4 && path.getFileName().toString().equals("mount")
-        && path.getName(n - 3).toString().equals("kubernetes.io~csi") && path.getName(n - 4).toString().equals("volumes");
+    return n >= 4
+        && path.getFileName().toString().equals("mount")
+        && path.getName(n - 3).toString().equals("kubernetes.io~csi")
+        && path.getName(n - 4).toString().equals("volumes");
   }
 
   private Optional<String> recoverOne(Path target) {
     try {
-      Optional<Map<String, String>> attributes = writer.read(target).map(VolumeMetadata::attributes);
+      Optional<Map<String, String>> attributes =
+          writer.read(target).map(VolumeMetadata::attributes);
       if (attributes.isEmpty() || !attributes.get().containsKey(VolumeSpecs.ATTR_VOLUME_ID)) {
         return Optional.empty();
       }

@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ConcurrentPublishIT {
   static final int VOLUMES = 110;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void oneHundredTenVolumesPublishRotateAndUnpublishConcurrently() throws Exception {
@@ -39,30 +38,67 @@ class ConcurrentPublishIT {
     Files.writeString(store.resolve("user"), "user-1");
     Files.writeString(store.resolve("pass"), "pass-1");
     InMemoryKubernetes kube = new InMemoryKubernetes();
-    kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
-    
+    kube.add(
+        new SecretProviderClass(
+            "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
+
     boolean tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {
-      System.out.println("ConcurrentPublishIT: not root, volumes are plain directories instead of tmpfs");
+      System.out.println(
+          "ConcurrentPublishIT: not root, volumes are plain directories instead of tmpfs");
     }
     MutableClock clock = new MutableClock();
     ScheduledExecutorService engineThreads = Executors.newScheduledThreadPool(2);
     ExecutorService kubelets = Executors.newFixedThreadPool(16);
-    try (ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build();
-         ProviderResolver resolver = ProviderResolver.builder(registry).directory(dir.resolve("providers")).build()) {
-      VolumePublisher publisher = VolumePublisher.builder()
-          .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
-            : VolumeMounter.directory(dir))
-          .kubernetes(kube).providers(resolver).nodeName("node-1").clock(clock)
-          .build(RotationEngine.builder().scheduler(Scheduler.of(engineThreads)).polling(false).maxConcurrent(8));
-      try (CsiNodeServer server = CsiNodeServer.builder().socket(dir.resolve("csi.sock")).nodeId("node-1")
-              .publisher(publisher).build().start();
-           CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(60))) {
+    try (ProviderRegistry registry =
+            ProviderRegistry.builder()
+                .create("file", Map.of("root", dir.resolve("store").toString()))
+                .discover()
+                .build();
+        ProviderResolver resolver =
+            ProviderResolver.builder(registry).directory(dir.resolve("providers")).build()) {
+      VolumePublisher publisher =
+          VolumePublisher.builder()
+              .mounter(
+                  tmpfs
+                      ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+                      : VolumeMounter.directory(dir))
+              .kubernetes(kube)
+              .providers(resolver)
+              .nodeName("node-1")
+              .clock(clock)
+              .build(
+                  RotationEngine.builder()
+                      .scheduler(Scheduler.of(engineThreads))
+                      .polling(false)
+                      .maxConcurrent(8));
+      try (CsiNodeServer server =
+              CsiNodeServer.builder()
+                  .socket(dir.resolve("csi.sock"))
+                  .nodeId("node-1")
+                  .publisher(publisher)
+                  .build()
+                  .start();
+          CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(60))) {
         List<PublishRequest> requests = new ArrayList<>();
         for (int v = 0; v < VOLUMES; v++) {
-          requests.add(new PublishRequest("vol-" + v, dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
-              true, false, true, Map.of("secretProviderClass", "app", "csi.storage.k8s.io/pod.name", "pod-" + v,
-                  "csi.storage.k8s.io/pod.namespace", "default", "csi.storage.k8s.io/pod.uid", "uid-" + v), Map.of()));
+          requests.add(
+              new PublishRequest(
+                  "vol-" + v,
+                  dir.resolve("pods/p" + v + "/volumes/kubernetes.io~csi/s/mount").toString(),
+                  true,
+                  false,
+                  true,
+                  Map.of(
+                      "secretProviderClass",
+                      "app",
+                      "csi.storage.k8s.io/pod.name",
+                      "pod-" + v,
+                      "csi.storage.k8s.io/pod.namespace",
+                      "default",
+                      "csi.storage.k8s.io/pod.uid",
+                      "uid-" + v),
+                  Map.of()));
         }
         runAll(kubelets, requests, r -> kubelet.publish(r));
         assertConsistent(requests, "1");
@@ -96,13 +132,15 @@ class ConcurrentPublishIT {
     void run(PublishRequest request);
   }
 
-  private static void runAll(ExecutorService pool, List<PublishRequest> requests, Call call) throws Exception {
+  private static void runAll(ExecutorService pool, List<PublishRequest> requests, Call call)
+      throws Exception {
     List<Future<Object>> futures = new ArrayList<>();
     for (PublishRequest request : requests) {
-      Callable<Object> task = () -> {
-        call.run(request);
-        return null;
-      };
+      Callable<Object> task =
+          () -> {
+            call.run(request);
+            return null;
+          };
       futures.add(pool.submit(task));
     }
     for (Future<Object> future : futures) {
@@ -111,7 +149,8 @@ class ConcurrentPublishIT {
   }
 
   /** Each volume shows one whole payload of the given generation, read as an application would. */
-  private static void assertConsistent(List<PublishRequest> requests, String generation) throws Exception {
+  private static void assertConsistent(List<PublishRequest> requests, String generation)
+      throws Exception {
     for (PublishRequest request : requests) {
       Path payload = Path.of(request.targetPath()).resolve("..data").toRealPath();
       assertThat(Files.readString(payload.resolve("user"))).isEqualTo("user-" + generation);

@@ -47,10 +47,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The driver over a real Unix socket, with the file provider in process and a fake external provider. */
+/**
+ * The driver over a real Unix socket, with the file provider in process and a fake external
+ * provider.
+ */
 class CsiNodeServerTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path store;
   Path providers;
   InMemoryKubernetes kube = new InMemoryKubernetes();
@@ -79,30 +81,60 @@ class CsiNodeServerTest {
     Files.writeString(store.resolve("username"), "app-user");
     Files.writeString(store.resolve("password"), "pa55word-1");
     providers = Files.createDirectories(dir.resolve("providers"));
-    kube.add(new SecretProviderClass("default", "app-secrets", "file", Map.of("source", "app"), List.of(), Map.of()));
-    kube.add(new SecretProviderClass("default", "ext", "fake", Map.of("objects", "ext-key"), List.of(), Map.of()));
+    kube.add(
+        new SecretProviderClass(
+            "default", "app-secrets", "file", Map.of("source", "app"), List.of(), Map.of()));
+    kube.add(
+        new SecretProviderClass(
+            "default", "ext", "fake", Map.of("objects", "ext-key"), List.of(), Map.of()));
     // The file provider is found the way the driver finds it: through ServiceLoader.
-    
-    ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build();
+
+    ProviderRegistry registry =
+        ProviderRegistry.builder()
+            .create("file", Map.of("root", dir.resolve("store").toString()))
+            .discover()
+            .build();
     assertThat(registry.names()).contains("file");
-    resolver = ProviderResolver.builder(registry).directory(providers).callTimeout(Duration.ofSeconds(1)).attempts(2).build();
+    resolver =
+        ProviderResolver.builder(registry)
+            .directory(providers)
+            .callTimeout(Duration.ofSeconds(1))
+            .attempts(2)
+            .build();
     tmpfs = isRoot();
     if (!tmpfs) {
-      System.out.println("CsiNodeServerTest: not root, volumes are plain directories instead of tmpfs");
+      System.out.println(
+          "CsiNodeServerTest: not root, volumes are plain directories instead of tmpfs");
     }
-    publisher = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
-            : VolumeMounter.directory(dir))
-        .kubernetes(kube)
-        .providers(resolver)
-        .nodeName("node-1")
-        .clock(clock)
-        .apiRetries(Scheduler.of(executor), new dev.keyturn.rotation.BackoffPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0))
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    server = CsiNodeServer.builder().endpoint("unix://" + dir.resolve("csi/csi.sock")).nodeId("node-1")
-        .version("9.9.9").publisher(publisher).build().start();
-    channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
-        .eventLoopGroup(clientGroup).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
+    publisher =
+        VolumePublisher.builder()
+            .mounter(
+                tmpfs
+                    ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+                    : VolumeMounter.directory(dir))
+            .kubernetes(kube)
+            .providers(resolver)
+            .nodeName("node-1")
+            .clock(clock)
+            .apiRetries(
+                Scheduler.of(executor),
+                new dev.keyturn.rotation.BackoffPolicy(
+                    Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0))
+            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    server =
+        CsiNodeServer.builder()
+            .endpoint("unix://" + dir.resolve("csi/csi.sock"))
+            .nodeId("node-1")
+            .version("9.9.9")
+            .publisher(publisher)
+            .build()
+            .start();
+    channel =
+        NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
+            .eventLoopGroup(clientGroup)
+            .channelType(EpollDomainSocketChannel.class)
+            .usePlaintext()
+            .build();
     node = NodeGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     identity = IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
@@ -131,7 +163,9 @@ class CsiNodeServerTest {
         .setVolumeId(volume)
         .setTargetPath(target(volume).toString())
         .setReadonly(true)
-        .setVolumeCapability(VolumeCapability.newBuilder().setMount(VolumeCapability.MountVolume.getDefaultInstance()))
+        .setVolumeCapability(
+            VolumeCapability.newBuilder()
+                .setMount(VolumeCapability.MountVolume.getDefaultInstance()))
         .putVolumeContext("secretProviderClass", className)
         .putVolumeContext("csi.storage.k8s.io/pod.name", "web-0")
         .putVolumeContext("csi.storage.k8s.io/pod.namespace", "default")
@@ -154,26 +188,49 @@ class CsiNodeServerTest {
     GetPluginInfoResponse info = identity.getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
     assertThat(info.getName()).isEqualTo("secrets-store.csi.k8s.io");
     assertThat(info.getVendorVersion()).isEqualTo("9.9.9");
-    assertThat(identity.getPluginCapabilities(GetPluginCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList()).isEmpty();
+    assertThat(
+            identity
+                .getPluginCapabilities(GetPluginCapabilitiesRequest.getDefaultInstance())
+                .getCapabilitiesList())
+        .isEmpty();
     assertThat(identity.probe(ProbeRequest.getDefaultInstance()).getReady().getValue()).isTrue();
-    assertThat(node.nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList()).isEmpty();
-    assertThat(node.nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId()).isEqualTo("node-1");
+    assertThat(
+            node.nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance())
+                .getCapabilitiesList())
+        .isEmpty();
+    assertThat(node.nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId())
+        .isEqualTo("node-1");
   }
 
   @Test
   void theSocketIsPrivate() throws Exception {
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.socket()))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.socket())))
+        .isEqualTo("rw-------");
   }
 
   @Test
   void everyOtherRpcIsUnimplemented() {
-    for (String method : new String[] {"csi.v1.Node/NodeStageVolume", "csi.v1.Node/NodeGetVolumeStats",
-        "csi.v1.Node/NodeExpandVolume", "csi.v1.Controller/CreateVolume"}) {
-      MethodDescriptor<byte[], byte[]> descriptor = MethodDescriptor.<byte[], byte[]>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(method)
-          .setRequestMarshaller(new Bytes()).setResponseMarshaller(new Bytes()).build();
-      assertThat(codeOf(() -> ClientCalls.blockingUnaryCall(channel, descriptor, CallOptions.DEFAULT, new byte[0])))
-          .as(method).isEqualTo(Status.Code.UNIMPLEMENTED);
+    for (String method :
+        new String[] {
+          "csi.v1.Node/NodeStageVolume",
+          "csi.v1.Node/NodeGetVolumeStats",
+          "csi.v1.Node/NodeExpandVolume",
+          "csi.v1.Controller/CreateVolume"
+        }) {
+      MethodDescriptor<byte[], byte[]> descriptor =
+          MethodDescriptor.<byte[], byte[]>newBuilder()
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(method)
+              .setRequestMarshaller(new Bytes())
+              .setResponseMarshaller(new Bytes())
+              .build();
+      assertThat(
+              codeOf(
+                  () ->
+                      ClientCalls.blockingUnaryCall(
+                          channel, descriptor, CallOptions.DEFAULT, new byte[0])))
+          .as(method)
+          .isEqualTo(Status.Code.UNIMPLEMENTED);
     }
   }
 
@@ -196,24 +253,64 @@ class CsiNodeServerTest {
   @Test
   void missingArgumentsAreInvalid() {
     NodePublishVolumeRequest good = publish("vol-a", "app-secrets");
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeId().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearTargetPath().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeCapability().build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setReadonly(false).build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setVolumeCapability(VolumeCapability.newBuilder()
-        .setBlock(VolumeCapability.BlockVolume.getDefaultInstance())).build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().removeVolumeContext("secretProviderClass").build())))
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeId().build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setTargetPath("/x").build())))
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().clearTargetPath().build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v").build())))
+    assertThat(
+            codeOf(() -> node.nodePublishVolume(good.toBuilder().clearVolumeCapability().build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setReadonly(false).build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            codeOf(
+                () ->
+                    node.nodePublishVolume(
+                        good.toBuilder()
+                            .setVolumeCapability(
+                                VolumeCapability.newBuilder()
+                                    .setBlock(VolumeCapability.BlockVolume.getDefaultInstance()))
+                            .build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            codeOf(
+                () ->
+                    node.nodePublishVolume(
+                        good.toBuilder().removeVolumeContext("secretProviderClass").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            codeOf(
+                () ->
+                    node.nodeUnpublishVolume(
+                        NodeUnpublishVolumeRequest.newBuilder().setTargetPath("/x").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            codeOf(
+                () ->
+                    node.nodeUnpublishVolume(
+                        NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v").build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     // Target paths that are not clean could point the mount anywhere: refused, nothing created.
-    for (String hostile : List.of(dir + "/pods/../../../etc/keyturn", dir + "/pods/./x", "relative/mount", dir + "/a\u0000b")) {
-      assertThat(codeOf(() -> node.nodePublishVolume(good.toBuilder().setTargetPath(hostile).build()))).as(hostile)
+    for (String hostile :
+        List.of(
+            dir + "/pods/../../../etc/keyturn",
+            dir + "/pods/./x",
+            "relative/mount",
+            dir + "/a\u0000b")) {
+      assertThat(
+              codeOf(() -> node.nodePublishVolume(good.toBuilder().setTargetPath(hostile).build())))
+          .as(hostile)
           .isEqualTo(Status.Code.INVALID_ARGUMENT);
-      assertThat(codeOf(() -> node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v")
-          .setTargetPath(hostile).build()))).as(hostile).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(
+              codeOf(
+                  () ->
+                      node.nodeUnpublishVolume(
+                          NodeUnpublishVolumeRequest.newBuilder()
+                              .setVolumeId("v")
+                              .setTargetPath(hostile)
+                              .build())))
+          .as(hostile)
+          .isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
     assertThat(Path.of("/etc/keyturn")).doesNotExist();
     assertThat(Files.exists(target("vol-a"))).isFalse();
@@ -224,14 +321,17 @@ class CsiNodeServerTest {
     node.nodePublishVolume(publish("vol-a", "app-secrets"));
     Path target = target("vol-a");
     assertThat(Files.readString(target.resolve("password"))).isEqualTo("pa55word-1");
-    assertThat(Files.readSymbolicLink(target.resolve("username")).toString()).isEqualTo("..data/username");
+    assertThat(Files.readSymbolicLink(target.resolve("username")).toString())
+        .isEqualTo("..data/username");
     if (tmpfs) {
       assertThat(TmpfsMounter.system().state(target)).isEqualTo(TmpfsMounter.State.TMPFS);
     }
     PodStatus status = kube.statuses.get("default/web-0-default-app-secrets");
     assertThat(status.mounted()).isTrue();
     assertThat(status.nodeName()).isEqualTo("node-1");
-    assertThat(status.objects()).extracting(v -> v.id()).containsExactlyInAnyOrder("username", "password");
+    assertThat(status.objects())
+        .extracting(v -> v.id())
+        .containsExactlyInAnyOrder("username", "password");
     int reads = kube.reads.get();
     int writes = kube.writes.get();
     String payloadDir = Files.readSymbolicLink(target.resolve("..data")).toString();
@@ -250,28 +350,49 @@ class CsiNodeServerTest {
     node.nodePublishVolume(publish("vol-a", "app-secrets"));
     assertThat(Files.readString(target.resolve("password"))).isEqualTo("pa55word-2");
     assertThat(kube.writes.get()).isEqualTo(writes + 1);
-    assertThat(kube.events).anySatisfy(e -> assertThat(e).startsWith("MountRotationComplete default/web-0")
-        .contains("password").doesNotContain("pa55word"));
+    assertThat(kube.events)
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .startsWith("MountRotationComplete default/web-0")
+                    .contains("password")
+                    .doesNotContain("pa55word"));
 
-    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
+    node.nodeUnpublishVolume(
+        NodeUnpublishVolumeRequest.newBuilder()
+            .setVolumeId("vol-a")
+            .setTargetPath(target.toString())
+            .build());
     assertThat(Files.exists(target, LinkOption.NOFOLLOW_LINKS)).isFalse();
     assertThat(kube.statuses).isEmpty();
     if (tmpfs) {
       assertThat(TmpfsMounter.system().state(target)).isEqualTo(TmpfsMounter.State.NOT_MOUNTED);
     }
     // Idempotent, and unknown targets are fine.
-    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-a").setTargetPath(target.toString()).build());
-    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("nope").setTargetPath(target("nope").toString()).build());
+    node.nodeUnpublishVolume(
+        NodeUnpublishVolumeRequest.newBuilder()
+            .setVolumeId("vol-a")
+            .setTargetPath(target.toString())
+            .build());
+    node.nodeUnpublishVolume(
+        NodeUnpublishVolumeRequest.newBuilder()
+            .setVolumeId("nope")
+            .setTargetPath(target("nope").toString())
+            .build());
   }
 
   @Test
   void aMissingClassOrProviderFailsCleanly() {
-    StatusRuntimeException missingClass = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-        () -> node.nodePublishVolume(publish("vol-b", "no-such-class")));
+    StatusRuntimeException missingClass =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class,
+            () -> node.nodePublishVolume(publish("vol-b", "no-such-class")));
     assertThat(missingClass.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-    assertThat(missingClass.getStatus().getDescription()).contains("SecretProviderClass default/no-such-class not found");
-    StatusRuntimeException missingProvider = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-        () -> node.nodePublishVolume(publish("vol-b", "ext")));
+    assertThat(missingClass.getStatus().getDescription())
+        .contains("SecretProviderClass default/no-such-class not found");
+    StatusRuntimeException missingProvider =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class, () -> node.nodePublishVolume(publish("vol-b", "ext")));
     assertThat(missingProvider.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(missingProvider.getStatus().getDescription()).contains("fake.sock");
     assertThat(Files.exists(target("vol-b"))).as("nothing left mounted").isFalse();
@@ -280,42 +401,65 @@ class CsiNodeServerTest {
   @Test
   void anExternalProviderOverItsSocket() throws Exception {
     try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
-      NodePublishVolumeRequest request = publish("vol-e", "ext").toBuilder()
-          .putSecrets("clientSecret", "node-publish-secret")
-          .putSecrets("csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"t\"}}")
-          .build();
+      NodePublishVolumeRequest request =
+          publish("vol-e", "ext").toBuilder()
+              .putSecrets("clientSecret", "node-publish-secret")
+              .putSecrets("csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"t\"}}")
+              .build();
       node.nodePublishVolume(request);
       assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-1");
       var wire = fake.requests.get(0);
       assertThat(wire.getPermission()).isEqualTo("420");
-      assertThat(wire.getAttributes()).contains("\"objects\":\"ext-key\"", "csi.storage.k8s.io/pod.name", "serviceAccount.tokens");
-      assertThat(wire.getSecrets()).contains("clientSecret").doesNotContain("serviceAccount.tokens");
+      assertThat(wire.getAttributes())
+          .contains(
+              "\"objects\":\"ext-key\"", "csi.storage.k8s.io/pod.name", "serviceAccount.tokens");
+      assertThat(wire.getSecrets())
+          .contains("clientSecret")
+          .doesNotContain("serviceAccount.tokens");
       assertThat(wire.getTargetPath()).isEqualTo(target("vol-e").toString());
 
       // Hostile and failing answers on republish: the error is reported, the old content stays.
-      for (FakeProviderServer.Mode mode : new FakeProviderServer.Mode[] {FakeProviderServer.Mode.HOSTILE_PATH,
-          FakeProviderServer.Mode.ABSOLUTE_PATH, FakeProviderServer.Mode.HUGE, FakeProviderServer.Mode.UNAVAILABLE,
-          FakeProviderServer.Mode.ERROR_CODE, FakeProviderServer.Mode.HOSTILE_CODE, FakeProviderServer.Mode.BIDI_NAME,
-          FakeProviderServer.Mode.FORGED_ID, FakeProviderServer.Mode.HANG}) {
+      for (FakeProviderServer.Mode mode :
+          new FakeProviderServer.Mode[] {
+            FakeProviderServer.Mode.HOSTILE_PATH,
+            FakeProviderServer.Mode.ABSOLUTE_PATH,
+            FakeProviderServer.Mode.HUGE,
+            FakeProviderServer.Mode.UNAVAILABLE,
+            FakeProviderServer.Mode.ERROR_CODE,
+            FakeProviderServer.Mode.HOSTILE_CODE,
+            FakeProviderServer.Mode.BIDI_NAME,
+            FakeProviderServer.Mode.FORGED_ID,
+            FakeProviderServer.Mode.HANG
+          }) {
         fake.mode.set(mode);
         clock.advance(Duration.ofMinutes(1));
-        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-            () -> node.nodePublishVolume(request), mode.name());
+        StatusRuntimeException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                StatusRuntimeException.class, () -> node.nodePublishVolume(request), mode.name());
         assertThat(e.getStatus().getDescription()).as(mode.name()).doesNotContain("ext-secret-1");
-        Status.Code expected = switch (mode) {
-          case HANG -> Status.Code.DEADLINE_EXCEEDED;
-          case UNAVAILABLE -> Status.Code.UNAVAILABLE;
-          case ERROR_CODE -> Status.Code.RESOURCE_EXHAUSTED;
-          case HOSTILE_CODE -> Status.Code.RESOURCE_EXHAUSTED;
-          default -> Status.Code.INTERNAL;
-        };
+        Status.Code expected =
+            switch (mode) {
+              case HANG -> Status.Code.DEADLINE_EXCEEDED;
+              case UNAVAILABLE -> Status.Code.UNAVAILABLE;
+              case ERROR_CODE -> Status.Code.RESOURCE_EXHAUSTED;
+              case HOSTILE_CODE -> Status.Code.RESOURCE_EXHAUSTED;
+              default -> Status.Code.INTERNAL;
+            };
         assertThat(e.getStatus().getCode()).as(mode.name()).isEqualTo(expected);
         assertThat(Files.readString(target("vol-e").resolve("ext-key"))).isEqualTo("ext-secret-1");
         assertThat(Files.exists(dir.resolve("etc"))).isFalse();
       }
-      assertThat(kube.events.stream().filter(e -> e.startsWith("MountRotationFailed"))).as("one event per failure streak").hasSize(1);
-      assertThat(kube.events).allSatisfy(e -> assertThat(e).doesNotContain("ext-secret-1").doesNotContain("\n")
-          .doesNotContain("\u202e").doesNotContain("forged"));
+      assertThat(kube.events.stream().filter(e -> e.startsWith("MountRotationFailed")))
+          .as("one event per failure streak")
+          .hasSize(1);
+      assertThat(kube.events)
+          .allSatisfy(
+              e ->
+                  assertThat(e)
+                      .doesNotContain("ext-secret-1")
+                      .doesNotContain("\n")
+                      .doesNotContain("\u202e")
+                      .doesNotContain("forged"));
       fake.mode.set(FakeProviderServer.Mode.NORMAL);
       fake.value.set("ext-secret-2");
       clock.advance(Duration.ofMinutes(1));
@@ -328,11 +472,13 @@ class CsiNodeServerTest {
   void aLargeAnswerWithinTheMessageLimitIsWrittenWhole() throws Exception {
     // The tests run with the launcher's Netty allocator settings (pom.xml): 256 KiB chunks, so a
     // 3 MiB answer takes the allocator's path for buffers larger than a chunk.
-    assertThat(System.getProperty("io.grpc.netty.shaded.io.netty.allocator.maxOrder")).isEqualTo("5");
+    assertThat(System.getProperty("io.grpc.netty.shaded.io.netty.allocator.maxOrder"))
+        .isEqualTo("5");
     try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
       fake.mode.set(FakeProviderServer.Mode.LARGE);
       node.nodePublishVolume(publish("vol-large", "ext"));
-      assertThat(Files.readAllBytes(target("vol-large").resolve("ext-key"))).isEqualTo(FakeProviderServer.largeContents());
+      assertThat(Files.readAllBytes(target("vol-large").resolve("ext-key")))
+          .isEqualTo(FakeProviderServer.largeContents());
     }
   }
 
@@ -345,7 +491,8 @@ class CsiNodeServerTest {
     }
     node.nodePublishVolume(publish("vol-in", "app-secrets"));
     // Gone: the provider crashed. Its socket file first stays behind with nobody listening...
-    try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+    try (var stale =
+        java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
       stale.bind(java.net.UnixDomainSocketAddress.of(socket));
     }
     assertThat(socket).as("a stale socket file").exists();
@@ -373,7 +520,8 @@ class CsiNodeServerTest {
   @Test
   void aFirstPublishWhileTheApiServerIsDownFailsCleanlyAndWorksOnceItIsBack() throws Exception {
     kube.down.set(true);
-    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-a", "app-secrets")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-a", "app-secrets"))))
+        .isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(Files.exists(target("vol-a"))).isFalse();
     assertThat(publisher.volumes()).isEmpty();
     kube.down.set(false);
@@ -387,7 +535,8 @@ class CsiNodeServerTest {
   void aFailedFirstPublishLeavesNothingMounted() throws Exception {
     try (FakeProviderServer fake = new FakeProviderServer(providers.resolve("fake.sock"))) {
       fake.mode.set(FakeProviderServer.Mode.HOSTILE_PATH);
-      assertThatThrownBy(() -> node.nodePublishVolume(publish("vol-f", "ext"))).isInstanceOf(StatusRuntimeException.class);
+      assertThatThrownBy(() -> node.nodePublishVolume(publish("vol-f", "ext")))
+          .isInstanceOf(StatusRuntimeException.class);
       assertThat(Files.exists(target("vol-f"))).isFalse();
       assertThat(publisher.volumes()).isEmpty();
       assertThat(kube.statuses).isEmpty();
@@ -396,16 +545,21 @@ class CsiNodeServerTest {
 
   /**
    * Publishes {@code volume}, takes the API server down and changes the store: the file provider
-   * pushes the change and the content rotates without the API server. Returns the status's
-   * objects from before.
+   * pushes the change and the content rotates without the API server. Returns the status's objects
+   * from before.
    */
-  private String rotateWhileTheApiServerIsDown(String volume, String statusName, String newPassword) throws Exception {
+  private String rotateWhileTheApiServerIsDown(String volume, String statusName, String newPassword)
+      throws Exception {
     node.nodePublishVolume(publish(volume, "app-secrets"));
     String before = kube.statuses.get(statusName).objects().toString();
     kube.down.set(true);
     Files.writeString(store.resolve("password"), newPassword);
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(Files.readString(target(volume).resolve("password"))).isEqualTo(newPassword));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(Files.readString(target(volume).resolve("password")))
+                    .isEqualTo(newPassword));
     return before;
   }
 
@@ -416,13 +570,18 @@ class CsiNodeServerTest {
     // ...but the status cannot follow, and a republish cannot read its class.
     assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
     clock.advance(Duration.ofMinutes(1));
-    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-k", "app-secrets")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(codeOf(() -> node.nodePublishVolume(publish("vol-k", "app-secrets"))))
+        .isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(Files.readString(target("vol-k").resolve("password"))).isEqualTo("pa55word-3");
     kube.down.set(false);
     clock.advance(Duration.ofMinutes(1));
     node.nodePublishVolume(publish("vol-k", "app-secrets"));
     assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before);
-    node.nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("vol-k").setTargetPath(target("vol-k").toString()).build());
+    node.nodeUnpublishVolume(
+        NodeUnpublishVolumeRequest.newBuilder()
+            .setVolumeId("vol-k")
+            .setTargetPath(target("vol-k").toString())
+            .build());
   }
 
   @Test
@@ -435,39 +594,67 @@ class CsiNodeServerTest {
     assertThat(kube.statuses.get(name).objects().toString()).isEqualTo(before);
     // Back up: the pending status follows within the backoff, with no republish and no new check.
     kube.down.set(false);
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () -> assertThat(kube.statuses.get(name).objects().toString()).isNotEqualTo(before));
     int writes = kube.writes.get();
     // Longer than the longest backoff (1 s): a retry left scheduled would show as a write.
-    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
-        .untilAsserted(() -> assertThat(kube.writes.get()).as("no retry once written").isEqualTo(writes));
+    await()
+        .during(Duration.ofMillis(1500))
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () -> assertThat(kube.writes.get()).as("no retry once written").isEqualTo(writes));
   }
 
   @Test
   void aRestartedDriverRecoversItsVolumesFromDisk() throws Exception {
     node.nodePublishVolume(publish("vol-r", "app-secrets"));
     Path target = target("vol-r");
-    // The driver dies: its engine stops (a killed process writes nothing more), its disk state stays,
+    // The driver dies: its engine stops (a killed process writes nothing more), its disk state
+    // stays,
     // with an interrupted write's leftovers.
     publisher.engine().unmount("vol-r");
     Files.createSymbolicLink(target.resolve("..data_tmp"), Path.of("..2020_01_01_00_00_00.1"));
-    VolumePublisher restarted = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
-            : VolumeMounter.directory(dir))
-        .kubernetes(kube).providers(resolver).nodeName("node-1").clock(clock)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    VolumePublisher restarted =
+        VolumePublisher.builder()
+            .mounter(
+                tmpfs
+                    ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+                    : VolumeMounter.directory(dir))
+            .kubernetes(kube)
+            .providers(resolver)
+            .nodeName("node-1")
+            .clock(clock)
+            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
     try {
       assertThat(restarted.recover(dir.resolve("pods"))).containsExactly("vol-r");
       assertThat(Files.exists(target.resolve("..data_tmp"), LinkOption.NOFOLLOW_LINKS)).isFalse();
       String payload = Files.readSymbolicLink(target.resolve("..data")).toString();
       // kubelet's next republish is a check of the existing content, not a remount.
-      assertThat(restarted.publish(new PublishRequest("vol-r", target.toString(), true, false, true,
-          publish("vol-r", "app-secrets").getVolumeContextMap(), Map.of()))).isEqualTo(VolumePublisher.Outcome.UNCHANGED);
+      assertThat(
+              restarted.publish(
+                  new PublishRequest(
+                      "vol-r",
+                      target.toString(),
+                      true,
+                      false,
+                      true,
+                      publish("vol-r", "app-secrets").getVolumeContextMap(),
+                      Map.of())))
+          .isEqualTo(VolumePublisher.Outcome.UNCHANGED);
       assertThat(Files.readSymbolicLink(target.resolve("..data")).toString()).isEqualTo(payload);
       Files.writeString(store.resolve("password"), "after-restart");
       clock.advance(Duration.ofMinutes(1));
-      restarted.publish(new PublishRequest("vol-r", target.toString(), true, false, true,
-          publish("vol-r", "app-secrets").getVolumeContextMap(), Map.of()));
+      restarted.publish(
+          new PublishRequest(
+              "vol-r",
+              target.toString(),
+              true,
+              false,
+              true,
+              publish("vol-r", "app-secrets").getVolumeContextMap(),
+              Map.of()));
       assertThat(Files.readString(target.resolve("password"))).isEqualTo("after-restart");
       restarted.unpublish("vol-r", target.toString());
       assertThat(Files.exists(target)).isFalse();
@@ -498,8 +685,14 @@ class CsiNodeServerTest {
       node.nodePublishVolume(publish("e2", "ext"));
       assertThat(fake.requests).hasSize(2);
       SecretProviderClass ext = kube.classes.get("default/ext");
-      kube.add(new SecretProviderClass("default", "ext", ext.provider(), ext.parameters(), ext.secretObjects(),
-          Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-23T12:03:00Z")));
+      kube.add(
+          new SecretProviderClass(
+              "default",
+              "ext",
+              ext.provider(),
+              ext.parameters(),
+              ext.secretObjects(),
+              Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-23T12:03:00Z")));
       fake.value.set("rotated-by-hand");
       clock.advance(Duration.ofMinutes(1));
       node.nodePublishVolume(publish("e1", "ext"));

@@ -24,10 +24,23 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** An external provider in the test: a real gRPC server on a Unix socket with switchable behaviour. */
+/**
+ * An external provider in the test: a real gRPC server on a Unix socket with switchable behaviour.
+ */
 final class FakeProviderServer implements AutoCloseable {
-  enum Mode { NORMAL, HOSTILE_PATH, HANG, UNAVAILABLE, HUGE, LARGE, ERROR_CODE, ABSOLUTE_PATH, HOSTILE_CODE, BIDI_NAME,
-    FORGED_ID }
+  enum Mode {
+    NORMAL,
+    HOSTILE_PATH,
+    HANG,
+    UNAVAILABLE,
+    HUGE,
+    LARGE,
+    ERROR_CODE,
+    ABSOLUTE_PATH,
+    HOSTILE_CODE,
+    BIDI_NAME,
+    FORGED_ID
+  }
 
   /** The contents of LARGE: 3 MiB, under gRPC's 4 MiB limit and far over a pooled buffer chunk. */
   static byte[] largeContents() {
@@ -39,8 +52,11 @@ final class FakeProviderServer implements AutoCloseable {
   }
 
   final AtomicReference<Mode> mode = new AtomicReference<>(Mode.NORMAL);
+
   /** Mount calls answered UNAVAILABLE before the mode applies (a provider pod restarting). */
-  final java.util.concurrent.atomic.AtomicInteger unavailableFirst = new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.atomic.AtomicInteger unavailableFirst =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   final AtomicReference<String> value = new AtomicReference<>("ext-secret-1");
   final List<MountRequest> requests = new CopyOnWriteArrayList<>();
   final CountDownLatch release = new CountDownLatch(1);
@@ -48,24 +64,33 @@ final class FakeProviderServer implements AutoCloseable {
   private final EpollEventLoopGroup group = new EpollEventLoopGroup(1);
 
   FakeProviderServer(Path socket) throws IOException {
-    server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .bossEventLoopGroup(group).workerEventLoopGroup(group)
-        .channelType(EpollServerDomainSocketChannel.class)
-        .addService(new CSIDriverProviderGrpc.CSIDriverProviderImplBase() {
-          @Override
-          public void version(VersionRequest request, StreamObserver<VersionResponse> response) {
-            response.onNext(VersionResponse.newBuilder().setVersion("v1alpha1").setRuntimeName("fake").setRuntimeVersion("0.0.1").build());
-            response.onCompleted();
-          }
+    server =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .bossEventLoopGroup(group)
+            .workerEventLoopGroup(group)
+            .channelType(EpollServerDomainSocketChannel.class)
+            .addService(
+                new CSIDriverProviderGrpc.CSIDriverProviderImplBase() {
+                  @Override
+                  public void version(
+                      VersionRequest request, StreamObserver<VersionResponse> response) {
+                    response.onNext(
+                        VersionResponse.newBuilder()
+                            .setVersion("v1alpha1")
+                            .setRuntimeName("fake")
+                            .setRuntimeVersion("0.0.1")
+                            .build());
+                    response.onCompleted();
+                  }
 
-          @Override
-          public void mount(MountRequest request, StreamObserver<MountResponse> response) {
-            requests.add(request);
-            answer(request, response);
-          }
-        })
-        .build()
-        .start();
+                  @Override
+                  public void mount(MountRequest request, StreamObserver<MountResponse> response) {
+                    requests.add(request);
+                    answer(request, response);
+                  }
+                })
+            .build()
+            .start();
   }
 
   private void answer(MountRequest request, StreamObserver<MountResponse> response) {
@@ -85,39 +110,60 @@ final class FakeProviderServer implements AutoCloseable {
         return;
       }
       case UNAVAILABLE -> {
-        response.onError(Status.UNAVAILABLE.withDescription("secret value ext-secret-1 leaked in description").asRuntimeException());
+        response.onError(
+            Status.UNAVAILABLE
+                .withDescription("secret value ext-secret-1 leaked in description")
+                .asRuntimeException());
         return;
       }
       case HOSTILE_CODE -> {
-        response.onNext(MountResponse.newBuilder().setError(dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
-            .setCode("Throttled:token=ext-secret-1\nFAKE forged line")).build());
+        response.onNext(
+            MountResponse.newBuilder()
+                .setError(
+                    dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
+                        .setCode("Throttled:token=ext-secret-1\nFAKE forged line"))
+                .build());
         response.onCompleted();
         return;
       }
       case ERROR_CODE -> {
-        response.onNext(MountResponse.newBuilder().setError(dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
-            .setCode("TooManyRequests")).build());
+        response.onNext(
+            MountResponse.newBuilder()
+                .setError(
+                    dev.keyturn.csinode.internal.proto.provider.Error.newBuilder()
+                        .setCode("TooManyRequests"))
+                .build());
         response.onCompleted();
         return;
       }
-      default -> { }
+      default -> {}
     }
-    String path = switch (m) {
-      case HOSTILE_PATH -> "../../etc/cron.d/evil";
-      case ABSOLUTE_PATH -> "/etc/passwd";
-      case BIDI_NAME -> "invoice\u202etxt.exe";
-      default -> "ext-key";
-    };
-    byte[] contents = switch (m) {
-      case HUGE -> new byte[5 * 1024 * 1024];
-      case LARGE -> largeContents();
-      default -> value.get().getBytes(StandardCharsets.UTF_8);
-    };
-    response.onNext(MountResponse.newBuilder()
-        .addFiles(File.newBuilder().setPath(path).setMode(0400).setContents(ByteString.copyFrom(contents)))
-        .addObjectVersion(ObjectVersion.newBuilder().setId(m == Mode.FORGED_ID ? "ext-key\nMountRotationComplete forged" : "ext-key")
-            .setVersion(Integer.toString(value.get().hashCode())))
-        .build());
+    String path =
+        switch (m) {
+          case HOSTILE_PATH -> "../../etc/cron.d/evil";
+          case ABSOLUTE_PATH -> "/etc/passwd";
+          case BIDI_NAME -> "invoice\u202etxt.exe";
+          default -> "ext-key";
+        };
+    byte[] contents =
+        switch (m) {
+          case HUGE -> new byte[5 * 1024 * 1024];
+          case LARGE -> largeContents();
+          default -> value.get().getBytes(StandardCharsets.UTF_8);
+        };
+    response.onNext(
+        MountResponse.newBuilder()
+            .addFiles(
+                File.newBuilder()
+                    .setPath(path)
+                    .setMode(0400)
+                    .setContents(ByteString.copyFrom(contents)))
+            .addObjectVersion(
+                ObjectVersion.newBuilder()
+                    .setId(
+                        m == Mode.FORGED_ID ? "ext-key\nMountRotationComplete forged" : "ext-key")
+                    .setVersion(Integer.toString(value.get().hashCode())))
+            .build());
     response.onCompleted();
   }
 

@@ -25,15 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A node switched from the Go driver to Keyturn with pods running: their volumes are tmpfs mounts
  * in kubelet's {@code ..data} layout, with no Keyturn metadata, and kubelet's {@code vol_data.json}
- * beside each. Keyturn adopts them in place at their next republish (same mount, so the pod's
- * view never goes away), keeps their content when that republish fails, and unpublishes one it
- * never republished. Real tmpfs as root; plain directories otherwise (the mount checks say so).
+ * beside each. Keyturn adopts them in place at their next republish (same mount, so the pod's view
+ * never goes away), keeps their content when that republish fails, and unpublishes one it never
+ * republished. Real tmpfs as root; plain directories otherwise (the mount checks say so).
  */
 class GoDriverVolumeAdoptionTest {
   private static final String GO_PAYLOAD = "..2026_11_30_10_00_00.123456789";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path kubelet;
   InMemoryKubernetes kube = new InMemoryKubernetes();
   ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
@@ -49,21 +48,45 @@ class GoDriverVolumeAdoptionTest {
     kubelet = Files.createDirectories(dir.resolve("kubelet"));
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("password"), "from-keyturn");
-    kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
-    kube.add(new SecretProviderClass("default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-    
-    resolver = ProviderResolver.builder(ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store").toString())).discover().build()).build();
+    kube.add(
+        new SecretProviderClass(
+            "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
+    kube.add(
+        new SecretProviderClass(
+            "default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
+
+    resolver =
+        ProviderResolver.builder(
+                ProviderRegistry.builder()
+                    .create("file", Map.of("root", dir.resolve("store").toString()))
+                    .discover()
+                    .build())
+            .build();
     tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {
-      System.out.println("GoDriverVolumeAdoptionTest: not root, the Go volumes are plain directories and mounts are not checked");
+      System.out.println(
+          "GoDriverVolumeAdoptionTest: not root, the Go volumes are plain directories and mounts are not checked");
     }
     mounts = tmpfs ? TmpfsMounter.system() : null;
-    publisher = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet) : VolumeMounter.directory(kubelet))
-        .kubernetes(kube).providers(resolver).nodeName("node-1").republishMinInterval(Duration.ZERO)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    server = CsiNodeServer.builder().endpoint("unix://" + dir.resolve("csi.sock")).nodeId("node-1").version("t")
-        .publisher(publisher).build().start();
+    publisher =
+        VolumePublisher.builder()
+            .mounter(
+                tmpfs
+                    ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet)
+                    : VolumeMounter.directory(kubelet))
+            .kubernetes(kube)
+            .providers(resolver)
+            .nodeName("node-1")
+            .republishMinInterval(Duration.ZERO)
+            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    server =
+        CsiNodeServer.builder()
+            .endpoint("unix://" + dir.resolve("csi.sock"))
+            .nodeId("node-1")
+            .version("t")
+            .publisher(publisher)
+            .build()
+            .start();
     csi = CsiClient.connect(server.socket(), Duration.ofSeconds(30));
   }
 
@@ -81,7 +104,9 @@ class GoDriverVolumeAdoptionTest {
     }
   }
 
-  /** A volume as the Go driver leaves it: tmpfs, kubelet's atomic-writer layout, kubelet's record. */
+  /**
+   * A volume as the Go driver leaves it: tmpfs, kubelet's atomic-writer layout, kubelet's record.
+   */
   private Path goVolume(String uid, String volumeHandle) throws Exception {
     Path target = kubelet.resolve("pods/" + uid + "/volumes/kubernetes.io~csi/secrets/mount");
     Files.createDirectories(target);
@@ -90,35 +115,58 @@ class GoDriverVolumeAdoptionTest {
     }
     Path payload = Files.createDirectory(target.resolve(GO_PAYLOAD));
     Files.writeString(payload.resolve("password"), "from-go");
-    Files.setPosixFilePermissions(payload.resolve("password"), PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(
+        payload.resolve("password"), PosixFilePermissions.fromString("rw-r--r--"));
     Files.createSymbolicLink(target.resolve("..data"), Path.of(GO_PAYLOAD));
     Files.createSymbolicLink(target.resolve("password"), Path.of("..data/password"));
-    Files.writeString(target.getParent().resolve("vol_data.json"), "{\"attachmentID\":\"\",\"driverName\":\"secrets-store.csi.k8s.io\","
-        + "\"nodeName\":\"node-1\",\"specVolID\":\"secrets\",\"volumeHandle\":\"" + volumeHandle + "\","
-        + "\"volumeLifecycleMode\":\"Ephemeral\"}");
+    Files.writeString(
+        target.getParent().resolve("vol_data.json"),
+        "{\"attachmentID\":\"\",\"driverName\":\"secrets-store.csi.k8s.io\","
+            + "\"nodeName\":\"node-1\",\"specVolID\":\"secrets\",\"volumeHandle\":\""
+            + volumeHandle
+            + "\","
+            + "\"volumeLifecycleMode\":\"Ephemeral\"}");
     return target;
   }
 
   private PublishRequest request(String volumeId, Path target, String className) {
-    return new PublishRequest(volumeId, target.toString(), true, false, true, Map.of("secretProviderClass", className,
-        "csi.storage.k8s.io/pod.name", "web-0", "csi.storage.k8s.io/pod.namespace", "default",
-        "csi.storage.k8s.io/pod.uid", "uid-go"), Map.of());
+    return new PublishRequest(
+        volumeId,
+        target.toString(),
+        true,
+        false,
+        true,
+        Map.of(
+            "secretProviderClass",
+            className,
+            "csi.storage.k8s.io/pod.name",
+            "web-0",
+            "csi.storage.k8s.io/pod.namespace",
+            "default",
+            "csi.storage.k8s.io/pod.uid",
+            "uid-go"),
+        Map.of());
   }
 
   /** The mount's id in this process's mount table: the same id is the same mount. */
   private Optional<String> mountId(Path target) throws Exception {
     String real = target.toRealPath().toString();
-    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" "))
-        .filter(f -> f[4].equals(real)).map(f -> f[0]).reduce((a, b) -> b);
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+        .map(l -> l.split(" "))
+        .filter(f -> f[4].equals(real))
+        .map(f -> f[0])
+        .reduce((a, b) -> b);
   }
 
   @Test
-  void aGoVolumeIsAdoptedInPlaceAtItsNextRepublishAndKeepsItsContentWhenThatFails() throws Exception {
+  void aGoVolumeIsAdoptedInPlaceAtItsNextRepublishAndKeepsItsContentWhenThatFails()
+      throws Exception {
     Path target = goVolume("uid-go", "csi-go-1");
     Optional<String> mount = tmpfs ? mountId(target) : Optional.empty();
 
     // The first republish fails (the store cannot be read): the Go driver's content stays.
-    assertThatThrownBy(() -> csi.publish(request("csi-go-1", target, "broken"))).hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> csi.publish(request("csi-go-1", target, "broken")))
+        .hasMessageContaining("does not exist");
     assertThat(target.resolve("password")).hasContent("from-go");
     assertThat(Files.readSymbolicLink(target.resolve("..data")).toString()).isEqualTo(GO_PAYLOAD);
 
@@ -126,7 +174,9 @@ class GoDriverVolumeAdoptionTest {
     assertThat(target.resolve("password")).hasContent("from-keyturn");
     String payload = Files.readSymbolicLink(target.resolve("..data")).toString();
     assertThat(payload).isNotEqualTo(GO_PAYLOAD);
-    assertThat(target.resolve(GO_PAYLOAD)).as("the Go payload is swapped out and removed").doesNotExist();
+    assertThat(target.resolve(GO_PAYLOAD))
+        .as("the Go payload is swapped out and removed")
+        .doesNotExist();
     assertThat(publisher.volumes()).containsEntry("csi-go-1", target);
     assertThat(kube.statuses).containsKey("default/web-0-default-app");
     if (tmpfs) {

@@ -29,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its content through all of them.
  */
 class HostileTargetsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path kubelet;
   Path store;
   InMemoryKubernetes kube = new InMemoryKubernetes();
@@ -47,23 +46,46 @@ class HostileTargetsTest {
     kubelet = Files.createDirectories(dir.resolve("kubelet"));
     store = Files.createDirectories(dir.resolve("store/default/app"));
     Files.writeString(store.resolve("password"), "legit-1");
-    kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
-    kube.add(new SecretProviderClass("default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-    // The file provider's factory as ServiceLoader finds it (this module does not read provider-file's).
-    
-    ProviderRegistry registry = ProviderRegistry.builder().create("file", Map.of("root", dir.resolve("store/default").toString())).discover().build();
+    kube.add(
+        new SecretProviderClass(
+            "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
+    kube.add(
+        new SecretProviderClass(
+            "default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
+    // The file provider's factory as ServiceLoader finds it (this module does not read
+    // provider-file's).
+
+    ProviderRegistry registry =
+        ProviderRegistry.builder()
+            .create("file", Map.of("root", dir.resolve("store/default").toString()))
+            .discover()
+            .build();
     resolver = ProviderResolver.builder(registry).build();
     tmpfs = CsiNodeServerTest.isRoot();
     if (!tmpfs) {
-      System.out.println("HostileTargetsTest: not root, volumes are plain directories and the mount cases are not run");
+      System.out.println(
+          "HostileTargetsTest: not root, volumes are plain directories and the mount cases are not run");
     }
     mounts = tmpfs ? TmpfsMounter.system() : null;
-    publisher = VolumePublisher.builder()
-        .mounter(tmpfs ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet) : VolumeMounter.directory(kubelet))
-        .kubernetes(kube).providers(resolver).nodeName("node-1").republishMinInterval(Duration.ZERO)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    server = CsiNodeServer.builder().endpoint("unix://" + dir.resolve("csi.sock")).nodeId("node-1").version("t")
-        .publisher(publisher).build().start();
+    publisher =
+        VolumePublisher.builder()
+            .mounter(
+                tmpfs
+                    ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet)
+                    : VolumeMounter.directory(kubelet))
+            .kubernetes(kube)
+            .providers(resolver)
+            .nodeName("node-1")
+            .republishMinInterval(Duration.ZERO)
+            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    server =
+        CsiNodeServer.builder()
+            .endpoint("unix://" + dir.resolve("csi.sock"))
+            .nodeId("node-1")
+            .version("t")
+            .publisher(publisher)
+            .build()
+            .start();
     csi = CsiClient.connect(server.socket(), Duration.ofSeconds(30));
   }
 
@@ -86,9 +108,22 @@ class HostileTargetsTest {
   }
 
   private PublishRequest request(String volumeId, Path target, String className) {
-    return new PublishRequest(volumeId, target.toString(), true, false, true, Map.of("secretProviderClass", className,
-        "csi.storage.k8s.io/pod.name", "web-0", "csi.storage.k8s.io/pod.namespace", "default",
-        "csi.storage.k8s.io/pod.uid", "uid-legit"), Map.of());
+    return new PublishRequest(
+        volumeId,
+        target.toString(),
+        true,
+        false,
+        true,
+        Map.of(
+            "secretProviderClass",
+            className,
+            "csi.storage.k8s.io/pod.name",
+            "web-0",
+            "csi.storage.k8s.io/pod.namespace",
+            "default",
+            "csi.storage.k8s.io/pod.uid",
+            "uid-legit"),
+        Map.of());
   }
 
   /** A legitimate volume, mounted before each attack and checked after it. */
@@ -117,7 +152,8 @@ class HostileTargetsTest {
     Files.createSymbolicLink(link, victim);
 
     assertThatThrownBy(() -> csi.publish(request("evil", link, "app")))
-        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("symbolic link");
+        .hasMessageContaining("INVALID_ARGUMENT")
+        .hasMessageContaining("symbolic link");
     assertThat(victim.resolve("precious")).hasContent("host data");
     assertThat(Files.isSymbolicLink(link)).as("the link is left as it is").isTrue();
     if (tmpfs) {
@@ -137,7 +173,8 @@ class HostileTargetsTest {
     Files.createSymbolicLink(kubelet.resolve("pods/uid-evil"), outside);
     Path target = target("uid-evil", "v");
 
-    assertThatThrownBy(() -> csi.publish(request("evil", target, "app"))).hasMessageContaining("symbolic link");
+    assertThatThrownBy(() -> csi.publish(request("evil", target, "app")))
+        .hasMessageContaining("symbolic link");
     try (var created = Files.list(outside)) {
       assertThat(created).as("nothing created through the link").isEmpty();
     }
@@ -148,9 +185,14 @@ class HostileTargetsTest {
   @Test
   void targetsOutsideKubeletsDirectoryOrOfAnotherShapeAreRefused() throws Exception {
     Path legit = legitimate();
-    for (Path hostile : List.of(dir.resolve("elsewhere/mount"), kubelet.resolve("pods/uid-1/volumes/kubernetes.io~empty-dir/x"),
-        kubelet.resolve("pods/uid-1/volumes/kubernetes.io~csi/v/mount/deeper"), kubelet.resolve("plugins/mount"))) {
-      assertThatThrownBy(() -> csi.publish(request("evil", hostile, "app"))).as(hostile.toString())
+    for (Path hostile :
+        List.of(
+            dir.resolve("elsewhere/mount"),
+            kubelet.resolve("pods/uid-1/volumes/kubernetes.io~empty-dir/x"),
+            kubelet.resolve("pods/uid-1/volumes/kubernetes.io~csi/v/mount/deeper"),
+            kubelet.resolve("plugins/mount"))) {
+      assertThatThrownBy(() -> csi.publish(request("evil", hostile, "app")))
+          .as(hostile.toString())
           .hasMessageContaining("INVALID_ARGUMENT");
       assertThat(Files.exists(hostile, LinkOption.NOFOLLOW_LINKS)).as(hostile.toString()).isFalse();
     }
@@ -207,7 +249,8 @@ class HostileTargetsTest {
   @Test
   void aFailedFirstPublishRemovesOnlyWhatItMade() throws Exception {
     Path target = target("uid-2", "broken");
-    assertThatThrownBy(() -> csi.publish(request("b", target, "broken"))).hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> csi.publish(request("b", target, "broken")))
+        .hasMessageContaining("does not exist");
     assertThat(Files.exists(target)).isFalse();
     if (tmpfs) {
       assertThat(mounts.state(target)).isEqualTo(TmpfsMounter.State.NOT_MOUNTED);
@@ -226,8 +269,12 @@ class HostileTargetsTest {
     Path parent = Files.createDirectories(target("uid-3", "v").getParent());
     Files.createSymbolicLink(parent.resolve("mount"), victim);
     dev.keyturn.fswriter.Beneath beneath = dev.keyturn.fswriter.Beneath.system(kubelet);
-    assertThatThrownBy(() -> mounts.mount(beneath, kubelet.relativize(parent.resolve("mount")), TmpfsOptions.defaults()))
-        .isInstanceOf(KeyturnException.class).hasMessageContaining("symbolic link");
+    assertThatThrownBy(
+            () ->
+                mounts.mount(
+                    beneath, kubelet.relativize(parent.resolve("mount")), TmpfsOptions.defaults()))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("symbolic link");
     assertThat(mounts.state(victim)).isEqualTo(TmpfsMounter.State.NOT_MOUNTED);
   }
 }

@@ -14,8 +14,10 @@ final class InMemoryKubernetes implements KubernetesGateway {
   final AtomicInteger writes = new AtomicInteger();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean down = new AtomicBoolean();
+
   /** Calls refused while "down". */
   final AtomicInteger refused = new AtomicInteger();
+
   final java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   void add(SecretProviderClass spc) {
@@ -25,7 +27,8 @@ final class InMemoryKubernetes implements KubernetesGateway {
   private void checkUp() {
     if (down.get()) {
       refused.incrementAndGet();
-      throw new KeyturnException(KeyturnException.Reason.KUBERNETES, "API server unreachable (test)");
+      throw new KeyturnException(
+          KeyturnException.Reason.KUBERNETES, "API server unreachable (test)");
     }
   }
 
@@ -51,7 +54,13 @@ final class InMemoryKubernetes implements KubernetesGateway {
   }
 
   @Override
-  public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
+  public void recordPodEvent(
+      String namespace,
+      String podName,
+      String podUid,
+      boolean warning,
+      String reason,
+      String message) {
     checkUp();
     events.add(reason + " " + namespace + "/" + podName + ": " + message);
   }

@@ -1,8 +1,8 @@
 package dev.keyturn.csinode;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
@@ -12,8 +12,8 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.util.ClientBuilder;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,23 +32,51 @@ class KubernetesApiGatewayTest {
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("provider", "file");
     spec.put("parameters", parameters);
-    spec.put("secretObjects", List.of(Map.of("secretName", "db", "type", "Opaque",
-        "labels", Map.of("app", "web"), "data", List.of(Map.of("objectName", "password", "key", "pw")))));
-    return Map.of("apiVersion", "secrets-store.csi.x-k8s.io/v1", "kind", "SecretProviderClass",
-        "metadata", Map.of("name", name, "namespace", namespace,
-            "annotations", Map.of(SecretProviderClass.ROTATION_INTERVAL_ANNOTATION, "30s")),
-        "spec", spec);
+    spec.put(
+        "secretObjects",
+        List.of(
+            Map.of(
+                "secretName",
+                "db",
+                "type",
+                "Opaque",
+                "labels",
+                Map.of("app", "web"),
+                "data",
+                List.of(Map.of("objectName", "password", "key", "pw")))));
+    return Map.of(
+        "apiVersion",
+        "secrets-store.csi.x-k8s.io/v1",
+        "kind",
+        "SecretProviderClass",
+        "metadata",
+        Map.of(
+            "name",
+            name,
+            "namespace",
+            namespace,
+            "annotations",
+            Map.of(SecretProviderClass.ROTATION_INTERVAL_ANNOTATION, "30s")),
+        "spec",
+        spec);
   }
 
   static PodStatus status(KubeContext kube, String version) {
-    return new PodStatus(kube.namespace(), "web-0", "6f1c-uid", "app-secrets", "node-1",
-        "/var/lib/kubelet/pods/6f1c-uid/volumes/kubernetes.io~csi/secrets/mount", true,
+    return new PodStatus(
+        kube.namespace(),
+        "web-0",
+        "6f1c-uid",
+        "app-secrets",
+        "node-1",
+        "/var/lib/kubelet/pods/6f1c-uid/volumes/kubernetes.io~csi/secrets/mount",
+        true,
         List.of(ObjectVersion.of("password", version), ObjectVersion.of("username", "1")));
   }
 
   void assumeReal(KubeContext kube, String what) {
     if (!kube.real()) {
-      String reason = what + ": only a real API server enforces this; set KEYTURN_IT_KUBECONFIG (CI does)";
+      String reason =
+          what + ": only a real API server enforces this; set KEYTURN_IT_KUBECONFIG (CI does)";
       System.out.println("skipped " + reason);
       Assumptions.abort(reason);
     }
@@ -56,55 +84,114 @@ class KubernetesApiGatewayTest {
 
   @Test
   void readsASecretProviderClassAsUsersWriteIt(KubeContext kube) throws Exception {
-    new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-        "secretproviderclasses", secretProviderClass(kube.namespace(), "app-secrets", Map.of("source", "app"))).execute();
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            secretProviderClass(kube.namespace(), "app-secrets", Map.of("source", "app")))
+        .execute();
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
-    SecretProviderClass spc = gateway.secretProviderClass(kube.namespace(), "app-secrets").orElseThrow();
+    SecretProviderClass spc =
+        gateway.secretProviderClass(kube.namespace(), "app-secrets").orElseThrow();
     assertThat(spc.provider()).isEqualTo("file");
     assertThat(spc.parameters()).containsExactly(Map.entry("source", "app"));
     assertThat(spc.rotationInterval()).hasValue("30s");
-    assertThat(spc.secretObjects()).singleElement().satisfies(so -> {
-      assertThat(so.secretName()).isEqualTo("db");
-      assertThat(so.labels()).containsEntry("app", "web");
-      assertThat(so.data()).containsExactly(new dev.keyturn.secretsync.SecretSpec.DataEntry("password", "pw"));
-    });
+    assertThat(spc.secretObjects())
+        .singleElement()
+        .satisfies(
+            so -> {
+              assertThat(so.secretName()).isEqualTo("db");
+              assertThat(so.labels()).containsEntry("app", "web");
+              assertThat(so.data())
+                  .containsExactly(
+                      new dev.keyturn.secretsync.SecretSpec.DataEntry("password", "pw"));
+            });
     assertThat(gateway.secretProviderClass(kube.namespace(), "missing")).isEmpty();
   }
 
   @Test
-  void theWatchedClassCacheAnswersWithoutAnApiCallAndFollowsChanges(KubeContext kube) throws Exception {
+  void theWatchedClassCacheAnswersWithoutAnApiCallAndFollowsChanges(KubeContext kube)
+      throws Exception {
     CustomObjectsApi custom = new CustomObjectsApi(kube.client());
-    custom.createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(), "secretproviderclasses",
-        secretProviderClass(kube.namespace(), "cached", Map.of("source", "app"))).execute();
-    java.util.List<String> requests = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    custom
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")))
+        .execute();
+    java.util.List<String> requests =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     okhttp3.OkHttpClient original = kube.client().getHttpClient();
     // The gateway's own reads go through this client (the watch has its own copy of it).
-    kube.client().setHttpClient(original.newBuilder().addInterceptor(chain -> {
-      if (chain.request().url().encodedPath().contains("/secretproviderclasses/")) {
-        requests.add(chain.request().method() + " " + chain.request().url().encodedPath());
-      }
-      return chain.proceed(chain.request());
-    }).build());
+    kube.client()
+        .setHttpClient(
+            original
+                .newBuilder()
+                .addInterceptor(
+                    chain -> {
+                      if (chain.request().url().encodedPath().contains("/secretproviderclasses/")) {
+                        requests.add(
+                            chain.request().method() + " " + chain.request().url().encodedPath());
+                      }
+                      return chain.proceed(chain.request());
+                    })
+                .build());
     try (KubernetesApiGateway gateway = KubernetesApiGateway.watchingClasses(kube.client())) {
       await().atMost(Duration.ofSeconds(30)).until(gateway::classesSynced);
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        requests.clear();
-        assertThat(gateway.secretProviderClass(kube.namespace(), "cached").orElseThrow().parameters())
-            .containsExactly(Map.entry("source", "app"));
-        assertThat(requests).as("reads that reached the API server").isEmpty();
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                requests.clear();
+                assertThat(
+                        gateway
+                            .secretProviderClass(kube.namespace(), "cached")
+                            .orElseThrow()
+                            .parameters())
+                    .containsExactly(Map.entry("source", "app"));
+                assertThat(requests).as("reads that reached the API server").isEmpty();
+              });
       // A changed class (here its refresh annotation) reaches the cache through the watch.
-      Map<String, Object> changed = new LinkedHashMap<>(secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")));
-      Map<String, Object> current = asMap(custom.getNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-          "secretproviderclasses", "cached").execute());
+      Map<String, Object> changed =
+          new LinkedHashMap<>(
+              secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")));
+      Map<String, Object> current =
+          asMap(
+              custom
+                  .getNamespacedCustomObject(
+                      KubernetesApiGateway.GROUP,
+                      "v1",
+                      kube.namespace(),
+                      "secretproviderclasses",
+                      "cached")
+                  .execute());
       Map<String, Object> metadata = new LinkedHashMap<>(asMap(current.get("metadata")));
-      metadata.put("annotations", Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-24T00:00:00Z"));
+      metadata.put(
+          "annotations", Map.of(SecretProviderClass.REFRESH_ANNOTATION, "2026-11-24T00:00:00Z"));
       changed.put("metadata", metadata);
-      custom.replaceNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(), "secretproviderclasses",
-          "cached", changed).execute();
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-          assertThat(gateway.secretProviderClass(kube.namespace(), "cached").orElseThrow().refreshRequestedAt())
-              .hasValue("2026-11-24T00:00:00Z"));
+      custom
+          .replaceNamespacedCustomObject(
+              KubernetesApiGateway.GROUP,
+              "v1",
+              kube.namespace(),
+              "secretproviderclasses",
+              "cached",
+              changed)
+          .execute();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          gateway
+                              .secretProviderClass(kube.namespace(), "cached")
+                              .orElseThrow()
+                              .refreshRequestedAt())
+                      .hasValue("2026-11-24T00:00:00Z"));
       // A class the cache does not hold is read from the server: missing stays missing.
       assertThat(gateway.secretProviderClass(kube.namespace(), "not-there")).isEmpty();
     } finally {
@@ -123,19 +210,27 @@ class KubernetesApiGatewayTest {
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
     gateway.applyPodStatus(status(kube, "1"));
     gateway.applyPodStatus(status(kube, "2"));
-    Map<String, Object> stored = gateway.readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets").orElseThrow();
+    Map<String, Object> stored =
+        gateway
+            .readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets")
+            .orElseThrow();
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) stored.get("metadata");
     assertThat(metadata.get("labels")).isEqualTo(Map.of(PodStatus.NODE_LABEL, "node-1"));
-    assertThat(metadata.get("ownerReferences").toString()).contains("kind=Pod", "name=web-0", "uid=6f1c-uid");
+    assertThat(metadata.get("ownerReferences").toString())
+        .contains("kind=Pod", "name=web-0", "uid=6f1c-uid");
     @SuppressWarnings("unchecked")
     Map<String, Object> body = (Map<String, Object>) stored.get("status");
-    assertThat(body).containsEntry("podName", "web-0").containsEntry("secretProviderClassName", "app-secrets")
+    assertThat(body)
+        .containsEntry("podName", "web-0")
+        .containsEntry("secretProviderClassName", "app-secrets")
         .containsEntry("mounted", true);
-    assertThat((List<Object>) body.get("objects")).containsExactlyInAnyOrder(
-        Map.of("id", "password", "version", "2"), Map.of("id", "username", "version", "1"));
+    assertThat((List<Object>) body.get("objects"))
+        .containsExactlyInAnyOrder(
+            Map.of("id", "password", "version", "2"), Map.of("id", "username", "version", "1"));
     gateway.deletePodStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets");
-    assertThat(gateway.readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets")).isEmpty();
+    assertThat(gateway.readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets"))
+        .isEmpty();
     gateway.deletePodStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets");
   }
 
@@ -156,7 +251,8 @@ class KubernetesApiGatewayTest {
     } finally {
       pool.shutdownNow();
     }
-    assertThat(gateway.readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets")).isPresent();
+    assertThat(gateway.readStatus(kube.namespace(), "web-0-" + kube.namespace() + "-app-secrets"))
+        .isPresent();
   }
 
   @Test
@@ -166,31 +262,70 @@ class KubernetesApiGatewayTest {
     gateway.applyPodStatus(status(kube, "1"));
     String name = "web-0-" + kube.namespace() + "-app-secrets";
     @SuppressWarnings("unchecked")
-    String stale = String.valueOf(((Map<String, Object>) gateway.readStatus(kube.namespace(), name).orElseThrow()
-        .get("metadata")).get("resourceVersion"));
+    String stale =
+        String.valueOf(
+            ((Map<String, Object>)
+                    gateway.readStatus(kube.namespace(), name).orElseThrow().get("metadata"))
+                .get("resourceVersion"));
     gateway.applyPodStatus(status(kube, "2"));
-    ApiException conflict = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class, () ->
-        new CustomObjectsApi(kube.client()).replaceNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-            "secretproviderclasspodstatuses", name, KubernetesApiGateway.toObject(status(kube, "3"), stale)).execute());
+    ApiException conflict =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ApiException.class,
+            () ->
+                new CustomObjectsApi(kube.client())
+                    .replaceNamespacedCustomObject(
+                        KubernetesApiGateway.GROUP,
+                        "v1",
+                        kube.namespace(),
+                        "secretproviderclasspodstatuses",
+                        name,
+                        KubernetesApiGateway.toObject(status(kube, "3"), stale))
+                    .execute());
     assertThat(conflict.getCode()).isEqualTo(409);
   }
 
   @Test
   void theCrdSchemaRejectsAMalformedClass(KubeContext kube) {
     assumeReal(kube, "CRD schema validation");
-    ApiException invalid = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class, () ->
-        new CustomObjectsApi(kube.client()).createNamespacedCustomObject(KubernetesApiGateway.GROUP, "v1", kube.namespace(),
-            "secretproviderclasses", secretProviderClass(kube.namespace(), "bad", List.of("not", "a", "map"))).execute());
+    ApiException invalid =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ApiException.class,
+            () ->
+                new CustomObjectsApi(kube.client())
+                    .createNamespacedCustomObject(
+                        KubernetesApiGateway.GROUP,
+                        "v1",
+                        kube.namespace(),
+                        "secretproviderclasses",
+                        secretProviderClass(kube.namespace(), "bad", List.of("not", "a", "map")))
+                    .execute());
     assertThat(invalid.getCode()).isEqualTo(422);
   }
 
   @Test
   void rotationEventsAreRecordedOnThePod(KubeContext kube) throws Exception {
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
-    gateway.recordPodEvent(kube.namespace(), "web-0", "", false, PodStateReconciler.MOUNT_ROTATED, "rotated 1 objects of app: password");
-    gateway.recordPodEvent(kube.namespace(), "web-0", "", true, PodStateReconciler.MOUNT_ROTATION_FAILED, "provider unavailable");
-    var events = new io.kubernetes.client.openapi.apis.CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
-    assertThat(events).extracting(e -> e.getReason() + "/" + e.getType() + "/" + e.getInvolvedObject().getName())
+    gateway.recordPodEvent(
+        kube.namespace(),
+        "web-0",
+        "",
+        false,
+        PodStateReconciler.MOUNT_ROTATED,
+        "rotated 1 objects of app: password");
+    gateway.recordPodEvent(
+        kube.namespace(),
+        "web-0",
+        "",
+        true,
+        PodStateReconciler.MOUNT_ROTATION_FAILED,
+        "provider unavailable");
+    var events =
+        new io.kubernetes.client.openapi.apis.CoreV1Api(kube.client())
+            .listNamespacedEvent(kube.namespace())
+            .execute()
+            .getItems();
+    assertThat(events)
+        .extracting(e -> e.getReason() + "/" + e.getType() + "/" + e.getInvolvedObject().getName())
         .contains("MountRotationComplete/Normal/web-0", "MountRotationFailed/Warning/web-0");
   }
 
@@ -200,7 +335,10 @@ class KubernetesApiGatewayTest {
     KubernetesApiGateway gateway = KubernetesApiGateway.create(dead);
     assertThatThrownBy(() -> gateway.secretProviderClass("default", "x"))
         .isInstanceOf(KeyturnException.class)
-        .satisfies(e -> assertThat(((KeyturnException) e).reason()).isEqualTo(KeyturnException.Reason.KUBERNETES))
+        .satisfies(
+            e ->
+                assertThat(((KeyturnException) e).reason())
+                    .isEqualTo(KeyturnException.Reason.KUBERNETES))
         .hasMessageContaining("reading SecretProviderClass default/x failed: no response");
   }
 }

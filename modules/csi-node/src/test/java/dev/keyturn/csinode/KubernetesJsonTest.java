@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class KubernetesJsonTest {
   /** client-java's Gson as it builds it (this test never installs the other one). */
   private static final Gson CLIENT_JAVA = JSON.getGson();
+
   private static final Gson ON_DEMAND = KubernetesJson.onDemandGson();
 
   @Test
@@ -36,10 +37,11 @@ class KubernetesJsonTest {
 
   @ParameterizedTest
   @CsvSource({
-      "pod.json, io.kubernetes.client.openapi.models.V1Pod",
-      "secret-list.json, io.kubernetes.client.openapi.models.V1SecretList",
-      "status.json, io.kubernetes.client.openapi.models.V1Status",
-      "token-request.json, io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest"})
+    "pod.json, io.kubernetes.client.openapi.models.V1Pod",
+    "secret-list.json, io.kubernetes.client.openapi.models.V1SecretList",
+    "status.json, io.kubernetes.client.openapi.models.V1Status",
+    "token-request.json, io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest"
+  })
   void readsAndWritesLikeClientJava(String document, Class<?> model) {
     String json = resource(document);
     Object expected = CLIENT_JAVA.fromJson(json, model);
@@ -57,33 +59,70 @@ class KubernetesJsonTest {
     V1Pod pod = ON_DEMAND.fromJson(resource("pod.json"), V1Pod.class);
     assertThat(pod.getStatus().getConditions().get(0).getLastTransitionTime())
         .isEqualTo(OffsetDateTime.of(2026, 11, 20, 8, 15, 9, 123_456_000, ZoneOffset.UTC));
-    assertThat(pod.getSpec().getContainers().get(0).getResources().getRequests().get("memory").toSuffixedString())
+    assertThat(
+            pod.getSpec()
+                .getContainers()
+                .get(0)
+                .getResources()
+                .getRequests()
+                .get("memory")
+                .toSuffixedString())
         .isEqualTo("128Mi");
-    assertThat(pod.getSpec().getContainers().get(0).getReadinessProbe().getHttpGet().getPort().getStrValue())
+    assertThat(
+            pod.getSpec()
+                .getContainers()
+                .get(0)
+                .getReadinessProbe()
+                .getHttpGet()
+                .getPort()
+                .getStrValue())
         .isEqualTo("http");
-    assertThat(pod.getSpec().getContainers().get(0).getLivenessProbe().getTcpSocket().getPort().getIntValue())
+    assertThat(
+            pod.getSpec()
+                .getContainers()
+                .get(0)
+                .getLivenessProbe()
+                .getTcpSocket()
+                .getPort()
+                .getIntValue())
         .isEqualTo(8080);
 
     V1SecretList secrets = ON_DEMAND.fromJson(resource("secret-list.json"), V1SecretList.class);
-    assertThat(new String(secrets.getItems().get(0).getData().get("API_KEY"), StandardCharsets.UTF_8)).isEqualTo("k-1");
+    assertThat(
+            new String(secrets.getItems().get(0).getData().get("API_KEY"), StandardCharsets.UTF_8))
+        .isEqualTo("k-1");
     assertThat(secrets.getItems().get(0).getData().get("empty")).isEmpty();
 
-    V1Secret written = new V1Secret().metadata(new V1ObjectMeta().name("s").creationTimestamp(
-        OffsetDateTime.of(2026, 11, 20, 8, 15, 9, 0, ZoneOffset.UTC))).data(Map.of("k", new byte[] {1, 2, (byte) 0xff}));
-    assertThat(ON_DEMAND.toJson(written)).isEqualTo(CLIENT_JAVA.toJson(written))
+    V1Secret written =
+        new V1Secret()
+            .metadata(
+                new V1ObjectMeta()
+                    .name("s")
+                    .creationTimestamp(
+                        OffsetDateTime.of(2026, 11, 20, 8, 15, 9, 0, ZoneOffset.UTC)))
+            .data(Map.of("k", new byte[] {1, 2, (byte) 0xff}));
+    assertThat(ON_DEMAND.toJson(written))
+        .isEqualTo(CLIENT_JAVA.toJson(written))
         .contains("\"creationTimestamp\":\"2026-11-20T08:15:09.000000Z\"", "\"k\":\"AQL/\"");
 
-    AuthenticationV1TokenRequest token = ON_DEMAND.fromJson(resource("token-request.json"), AuthenticationV1TokenRequest.class);
-    assertThat(token.getStatus().getExpirationTimestamp()).isEqualTo(OffsetDateTime.of(2026, 11, 20, 9, 15, 2, 0, ZoneOffset.UTC));
+    AuthenticationV1TokenRequest token =
+        ON_DEMAND.fromJson(resource("token-request.json"), AuthenticationV1TokenRequest.class);
+    assertThat(token.getStatus().getExpirationTimestamp())
+        .isEqualTo(OffsetDateTime.of(2026, 11, 20, 9, 15, 2, 0, ZoneOffset.UTC));
   }
 
   @Test
   void dropsManagedFieldsAsClientJavaDoes() {
     V1Pod expected = CLIENT_JAVA.fromJson(resource("pod.json"), V1Pod.class);
     V1Pod actual = ON_DEMAND.fromJson(resource("pod.json"), V1Pod.class);
-    assertThat(actual.getMetadata().getManagedFields()).isEqualTo(expected.getMetadata().getManagedFields()).isEmpty();
-    assertThat(ON_DEMAND.toJson(actual.getMetadata())).isEqualTo(CLIENT_JAVA.toJson(expected.getMetadata()));
-    assertThat(actual.getMetadata().getOwnerReferences()).isEqualTo(expected.getMetadata().getOwnerReferences()).hasSize(1);
+    assertThat(actual.getMetadata().getManagedFields())
+        .isEqualTo(expected.getMetadata().getManagedFields())
+        .isEmpty();
+    assertThat(ON_DEMAND.toJson(actual.getMetadata()))
+        .isEqualTo(CLIENT_JAVA.toJson(expected.getMetadata()));
+    assertThat(actual.getMetadata().getOwnerReferences())
+        .isEqualTo(expected.getMetadata().getOwnerReferences())
+        .hasSize(1);
   }
 
   @Test
@@ -108,7 +147,8 @@ class KubernetesJsonTest {
   @Test
   void mapsWhatIsNotAModelWithGsonsOwnAdapters() {
     Map<?, ?> map = ON_DEMAND.fromJson("{\"a\":[1,\"b\"]}", Map.class);
-    assertThat(ON_DEMAND.toJson(map)).isEqualTo(CLIENT_JAVA.toJson(CLIENT_JAVA.fromJson("{\"a\":[1,\"b\"]}", Map.class)));
+    assertThat(ON_DEMAND.toJson(map))
+        .isEqualTo(CLIENT_JAVA.toJson(CLIENT_JAVA.fromJson("{\"a\":[1,\"b\"]}", Map.class)));
     assertThat(ON_DEMAND.toJson(V1Pod.class.getSimpleName())).isEqualTo("\"V1Pod\"");
   }
 

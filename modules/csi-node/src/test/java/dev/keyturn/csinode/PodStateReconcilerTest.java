@@ -15,19 +15,21 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
-/** The pod-state queue without gRPC: what it writes, when it retries, and that enqueueing never blocks. */
+/**
+ * The pod-state queue without gRPC: what it writes, when it retries, and that enqueueing never
+ * blocks.
+ */
 class PodStateReconcilerTest {
   /** Tasks held until the test runs them, with the delay each was asked for. */
   static final class HeldScheduler implements Scheduler {
-    record Held(Runnable task, Duration delay) {
-    }
+    record Held(Runnable task, Duration delay) {}
 
     final List<Held> held = new ArrayList<>();
 
     @Override
     public synchronized Cancellable schedule(Runnable task, Duration delay) {
       held.add(new Held(task, delay));
-      return () -> { };
+      return () -> {};
     }
 
     synchronized Held take() {
@@ -38,14 +40,34 @@ class PodStateReconcilerTest {
   final InMemoryKubernetes kube = new InMemoryKubernetes();
   final HeldScheduler scheduler = new HeldScheduler();
   final Map<String, Volume> table = new ConcurrentHashMap<>();
-  final BackoffPolicy backoff = new BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
-  final PodStateReconciler reconciler = new PodStateReconciler(id -> Optional.ofNullable(table.get(id)),
-      id -> List.of(ObjectVersion.of("password", "v1")), kube, Optional::empty, NodeMetrics.none(), "node-1", scheduler,
-      backoff, () -> 0.5);
+  final BackoffPolicy backoff =
+      new BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
+  final PodStateReconciler reconciler =
+      new PodStateReconciler(
+          id -> Optional.ofNullable(table.get(id)),
+          id -> List.of(ObjectVersion.of("password", "v1")),
+          kube,
+          Optional::empty,
+          NodeMetrics.none(),
+          "node-1",
+          scheduler,
+          backoff,
+          () -> 0.5);
 
   private Volume volume(String id) {
-    Volume v = new Volume(id, Path.of("/k/pods/u/volumes/kubernetes.io~csi/" + id + "/mount"), "ns", "web-0", "u", "app",
-        "file", Instant.EPOCH, "", List.of(), false);
+    Volume v =
+        new Volume(
+            id,
+            Path.of("/k/pods/u/volumes/kubernetes.io~csi/" + id + "/mount"),
+            "ns",
+            "web-0",
+            "u",
+            "app",
+            "file",
+            Instant.EPOCH,
+            "",
+            List.of(),
+            false);
     table.put(id, v);
     return v;
   }
@@ -53,14 +75,19 @@ class PodStateReconcilerTest {
   @Test
   void enqueueOnlySchedulesAndThePassWritesStatusAndEvents() {
     volume("v1");
-    reconciler.enqueue("v1", true, false, Optional.of(new PodStateReconciler.Event(false, "MountRotationComplete", "rotated 1")));
+    reconciler.enqueue(
+        "v1",
+        true,
+        false,
+        Optional.of(new PodStateReconciler.Event(false, "MountRotationComplete", "rotated 1")));
     assertThat(kube.writes).hasValue(0);
     assertThat(scheduler.held).singleElement().satisfies(h -> assertThat(h.delay()).isZero());
     // A second enqueue before the pass runs is folded into it.
     reconciler.enqueue("v1", true, false, Optional.empty());
     assertThat(scheduler.held).hasSize(1);
     scheduler.take().task().run();
-    assertThat(kube.statuses.get("ns/web-0-ns-app").objects()).containsExactly(ObjectVersion.of("password", "v1"));
+    assertThat(kube.statuses.get("ns/web-0-ns-app").objects())
+        .containsExactly(ObjectVersion.of("password", "v1"));
     assertThat(kube.writes).hasValue(1);
     assertThat(kube.events).containsExactly("MountRotationComplete ns/web-0: rotated 1");
   }
@@ -70,11 +97,13 @@ class PodStateReconcilerTest {
     volume("v1");
     kube.down.set(true);
     reconciler.reconcileNow("v1", true, false);
-    assertThat(scheduler.held).singleElement().satisfies(h ->
-        assertThat(h.delay()).isEqualTo(backoff.delay(1, false, 0.5)));
+    assertThat(scheduler.held)
+        .singleElement()
+        .satisfies(h -> assertThat(h.delay()).isEqualTo(backoff.delay(1, false, 0.5)));
     scheduler.take().task().run();
-    assertThat(scheduler.held).singleElement().satisfies(h ->
-        assertThat(h.delay()).isEqualTo(backoff.delay(2, false, 0.5)));
+    assertThat(scheduler.held)
+        .singleElement()
+        .satisfies(h -> assertThat(h.delay()).isEqualTo(backoff.delay(2, false, 0.5)));
     kube.down.set(false);
     scheduler.take().task().run();
     assertThat(kube.statuses).containsKey("ns/web-0-ns-app");
@@ -101,41 +130,57 @@ class PodStateReconcilerTest {
     volume("v1");
     java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    KubernetesGateway slow = new KubernetesGateway() {
-      @Override
-      public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
-        return Optional.empty();
-      }
+    KubernetesGateway slow =
+        new KubernetesGateway() {
+          @Override
+          public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {
+            return Optional.empty();
+          }
 
-      @Override
-      public void applyPodStatus(PodStatus status) {
-        inWrite.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+          @Override
+          public void applyPodStatus(PodStatus status) {
+            inWrite.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
 
-      @Override
-      public void deletePodStatus(String namespace, String name) {
-      }
+          @Override
+          public void deletePodStatus(String namespace, String name) {}
 
-      @Override
-      public void recordPodEvent(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
-      }
-    };
-    PodStateReconciler blocked = new PodStateReconciler(id -> Optional.ofNullable(table.get(id)), id -> List.of(), slow,
-        Optional::empty, NodeMetrics.none(), "node-1", scheduler, backoff, () -> 0.5);
+          @Override
+          public void recordPodEvent(
+              String namespace,
+              String podName,
+              String podUid,
+              boolean warning,
+              String reason,
+              String message) {}
+        };
+    PodStateReconciler blocked =
+        new PodStateReconciler(
+            id -> Optional.ofNullable(table.get(id)),
+            id -> List.of(),
+            slow,
+            Optional::empty,
+            NodeMetrics.none(),
+            "node-1",
+            scheduler,
+            backoff,
+            () -> 0.5);
     Thread pass = new Thread(() -> blocked.reconcileNow("v1", true, false));
     pass.start();
     inWrite.await();
     // The engine's listener enqueues while the write hangs: it returns before the write does.
     java.util.concurrent.CountDownLatch enqueued = new java.util.concurrent.CountDownLatch(1);
-    Thread listener = new Thread(() -> {
-      blocked.enqueue("v1", true, true, Optional.empty());
-      enqueued.countDown();
-    });
+    Thread listener =
+        new Thread(
+            () -> {
+              blocked.enqueue("v1", true, true, Optional.empty());
+              enqueued.countDown();
+            });
     listener.start();
     boolean returned = enqueued.await(30, java.util.concurrent.TimeUnit.SECONDS);
     release.countDown();

@@ -18,16 +18,18 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 
 /**
- * NodePublishVolume and NodeUnpublishVolume with fuzzed requests (ids, target paths below a
- * sandbox but with any suffix, volume context, secrets, capability flags) against the real
- * publisher, file provider and writer. Every call must succeed or fail with a
- * {@link KeyturnException}; a published target must be a clean path inside the sandbox.
+ * NodePublishVolume and NodeUnpublishVolume with fuzzed requests (ids, target paths below a sandbox
+ * but with any suffix, volume context, secrets, capability flags) against the real publisher, file
+ * provider and writer. Every call must succeed or fail with a {@link KeyturnException}; a published
+ * target must be a clean path inside the sandbox.
  */
 class PublishFuzzTest {
   private static final Path SANDBOX;
   private static final VolumePublisher PUBLISHER;
-  private static final java.util.concurrent.atomic.AtomicLong PUBLISHED = new java.util.concurrent.atomic.AtomicLong();
-  private static final java.util.concurrent.atomic.AtomicLong REFUSED = new java.util.concurrent.atomic.AtomicLong();
+  private static final java.util.concurrent.atomic.AtomicLong PUBLISHED =
+      new java.util.concurrent.atomic.AtomicLong();
+  private static final java.util.concurrent.atomic.AtomicLong REFUSED =
+      new java.util.concurrent.atomic.AtomicLong();
 
   static {
     try {
@@ -37,12 +39,24 @@ class PublishFuzzTest {
       Files.writeString(store.resolve("password"), "fuzz-secret");
       Files.writeString(store.resolve("user"), "fuzz-user");
       InMemoryKubernetes kube = new InMemoryKubernetes();
-      kube.add(new SecretProviderClass("default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
-      ProviderRegistry registry = ProviderRegistry.builder()
-          .register(FileProvider.builder(base.resolve("store")).versionKey(new byte[32]).build()).build();
-      PUBLISHER = VolumePublisher.builder().mounter(VolumeMounter.directory(base)).kubernetes(kube)
-          .providers(ProviderResolver.builder(registry).build()).nodeName("fuzz-node")
-          .build(RotationEngine.builder().scheduler(Scheduler.of(Executors.newSingleThreadScheduledExecutor())).polling(false));
+      kube.add(
+          new SecretProviderClass(
+              "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
+      ProviderRegistry registry =
+          ProviderRegistry.builder()
+              .register(
+                  FileProvider.builder(base.resolve("store")).versionKey(new byte[32]).build())
+              .build();
+      PUBLISHER =
+          VolumePublisher.builder()
+              .mounter(VolumeMounter.directory(base))
+              .kubernetes(kube)
+              .providers(ProviderResolver.builder(registry).build())
+              .nodeName("fuzz-node")
+              .build(
+                  RotationEngine.builder()
+                      .scheduler(Scheduler.of(Executors.newSingleThreadScheduledExecutor()))
+                      .polling(false));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(base)));
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -63,13 +77,20 @@ class PublishFuzzTest {
   void requestsAreServedOrRefusedCleanly(FuzzedDataProvider data) {
     String volumeId = data.consumeString(40);
     // Half the time in kubelet's shape with fuzzed names, so the publish goes past the shape check.
-    String targetPath = data.consumeBoolean()
-        ? SANDBOX + "/" + data.consumeString(40) + "/volumes/kubernetes.io~csi/" + data.consumeString(40) + "/mount"
-        : SANDBOX + "/" + data.consumeString(80);
+    String targetPath =
+        data.consumeBoolean()
+            ? SANDBOX
+                + "/"
+                + data.consumeString(40)
+                + "/volumes/kubernetes.io~csi/"
+                + data.consumeString(40)
+                + "/mount"
+            : SANDBOX + "/" + data.consumeString(80);
     Map<String, String> context = new HashMap<>();
     context.put(PublishRequest.CLASS_KEY, data.consumeBoolean() ? "app" : data.consumeString(30));
     context.put(PublishRequest.POD_NAME, data.consumeBoolean() ? "web-0" : data.consumeString(30));
-    context.put(PublishRequest.POD_NAMESPACE, data.consumeBoolean() ? "default" : data.consumeString(30));
+    context.put(
+        PublishRequest.POD_NAMESPACE, data.consumeBoolean() ? "default" : data.consumeString(30));
     context.put(PublishRequest.POD_UID, data.consumeString(40));
     if (data.consumeBoolean()) {
       context.put(PublishRequest.TOKENS, data.consumeString(120));
@@ -78,12 +99,24 @@ class PublishFuzzTest {
     if (data.consumeBoolean()) {
       secrets.put(data.consumeString(20), data.consumeString(40));
     }
-    PublishRequest request = new PublishRequest(volumeId, targetPath, data.consumeBoolean(), data.consumeBoolean(),
-        data.consumeBoolean(), context, secrets);
+    PublishRequest request =
+        new PublishRequest(
+            volumeId,
+            targetPath,
+            data.consumeBoolean(),
+            data.consumeBoolean(),
+            data.consumeBoolean(),
+            context,
+            secrets);
     boolean published = false;
     long calls = PUBLISHED.get() + REFUSED.get();
     if (calls > 0 && calls % 10_000 == 0) {
-      System.err.println("PublishFuzzTest: " + PUBLISHED.get() + " requests published, " + REFUSED.get() + " refused");
+      System.err.println(
+          "PublishFuzzTest: "
+              + PUBLISHED.get()
+              + " requests published, "
+              + REFUSED.get()
+              + " refused");
     }
     try {
       PUBLISHER.publish(request);

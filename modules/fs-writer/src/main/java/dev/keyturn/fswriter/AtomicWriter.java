@@ -48,21 +48,22 @@ import java.util.stream.Stream;
  * Secret and ConfigMap volumes).
  *
  * <p>The update, step by step (the {@code // (n)} markers in the code follow this outline):
+ *
  * <ol>
  *   <li>Check the target: a real directory; an existing {@code ..data} is a link to a payload
  *       directory beside it; every top-level name the payload needs is free or already our link
- *       {@code name -> ..data/name}. Paths were checked when the payload was built.</li>
- *   <li>Read {@code ..data} to find the current payload directory and its metadata.</li>
- *   <li>If the new payload equals the current one (same versions, paths, modes and attributes;
- *       the bytes are compared only when the provider gives no versions), write nothing, but
- *       recreate missing user-visible links.</li>
- *   <li>Create a fresh hidden directory {@code ..<timestamp>.<random>} beside {@code ..data}.</li>
- *   <li>Write every file into it with its mode set explicitly (umask does not matter) and the
- *       owner if asked, then the metadata file; flush files and directories.</li>
- *   <li>Create the link {@code ..data_tmp -> ..<timestamp>.<random>} and rename(2) it over
- *       {@code ..data}: the single atomic step.</li>
- *   <li>Create the top-level links for new names, remove our links for names no longer present,
- *       and delete the old payload directory and any strays of an interrupted write.</li>
+ *       {@code name -> ..data/name}. Paths were checked when the payload was built.
+ *   <li>Read {@code ..data} to find the current payload directory and its metadata.
+ *   <li>If the new payload equals the current one (same versions, paths, modes and attributes; the
+ *       bytes are compared only when the provider gives no versions), write nothing, but recreate
+ *       missing user-visible links.
+ *   <li>Create a fresh hidden directory {@code ..<timestamp>.<random>} beside {@code ..data}.
+ *   <li>Write every file into it with its mode set explicitly (umask does not matter) and the owner
+ *       if asked, then the metadata file; flush files and directories.
+ *   <li>Create the link {@code ..data_tmp -> ..<timestamp>.<random>} and rename(2) it over {@code
+ *       ..data}: the single atomic step.
+ *   <li>Create the top-level links for new names, remove our links for names no longer present, and
+ *       delete the old payload directory and any strays of an interrupted write.
  * </ol>
  *
  * <p>The scheme itself has no locking; this class serialises writes per target directory, so
@@ -72,13 +73,18 @@ import java.util.stream.Stream;
 public final class AtomicWriter {
   /** The link that names the current payload directory. */
   public static final String DATA_LINK = "..data";
+
   static final String DATA_TMP_LINK = "..data_tmp";
-  private static final Pattern PAYLOAD_DIR = Pattern.compile("^\\.\\.\\d{4}_\\d{2}_\\d{2}_\\d{2}_\\d{2}_\\d{2}\\.\\d+$");
-  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss").withZone(ZoneOffset.UTC);
+  private static final Pattern PAYLOAD_DIR =
+      Pattern.compile("^\\.\\.\\d{4}_\\d{2}_\\d{2}_\\d{2}_\\d{2}_\\d{2}\\.\\d+$");
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyy_MM_dd_HH_mm_ss").withZone(ZoneOffset.UTC);
   private static final System.Logger LOG = System.getLogger(AtomicWriter.class.getName());
-  private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> DIR_MODE =
+      PosixFilePermissions.fromString("rwxr-xr-x");
   private static final int DIR_MODE_BITS = 0755;
-  private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> PRIVATE =
+      PosixFilePermissions.fromString("rw-------");
 
   private final WriterOptions options;
   private final SecureRandom random = new SecureRandom();
@@ -118,10 +124,17 @@ public final class AtomicWriter {
     try {
       return writeLocked(target, payload);
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
     } catch (UnsupportedOperationException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "writing volume " + target
-          + " failed: its file system lacks POSIX permissions or symbolic links (" + e.getMessage() + ")", e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO,
+          "writing volume "
+              + target
+              + " failed: its file system lacks POSIX permissions or symbolic links ("
+              + e.getMessage()
+              + ")",
+          e);
     } finally {
       lock.unlock();
     }
@@ -132,7 +145,8 @@ public final class AtomicWriter {
     try {
       return current(target).map(c -> c.metadata);
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "reading volume " + target + " failed: " + describe(e), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO, "reading volume " + target + " failed: " + describe(e), e);
     }
   }
 
@@ -149,7 +163,8 @@ public final class AtomicWriter {
       Optional<String> live = readDataLink(target);
       return removeStrays(target, live, Set.of());
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "recovering volume " + target + " failed: " + describe(e), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO, "recovering volume " + target + " failed: " + describe(e), e);
     } finally {
       lock.unlock();
     }
@@ -173,7 +188,10 @@ public final class AtomicWriter {
 
   private WriteResult writeLocked(Path target, Payload requested) throws IOException {
     Optional<Current> current = current(target); // (2)
-    Payload payload = options.removeDeleted() || current.isEmpty() ? requested : carryForward(target, requested, current.get());
+    Payload payload =
+        options.removeDeleted() || current.isEmpty()
+            ? requested
+            : carryForward(target, requested, current.get());
     Set<String> names = topLevelNames(payload);
     if (current.isPresent() && sameAs(target, current.get(), payload)) { // (3)
       // One directory listing tells whether any link is missing; nothing is written when none is.
@@ -188,7 +206,9 @@ public final class AtomicWriter {
     // Names the current payload already has are links this writer created and checked; only new
     // names need a look (a link deleted by hand comes back at the next unchanged check).
     Set<String> unknownNames = new HashSet<>(names);
-    current.filter(c -> c.verified).ifPresent(c -> unknownNames.removeAll(topLevelNames(c.metadata)));
+    current
+        .filter(c -> c.verified)
+        .ifPresent(c -> unknownNames.removeAll(topLevelNames(c.metadata)));
     Set<String> missingLinks = checkTopLevelNames(target, unknownNames);
     String newDirName = createPayloadDirectory(target); // (4)
     Path newDir = target.resolve(newDirName);
@@ -207,7 +227,8 @@ public final class AtomicWriter {
       deletePayloadDirectory(target.resolve(current.get().dirName), current.get().metadata);
     }
     removeStrayDirectories(target, newDirName);
-    return new WriteResult(WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+    return new WriteResult(
+        WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
   }
 
   private static Set<String> listNames(Path target) throws IOException {
@@ -219,7 +240,8 @@ public final class AtomicWriter {
   }
 
   /** Removes our links for top-level names the old payload had and the new one has not. */
-  private static void removeOldLinks(Path target, Current old, Set<String> newNames) throws IOException {
+  private static void removeOldLinks(Path target, Current old, Set<String> newNames)
+      throws IOException {
     Set<String> oldNames = topLevelNames(old.metadata);
     oldNames.removeAll(newNames);
     for (String name : oldNames) {
@@ -235,17 +257,22 @@ public final class AtomicWriter {
   }
 
   /**
-   * Deletes a payload directory by the file list its metadata names, without walking it; falls
-   * back to a walk when something else is in it.
+   * Deletes a payload directory by the file list its metadata names, without walking it; falls back
+   * to a walk when something else is in it.
    */
   private static void deletePayloadDirectory(Path dir, VolumeMetadata metadata) {
     try {
-      Set<Path> parents = new java.util.TreeSet<>(Comparator.comparingInt(Path::getNameCount).reversed()
-          .thenComparing(Comparator.naturalOrder()));
+      Set<Path> parents =
+          new java.util.TreeSet<>(
+              Comparator.comparingInt(Path::getNameCount)
+                  .reversed()
+                  .thenComparing(Comparator.naturalOrder()));
       for (String file : metadata.files().keySet()) {
         Path path = dir.resolve(file);
         remove(path);
-        for (Path parent = path.getParent(); parent != null && !parent.equals(dir); parent = parent.getParent()) {
+        for (Path parent = path.getParent();
+            parent != null && !parent.equals(dir);
+            parent = parent.getParent()) {
           parents.add(parent);
         }
       }
@@ -262,8 +289,8 @@ public final class AtomicWriter {
   }
 
   /**
-   * Removes a file or an empty directory with one system call on the default file system
-   * (java.io's remove(3); NIO's delete stats first); whether it is gone.
+   * Removes a file or an empty directory with one system call on the default file system (java.io's
+   * remove(3); NIO's delete stats first); whether it is gone.
    */
   private static boolean remove(Path path) throws IOException {
     if (path.getFileSystem() == FileSystems.getDefault()) {
@@ -279,7 +306,8 @@ public final class AtomicWriter {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
-        if (name.equals(DATA_TMP_LINK) || (!name.equals(live) && PAYLOAD_DIR.matcher(name).matches())) {
+        if (name.equals(DATA_TMP_LINK)
+            || (!name.equals(live) && PAYLOAD_DIR.matcher(name).matches())) {
           strays.add(entry);
         }
       }
@@ -296,11 +324,15 @@ public final class AtomicWriter {
       throw precondition("target directory " + target + " does not exist");
     }
     if (!attributes.isDirectory()) {
-      throw precondition("target " + target + " is not a directory (a link or file is in its place)");
+      throw precondition(
+          "target " + target + " is not a directory (a link or file is in its place)");
     }
   }
 
-  /** Checks that every top-level name is free or our link, one readlink(2) each; returns the free ones. */
+  /**
+   * Checks that every top-level name is free or our link, one readlink(2) each; returns the free
+   * ones.
+   */
   private static Set<String> checkTopLevelNames(Path target, Set<String> names) throws IOException {
     Set<String> missing = new HashSet<>();
     for (String name : names) {
@@ -314,8 +346,12 @@ public final class AtomicWriter {
         ours = false;
       }
       if (!ours) {
-        throw precondition("volume " + target + " has an entry \"" + name
-            + "\" that Keyturn did not create; refusing to replace it");
+        throw precondition(
+            "volume "
+                + target
+                + " has an entry \""
+                + name
+                + "\" that Keyturn did not create; refusing to replace it");
       }
     }
     return missing;
@@ -339,7 +375,9 @@ public final class AtomicWriter {
       metadata = VolumeMetadata.parse(in, metadataFile.toString());
     } catch (NoSuchFileException e) {
       // A payload without metadata (written by another tool): treat it as different from anything.
-      metadata = new VolumeMetadata(List.of(), Map.of(), Map.of("foreign", "true"), java.time.Instant.EPOCH);
+      metadata =
+          new VolumeMetadata(
+              List.of(), Map.of(), Map.of("foreign", "true"), java.time.Instant.EPOCH);
     }
     Current current = new Current(dirName.get(), metadata, false);
     known.put(key(target), current);
@@ -356,7 +394,14 @@ public final class AtomicWriter {
 
   private static void checkPayloadDirectory(Path target, String name) {
     if (!Files.isDirectory(target.resolve(name), NOFOLLOW_LINKS)) {
-      throw precondition("volume " + target + " has a " + DATA_LINK + " link to a missing payload directory \"" + name + "\"");
+      throw precondition(
+          "volume "
+              + target
+              + " has a "
+              + DATA_LINK
+              + " link to a missing payload directory \""
+              + name
+              + "\"");
     }
   }
 
@@ -371,9 +416,18 @@ public final class AtomicWriter {
       throw precondition("volume " + target + " has a " + DATA_LINK + " that is not a link");
     }
     String name = pointee.toString();
-    if (pointee.getNameCount() != 1 || !name.startsWith("..") || name.equals("..") || name.startsWith(DATA_LINK)) {
-      throw precondition("volume " + target + " has a " + DATA_LINK + " link to \"" + name
-          + "\", not to a payload directory beside it");
+    if (pointee.getNameCount() != 1
+        || !name.startsWith("..")
+        || name.equals("..")
+        || name.startsWith(DATA_LINK)) {
+      throw precondition(
+          "volume "
+              + target
+              + " has a "
+              + DATA_LINK
+              + " link to \""
+              + name
+              + "\", not to a payload directory beside it");
     }
     return Optional.of(name);
   }
@@ -381,7 +435,8 @@ public final class AtomicWriter {
   // (3)
   private static boolean sameAs(Path target, Current current, Payload payload) throws IOException {
     VolumeMetadata metadata = current.metadata;
-    if (!metadata.attributes().equals(payload.attributes()) || !metadata.files().equals(fileModes(payload))) {
+    if (!metadata.attributes().equals(payload.attributes())
+        || !metadata.files().equals(fileModes(payload))) {
       return false;
     }
     Map<String, String> versions = new TreeMap<>();
@@ -396,7 +451,8 @@ public final class AtomicWriter {
     Path dir = target.resolve(current.dirName);
     for (SecretFile file : payload.files()) {
       Path path = dir.resolve(file.path().value());
-      if (!Files.isRegularFile(path, NOFOLLOW_LINKS) || !file.contentEquals(Files.readAllBytes(path))) {
+      if (!Files.isRegularFile(path, NOFOLLOW_LINKS)
+          || !file.contentEquals(Files.readAllBytes(path))) {
         return false;
       }
     }
@@ -440,7 +496,11 @@ public final class AtomicWriter {
   // (4)
   private String createPayloadDirectory(Path target) throws IOException {
     for (int attempt = 0; ; attempt++) {
-      String name = ".." + STAMP.format(options.clock().instant()) + "." + (100_000_000 + random.nextInt(900_000_000));
+      String name =
+          ".."
+              + STAMP.format(options.clock().instant())
+              + "."
+              + (100_000_000 + random.nextInt(900_000_000));
       try {
         Files.createDirectory(target.resolve(name), PosixFilePermissions.asFileAttribute(DIR_MODE));
         return name;
@@ -465,7 +525,9 @@ public final class AtomicWriter {
       writeFile(path, file.contents(), file.mode(), sync);
       modes.put(file.path().value(), file.mode());
     }
-    VolumeMetadata metadata = new VolumeMetadata(payload.versions(), modes, payload.attributes(), options.clock().instant());
+    VolumeMetadata metadata =
+        new VolumeMetadata(
+            payload.versions(), modes, payload.attributes(), options.clock().instant());
     writeFile(dir.resolve(VolumeMetadata.FILE_NAME), metadata.toBytes(), FileMode.of(0444), sync);
     for (Path directory : directories) {
       if (!Umask.grants(directory, DIR_MODE_BITS)) {
@@ -484,17 +546,20 @@ public final class AtomicWriter {
    * secret volumes live, nothing reaches stable storage and fsync only costs system calls.
    */
   private boolean hasStableStorage(Path target) {
-    return stableStorage.computeIfAbsent(key(target), k -> {
-      try {
-        String type = Files.getFileStore(target).type();
-        return !type.equals("tmpfs") && !type.equals("ramfs");
-      } catch (IOException e) {
-        return true;
-      }
-    });
+    return stableStorage.computeIfAbsent(
+        key(target),
+        k -> {
+          try {
+            String type = Files.getFileStore(target).type();
+            return !type.equals("tmpfs") && !type.equals("ramfs");
+          } catch (IOException e) {
+            return true;
+          }
+        });
   }
 
-  private static void createParents(Path parent, Set<Path> created, List<Path> directories) throws IOException {
+  private static void createParents(Path parent, Set<Path> created, List<Path> directories)
+      throws IOException {
     if (parent == null || created.contains(parent)) {
       return;
     }
@@ -504,14 +569,18 @@ public final class AtomicWriter {
     directories.add(parent);
   }
 
-  private void writeFile(Path path, byte[] contents, FileMode mode, boolean sync) throws IOException {
+  private void writeFile(Path path, byte[] contents, FileMode mode, boolean sync)
+      throws IOException {
     try {
       // The file is created in a directory no reader has been shown yet. Its mode is given at
       // creation when the umask lets it through, and set explicitly otherwise.
       Set<PosixFilePermission> permissions = toPermissions(mode);
       boolean exact = Umask.grants(path, mode.bits());
-      try (FileChannel channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(exact ? permissions : PRIVATE))) {
+      try (FileChannel channel =
+          FileChannel.open(
+              path,
+              EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              PosixFilePermissions.asFileAttribute(exact ? permissions : PRIVATE))) {
         ByteBuffer buffer = ByteBuffer.wrap(contents);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -545,9 +614,13 @@ public final class AtomicWriter {
   static Set<PosixFilePermission> toPermissions(FileMode mode) {
     Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] order = {
-        PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-        PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-        PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
+    };
     for (int bit = 0; bit < order.length; bit++) {
       if ((mode.bits() & (1 << bit)) != 0) {
         permissions.add(order[bit]);
@@ -576,7 +649,11 @@ public final class AtomicWriter {
       Files.delete(tmp);
       Files.createSymbolicLink(tmp, target.getFileSystem().getPath(newDirName));
     }
-    Files.move(tmp, target.resolve(DATA_LINK), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        target.resolve(DATA_LINK),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     if (options.fsync() && hasStableStorage(target)) {
       fsyncDirectory(target);
     }
@@ -585,20 +662,25 @@ public final class AtomicWriter {
   // (7)
   private static int createLinks(Path target, Set<String> names) throws IOException {
     for (String name : names) {
-      Files.createSymbolicLink(target.resolve(name), target.getFileSystem().getPath(DATA_LINK, name));
+      Files.createSymbolicLink(
+          target.resolve(name), target.getFileSystem().getPath(DATA_LINK, name));
     }
     return names.size();
   }
 
-  private static int removeStrays(Path target, Optional<String> live, Set<String> liveNames) throws IOException {
+  private static int removeStrays(Path target, Optional<String> live, Set<String> liveNames)
+      throws IOException {
     List<Path> strays = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
-        boolean oldPayload = PAYLOAD_DIR.matcher(name).matches() && !live.map(name::equals).orElse(false);
+        boolean oldPayload =
+            PAYLOAD_DIR.matcher(name).matches() && !live.map(name::equals).orElse(false);
         // After a write the live names are known; on recovery a link is stale when it dangles.
-        boolean staleLink = Files.isSymbolicLink(entry) && isOurLink(entry, name)
-            && (liveNames.isEmpty() ? !Files.exists(entry) : !liveNames.contains(name));
+        boolean staleLink =
+            Files.isSymbolicLink(entry)
+                && isOurLink(entry, name)
+                && (liveNames.isEmpty() ? !Files.exists(entry) : !liveNames.contains(name));
         if (oldPayload || name.equals(DATA_TMP_LINK) || staleLink) {
           strays.add(entry);
         }
@@ -623,11 +705,14 @@ public final class AtomicWriter {
   private static List<String> changedIds(Optional<Current> before, Payload payload) {
     Map<String, String> old = before.map(c -> c.metadata.versionMap()).orElse(Map.of());
     List<String> changed = new ArrayList<>();
-    payload.versions().forEach(v -> {
-      if (!v.version().equals(old.get(v.id()))) {
-        changed.add(v.id());
-      }
-    });
+    payload
+        .versions()
+        .forEach(
+            v -> {
+              if (!v.version().equals(old.get(v.id()))) {
+                changed.add(v.id());
+              }
+            });
     return changed;
   }
 
@@ -656,12 +741,14 @@ public final class AtomicWriter {
   }
 
   /** A payload directory and its metadata; {@code verified} when this writer made its links. */
-  private record Current(String dirName, VolumeMetadata metadata, boolean verified) {
-  }
+  private record Current(String dirName, VolumeMetadata metadata, boolean verified) {}
 
   private static Set<String> topLevelNames(VolumeMetadata metadata) {
     Set<String> names = new HashSet<>();
-    metadata.files().keySet().forEach(p -> names.add(p.contains("/") ? p.substring(0, p.indexOf('/')) : p));
+    metadata
+        .files()
+        .keySet()
+        .forEach(p -> names.add(p.contains("/") ? p.substring(0, p.indexOf('/')) : p));
     return names;
   }
 }

@@ -6,14 +6,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Directories below a trusted base, reached one element at a time with openat(2) and
- * {@code O_NOFOLLOW}, so no symbolic link below the base is ever followed: a link planted in the
- * path makes the call fail instead of leading elsewhere. The base itself (an administrator's
- * setting, such as kubelet's root directory) may be or contain a link.
+ * Directories below a trusted base, reached one element at a time with openat(2) and {@code
+ * O_NOFOLLOW}, so no symbolic link below the base is ever followed: a link planted in the path
+ * makes the call fail instead of leading elsewhere. The base itself (an administrator's setting,
+ * such as kubelet's root directory) may be or contain a link.
  *
- * <p>Used where the path comes from someone untrusted (a CSI request's target) and the caller
- * runs as root: creating, mounting on, unmounting and removing the directory all act on the
- * directory so reached, never on a path looked up again later.
+ * <p>Used where the path comes from someone untrusted (a CSI request's target) and the caller runs
+ * as root: creating, mounting on, unmounting and removing the directory all act on the directory so
+ * reached, never on a path looked up again later.
  */
 public final class Beneath {
   private static final int ENOENT = 2;
@@ -57,8 +57,10 @@ public final class Beneath {
       // Resolved each time: the base is the administrator's and may be moved or relinked.
       return base.toRealPath().resolve(checked(relative));
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "base directory " + base + " cannot be resolved: "
-          + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.NOT_FOUND,
+          "base directory " + base + " cannot be resolved: " + e.getMessage(),
+          e);
     }
   }
 
@@ -76,8 +78,8 @@ public final class Beneath {
   /**
    * Checks that {@code relative} is a directory reached without following a link.
    *
-   * @throws KeyturnException {@code NOT_FOUND} when it (or a parent) does not exist,
-   *     {@code INVALID_ARGUMENT} when an element is a link or not a directory
+   * @throws KeyturnException {@code NOT_FOUND} when it (or a parent) does not exist, {@code
+   *     INVALID_ARGUMENT} when an element is a link or not a directory
    */
   public void check(Path relative) {
     try (Handle ignored = open(relative, false)) {
@@ -93,7 +95,8 @@ public final class Beneath {
   public boolean removeEmptyDirectory(Path relative) {
     Path checked = checked(relative);
     if (checked.getNameCount() == 0 || checked.toString().isEmpty()) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "the base itself is never removed");
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT, "the base itself is never removed");
     }
     Path parent = checked.getParent();
     try (Handle dir = parent == null ? openBase() : open(parent, false)) {
@@ -114,8 +117,8 @@ public final class Beneath {
   }
 
   /**
-   * The directory {@code relative}, open as an {@code O_PATH} handle; with {@code create},
-   * missing directories are made on the way.
+   * The directory {@code relative}, open as an {@code O_PATH} handle; with {@code create}, missing
+   * directories are made on the way.
    */
   Handle open(Path relative, boolean create) {
     Path checked = checked(relative);
@@ -125,24 +128,37 @@ public final class Beneath {
       if (name.isEmpty()) {
         continue;
       }
-      int next = libc.openat(current.fd, name, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
+      int next =
+          libc.openat(
+              current.fd, name, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
       if (next < 0 && libc.lastError() == ENOENT && create) {
         if (libc.mkdirat(current.fd, name, CREATED_MODE) != 0 && libc.lastError() != EEXIST) {
           int errno = libc.lastError();
           current.close();
           throw failure("create " + base.resolve(checked), errno);
         }
-        next = libc.openat(current.fd, name, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
+        next =
+            libc.openat(
+                current.fd,
+                name,
+                LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
       }
       if (next < 0) {
         int errno = libc.lastError();
         current.close();
         if (errno == ELOOP || errno == ENOTDIR) {
-          throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, base.resolve(checked) + ": element \""
-              + name + "\" is a symbolic link or not a directory; links below " + base + " are never followed");
+          throw new KeyturnException(
+              KeyturnException.Reason.INVALID_ARGUMENT,
+              base.resolve(checked)
+                  + ": element \""
+                  + name
+                  + "\" is a symbolic link or not a directory; links below "
+                  + base
+                  + " are never followed");
         }
         if (errno == ENOENT) {
-          throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, base.resolve(checked) + " does not exist");
+          throw new KeyturnException(
+              KeyturnException.Reason.NOT_FOUND, base.resolve(checked) + " does not exist");
         }
         throw failure("open " + base.resolve(checked), errno);
       }
@@ -153,7 +169,9 @@ public final class Beneath {
   }
 
   private Handle openBase() {
-    int fd = libc.openat(LibC.AT_FDCWD, base.toString(), LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
+    int fd =
+        libc.openat(
+            LibC.AT_FDCWD, base.toString(), LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
     if (fd < 0) {
       throw failure("open " + base, libc.lastError());
     }
@@ -162,12 +180,15 @@ public final class Beneath {
 
   private static Path checked(Path relative) {
     if (relative.isAbsolute()) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "path " + relative + " must be relative to the base");
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "path " + relative + " must be relative to the base");
     }
     for (Path element : relative) {
       String name = element.toString();
       if (name.equals(".") || name.equals("..")) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "path " + relative + " must not have a '.' or '..' element");
       }
     }
@@ -175,7 +196,8 @@ public final class Beneath {
   }
 
   KeyturnException failure(String what, int errno) {
-    return new KeyturnException(KeyturnException.Reason.MOUNT,
+    return new KeyturnException(
+        KeyturnException.Reason.MOUNT,
         "cannot " + what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
   }
 

@@ -11,8 +11,7 @@ import java.util.Optional;
 
 /** Reads {@code /proc/self/mountinfo} (proc(5)): mount point is field 5, type follows " - ". */
 final class MountTable {
-  record Entry(Path mountPoint, String fsType) {
-  }
+  record Entry(Path mountPoint, String fsType) {}
 
   private final Path mountInfo;
 
@@ -25,7 +24,8 @@ final class MountTable {
     try {
       lines = Files.readAllLines(mountInfo, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot read " + mountInfo + ": " + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.MOUNT, "cannot read " + mountInfo + ": " + e.getMessage(), e);
     }
     List<Entry> entries = new ArrayList<>(lines.size());
     for (String line : lines) {
@@ -59,7 +59,9 @@ final class MountTable {
     StringBuilder out = new StringBuilder(field.length());
     for (int i = 0; i < field.length(); i++) {
       char c = field.charAt(i);
-      if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
+      if (c == '\\'
+          && i + 3 < field.length()
+          && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
         out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
         i += 3;
       } else {

@@ -9,21 +9,23 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * What a volume should hold: the files, the versions of the objects they came from, and
- * non-secret attributes kept in the metadata (provider, class, pod) so that a restarted process
- * can tell from the disk alone what the volume is.
+ * What a volume should hold: the files, the versions of the objects they came from, and non-secret
+ * attributes kept in the metadata (provider, class, pod) so that a restarted process can tell from
+ * the disk alone what the volume is.
  *
  * @param files the files; their paths are validated and do not collide (see {@link MountResponse})
  * @param versions the object versions
  * @param attributes non-secret facts stored with the payload
  */
-public record Payload(List<SecretFile> files, List<ObjectVersion> versions, Map<String, String> attributes) {
+public record Payload(
+    List<SecretFile> files, List<ObjectVersion> versions, Map<String, String> attributes) {
 
   /** Validates and copies. */
   public Payload {
     // MountResponse's checks (duplicate paths, file-and-directory, duplicate ids) apply here too.
-    MountResponse checked = MountResponse.of(Objects.requireNonNull(files, "files"),
-        Objects.requireNonNull(versions, "versions"));
+    MountResponse checked =
+        MountResponse.of(
+            Objects.requireNonNull(files, "files"), Objects.requireNonNull(versions, "versions"));
     files = checked.files();
     versions = checked.objectVersions();
     attributes = Map.copyOf(new TreeMap<>(Objects.requireNonNull(attributes, "attributes")));

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Mounts and unmounts tmpfs volumes with mount(2) through jffi (no mount(8) binary needed, so
- * it works in a scratch image). Both calls are idempotent and tell an existing mount, a foreign
- * one and a broken one apart through {@code /proc/self/mountinfo}. Needs CAP_SYS_ADMIN.
+ * Mounts and unmounts tmpfs volumes with mount(2) through jffi (no mount(8) binary needed, so it
+ * works in a scratch image). Both calls are idempotent and tell an existing mount, a foreign one
+ * and a broken one apart through {@code /proc/self/mountinfo}. Needs CAP_SYS_ADMIN.
  */
 public final class TmpfsMounter {
   private static final long MS_NOSUID = 2;
@@ -49,7 +49,8 @@ public final class TmpfsMounter {
     try {
       return new TmpfsMounter(LibC.load(), new MountTable(Path.of("/proc/self/mountinfo")));
     } catch (RuntimeException | LinkageError e) {
-      throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot bind libc for mount(2): " + e, e);
+      throw new KeyturnException(
+          KeyturnException.Reason.MOUNT, "cannot bind libc for mount(2): " + e, e);
     }
   }
 
@@ -80,7 +81,8 @@ public final class TmpfsMounter {
       case TMPFS:
         return;
       case OTHER:
-        throw new KeyturnException(KeyturnException.Reason.MOUNT,
+        throw new KeyturnException(
+            KeyturnException.Reason.MOUNT,
             "cannot mount tmpfs at " + path + ": another file system is mounted there");
       case BROKEN:
         detach(path);
@@ -91,7 +93,10 @@ public final class TmpfsMounter {
     try {
       Files.createDirectories(path);
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.MOUNT, "cannot create mount point " + path + ": " + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.MOUNT,
+          "cannot create mount point " + path + ": " + e.getMessage(),
+          e);
     }
     long flags = MS_NOSUID | MS_NODEV | (options.noexec() ? MS_NOEXEC : 0);
     if (libc.mount("tmpfs", path.toString(), "tmpfs", flags, options.data()) != 0) {
@@ -101,8 +106,8 @@ public final class TmpfsMounter {
 
   /**
    * Mounts a tmpfs at {@code relative} below {@code beneath}'s base, creating missing directories,
-   * following no link below the base: the directory is reached with openat(2) and the mount made
-   * on that very directory ({@code /proc/self/fd/N}), so a path swapped for a link after the check
+   * following no link below the base: the directory is reached with openat(2) and the mount made on
+   * that very directory ({@code /proc/self/fd/N}), so a path swapped for a link after the check
    * cannot redirect it. Does nothing when a tmpfs is already there.
    *
    * @return true if this call mounted it, false if a tmpfs was there already
@@ -116,7 +121,8 @@ public final class TmpfsMounter {
         case TMPFS:
           return false;
         case OTHER:
-          throw new KeyturnException(KeyturnException.Reason.MOUNT,
+          throw new KeyturnException(
+              KeyturnException.Reason.MOUNT,
               "cannot mount tmpfs at " + path + ": another file system is mounted there");
         case BROKEN:
           detach(path);
@@ -134,8 +140,8 @@ public final class TmpfsMounter {
 
   /**
    * Unmounts what is mounted at {@code relative} below {@code beneath}'s base, reached without
-   * following a link (the parent through openat(2), the last element with UMOUNT_NOFOLLOW). A
-   * busy mount is detached.
+   * following a link (the parent through openat(2), the last element with UMOUNT_NOFOLLOW). A busy
+   * mount is detached.
    *
    * @return whether something was unmounted
    */
@@ -146,7 +152,8 @@ public final class TmpfsMounter {
     }
     Path parent = relative.getParent();
     if (parent == null) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "the base itself is never unmounted");
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT, "the base itself is never unmounted");
     }
     try (Beneath.Handle dir = beneath.open(parent, false)) {
       String target = dir.procPath() + "/" + relative.getFileName();
@@ -201,14 +208,19 @@ public final class TmpfsMounter {
   public List<Path> tmpfsMountsUnder(Path root) {
     Path base = root.toAbsolutePath().normalize();
     return table.entries().stream()
-        .filter(e -> e.fsType().equals("tmpfs") && e.mountPoint().startsWith(base) && !e.mountPoint().equals(base))
+        .filter(
+            e ->
+                e.fsType().equals("tmpfs")
+                    && e.mountPoint().startsWith(base)
+                    && !e.mountPoint().equals(base))
         .map(MountTable.Entry::mountPoint)
         .toList();
   }
 
   private KeyturnException failure(String what) {
     int errno = libc.lastError();
-    return new KeyturnException(KeyturnException.Reason.MOUNT,
+    return new KeyturnException(
+        KeyturnException.Reason.MOUNT,
         "cannot " + what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
   }
 }

@@ -18,7 +18,8 @@ public record TmpfsOptions(long sizeBytes, FileMode mode, boolean noexec) {
   public TmpfsOptions {
     Objects.requireNonNull(mode, "mode");
     if (sizeBytes < 4096) {
-      throw new IllegalArgumentException("tmpfs sizeBytes (" + sizeBytes + ") must be at least 4096");
+      throw new IllegalArgumentException(
+          "tmpfs sizeBytes (" + sizeBytes + ") must be at least 4096");
     }
   }
 

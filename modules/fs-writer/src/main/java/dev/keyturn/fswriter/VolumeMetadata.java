@@ -16,20 +16,24 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * What a payload directory holds, stored inside it as {@value #FILE_NAME} so it swaps together
- * with the content. The name starts with {@code ..}, which no secret path may, so it never
- * collides with a secret file. Stored in {@link Properties} form; it holds no secret.
+ * What a payload directory holds, stored inside it as {@value #FILE_NAME} so it swaps together with
+ * the content. The name starts with {@code ..}, which no secret path may, so it never collides with
+ * a secret file. Stored in {@link Properties} form; it holds no secret.
  *
  * @param versions the object versions
  * @param files each file's path and mode
  * @param attributes non-secret facts the caller stored (provider, class, pod)
  * @param writtenAt when the payload was written
  */
-public record VolumeMetadata(List<ObjectVersion> versions, Map<String, FileMode> files,
-    Map<String, String> attributes, Instant writtenAt) {
+public record VolumeMetadata(
+    List<ObjectVersion> versions,
+    Map<String, FileMode> files,
+    Map<String, String> attributes,
+    Instant writtenAt) {
 
   /** The metadata file's name inside a payload directory. */
   public static final String FILE_NAME = "..keyturn-metadata";
+
   private static final String FORMAT = "1";
 
   /** Validates and copies. */
@@ -52,7 +56,8 @@ public record VolumeMetadata(List<ObjectVersion> versions, Map<String, FileMode>
     properties.setProperty("format", FORMAT);
     properties.setProperty("writtenAt", writtenAt.toString());
     versions.forEach(v -> properties.setProperty("version." + v.id(), v.version()));
-    files.forEach((path, mode) -> properties.setProperty("file." + path, Integer.toOctalString(mode.bits())));
+    files.forEach(
+        (path, mode) -> properties.setProperty("file." + path, Integer.toOctalString(mode.bits())));
     attributes.forEach((key, value) -> properties.setProperty("attribute." + key, value));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
@@ -83,7 +88,8 @@ public record VolumeMetadata(List<ObjectVersion> versions, Map<String, FileMode>
           attributes.put(key.substring(10), value);
         }
       }
-      return new VolumeMetadata(versions, files, attributes, Instant.parse(properties.getProperty("writtenAt", "")));
+      return new VolumeMetadata(
+          versions, files, attributes, Instant.parse(properties.getProperty("writtenAt", "")));
     } catch (NumberFormatException | DateTimeParseException | KeyturnException e) {
       throw corrupt(where, e.getMessage());
     }

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param versions the object versions the volume holds now
  * @param changedObjects ids whose version differs from before (all of them on a first write)
  */
-public record WriteResult(Outcome outcome, List<ObjectVersion> versions, List<String> changedObjects) {
+public record WriteResult(
+    Outcome outcome, List<ObjectVersion> versions, List<String> changedObjects) {
 
   /** What a write did. */
   public enum Outcome {

@@ -10,11 +10,12 @@ import java.util.Optional;
  * @param removeDeleted whether objects the provider no longer returns disappear from the volume
  *     (default {@code true}); when {@code false} their files and versions are carried forward
  * @param owner the owner to give every file and directory of the payload, if any
- * @param fsync whether files and directories are flushed to stable storage before the swap
- *     (default {@code true}; on tmpfs it costs little)
+ * @param fsync whether files and directories are flushed to stable storage before the swap (default
+ *     {@code true}; on tmpfs it costs little)
  * @param clock the clock for payload directory names and the metadata's write time
  */
-public record WriterOptions(boolean removeDeleted, Optional<Owner> owner, boolean fsync, Clock clock) {
+public record WriterOptions(
+    boolean removeDeleted, Optional<Owner> owner, boolean fsync, Clock clock) {
 
   /** Validates. */
   public WriterOptions {
@@ -57,8 +58,12 @@ public record WriterOptions(boolean removeDeleted, Optional<Owner> owner, boolea
     /** Validates the ids. */
     public Owner {
       if (uid < -1 || gid < -1 || (uid == -1 && gid == -1)) {
-        throw new IllegalArgumentException("owner (uid " + uid + ", gid " + gid
-            + ") needs a uid or gid of 0 or more; -1 keeps that id");
+        throw new IllegalArgumentException(
+            "owner (uid "
+                + uid
+                + ", gid "
+                + gid
+                + ") needs a uid or gid of 0 or more; -1 keeps that id");
       }
     }
   }

@@ -64,20 +64,31 @@ abstract class AtomicWriterContract {
   @Test
   void firstWriteCreatesTheLayoutWithExactModes() throws IOException {
     Path target = target();
-    WriteResult result = writer.write(target, payload(Map.of("user", "1", "pass", "7"),
-        file("username", "app", 0644), file("db/password", "s3cret", 0400)));
+    WriteResult result =
+        writer.write(
+            target,
+            payload(
+                Map.of("user", "1", "pass", "7"),
+                file("username", "app", 0644),
+                file("db/password", "s3cret", 0400)));
     assertThat(result.outcome()).isEqualTo(WriteResult.Outcome.WRITTEN);
     assertThat(result.changedObjects()).containsExactlyInAnyOrder("user", "pass");
     assertThat(read(target.resolve("username"))).isEqualTo("app");
     assertThat(read(target.resolve("db/password"))).isEqualTo("s3cret");
     assertThat(Files.readSymbolicLink(target.resolve("db")).toString()).isEqualTo("..data/db");
     assertThat(dataDir(target)).matches("\\.\\.\\d{4}_\\d{2}_\\d{2}_\\d{2}_\\d{2}_\\d{2}\\.\\d+");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("db/password"))))
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(target.resolve("db/password"))))
         .isEqualTo("r--------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("username"))))
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(target.resolve("username"))))
         .isEqualTo("rw-r--r--");
-    assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "username", "db");
-    assertThat(writer.read(target).orElseThrow().versionMap()).isEqualTo(Map.of("user", "1", "pass", "7"));
+    assertThat(entries(target))
+        .containsExactlyInAnyOrder("..data", dataDir(target), "username", "db");
+    assertThat(writer.read(target).orElseThrow().versionMap())
+        .isEqualTo(Map.of("user", "1", "pass", "7"));
   }
 
   @Test
@@ -93,7 +104,8 @@ abstract class AtomicWriterContract {
     assertThat(dataDir(target)).isEqualTo(before);
     assertThat(Files.getLastModifiedTime(target.resolve(before))).isEqualTo(modified);
     // A fresh writer (a restarted process) sees the same from the disk alone.
-    assertThat(AtomicWriter.create().write(target, payload).outcome()).isEqualTo(WriteResult.Outcome.UNCHANGED);
+    assertThat(AtomicWriter.create().write(target, payload).outcome())
+        .isEqualTo(WriteResult.Outcome.UNCHANGED);
   }
 
   @Test
@@ -111,9 +123,13 @@ abstract class AtomicWriterContract {
   @Test
   void aChangeSwapsEverythingAndCleansUp() throws IOException {
     Path target = target();
-    writer.write(target, payload(Map.of("a", "1", "b", "1"), file("a", "a1", 0644), file("b", "b1", 0644)));
+    writer.write(
+        target, payload(Map.of("a", "1", "b", "1"), file("a", "a1", 0644), file("b", "b1", 0644)));
     String old = dataDir(target);
-    WriteResult result = writer.write(target, payload(Map.of("a", "2", "c", "1"), file("a", "a2", 0644), file("c", "c1", 0644)));
+    WriteResult result =
+        writer.write(
+            target,
+            payload(Map.of("a", "2", "c", "1"), file("a", "a2", 0644), file("c", "c1", 0644)));
     assertThat(result.outcome()).isEqualTo(WriteResult.Outcome.WRITTEN);
     assertThat(result.changedObjects()).containsExactlyInAnyOrder("a", "c");
     assertThat(read(target.resolve("a"))).isEqualTo("a2");
@@ -127,11 +143,13 @@ abstract class AtomicWriterContract {
   void removeDeletedOffKeepsObjectsTheProviderNoLongerReturns() throws IOException {
     Path target = target();
     writer = AtomicWriter.create(WriterOptions.defaults().withRemoveDeleted(false));
-    writer.write(target, payload(Map.of("a", "1", "b", "1"), file("a", "a1", 0644), file("b", "b1", 0600)));
+    writer.write(
+        target, payload(Map.of("a", "1", "b", "1"), file("a", "a1", 0644), file("b", "b1", 0600)));
     writer.write(target, payload(Map.of("a", "2"), file("a", "a2", 0644)));
     assertThat(read(target.resolve("a"))).isEqualTo("a2");
     assertThat(read(target.resolve("b"))).isEqualTo("b1");
-    assertThat(writer.read(target).orElseThrow().versionMap()).isEqualTo(Map.of("a", "2", "b", "1"));
+    assertThat(writer.read(target).orElseThrow().versionMap())
+        .isEqualTo(Map.of("a", "2", "b", "1"));
     assertThat(writer.write(target, payload(Map.of("a", "2"), file("a", "a2", 0644))).outcome())
         .isEqualTo(WriteResult.Outcome.UNCHANGED);
   }
@@ -140,8 +158,10 @@ abstract class AtomicWriterContract {
   void withoutVersionsTheBytesDecide() throws IOException {
     Path target = target();
     writer.write(target, payload(Map.of(), file("a", "one", 0644)));
-    assertThat(writer.write(target, payload(Map.of(), file("a", "one", 0644))).outcome()).isEqualTo(WriteResult.Outcome.UNCHANGED);
-    assertThat(writer.write(target, payload(Map.of(), file("a", "two", 0644))).outcome()).isEqualTo(WriteResult.Outcome.WRITTEN);
+    assertThat(writer.write(target, payload(Map.of(), file("a", "one", 0644))).outcome())
+        .isEqualTo(WriteResult.Outcome.UNCHANGED);
+    assertThat(writer.write(target, payload(Map.of(), file("a", "two", 0644))).outcome())
+        .isEqualTo(WriteResult.Outcome.WRITTEN);
     assertThat(read(target.resolve("a"))).isEqualTo("two");
   }
 
@@ -149,24 +169,37 @@ abstract class AtomicWriterContract {
   void aModeChangeIsAChange() throws IOException {
     Path target = target();
     writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0644)));
-    assertThat(writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0600))).written()).isTrue();
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a")))).isEqualTo("rw-------");
+    assertThat(writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0600))).written())
+        .isTrue();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a"))))
+        .isEqualTo("rw-------");
     // Bits a usual umask (022) would strip are set all the same.
     writer.write(target, payload(Map.of("a", "1"), file("a", "x", 0666)));
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a")))).isEqualTo("rw-rw-rw-");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("a"))))
+        .isEqualTo("rw-rw-rw-");
   }
 
   @Test
   void nestedPayloadsAreCleanedUpAfterASwap() throws IOException {
     Path target = target();
-    writer.write(target, payload(Map.of("db", "1"), file("db/user", "u1", 0644), file("db/tls/key", "k1", 0600), file("x", "1", 0644)));
+    writer.write(
+        target,
+        payload(
+            Map.of("db", "1"),
+            file("db/user", "u1", 0644),
+            file("db/tls/key", "k1", 0600),
+            file("x", "1", 0644)));
     String old = dataDir(target);
-    writer.write(target, payload(Map.of("db", "2"), file("db/user", "u2", 0644), file("y", "2", 0644)));
+    writer.write(
+        target, payload(Map.of("db", "2"), file("db/user", "u2", 0644), file("y", "2", 0644)));
     assertThat(Files.exists(target.resolve(old))).isFalse();
     assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "db", "y");
     assertThat(read(target.resolve("db/user"))).isEqualTo("u2");
     assertThat(Files.exists(target.resolve("db/tls"))).isFalse();
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("..data/db")))).isEqualTo("rwxr-xr-x");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(target.resolve("..data/db"))))
+        .isEqualTo("rwxr-xr-x");
   }
 
   @Test
@@ -175,9 +208,17 @@ abstract class AtomicWriterContract {
     writer.write(target, payload(Map.of("a", "1"), file("a", "a1", 0644)));
     String before = dataDir(target);
     Files.createSymbolicLink(target.resolve("b"), target.getFileSystem().getPath("/etc/shadow"));
-    assertThatThrownBy(() -> writer.write(target, payload(Map.of("a", "2", "b", "1"), file("a", "a2", 0644), file("b", "b1", 0644))))
+    assertThatThrownBy(
+            () ->
+                writer.write(
+                    target,
+                    payload(
+                        Map.of("a", "2", "b", "1"), file("a", "a2", 0644), file("b", "b1", 0644))))
         .isInstanceOf(KeyturnException.class)
-        .satisfies(e -> assertThat(((KeyturnException) e).reason()).isEqualTo(KeyturnException.Reason.FAILED_PRECONDITION))
+        .satisfies(
+            e ->
+                assertThat(((KeyturnException) e).reason())
+                    .isEqualTo(KeyturnException.Reason.FAILED_PRECONDITION))
         .hasMessageContaining("entry \"b\" that Keyturn did not create");
     Files.delete(target.resolve("b"));
     Files.writeString(target.resolve("b"), "user data");
@@ -215,7 +256,9 @@ abstract class AtomicWriterContract {
     String live = dataDir(target);
     Path orphan = Files.createDirectory(target.resolve("..2020_01_01_00_00_00.123"));
     Files.writeString(orphan.resolve("a"), "half");
-    Files.createSymbolicLink(target.resolve("..data_tmp"), target.getFileSystem().getPath(orphan.getFileName().toString()));
+    Files.createSymbolicLink(
+        target.resolve("..data_tmp"),
+        target.getFileSystem().getPath(orphan.getFileName().toString()));
     Files.createSymbolicLink(target.resolve("gone"), target.getFileSystem().getPath("..data/gone"));
     assertThat(AtomicWriter.create().recover(target)).isEqualTo(3);
     assertThat(entries(target)).containsExactlyInAnyOrder("..data", live, "a");
@@ -230,8 +273,15 @@ abstract class AtomicWriterContract {
       List<Future<WriteResult>> futures = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         int n = i;
-        futures.add(pool.submit(() -> writer.write(target,
-            payload(Map.of("pair", Integer.toString(n)), file("user", "u" + n, 0644), file("pass", "p" + n, 0644)))));
+        futures.add(
+            pool.submit(
+                () ->
+                    writer.write(
+                        target,
+                        payload(
+                            Map.of("pair", Integer.toString(n)),
+                            file("user", "u" + n, 0644),
+                            file("pass", "p" + n, 0644)))));
       }
       for (Future<WriteResult> future : futures) {
         future.get(60, TimeUnit.SECONDS);
@@ -247,11 +297,18 @@ abstract class AtomicWriterContract {
   @Test
   void metadataHoldsAttributesAndNoSecret() throws IOException {
     Path target = target();
-    writer.write(target, new Payload(List.of(file("a", "topsecret-bytes", 0644)),
-        List.of(ObjectVersion.of("a", "v9")), Map.of("provider", "file", "pod", "web-0")));
+    writer.write(
+        target,
+        new Payload(
+            List.of(file("a", "topsecret-bytes", 0644)),
+            List.of(ObjectVersion.of("a", "v9")),
+            Map.of("provider", "file", "pod", "web-0")));
     VolumeMetadata metadata = AtomicWriter.create().read(target).orElseThrow();
-    assertThat(metadata.attributes()).containsEntry("provider", "file").containsEntry("pod", "web-0");
+    assertThat(metadata.attributes())
+        .containsEntry("provider", "file")
+        .containsEntry("pod", "web-0");
     assertThat(metadata.files()).containsEntry("a", FileMode.of(0644));
-    assertThat(read(target.resolve("..data").resolve(VolumeMetadata.FILE_NAME))).doesNotContain("topsecret");
+    assertThat(read(target.resolve("..data").resolve(VolumeMetadata.FILE_NAME)))
+        .doesNotContain("topsecret");
   }
 }

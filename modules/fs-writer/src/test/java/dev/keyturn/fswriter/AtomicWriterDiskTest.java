@@ -7,8 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The writer contract on the real file system under the build's temporary directory. */
 class AtomicWriterDiskTest extends AtomicWriterContract {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private int count;
 
   @Override

@@ -10,8 +10,11 @@ import org.junit.jupiter.api.AfterEach;
 
 /** The writer contract on an in-memory Unix file system. */
 class AtomicWriterJimfsTest extends AtomicWriterContract {
-  private final FileSystem fs = Jimfs.newFileSystem(Configuration.unix().toBuilder()
-      .setAttributeViews("basic", "owner", "posix", "unix").build());
+  private final FileSystem fs =
+      Jimfs.newFileSystem(
+          Configuration.unix().toBuilder()
+              .setAttributeViews("basic", "owner", "posix", "unix")
+              .build());
   private int count;
 
   @Override

@@ -9,8 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The writer contract on a real tmpfs mount (root only). */
 class AtomicWriterTmpfsTest extends AtomicWriterContract {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static Path mount;
   static TmpfsMounter mounter;
   private static int count;

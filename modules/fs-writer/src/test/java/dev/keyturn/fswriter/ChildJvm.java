@@ -10,8 +10,7 @@ import java.util.Set;
 
 /** Starts a test main class in a separate JVM on the test's own class and module path. */
 final class ChildJvm {
-  private ChildJvm() {
-  }
+  private ChildJvm() {}
 
   static Process start(Class<?> main, String... args) throws IOException {
     Set<String> path = new LinkedHashSet<>();
@@ -24,14 +23,21 @@ final class ChildJvm {
       }
     }
     try {
-      path.add(Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+      path.add(
+          Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
     } catch (java.net.URISyntaxException e) {
       throw new IOException(e);
     }
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
-        "-cp", String.join(File.pathSeparator, path), main.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xshare:auto",
+                "-cp",
+                String.join(File.pathSeparator, path),
+                main.getName()));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }

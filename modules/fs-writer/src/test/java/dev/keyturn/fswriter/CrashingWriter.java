@@ -11,13 +11,16 @@ import java.util.List;
 
 /** Swaps payloads into a volume forever, to be killed with SIGKILL at a random point. */
 public final class CrashingWriter {
-  private CrashingWriter() {
-  }
+  private CrashingWriter() {}
 
   static Payload pair(long counter) {
     List<SecretFile> files = new ArrayList<>();
-    files.add(SecretFile.of("user", FileMode.of(0644), ("user-" + counter).getBytes(StandardCharsets.UTF_8)));
-    files.add(SecretFile.of("pass", FileMode.of(0600), ("pass-" + counter).getBytes(StandardCharsets.UTF_8)));
+    files.add(
+        SecretFile.of(
+            "user", FileMode.of(0644), ("user-" + counter).getBytes(StandardCharsets.UTF_8)));
+    files.add(
+        SecretFile.of(
+            "pass", FileMode.of(0600), ("pass-" + counter).getBytes(StandardCharsets.UTF_8)));
     byte[] filler = new byte[4096];
     Arrays.fill(filler, (byte) ('a' + counter % 26));
     for (int i = 0; i < 8; i++) {

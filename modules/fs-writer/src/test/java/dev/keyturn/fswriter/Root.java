@@ -7,8 +7,7 @@ import org.junit.jupiter.api.Assumptions;
 
 /** Tests that need mount(2) run only as root; elsewhere they skip and say why. */
 final class Root {
-  private Root() {
-  }
+  private Root() {}
 
   static boolean isRoot() {
     try {

@@ -14,8 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TmpfsMounterTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   TmpfsMounter mounter;
 
   @BeforeEach
@@ -32,8 +31,11 @@ class TmpfsMounterTest {
     try {
       mounter.mount(target, TmpfsOptions.defaults());
       assertThat(mounter.state(target)).isEqualTo(TmpfsMounter.State.TMPFS);
-      String line = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-          .filter(l -> l.split(" ")[4].equals(target.toString())).reduce((a, b) -> b).orElseThrow();
+      String line =
+          Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+              .filter(l -> l.split(" ")[4].equals(target.toString()))
+              .reduce((a, b) -> b)
+              .orElseThrow();
       assertThat(line.split(" ")[5]).contains("nosuid", "nodev", "noexec");
       assertThat(line).contains("size=1024k").contains("mode=750");
       assertThat(mounter.tmpfsMountsUnder(dir)).containsExactly(target);
@@ -63,19 +65,25 @@ class TmpfsMounterTest {
   @Test
   void errorsNameWhatFailed() {
     Path file = dir.resolve("plain-file");
-    assertThatThrownBy(() -> {
-      Files.writeString(file, "x");
-      mounter.mount(file.resolve("below"), TmpfsOptions.defaults());
-    }).isInstanceOf(KeyturnException.class).hasMessageContaining("cannot create mount point " + file.resolve("below"));
+    assertThatThrownBy(
+            () -> {
+              Files.writeString(file, "x");
+              mounter.mount(file.resolve("below"), TmpfsOptions.defaults());
+            })
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("cannot create mount point " + file.resolve("below"));
   }
 
   @Test
   void mountInfoLinesParseWithEscapes() {
-    String line = "36 35 98:0 / /mnt/with\\040space rw,noatime master:1 - tmpfs tmpfs rw,size=1024k";
-    assertThat(MountTable.parse(line)).hasValueSatisfying(e -> {
-      assertThat(e.mountPoint()).isEqualTo(Path.of("/mnt/with space"));
-      assertThat(e.fsType()).isEqualTo("tmpfs");
-    });
+    String line =
+        "36 35 98:0 / /mnt/with\\040space rw,noatime master:1 - tmpfs tmpfs rw,size=1024k";
+    assertThat(MountTable.parse(line))
+        .hasValueSatisfying(
+            e -> {
+              assertThat(e.mountPoint()).isEqualTo(Path.of("/mnt/with space"));
+              assertThat(e.fsType()).isEqualTo("tmpfs");
+            });
     assertThat(MountTable.parse("garbage")).isEmpty();
     assertThat(List.of(MountTable.unescape("a\\134b"))).containsExactly("a\\b");
   }

@@ -8,13 +8,12 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * A reader in its own process, as an application reads a volume: resolve {@code ..data} once,
- * then read the pair {@code user}/{@code pass} from that directory. Both carry the same rotation
+ * A reader in its own process, as an application reads a volume: resolve {@code ..data} once, then
+ * read the pair {@code user}/{@code pass} from that directory. Both carry the same rotation
  * counter; a mismatch is a torn read. Runs until the stop file appears, then prints its counts.
  */
 public final class TornReader {
-  private TornReader() {
-  }
+  private TornReader() {}
 
   public static void main(String[] args) throws IOException {
     Path target = Path.of(args[0]);
@@ -41,6 +40,7 @@ public final class TornReader {
         vanished++;
       }
     }
-    System.out.println("reads=" + reads + " torn=" + torn + " vanished=" + vanished + " distinct=" + seen.size());
+    System.out.println(
+        "reads=" + reads + " torn=" + torn + " vanished=" + vanished + " distinct=" + seen.size());
   }
 }

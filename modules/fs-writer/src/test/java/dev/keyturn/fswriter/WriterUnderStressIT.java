@@ -17,12 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Readers and crashes across process boundaries: a reader process never sees a torn pair while
- * 10,000 swaps go on, and a writer process killed with SIGKILL at 100 random points always
- * leaves a consistent volume that the next write and recover() clean up. On tmpfs when root.
+ * 10,000 swaps go on, and a writer process killed with SIGKILL at 100 random points always leaves a
+ * consistent volume that the next write and recover() clean up. On tmpfs when root.
  */
 class WriterUnderStressIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path volumes;
   TmpfsMounter mounter;
 
@@ -46,7 +45,8 @@ class WriterUnderStressIT {
   }
 
   private static String readLine(Process process) throws IOException {
-    BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader reader =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = reader.readLine();
     return line == null ? "" : line;
   }
@@ -58,7 +58,8 @@ class WriterUnderStressIT {
     writer.write(target, CrashingWriter.pair(0));
     Path stop = dir.resolve("stop");
     Process reader = ChildJvm.start(TornReader.class, target.toString(), stop.toString());
-    BufferedReader out = new BufferedReader(new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8));
     assertThat(out.readLine()).isEqualTo("ready");
     int swaps = 10_000;
     for (int counter = 1; counter <= swaps; counter++) {
@@ -93,8 +94,13 @@ class WriterUnderStressIT {
     writer.recover(target);
     assertThat(writer.write(target, CrashingWriter.pair(next)).written()).isTrue();
     assertThat(AtomicWriterContract.entries(target))
-        .allMatch(name -> name.equals("..data") || name.startsWith("..2") || name.equals("user")
-            || name.equals("pass") || name.equals("extra"))
+        .allMatch(
+            name ->
+                name.equals("..data")
+                    || name.startsWith("..2")
+                    || name.equals("user")
+                    || name.equals("pass")
+                    || name.equals("extra"))
         .hasSize(5);
   }
 

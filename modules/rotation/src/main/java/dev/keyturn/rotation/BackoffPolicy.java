@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How retries after provider errors space out: {@code initial * multiplier^(failures-1)}, capped
- * at {@code max}, with up to {@code jitter} (a fraction) added at random. Throttling errors start
- * from {@code max / 4} at least, so a throttled store is left alone longer.
+ * How retries after provider errors space out: {@code initial * multiplier^(failures-1)}, capped at
+ * {@code max}, with up to {@code jitter} (a fraction) added at random. Throttling errors start from
+ * {@code max / 4} at least, so a throttled store is left alone longer.
  *
  * @param initial the first delay
  * @param max the cap
@@ -23,10 +23,12 @@ public record BackoffPolicy(Duration initial, Duration max, double multiplier, d
       throw new IllegalArgumentException("backoff initial (" + initial + ") must be positive");
     }
     if (max.compareTo(initial) < 0) {
-      throw new IllegalArgumentException("backoff max (" + max + ") must be at least initial (" + initial + ")");
+      throw new IllegalArgumentException(
+          "backoff max (" + max + ") must be at least initial (" + initial + ")");
     }
     if (multiplier < 1) {
-      throw new IllegalArgumentException("backoff multiplier (" + multiplier + ") must be at least 1");
+      throw new IllegalArgumentException(
+          "backoff multiplier (" + multiplier + ") must be at least 1");
     }
     if (jitter < 0 || jitter > 1) {
       throw new IllegalArgumentException("backoff jitter (" + jitter + ") must be within 0 and 1");
@@ -51,6 +53,7 @@ public record BackoffPolicy(Duration initial, Duration max, double multiplier, d
       base = Math.max(base, max.toNanos() / 4.0);
     }
     double capped = Math.min(base, max.toNanos());
-    return Duration.ofNanos((long) Math.min(capped * (1 + jitter * random), max.toNanos() * (1 + jitter)));
+    return Duration.ofNanos(
+        (long) Math.min(capped * (1 + jitter * random), max.toNanos() * (1 + jitter)));
   }
 }

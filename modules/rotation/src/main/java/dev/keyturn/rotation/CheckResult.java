@@ -15,7 +15,11 @@ import java.util.Optional;
  * @param nextCheckIn when the engine checks again
  * @param failure the exception when the check failed, for callers that report it on (a CSI call)
  */
-public record CheckResult(Outcome outcome, List<String> changedObjects, Optional<String> error, Duration nextCheckIn,
+public record CheckResult(
+    Outcome outcome,
+    List<String> changedObjects,
+    Optional<String> error,
+    Duration nextCheckIn,
     Optional<KeyturnException> failure) {
 
   /** What a check did. */
@@ -41,11 +45,13 @@ public record CheckResult(Outcome outcome, List<String> changedObjects, Optional
 
   /** A successful or unchanged check. */
   public static CheckResult of(Outcome outcome, List<String> changedObjects, Duration nextCheckIn) {
-    return new CheckResult(outcome, changedObjects, Optional.empty(), nextCheckIn, Optional.empty());
+    return new CheckResult(
+        outcome, changedObjects, Optional.empty(), nextCheckIn, Optional.empty());
   }
 
   /** A failed check. */
   public static CheckResult failed(KeyturnException failure, String error, Duration nextCheckIn) {
-    return new CheckResult(Outcome.FAILED, List.of(), Optional.of(error), nextCheckIn, Optional.of(failure));
+    return new CheckResult(
+        Outcome.FAILED, List.of(), Optional.of(error), nextCheckIn, Optional.of(failure));
   }
 }

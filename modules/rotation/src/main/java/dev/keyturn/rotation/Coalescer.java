@@ -17,8 +17,8 @@ import java.util.function.Supplier;
  * Answers are held in memory only for the window.
  */
 final class Coalescer {
-  private record Entry(CompletableFuture<MountResponse> future, Instant at, java.util.Set<String> served) {
-  }
+  private record Entry(
+      CompletableFuture<MountResponse> future, Instant at, java.util.Set<String> served) {}
 
   private final Clock clock;
   private final Duration window;
@@ -42,7 +42,9 @@ final class Coalescer {
     entries.values().removeIf(e -> e.future.isDone() && !e.at.plus(window).isAfter(now));
     if (shareable) {
       Entry existing = entries.get(key);
-      if (existing != null && !existing.future.isCompletedExceptionally() && existing.served.add(volume)) {
+      if (existing != null
+          && !existing.future.isCompletedExceptionally()
+          && existing.served.add(volume)) {
         return join(existing.future);
       }
     }

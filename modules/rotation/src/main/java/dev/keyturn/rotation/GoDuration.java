@@ -6,14 +6,14 @@ import java.util.regex.Pattern;
 
 /**
  * Durations in Go's {@code time.ParseDuration} syntax, which the Go driver's flags and users'
- * annotations use: a sequence of decimal numbers with units {@code ns us µs ms s m h}, e.g.
- * {@code 2m}, {@code 1h30m}, {@code 1.5s}. No sign (negative intervals make no sense here).
+ * annotations use: a sequence of decimal numbers with units {@code ns us µs ms s m h}, e.g. {@code
+ * 2m}, {@code 1h30m}, {@code 1.5s}. No sign (negative intervals make no sense here).
  */
 public final class GoDuration {
-  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)");
+  private static final Pattern PART =
+      Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)");
 
-  private GoDuration() {
-  }
+  private GoDuration() {}
 
   /**
    * Parses {@code text}.
@@ -30,18 +30,23 @@ public final class GoDuration {
     java.math.BigDecimal nanos = java.math.BigDecimal.ZERO;
     while (position < trimmed.length()) {
       if (!matcher.find(position) || matcher.start() != position) {
-        throw new IllegalArgumentException("\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
+        throw new IllegalArgumentException(
+            "\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
       }
-      nanos = nanos.add(new java.math.BigDecimal(matcher.group(1)).multiply(unitNanos(matcher.group(2))));
+      nanos =
+          nanos.add(
+              new java.math.BigDecimal(matcher.group(1)).multiply(unitNanos(matcher.group(2))));
       position = matcher.end();
     }
     if (position == 0) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
+      throw new IllegalArgumentException(
+          "\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
     }
     try {
       return Duration.ofNanos(nanos.longValueExact());
     } catch (ArithmeticException e) {
-      throw new IllegalArgumentException("\"" + text + "\" is longer than a Go duration can be (about 292 years)", e);
+      throw new IllegalArgumentException(
+          "\"" + text + "\" is longer than a Go duration can be (about 292 years)", e);
     }
   }
 
@@ -71,14 +76,15 @@ public final class GoDuration {
   }
 
   private static java.math.BigDecimal unitNanos(String unit) {
-    long nanos = switch (unit) {
-      case "ns" -> 1L;
-      case "us", "µs", "μs" -> 1_000L;
-      case "ms" -> 1_000_000L;
-      case "s" -> 1_000_000_000L;
-      case "m" -> 60_000_000_000L;
-      default -> 3_600_000_000_000L;
-    };
+    long nanos =
+        switch (unit) {
+          case "ns" -> 1L;
+          case "us", "µs", "μs" -> 1_000L;
+          case "ms" -> 1_000_000L;
+          case "s" -> 1_000_000_000L;
+          case "m" -> 60_000_000_000L;
+          default -> 3_600_000_000_000L;
+        };
     return java.math.BigDecimal.valueOf(nanos);
   }
 }

@@ -28,8 +28,12 @@ final class RequestKeys {
    * asks is the service account (its name and namespace stay in the key), not the pod, and the
    * token only proves it.
    */
-  static final Set<String> PER_POD = Set.of("csi.storage.k8s.io/pod.name", "csi.storage.k8s.io/pod.uid",
-      "csi.storage.k8s.io/ephemeral", "csi.storage.k8s.io/serviceAccount.tokens");
+  static final Set<String> PER_POD =
+      Set.of(
+          "csi.storage.k8s.io/pod.name",
+          "csi.storage.k8s.io/pod.uid",
+          "csi.storage.k8s.io/ephemeral",
+          "csi.storage.k8s.io/serviceAccount.tokens");
 
   private final SecretKeySpec key;
 
@@ -40,20 +44,25 @@ final class RequestKeys {
   }
 
   /** The same key for requests that ask the same provider the same thing as the same identity. */
-  String requestKey(String provider, Map<String, String> attributes, Map<String, String> secrets, FileMode mode) {
+  String requestKey(
+      String provider, Map<String, String> attributes, Map<String, String> secrets, FileMode mode) {
     Mac mac = mac();
     update(mac, provider);
-    new TreeMap<>(attributes).forEach((k, v) -> {
-      if (!PER_POD.contains(k)) {
-        update(mac, k);
-        update(mac, v);
-      }
-    });
+    new TreeMap<>(attributes)
+        .forEach(
+            (k, v) -> {
+              if (!PER_POD.contains(k)) {
+                update(mac, k);
+                update(mac, v);
+              }
+            });
     update(mac, "\u0000secrets");
-    new TreeMap<>(secrets).forEach((k, v) -> {
-      update(mac, k);
-      update(mac, v);
-    });
+    new TreeMap<>(secrets)
+        .forEach(
+            (k, v) -> {
+              update(mac, k);
+              update(mac, v);
+            });
     update(mac, Integer.toString(mode.bits()));
     return HexFormat.of().formatHex(mac.doFinal());
   }
@@ -72,7 +81,9 @@ final class RequestKeys {
       mac.update(ByteBuffer.allocate(4).putInt(contents.length).array());
       mac.update(contents);
       java.util.Arrays.fill(contents, (byte) 0);
-      versions.add(ObjectVersion.of(file.path().value(), "hmac-" + HexFormat.of().formatHex(mac.doFinal(), 0, 16)));
+      versions.add(
+          ObjectVersion.of(
+              file.path().value(), "hmac-" + HexFormat.of().formatHex(mac.doFinal(), 0, 16)));
     }
     return MountResponse.of(response.files(), versions);
   }

@@ -40,7 +40,10 @@ import java.util.function.Function;
  * {@link #shutdown()} stops new work and lets checks in flight finish.
  */
 public final class RotationEngine implements AutoCloseable {
-  /** The poll interval of a volume that sets none (the Go driver's {@code --rotation-poll-interval} default). */
+  /**
+   * The poll interval of a volume that sets none (the Go driver's {@code --rotation-poll-interval}
+   * default).
+   */
   public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(2);
 
   private static final System.Logger LOG = System.getLogger(RotationEngine.class.getName());
@@ -89,9 +92,9 @@ public final class RotationEngine implements AutoCloseable {
   }
 
   /**
-   * Adds a volume and checks it now, on the caller's thread: after this returns normally the
-   * volume holds content. Adding a volume id that is already there checks it again (a kubelet
-   * republish) with the new spec.
+   * Adds a volume and checks it now, on the caller's thread: after this returns normally the volume
+   * holds content. Adding a volume id that is already there checks it again (a kubelet republish)
+   * with the new spec.
    *
    * @throws KeyturnException when the first check of a new volume fails (nothing is kept)
    */
@@ -105,7 +108,8 @@ public final class RotationEngine implements AutoCloseable {
    */
   public CheckResult mount(VolumeSpec spec, boolean shareable) {
     if (shutdown) {
-      throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
+      throw new KeyturnException(
+          KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
     }
     // A republish finds its volume: only a new one needs the versions on disk and a fresh key.
     Volume existing = volumes.get(spec.id());
@@ -115,7 +119,9 @@ public final class RotationEngine implements AutoCloseable {
       volume = existing.respec(spec);
       isNew = false;
     } else {
-      Volume fresh = new Volume(spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
+      Volume fresh =
+          new Volume(
+              spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
       volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
       isNew = volume == fresh;
     }
@@ -138,13 +144,15 @@ public final class RotationEngine implements AutoCloseable {
       return Optional.empty();
     }
     CompletableFuture<CheckResult> future = new CompletableFuture<>();
-    scheduler.schedule(() -> {
-      try {
-        future.complete(volume.check(false));
-      } catch (RuntimeException e) {
-        future.completeExceptionally(e);
-      }
-    }, Duration.ZERO);
+    scheduler.schedule(
+        () -> {
+          try {
+            future.complete(volume.check(false));
+          } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+          }
+        },
+        Duration.ZERO);
     return Optional.of(future);
   }
 
@@ -218,7 +226,8 @@ public final class RotationEngine implements AutoCloseable {
    */
   private Duration pollDelay(Volume volume) {
     Duration interval = volume.spec.interval().orElse(defaultInterval);
-    Duration jittered = Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
+    Duration jittered =
+        Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
     Instant now = clock.instant();
     Instant group = groupDue.get(volume.requestKey);
     if (group != null && group.isAfter(now) && !group.isAfter(now.plus(interval))) {
@@ -237,7 +246,7 @@ public final class RotationEngine implements AutoCloseable {
     // Guards scheduling and the subscription; the volume's own monitor serialises checks, so
     // stopping never waits for a provider call.
     private final Object state = new Object();
-    private Scheduler.Cancellable next = () -> { };
+    private Scheduler.Cancellable next = () -> {};
     private Optional<ChangeSource.Subscription> subscription = Optional.empty();
     private volatile Optional<Instant> lastCheck = Optional.empty();
     private volatile Optional<Instant> lastChange = Optional.empty();
@@ -262,7 +271,8 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     private String keyOf(VolumeSpec s) {
-      return keys.requestKey(s.provider(), s.request().attributes(), s.request().secrets(), s.request().defaultMode());
+      return keys.requestKey(
+          s.provider(), s.request().attributes(), s.request().secrets(), s.request().defaultMode());
     }
 
     void subscribe() {
@@ -279,7 +289,11 @@ public final class RotationEngine implements AutoCloseable {
           }
         }
       } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "volume {0}: change notifications unavailable, polling only: {1}", spec.id(), e.getMessage());
+        LOG.log(
+            Level.WARNING,
+            "volume {0}: change notifications unavailable, polling only: {1}",
+            spec.id(),
+            e.getMessage());
       }
     }
 
@@ -289,10 +303,12 @@ public final class RotationEngine implements AutoCloseable {
      */
     void trigger() {
       if (!shutdown && queued.compareAndSet(false, true)) {
-        scheduler.schedule(() -> {
-          queued.set(false);
-          check(false);
-        }, burstWindow);
+        scheduler.schedule(
+            () -> {
+              queued.set(false);
+              check(false);
+            },
+            burstWindow);
       }
     }
 
@@ -309,12 +325,22 @@ public final class RotationEngine implements AutoCloseable {
       try {
         Instant started = clock.instant();
         CheckResult result = checkOnce(shareable);
-        metrics.reconciled(spec.provider(), result.outcome() == CheckResult.Outcome.WRITTEN,
-            result.failure().map(f -> f instanceof ProviderException p ? ErrorLabels.of(p.code()) : f.reason().label()),
+        metrics.reconciled(
+            spec.provider(),
+            result.outcome() == CheckResult.Outcome.WRITTEN,
+            result
+                .failure()
+                .map(
+                    f ->
+                        f instanceof ProviderException p
+                            ? ErrorLabels.of(p.code())
+                            : f.reason().label()),
             Duration.between(started, clock.instant()));
         synchronized (state) {
           next.cancel();
-          if (!stopped && !shutdown && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
+          if (!stopped
+              && !shutdown
+              && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
             next = scheduler.schedule(this::poll, result.nextCheckIn());
           }
         }
@@ -336,15 +362,23 @@ public final class RotationEngine implements AutoCloseable {
       try {
         Optional<Instant> expiry = current.credentialsExpireAt();
         if (expiry.isPresent() && !now.isBefore(expiry.get())) {
-          throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "the credentials of volume "
-              + current.id() + " expired at " + expiry.get() + "; waiting for a fresh request (a kubelet republish)");
+          throw new KeyturnException(
+              KeyturnException.Reason.FAILED_PRECONDITION,
+              "the credentials of volume "
+                  + current.id()
+                  + " expired at "
+                  + expiry.get()
+                  + "; waiting for a fresh request (a kubelet republish)");
         }
         SecretProvider provider = providers.apply(current.provider());
         MountResponse response;
         permits.acquireUninterruptibly();
         WriteResult written;
         try {
-          response = keys.withVersions(coalescer.call(requestKey, current.id(), shareable, () -> call(provider, current)));
+          response =
+              keys.withVersions(
+                  coalescer.call(
+                      requestKey, current.id(), shareable, () -> call(provider, current)));
           written = writer.write(current.target(), Payload.of(response, current.attributes()));
         } finally {
           permits.release();
@@ -359,8 +393,11 @@ public final class RotationEngine implements AutoCloseable {
       } catch (KeyturnException e) {
         return failed(e);
       } catch (RuntimeException e) {
-        return failed(new KeyturnException(KeyturnException.Reason.INTERNAL,
-            "volume " + current.id() + ": " + e.getClass().getName(), e));
+        return failed(
+            new KeyturnException(
+                KeyturnException.Reason.INTERNAL,
+                "volume " + current.id() + ": " + e.getClass().getName(),
+                e));
       }
     }
 
@@ -372,20 +409,32 @@ public final class RotationEngine implements AutoCloseable {
       } catch (RuntimeException e) {
         // A provider that breaks its contract with another exception: reported, never fatal.
         // Only the class is named: a provider's own message may quote what it fetched.
-        throw new KeyturnException(KeyturnException.Reason.PROVIDER_ERROR,
-            "provider " + current.provider() + " failed: " + e.getClass().getName(), e);
+        throw new KeyturnException(
+            KeyturnException.Reason.PROVIDER_ERROR,
+            "provider " + current.provider() + " failed: " + e.getClass().getName(),
+            e);
       }
     }
 
     private CheckResult failed(KeyturnException e) {
       failures++;
       lastException = e;
-      String code = e instanceof ProviderException p ? dev.keyturn.spi.PrintableText.escape(p.code(), 64) : e.reason().label();
+      String code =
+          e instanceof ProviderException p
+              ? dev.keyturn.spi.PrintableText.escape(p.code(), 64)
+              : e.reason().label();
       String message = e.reason().label() + " (" + code + "): " + e.getMessage();
       lastError = Optional.of(message);
-      Duration delay = backoff.delay(failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
-      LOG.log(Level.WARNING, "volume {0}: check failed ({1} in a row), next in {2}: {3}",
-          spec.id(), failures, GoDuration.format(delay), message);
+      Duration delay =
+          backoff.delay(
+              failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
+      LOG.log(
+          Level.WARNING,
+          "volume {0}: check failed ({1} in a row), next in {2}: {3}",
+          spec.id(),
+          failures,
+          GoDuration.format(delay),
+          message);
       return CheckResult.failed(e, message, delay);
     }
 
@@ -398,7 +447,15 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     VolumeStatus status() {
-      return new VolumeStatus(spec.id(), spec.target(), spec.provider(), versions, lastCheck, lastChange, lastError, failures);
+      return new VolumeStatus(
+          spec.id(),
+          spec.target(),
+          spec.provider(),
+          versions,
+          lastCheck,
+          lastChange,
+          lastError,
+          failures);
     }
 
     /** Waits until no check of this volume runs; later checks see it stopped and do nothing. */
@@ -438,8 +495,7 @@ public final class RotationEngine implements AutoCloseable {
     private Duration burstWindow = Duration.ofMillis(250);
     private Duration coalesceWindow = Duration.ofSeconds(2);
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /**
      * Whether volumes are polled (default true). Without polling, volumes are checked only on
@@ -490,7 +546,8 @@ public final class RotationEngine implements AutoCloseable {
     /** The fraction by which a poll may come early, spreading load (default 0.1). */
     public Builder pollJitter(double value) {
       if (value < 0 || value >= 1) {
-        throw new IllegalArgumentException("pollJitter (" + value + ") must be within 0 and 1 (exclusive)");
+        throw new IllegalArgumentException(
+            "pollJitter (" + value + ") must be within 0 and 1 (exclusive)");
       }
       this.pollJitter = value;
       return this;
@@ -524,8 +581,8 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
-     * How long after a push notification the check runs (default 250ms): more notifications in
-     * that time fold into the same check, so related objects rotate in one swap.
+     * How long after a push notification the check runs (default 250ms): more notifications in that
+     * time fold into the same check, so related objects rotate in one swap.
      */
     public Builder burstWindow(Duration value) {
       if (value.isNegative()) {

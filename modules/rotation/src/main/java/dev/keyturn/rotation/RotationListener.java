@@ -1,8 +1,8 @@
 package dev.keyturn.rotation;
 
 /**
- * Hears about checks: status objects, Kubernetes Secret sync, events, sentinel files and
- * metrics hang here. Called on the engine's threads after the write; must not block for long.
+ * Hears about checks: status objects, Kubernetes Secret sync, events, sentinel files and metrics
+ * hang here. Called on the engine's threads after the write; must not block for long.
  */
 public interface RotationListener {
 
@@ -22,6 +22,6 @@ public interface RotationListener {
 
   /** A listener that does nothing. */
   static RotationListener none() {
-    return (volume, result) -> { };
+    return (volume, result) -> {};
   }
 }

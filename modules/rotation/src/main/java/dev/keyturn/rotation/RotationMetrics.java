@@ -23,6 +23,6 @@ public interface RotationMetrics {
 
   /** Metrics that go nowhere. */
   static RotationMetrics none() {
-    return (provider, rotated, errorType, duration) -> { };
+    return (provider, rotated, errorType, duration) -> {};
   }
 }

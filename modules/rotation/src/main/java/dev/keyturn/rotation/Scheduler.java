@@ -23,7 +23,8 @@ public interface Scheduler {
   /** A scheduler over an executor service the caller owns and shuts down. */
   static Scheduler of(ScheduledExecutorService executor) {
     return (task, delay) -> {
-      ScheduledFuture<?> future = executor.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+      ScheduledFuture<?> future =
+          executor.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
       return () -> future.cancel(false);
     };
   }

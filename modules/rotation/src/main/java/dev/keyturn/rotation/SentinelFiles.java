@@ -22,8 +22,10 @@ import java.util.function.Function;
 public final class SentinelFiles implements RotationListener {
   /** Created after the first successful mount. */
   public static final String PROVIDED = "secrets-provided";
+
   /** Rewritten on every later change. */
   public static final String UPDATED = "secrets-updated";
+
   private static final System.Logger LOG = System.getLogger(SentinelFiles.class.getName());
 
   private final Function<String, Optional<Path>> directories;
@@ -53,7 +55,12 @@ public final class SentinelFiles implements RotationListener {
         write(dir.get(), UPDATED);
       }
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "sentinel file for {0} in {1} not written: {2}", volume.id(), dir.get(), e.getMessage());
+      LOG.log(
+          Level.WARNING,
+          "sentinel file for {0} in {1} not written: {2}",
+          volume.id(),
+          dir.get(),
+          e.getMessage());
     }
   }
 
@@ -61,6 +68,10 @@ public final class SentinelFiles implements RotationListener {
     Files.createDirectories(dir);
     Path tmp = dir.resolve("." + name + ".tmp");
     Files.writeString(tmp, clock.instant() + "\n", StandardCharsets.UTF_8);
-    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        dir.resolve(name),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -16,12 +16,18 @@ import java.util.Optional;
  * @param request the provider request, without current versions (the engine adds them)
  * @param interval this volume's poll interval; the engine's default when empty
  * @param attributes non-secret facts stored in the volume's metadata
- * @param credentialsExpireAt when credentials in the request (service-account tokens kubelet
- *     handed over) expire; after that the engine does not call the provider with them and waits
- *     for a new request
+ * @param credentialsExpireAt when credentials in the request (service-account tokens kubelet handed
+ *     over) expire; after that the engine does not call the provider with them and waits for a new
+ *     request
  */
-public record VolumeSpec(String id, Path target, String provider, MountRequest request,
-    Optional<Duration> interval, Map<String, String> attributes, Optional<java.time.Instant> credentialsExpireAt) {
+public record VolumeSpec(
+    String id,
+    Path target,
+    String provider,
+    MountRequest request,
+    Optional<Duration> interval,
+    Map<String, String> attributes,
+    Optional<java.time.Instant> credentialsExpireAt) {
 
   /** The shortest poll interval allowed. */
   public static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -39,7 +45,12 @@ public record VolumeSpec(String id, Path target, String provider, MountRequest r
   }
 
   /** A spec whose credentials do not expire. */
-  public VolumeSpec(String id, Path target, String provider, MountRequest request, Optional<Duration> interval,
+  public VolumeSpec(
+      String id,
+      Path target,
+      String provider,
+      MountRequest request,
+      Optional<Duration> interval,
       Map<String, String> attributes) {
     this(id, target, provider, request, interval, attributes, Optional.empty());
   }
@@ -47,7 +58,8 @@ public record VolumeSpec(String id, Path target, String provider, MountRequest r
   /** Checks a poll interval: at least {@link #MIN_INTERVAL}. */
   public static Duration checkInterval(Duration interval) {
     if (interval.compareTo(MIN_INTERVAL) < 0) {
-      throw new IllegalArgumentException("rotation interval (" + GoDuration.format(interval) + ") must be at least 1s");
+      throw new IllegalArgumentException(
+          "rotation interval (" + GoDuration.format(interval) + ") must be at least 1s");
     }
     return interval;
   }

@@ -18,8 +18,15 @@ import java.util.Optional;
  * @param lastError the last check's error, if it failed
  * @param consecutiveFailures failed checks in a row
  */
-public record VolumeStatus(String id, Path target, String provider, List<ObjectVersion> versions,
-    Optional<Instant> lastCheck, Optional<Instant> lastChange, Optional<String> lastError, int consecutiveFailures) {
+public record VolumeStatus(
+    String id,
+    Path target,
+    String provider,
+    List<ObjectVersion> versions,
+    Optional<Instant> lastCheck,
+    Optional<Instant> lastChange,
+    Optional<String> lastError,
+    int consecutiveFailures) {
 
   /** Copies. */
   public VolumeStatus {

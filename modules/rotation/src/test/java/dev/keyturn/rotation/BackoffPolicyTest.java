@@ -35,9 +35,16 @@ class BackoffPolicyTest {
 
   @Test
   void badSettingsNameTheField() {
-    assertThatThrownBy(() -> new BackoffPolicy(Duration.ZERO, Duration.ofMinutes(1), 2, 0.1)).hasMessageContaining("backoff initial");
-    assertThatThrownBy(() -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofSeconds(1), 2, 0.1)).hasMessageContaining("backoff max");
-    assertThatThrownBy(() -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofMinutes(1), 0.5, 0.1)).hasMessageContaining("multiplier");
-    assertThatThrownBy(() -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofMinutes(1), 2, 1.5)).hasMessageContaining("jitter");
+    assertThatThrownBy(() -> new BackoffPolicy(Duration.ZERO, Duration.ofMinutes(1), 2, 0.1))
+        .hasMessageContaining("backoff initial");
+    assertThatThrownBy(
+            () -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofSeconds(1), 2, 0.1))
+        .hasMessageContaining("backoff max");
+    assertThatThrownBy(
+            () -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofMinutes(1), 0.5, 0.1))
+        .hasMessageContaining("multiplier");
+    assertThatThrownBy(
+            () -> new BackoffPolicy(Duration.ofSeconds(5), Duration.ofMinutes(1), 2, 1.5))
+        .hasMessageContaining("jitter");
   }
 }

@@ -21,8 +21,10 @@ class GoDurationTest {
   @Test
   void rejectsWhatGoRejects() {
     for (String bad : new String[] {"", "2", "m", "2x", "-2m", "2m junk", "1d"}) {
-      assertThatThrownBy(() -> GoDuration.parse(bad)).as(bad)
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a duration");
+      assertThatThrownBy(() -> GoDuration.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("is not a duration");
     }
   }
 
@@ -32,6 +34,7 @@ class GoDurationTest {
     assertThat(GoDuration.format(Duration.ofMinutes(90))).isEqualTo("1h30m0s");
     assertThat(GoDuration.format(Duration.ofMillis(1500))).isEqualTo("1.5s");
     assertThat(GoDuration.format(Duration.ofMillis(250))).isEqualTo("250ms");
-    assertThat(GoDuration.parse(GoDuration.format(Duration.ofSeconds(7322)))).isEqualTo(Duration.ofSeconds(7322));
+    assertThat(GoDuration.parse(GoDuration.format(Duration.ofSeconds(7322))))
+        .isEqualTo(Duration.ofSeconds(7322));
   }
 }

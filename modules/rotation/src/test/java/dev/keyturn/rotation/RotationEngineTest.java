@@ -57,7 +57,9 @@ class RotationEngineTest {
         throw e;
       }
       return MountResponse.of(
-          List.of(SecretFile.of("secret", FileMode.DEFAULT, value.get().getBytes(StandardCharsets.UTF_8))),
+          List.of(
+              SecretFile.of(
+                  "secret", FileMode.DEFAULT, value.get().getBytes(StandardCharsets.UTF_8))),
           List.of(ObjectVersion.of("secret", Integer.toString(generation.get()))));
     }
 
@@ -78,8 +80,11 @@ class RotationEngineTest {
   }
 
   FakeScheduler scheduler = new FakeScheduler();
-  FileSystem fs = Jimfs.newFileSystem(Configuration.unix().toBuilder()
-      .setAttributeViews("basic", "owner", "posix", "unix").build());
+  FileSystem fs =
+      Jimfs.newFileSystem(
+          Configuration.unix().toBuilder()
+              .setAttributeViews("basic", "owner", "posix", "unix")
+              .build());
   StoreProvider store = new StoreProvider();
   List<CheckResult> results = new ArrayList<>();
   RotationEngine engine;
@@ -88,24 +93,33 @@ class RotationEngineTest {
   @BeforeEach
   void setUp() throws Exception {
     target = Files.createDirectories(fs.getPath("/vol"));
-    engine = RotationEngine.builder()
-        .scheduler(scheduler)
-        .clock(scheduler.clock())
-        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
-        .providers(name -> {
-          if (!name.equals("store")) {
-            throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "provider \"" + name + "\" not found");
-          }
-          return store;
-        })
-        .defaultInterval(Duration.ofMinutes(2))
-        .random(() -> 0.5)
-        .listener((volume, result) -> results.add(result))
-        .build();
+    engine =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .clock(scheduler.clock())
+            .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+            .providers(
+                name -> {
+                  if (!name.equals("store")) {
+                    throw new KeyturnException(
+                        KeyturnException.Reason.NOT_FOUND, "provider \"" + name + "\" not found");
+                  }
+                  return store;
+                })
+            .defaultInterval(Duration.ofMinutes(2))
+            .random(() -> 0.5)
+            .listener((volume, result) -> results.add(result))
+            .build();
   }
 
   VolumeSpec spec(Optional<Duration> interval) {
-    return new VolumeSpec("vol-1", target, "store", MountRequest.builder(target).build(), interval, java.util.Map.of());
+    return new VolumeSpec(
+        "vol-1",
+        target,
+        "store",
+        MountRequest.builder(target).build(),
+        interval,
+        java.util.Map.of());
   }
 
   String content() throws Exception {
@@ -132,8 +146,10 @@ class RotationEngineTest {
 
   @Test
   void aPerVolumeIntervalWins() {
-    assertThat(engine.mount(spec(Optional.of(Duration.ofSeconds(10)))).nextCheckIn()).isEqualTo(Duration.ofMillis(9500));
-    assertThatThrownBy(() -> spec(Optional.of(Duration.ofMillis(500)))).hasMessageContaining("must be at least 1s");
+    assertThat(engine.mount(spec(Optional.of(Duration.ofSeconds(10)))).nextCheckIn())
+        .isEqualTo(Duration.ofMillis(9500));
+    assertThatThrownBy(() -> spec(Optional.of(Duration.ofMillis(500))))
+        .hasMessageContaining("must be at least 1s");
   }
 
   @Test
@@ -143,13 +159,15 @@ class RotationEngineTest {
     scheduler.advance(Duration.ofSeconds(114));
     CheckResult failed = results.get(1);
     assertThat(failed.outcome()).isEqualTo(CheckResult.Outcome.FAILED);
-    assertThat(failed.error()).hasValueSatisfying(e -> assertThat(e).contains("Unavailable", "store is down"));
+    assertThat(failed.error())
+        .hasValueSatisfying(e -> assertThat(e).contains("Unavailable", "store is down"));
     assertThat(failed.nextCheckIn()).isEqualTo(Duration.ofSeconds(5).plusMillis(500));
     scheduler.advance(failed.nextCheckIn());
     assertThat(results.get(2).nextCheckIn()).isEqualTo(Duration.ofSeconds(11));
     assertThat(content()).isEqualTo("v1");
     assertThat(engine.status("vol-1").orElseThrow().consecutiveFailures()).isEqualTo(2);
-    store.failure.set(ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
+    store.failure.set(
+        ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
     scheduler.advance(results.get(2).nextCheckIn());
     // Throttled: at least a quarter of the 5m cap, plus jitter.
     assertThat(results.get(3).nextCheckIn()).isEqualTo(Duration.ofSeconds(75).plusMillis(7500));
@@ -165,7 +183,8 @@ class RotationEngineTest {
   void aFirstMountThatFailsThrowsAndKeepsNothing() {
     store.failure.set(ProviderException.of("NotFound", "no such secret"));
     assertThatThrownBy(() -> engine.mount(spec(Optional.empty())))
-        .isInstanceOf(ProviderException.class).hasMessageContaining("no such secret");
+        .isInstanceOf(ProviderException.class)
+        .hasMessageContaining("no such secret");
     assertThat(engine.volumes()).isEmpty();
     assertThat(scheduler.pending()).isZero();
   }
@@ -175,7 +194,8 @@ class RotationEngineTest {
     engine.mount(spec(Optional.empty()));
     store.failure.set(new IllegalStateException("bug"));
     scheduler.advance(Duration.ofMinutes(2));
-    assertThat(results.get(1).error()).hasValueSatisfying(e -> assertThat(e).contains("provider_error", "IllegalStateException"));
+    assertThat(results.get(1).error())
+        .hasValueSatisfying(e -> assertThat(e).contains("provider_error", "IllegalStateException"));
   }
 
   @Test
@@ -194,7 +214,9 @@ class RotationEngineTest {
     scheduler.runDue();
     assertThat(store.calls.get() - before).as("nothing before the burst window ends").isZero();
     scheduler.advance(Duration.ofMillis(150));
-    assertThat(store.calls.get() - before).as("provider calls for two pushes within the burst window").isEqualTo(1);
+    assertThat(store.calls.get() - before)
+        .as("provider calls for two pushes within the burst window")
+        .isEqualTo(1);
     assertThat(content()).isEqualTo("v3");
     assertThat(engine.refresh("unknown")).isEmpty();
   }
@@ -211,28 +233,36 @@ class RotationEngineTest {
     engine.mount(spec(Optional.empty()));
     engine.shutdown();
     assertThat(engine.awaitTermination(Duration.ofSeconds(1))).isTrue();
-    assertThatThrownBy(() -> engine.mount(spec(Optional.empty()))).hasMessageContaining("shut down");
+    assertThatThrownBy(() -> engine.mount(spec(Optional.empty())))
+        .hasMessageContaining("shut down");
   }
 
   @Test
   void aRestartedEngineStartsFromTheVersionsOnDisk() {
     engine.mount(spec(Optional.empty()));
-    RotationEngine restarted = RotationEngine.builder().scheduler(scheduler).writer(AtomicWriter.create())
-        .providers(n -> store).build();
-    assertThat(restarted.mount(spec(Optional.empty())).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
+    RotationEngine restarted =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .writer(AtomicWriter.create())
+            .providers(n -> store)
+            .build();
+    assertThat(restarted.mount(spec(Optional.empty())).outcome())
+        .isEqualTo(CheckResult.Outcome.UNCHANGED);
   }
 
   VolumeSpec podSpec(int pod, String secret) throws Exception {
     Path dir = Files.createDirectories(fs.getPath("/pods/" + pod));
-    MountRequest request = MountRequest.builder(dir)
-        .attribute("objects", "secret")
-        .attribute("csi.storage.k8s.io/pod.name", "web-" + pod)
-        .attribute("csi.storage.k8s.io/pod.uid", "uid-" + pod)
-        .attribute("csi.storage.k8s.io/serviceAccount.name", "web")
-        .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"token\":\"t-" + pod + "\"}")
-        .secret("clientSecret", secret)
-        .build();
-    return new VolumeSpec("pod-" + pod, dir, "store", request, Optional.empty(), java.util.Map.of());
+    MountRequest request =
+        MountRequest.builder(dir)
+            .attribute("objects", "secret")
+            .attribute("csi.storage.k8s.io/pod.name", "web-" + pod)
+            .attribute("csi.storage.k8s.io/pod.uid", "uid-" + pod)
+            .attribute("csi.storage.k8s.io/serviceAccount.name", "web")
+            .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"token\":\"t-" + pod + "\"}")
+            .secret("clientSecret", secret)
+            .build();
+    return new VolumeSpec(
+        "pod-" + pod, dir, "store", request, Optional.empty(), java.util.Map.of());
   }
 
   @Test
@@ -295,81 +325,138 @@ class RotationEngineTest {
     @Override
     public MountResponse mount(MountRequest request) {
       calls.incrementAndGet();
-      return MountResponse.of(List.of(SecretFile.of("s", FileMode.DEFAULT, value.getBytes(StandardCharsets.UTF_8))), List.of());
+      return MountResponse.of(
+          List.of(SecretFile.of("s", FileMode.DEFAULT, value.getBytes(StandardCharsets.UTF_8))),
+          List.of());
     }
   }
 
   @Test
   void contentWithoutVersionsIsVersionedByAKeyedHash() throws Exception {
     UnversionedProvider provider = new UnversionedProvider();
-    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
-        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
-        .providers(n -> provider).random(() -> 0.0).coalesceWindow(Duration.ZERO)
-        .listener((v, r) -> results.add(r)).build();
-    own.mount(new VolumeSpec("u", target, "unversioned", MountRequest.builder(target).build(), Optional.empty(), java.util.Map.of()));
+    RotationEngine own =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .clock(scheduler.clock())
+            .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+            .providers(n -> provider)
+            .random(() -> 0.0)
+            .coalesceWindow(Duration.ZERO)
+            .listener((v, r) -> results.add(r))
+            .build();
+    own.mount(
+        new VolumeSpec(
+            "u",
+            target,
+            "unversioned",
+            MountRequest.builder(target).build(),
+            Optional.empty(),
+            java.util.Map.of()));
     List<ObjectVersion> versions = own.status("u").orElseThrow().versions();
-    assertThat(versions).singleElement().satisfies(v -> {
-      assertThat(v.id()).isEqualTo("s");
-      assertThat(v.version()).startsWith("hmac-").doesNotContain("alpha");
-    });
+    assertThat(versions)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.id()).isEqualTo("s");
+              assertThat(v.version()).startsWith("hmac-").doesNotContain("alpha");
+            });
     scheduler.advance(Duration.ofMinutes(2));
     assertThat(results.get(1).outcome()).isEqualTo(CheckResult.Outcome.UNCHANGED);
     provider.value = "beta-secret";
     scheduler.advance(Duration.ofMinutes(2));
     assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
     assertThat(own.status("u").orElseThrow().versions()).isNotEqualTo(versions);
-    // Another process (another key) gives other versions for the same content: nothing to guess from.
-    RotationEngine other = RotationEngine.builder().scheduler(scheduler).writer(AtomicWriter.create())
-        .providers(n -> provider).coalesceWindow(Duration.ZERO).build();
+    // Another process (another key) gives other versions for the same content: nothing to guess
+    // from.
+    RotationEngine other =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .writer(AtomicWriter.create())
+            .providers(n -> provider)
+            .coalesceWindow(Duration.ZERO)
+            .build();
     Path second = Files.createDirectories(fs.getPath("/second"));
-    other.mount(new VolumeSpec("u2", second, "unversioned", MountRequest.builder(second).build(), Optional.empty(), java.util.Map.of()));
-    assertThat(other.status("u2").orElseThrow().versions()).isNotEqualTo(own.status("u").orElseThrow().versions());
+    other.mount(
+        new VolumeSpec(
+            "u2",
+            second,
+            "unversioned",
+            MountRequest.builder(second).build(),
+            Optional.empty(),
+            java.util.Map.of()));
+    assertThat(other.status("u2").orElseThrow().versions())
+        .isNotEqualTo(own.status("u").orElseThrow().versions());
   }
 
   @Test
   void sentinelFilesMarkTheFirstMountAndEveryChange() throws Exception {
     Path markers = fs.getPath("/markers");
-    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
-        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
-        .providers(n -> store).random(() -> 0.0)
-        .listener(SentinelFiles.in(id -> Optional.of(markers.resolve(id)), scheduler.clock())).build();
+    RotationEngine own =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .clock(scheduler.clock())
+            .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+            .providers(n -> store)
+            .random(() -> 0.0)
+            .listener(SentinelFiles.in(id -> Optional.of(markers.resolve(id)), scheduler.clock()))
+            .build();
     own.mount(spec(Optional.empty()));
-    assertThat(Files.readString(markers.resolve("vol-1/secrets-provided"))).startsWith("2026-11-23T00:00:00Z");
+    assertThat(Files.readString(markers.resolve("vol-1/secrets-provided")))
+        .startsWith("2026-11-23T00:00:00Z");
     assertThat(Files.exists(markers.resolve("vol-1/secrets-updated"))).isFalse();
     scheduler.advance(Duration.ofMinutes(2));
-    assertThat(Files.exists(markers.resolve("vol-1/secrets-updated"))).as("unchanged: no marker").isFalse();
+    assertThat(Files.exists(markers.resolve("vol-1/secrets-updated")))
+        .as("unchanged: no marker")
+        .isFalse();
     store.set("v2");
     scheduler.advance(Duration.ofMinutes(2));
-    assertThat(Files.readString(markers.resolve("vol-1/secrets-updated"))).startsWith("2026-11-23T00:04:00Z");
+    assertThat(Files.readString(markers.resolve("vol-1/secrets-updated")))
+        .startsWith("2026-11-23T00:04:00Z");
   }
 
   @Test
   void everyCheckIsReportedForMetrics() throws Exception {
     List<String> reports = new ArrayList<>();
-    RotationEngine own = RotationEngine.builder().scheduler(scheduler).clock(scheduler.clock())
-        .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
-        .providers(n -> store).random(() -> 0.0)
-        .metrics((provider, rotated, errorType, duration) -> reports.add(provider + " " + rotated + " " + errorType.orElse("-")))
-        .build();
+    RotationEngine own =
+        RotationEngine.builder()
+            .scheduler(scheduler)
+            .clock(scheduler.clock())
+            .writer(AtomicWriter.create(WriterOptions.defaults().withClock(scheduler.clock())))
+            .providers(n -> store)
+            .random(() -> 0.0)
+            .metrics(
+                (provider, rotated, errorType, duration) ->
+                    reports.add(provider + " " + rotated + " " + errorType.orElse("-")))
+            .build();
     own.mount(spec(Optional.empty()));
     scheduler.advance(Duration.ofMinutes(2));
-    store.failure.set(ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
+    store.failure.set(
+        ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
     scheduler.advance(Duration.ofMinutes(2));
-    assertThat(reports).containsExactly("store true -", "store false -", "store false TooManyRequests");
+    assertThat(reports)
+        .containsExactly("store true -", "store false -", "store false TooManyRequests");
   }
 
   @Test
   void expiredCredentialsAreNotSentToTheProvider() throws Exception {
     VolumeSpec base = spec(Optional.empty());
-    VolumeSpec expiring = new VolumeSpec(base.id(), base.target(), base.provider(), base.request(), base.interval(),
-        base.attributes(), Optional.of(scheduler.clock().instant().plus(Duration.ofMinutes(3))));
+    VolumeSpec expiring =
+        new VolumeSpec(
+            base.id(),
+            base.target(),
+            base.provider(),
+            base.request(),
+            base.interval(),
+            base.attributes(),
+            Optional.of(scheduler.clock().instant().plus(Duration.ofMinutes(3))));
     engine.mount(expiring);
     scheduler.advance(Duration.ofMinutes(2));
     assertThat(store.calls).hasValue(2);
     scheduler.advance(Duration.ofMinutes(2));
     assertThat(store.calls).as("no call with an expired token").hasValue(2);
     assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.FAILED);
-    assertThat(results.get(2).error()).hasValueSatisfying(e -> assertThat(e).contains("expired", "waiting for a fresh request"));
+    assertThat(results.get(2).error())
+        .hasValueSatisfying(e -> assertThat(e).contains("expired", "waiting for a fresh request"));
     assertThat(Files.readString(target.resolve("secret"))).isEqualTo("v1");
     // A fresh request (kubelet's republish brings new tokens) resumes.
     engine.mount(base);
@@ -380,27 +467,33 @@ class RotationEngineTest {
   void shutdownLetsAnInFlightCheckFinish() throws Exception {
     java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    SecretProvider slow = new SecretProvider() {
-      @Override
-      public String name() {
-        return "slow";
-      }
+    SecretProvider slow =
+        new SecretProvider() {
+          @Override
+          public String name() {
+            return "slow";
+          }
 
-      @Override
-      public MountResponse mount(MountRequest request) {
-        entered.countDown();
-        try {
-          release.await(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return store.mount(request);
-      }
-    };
-    java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newScheduledThreadPool(1);
+          @Override
+          public MountResponse mount(MountRequest request) {
+            entered.countDown();
+            try {
+              release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return store.mount(request);
+          }
+        };
+    java.util.concurrent.ScheduledExecutorService executor =
+        java.util.concurrent.Executors.newScheduledThreadPool(1);
     try {
-      RotationEngine real = RotationEngine.builder().scheduler(Scheduler.of(executor)).writer(AtomicWriter.create())
-          .providers(n -> slow).build();
+      RotationEngine real =
+          RotationEngine.builder()
+              .scheduler(Scheduler.of(executor))
+              .writer(AtomicWriter.create())
+              .providers(n -> slow)
+              .build();
       Thread mounting = new Thread(() -> real.mount(spec(Optional.empty())));
       mounting.start();
       assertThat(entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -409,7 +502,9 @@ class RotationEngineTest {
       release.countDown();
       assertThat(real.awaitTermination(Duration.ofSeconds(30))).isTrue();
       mounting.join(30_000);
-      assertThat(Files.readString(target.resolve("secret"))).as("the in-flight write completed").isEqualTo("v1");
+      assertThat(Files.readString(target.resolve("secret")))
+          .as("the in-flight write completed")
+          .isEqualTo("v1");
     } finally {
       executor.shutdownNow();
     }

@@ -18,10 +18,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The Secret a {@link SecretSpec} asks for, built from a mounted volume: data read from the
- * payload directory {@code ..data} names (resolved once, so all keys come from one payload), the
- * TLS split for {@code kubernetes.io/tls}, the size limit, and a content hash to compare with what
- * the API holds without comparing bytes. Errors name the object and the key, never content.
+ * The Secret a {@link SecretSpec} asks for, built from a mounted volume: data read from the payload
+ * directory {@code ..data} names (resolved once, so all keys come from one payload), the TLS split
+ * for {@code kubernetes.io/tls}, the size limit, and a content hash to compare with what the API
+ * holds without comparing bytes. Errors name the object and the key, never content.
  *
  * @param spec what was asked for
  * @param data key to bytes
@@ -30,10 +30,13 @@ import java.util.regex.Pattern;
 public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String contentHash) {
   /** The largest Secret Kubernetes stores, 1 MiB. */
   public static final int MAX_BYTES = 1024 * 1024;
+
   /** The TLS Secret type, whose PEM bundles are split into certificate and key. */
   public static final String TLS = "kubernetes.io/tls";
-  private static final Pattern PEM = Pattern.compile(
-      "-----BEGIN ([A-Z0-9 ]+)-----\\r?\\n[A-Za-z0-9+/=\\r\\n:,\\- ]+?-----END \\1-----\\r?\\n?");
+
+  private static final Pattern PEM =
+      Pattern.compile(
+          "-----BEGIN ([A-Z0-9 ]+)-----\\r?\\n[A-Za-z0-9+/=\\r\\n:,\\- ]+?-----END \\1-----\\r?\\n?");
 
   /** Builds the desired Secret from the payload in {@code volume}. */
   public static DesiredSecret from(SecretSpec spec, Path volume) {
@@ -42,7 +45,8 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
     long total = 0;
     for (SecretSpec.DataEntry entry : spec.data()) {
       byte[] bytes = read(spec, payload, entry);
-      if (spec.type().equals(TLS) && (entry.key().equals("tls.crt") || entry.key().equals("tls.key"))) {
+      if (spec.type().equals(TLS)
+          && (entry.key().equals("tls.crt") || entry.key().equals("tls.key"))) {
         bytes = splitTls(spec, entry, bytes);
       }
       if (data.put(entry.key(), bytes) != null) {
@@ -60,7 +64,8 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
     try {
       return volume.resolve("..data").toRealPath();
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION,
+      throw new KeyturnException(
+          KeyturnException.Reason.FAILED_PRECONDITION,
           "volume " + volume + " holds no payload to sync (" + e.getClass().getSimpleName() + ")");
     }
   }
@@ -78,14 +83,33 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
         throw new NoSuchFileException(file.toString());
       }
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-        throw invalid(spec, "object \"" + entry.objectName() + "\" (key \"" + entry.key() + "\") is not a file in the volume");
+        throw invalid(
+            spec,
+            "object \""
+                + entry.objectName()
+                + "\" (key \""
+                + entry.key()
+                + "\") is not a file in the volume");
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      throw invalid(spec, "object \"" + entry.objectName() + "\" (key \"" + entry.key() + "\") is not in the volume");
+      throw invalid(
+          spec,
+          "object \""
+              + entry.objectName()
+              + "\" (key \""
+              + entry.key()
+              + "\") is not in the volume");
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "Secret " + spec.secretName() + ": cannot read object \""
-          + entry.objectName() + "\": " + e.getClass().getSimpleName(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO,
+          "Secret "
+              + spec.secretName()
+              + ": cannot read object \""
+              + entry.objectName()
+              + "\": "
+              + e.getClass().getSimpleName(),
+          e);
     }
   }
 
@@ -102,17 +126,20 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
         certificates.append(block);
       } else if (label.endsWith("PRIVATE KEY")) {
         if (key != null) {
-          throw invalid(spec, "object \"" + entry.objectName() + "\" holds more than one private key");
+          throw invalid(
+              spec, "object \"" + entry.objectName() + "\" holds more than one private key");
         }
         key = block;
       }
     }
     boolean wantsKey = entry.key().equals("tls.key");
     if (wantsKey && key == null) {
-      throw invalid(spec, "object \"" + entry.objectName() + "\" has no PEM private key for tls.key");
+      throw invalid(
+          spec, "object \"" + entry.objectName() + "\" has no PEM private key for tls.key");
     }
     if (!wantsKey && certificates.length() == 0) {
-      throw invalid(spec, "object \"" + entry.objectName() + "\" has no PEM certificate for tls.crt");
+      throw invalid(
+          spec, "object \"" + entry.objectName() + "\" has no PEM certificate for tls.crt");
     }
     return (wantsKey ? key : certificates.toString()).getBytes(StandardCharsets.US_ASCII);
   }
@@ -136,7 +163,8 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
   }
 
   private static KeyturnException invalid(SecretSpec spec, String message) {
-    return new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "Secret " + spec.secretName() + ": " + message);
+    return new KeyturnException(
+        KeyturnException.Reason.INVALID_ARGUMENT, "Secret " + spec.secretName() + ": " + message);
   }
 
   /** The data as a fresh map (the API client takes a mutable one). */

@@ -12,11 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A watched cache of the Secrets this driver manages, and only those: the list and watch carry
- * the label selector {@value SecretSyncer#MANAGED_LABEL}{@code =true}, so the API server sends
- * nothing else (no cluster-wide cache of every Secret). An unchanged sync is decided from here,
- * with no API call; whatever the cache does not hold is read from the API server as before.
- * Watch restarts, 410 Gone re-lists and reconnects are client-java's informer's.
+ * A watched cache of the Secrets this driver manages, and only those: the list and watch carry the
+ * label selector {@value SecretSyncer#MANAGED_LABEL}{@code =true}, so the API server sends nothing
+ * else (no cluster-wide cache of every Secret). An unchanged sync is decided from here, with no API
+ * call; whatever the cache does not hold is read from the API server as before. Watch restarts, 410
+ * Gone re-lists and reconnects are client-java's informer's.
  */
 public final class ManagedSecrets implements AutoCloseable {
   private final SharedInformerFactory factory;
@@ -32,12 +32,17 @@ public final class ManagedSecrets implements AutoCloseable {
     ApiClient watching = WatchClients.withoutReadTimeout(client);
     CoreV1Api api = new CoreV1Api(watching);
     SharedInformerFactory factory = new SharedInformerFactory(watching);
-    SharedIndexInformer<V1Secret> informer = factory.sharedIndexInformerFor(params -> api.listSecretForAllNamespaces()
-        .labelSelector(SecretSyncer.MANAGED_LABEL + "=true")
-        .resourceVersion(params.resourceVersion)
-        .timeoutSeconds(params.timeoutSeconds)
-        .watch(params.watch)
-        .buildCall(null), V1Secret.class, V1SecretList.class);
+    SharedIndexInformer<V1Secret> informer =
+        factory.sharedIndexInformerFor(
+            params ->
+                api.listSecretForAllNamespaces()
+                    .labelSelector(SecretSyncer.MANAGED_LABEL + "=true")
+                    .resourceVersion(params.resourceVersion)
+                    .timeoutSeconds(params.timeoutSeconds)
+                    .watch(params.watch)
+                    .buildCall(null),
+            V1Secret.class,
+            V1SecretList.class);
     factory.startAllRegisteredInformers();
     return new ManagedSecrets(factory, informer);
   }

@@ -8,11 +8,11 @@ import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1StatefulSet;
-import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.openapi.models.V1OwnerReference;
 import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 import io.kubernetes.client.openapi.models.V1ReplicaSet;
+import io.kubernetes.client.openapi.models.V1StatefulSet;
+import io.kubernetes.client.util.PatchUtils;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
@@ -34,10 +34,10 @@ import java.util.concurrent.TimeUnit;
 public final class RolloutRestarter {
   /** The pod-template annotation patched to roll a workload. */
   public static final String ANNOTATION = "keyturn.dev/secrets-hash";
+
   private static final System.Logger LOG = System.getLogger(RolloutRestarter.class.getName());
 
-  private record Workload(String namespace, String kind, String name) {
-  }
+  private record Workload(String namespace, String kind, String name) {}
 
   private final ApiClient client;
   private final AppsV1Api apps;
@@ -56,20 +56,23 @@ public final class RolloutRestarter {
   }
 
   /** A restarter that debounces per workload for {@code window}, on {@code scheduler}. */
-  public static RolloutRestarter create(ApiClient client, ScheduledExecutorService scheduler, Duration window) {
+  public static RolloutRestarter create(
+      ApiClient client, ScheduledExecutorService scheduler, Duration window) {
     return new RolloutRestarter(client, scheduler, window);
   }
 
   /**
-   * Asks for a restart of the workload owning a pod whose owners are {@code podOwners}; a bare
-   * pod has no workload and is not restarted.
+   * Asks for a restart of the workload owning a pod whose owners are {@code podOwners}; a bare pod
+   * has no workload and is not restarted.
    */
   public void request(String namespace, List<V1OwnerReference> podOwners, String contentHash) {
-    workload(namespace, podOwners).ifPresent(w -> {
-      if (pending.put(w, contentHash) == null) {
-        scheduler.schedule(() -> apply(w), window.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    });
+    workload(namespace, podOwners)
+        .ifPresent(
+            w -> {
+              if (pending.put(w, contentHash) == null) {
+                scheduler.schedule(() -> apply(w), window.toMillis(), TimeUnit.MILLISECONDS);
+              }
+            });
   }
 
   private Optional<Workload> workload(String namespace, List<V1OwnerReference> owners) {
@@ -82,10 +85,19 @@ public final class RolloutRestarter {
           try {
             V1ReplicaSet rs = apps.readNamespacedReplicaSet(owner.getName(), namespace).execute();
             List<V1OwnerReference> rsOwners = rs.getMetadata().getOwnerReferences();
-            return rsOwners == null ? Optional.empty() : rsOwners.stream().filter(o -> o.getKind().equals("Deployment"))
-                .findFirst().map(o -> new Workload(namespace, "Deployment", o.getName()));
+            return rsOwners == null
+                ? Optional.empty()
+                : rsOwners.stream()
+                    .filter(o -> o.getKind().equals("Deployment"))
+                    .findFirst()
+                    .map(o -> new Workload(namespace, "Deployment", o.getName()));
           } catch (ApiException e) {
-            LOG.log(Level.WARNING, "ReplicaSet {0}/{1} unreadable, no restart: HTTP {2}", namespace, owner.getName(), e.getCode());
+            LOG.log(
+                Level.WARNING,
+                "ReplicaSet {0}/{1} unreadable, no restart: HTTP {2}",
+                namespace,
+                owner.getName(),
+                e.getCode());
             return Optional.empty();
           }
         }
@@ -105,35 +117,80 @@ public final class RolloutRestarter {
     try {
       V1PodTemplateSpec template = template(workload);
       V1ObjectMeta metadata = template == null ? null : template.getMetadata();
-      if (metadata != null && metadata.getAnnotations() != null && hash.equals(metadata.getAnnotations().get(ANNOTATION))) {
+      if (metadata != null
+          && metadata.getAnnotations() != null
+          && hash.equals(metadata.getAnnotations().get(ANNOTATION))) {
         return;
       }
       // A merge patch creates the annotations map when the template has none (a JSON-patch "add"
       // below a missing parent is refused with 422). The hash is hex, so it needs no escaping.
-      V1Patch patch = new V1Patch("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + ANNOTATION
-          + "\":\"" + hash + "\"}}}}}");
+      V1Patch patch =
+          new V1Patch(
+              "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\""
+                  + ANNOTATION
+                  + "\":\""
+                  + hash
+                  + "\"}}}}}");
       // PatchUtils sends the patch's content type; the generated call alone sends plain JSON (415).
       switch (workload.kind()) {
-        case "Deployment" -> PatchUtils.patch(V1Deployment.class, () -> apps.patchNamespacedDeployment(
-            workload.name(), workload.namespace(), patch).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
-        case "StatefulSet" -> PatchUtils.patch(V1StatefulSet.class, () -> apps.patchNamespacedStatefulSet(
-            workload.name(), workload.namespace(), patch).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
-        default -> PatchUtils.patch(V1DaemonSet.class, () -> apps.patchNamespacedDaemonSet(
-            workload.name(), workload.namespace(), patch).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
+        case "Deployment" ->
+            PatchUtils.patch(
+                V1Deployment.class,
+                () ->
+                    apps.patchNamespacedDeployment(workload.name(), workload.namespace(), patch)
+                        .buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+                client);
+        case "StatefulSet" ->
+            PatchUtils.patch(
+                V1StatefulSet.class,
+                () ->
+                    apps.patchNamespacedStatefulSet(workload.name(), workload.namespace(), patch)
+                        .buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+                client);
+        default ->
+            PatchUtils.patch(
+                V1DaemonSet.class,
+                () ->
+                    apps.patchNamespacedDaemonSet(workload.name(), workload.namespace(), patch)
+                        .buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+                client);
       }
-      LOG.log(Level.INFO, "restarted {0} {1}/{2} for rotated Secrets", workload.kind(), workload.namespace(), workload.name());
+      LOG.log(
+          Level.INFO,
+          "restarted {0} {1}/{2} for rotated Secrets",
+          workload.kind(),
+          workload.namespace(),
+          workload.name());
     } catch (ApiException e) {
-      LOG.log(Level.WARNING, "{0} {1}/{2} not restarted: HTTP {3}", workload.kind(), workload.namespace(), workload.name(), e.getCode());
+      LOG.log(
+          Level.WARNING,
+          "{0} {1}/{2} not restarted: HTTP {3}",
+          workload.kind(),
+          workload.namespace(),
+          workload.name(),
+          e.getCode());
     } catch (KeyturnException e) {
-      LOG.log(Level.WARNING, "{0} {1}/{2} not restarted: {3}", workload.kind(), workload.namespace(), workload.name(), e.getMessage());
+      LOG.log(
+          Level.WARNING,
+          "{0} {1}/{2} not restarted: {3}",
+          workload.kind(),
+          workload.namespace(),
+          workload.name(),
+          e.getMessage());
     }
   }
 
   private V1PodTemplateSpec template(Workload w) throws ApiException {
     return switch (w.kind()) {
-      case "Deployment" -> apps.readNamespacedDeployment(w.name(), w.namespace()).execute().getSpec().getTemplate();
-      case "StatefulSet" -> apps.readNamespacedStatefulSet(w.name(), w.namespace()).execute().getSpec().getTemplate();
-      default -> apps.readNamespacedDaemonSet(w.name(), w.namespace()).execute().getSpec().getTemplate();
+      case "Deployment" ->
+          apps.readNamespacedDeployment(w.name(), w.namespace()).execute().getSpec().getTemplate();
+      case "StatefulSet" ->
+          apps.readNamespacedStatefulSet(w.name(), w.namespace()).execute().getSpec().getTemplate();
+      default ->
+          apps.readNamespacedDaemonSet(w.name(), w.namespace()).execute().getSpec().getTemplate();
     };
   }
 }

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One Kubernetes Secret to keep equal to mounted content: a SecretProviderClass
- * {@code spec.secretObjects[]} entry.
+ * One Kubernetes Secret to keep equal to mounted content: a SecretProviderClass {@code
+ * spec.secretObjects[]} entry.
  *
  * @param secretName the Secret's name
  * @param type the Secret's type, e.g. {@code Opaque} or {@code kubernetes.io/tls}
@@ -14,7 +14,11 @@ import java.util.Objects;
  * @param annotations annotations to set
  * @param data which mounted object goes under which key
  */
-public record SecretSpec(String secretName, String type, Map<String, String> labels, Map<String, String> annotations,
+public record SecretSpec(
+    String secretName,
+    String type,
+    Map<String, String> labels,
+    Map<String, String> annotations,
     List<DataEntry> data) {
 
   /** Validates and copies. */
@@ -32,6 +36,5 @@ public record SecretSpec(String secretName, String type, Map<String, String> lab
    * @param objectName the mounted object's path in the volume
    * @param key the key in the Secret
    */
-  public record DataEntry(String objectName, String key) {
-  }
+  public record DataEntry(String objectName, String key) {}
 }

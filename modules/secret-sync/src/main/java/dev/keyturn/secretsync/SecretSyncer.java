@@ -1,7 +1,7 @@
 package dev.keyturn.secretsync;
 
-import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -32,12 +32,16 @@ import java.util.Objects;
 public final class SecretSyncer {
   /** The label that marks Secrets this driver manages. */
   public static final String MANAGED_LABEL = "secrets-store.csi.k8s.io/managed";
+
   /** The annotation that holds the content hash. */
   public static final String HASH_ANNOTATION = "secrets-store.csi.k8s.io/content-hash";
+
   /** Event reason after a Secret changed with a rotation. */
   public static final String ROTATED = "SecretRotationComplete";
+
   /** Event reason when a Secret could not be created or updated. */
   public static final String FAILED = "FailedToCreateSecret";
+
   private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
 
   /** What happened to one Secret. */
@@ -72,7 +76,11 @@ public final class SecretSyncer {
   private final java.util.Optional<RolloutRestarter> restarter;
   private final java.util.Optional<ManagedSecrets> cache;
 
-  private SecretSyncer(ApiClient client, Clock clock, String component, java.util.Optional<RolloutRestarter> restarter,
+  private SecretSyncer(
+      ApiClient client,
+      Clock clock,
+      String component,
+      java.util.Optional<RolloutRestarter> restarter,
       java.util.Optional<ManagedSecrets> cache) {
     this.client = Objects.requireNonNull(client, "client");
     this.cache = cache;
@@ -84,8 +92,8 @@ public final class SecretSyncer {
   }
 
   /**
-   * This syncer, also restarting the workloads of targets that ask for it
-   * ({@link SyncTarget#restartOnRotation()}) when one of their Secrets changed.
+   * This syncer, also restarting the workloads of targets that ask for it ({@link
+   * SyncTarget#restartOnRotation()}) when one of their Secrets changed.
    */
   public SecretSyncer withRestarter(RolloutRestarter value) {
     return new SecretSyncer(client, clock, component, java.util.Optional.of(value), cache);
@@ -101,7 +109,8 @@ public final class SecretSyncer {
 
   /** A syncer over this client; events name {@code component} as their source. */
   public static SecretSyncer create(ApiClient client, Clock clock, String component) {
-    return new SecretSyncer(client, clock, component, java.util.Optional.empty(), java.util.Optional.empty());
+    return new SecretSyncer(
+        client, clock, component, java.util.Optional.empty(), java.util.Optional.empty());
   }
 
   /**
@@ -115,19 +124,31 @@ public final class SecretSyncer {
     for (SecretSpec spec : target.secrets()) {
       try {
         DesiredSecret desired = DesiredSecret.from(spec, target.volume());
-        Outcome outcome = unchangedInCache(target.namespace(), desired) ? Outcome.UNCHANGED
-            : apply(target.namespace(), desired, owners);
+        Outcome outcome =
+            unchangedInCache(target.namespace(), desired)
+                ? Outcome.UNCHANGED
+                : apply(target.namespace(), desired, owners);
         outcomes.put(spec.secretName(), outcome);
         if (outcome == Outcome.UPDATED) {
-          event(target, false, ROTATED, "Secret " + spec.secretName() + " updated with rotated content");
+          event(
+              target,
+              false,
+              ROTATED,
+              "Secret " + spec.secretName() + " updated with rotated content");
           if (target.restartOnRotation()) {
             List<V1OwnerReference> podOwners = owners.get();
-            restarter.ifPresent(r -> r.request(target.namespace(), podOwners, desired.contentHash()));
+            restarter.ifPresent(
+                r -> r.request(target.namespace(), podOwners, desired.contentHash()));
           }
         }
       } catch (KeyturnException e) {
         failures.put(spec.secretName(), e.getMessage());
-        LOG.log(Level.WARNING, "Secret {0}/{1} not synced: {2}", target.namespace(), spec.secretName(), e.getMessage());
+        LOG.log(
+            Level.WARNING,
+            "Secret {0}/{1} not synced: {2}",
+            target.namespace(),
+            spec.secretName(),
+            e.getMessage());
         event(target, true, FAILED, e.getMessage());
       }
     }
@@ -152,38 +173,57 @@ public final class SecretSyncer {
   }
 
   private boolean unchangedInCache(String namespace, DesiredSecret desired) {
-    return cache.flatMap(c -> c.get(namespace, desired.spec().secretName())).map(s -> same(s, desired)).orElse(false);
+    return cache
+        .flatMap(c -> c.get(namespace, desired.spec().secretName()))
+        .map(s -> same(s, desired))
+        .orElse(false);
   }
 
   private static boolean same(V1Secret existing, DesiredSecret desired) {
     Map<String, String> annotations = existing.getMetadata().getAnnotations();
     Map<String, String> labels = existing.getMetadata().getLabels();
-    return labels != null && "true".equals(labels.get(MANAGED_LABEL))
-        && annotations != null && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
+    return labels != null
+        && "true".equals(labels.get(MANAGED_LABEL))
+        && annotations != null
+        && desired.contentHash().equals(annotations.get(HASH_ANNOTATION))
         && desired.spec().type().equals(existing.getType());
   }
 
   private Outcome apply(String namespace, DesiredSecret desired, Owners owners) {
     String name = desired.spec().secretName();
-    return ApiCalls.retryOnConflict("writing Secret " + namespace + "/" + name, () -> {
-      V1Secret existing = read(namespace, name);
-      if (existing == null) {
-        api.createNamespacedSecret(namespace, build(namespace, desired, owners.get(), null)).execute();
-        return Outcome.CREATED;
-      }
-      Map<String, String> labels = existing.getMetadata().getLabels();
-      if (labels == null || !"true".equals(labels.get(MANAGED_LABEL))) {
-        throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "Secret " + namespace + "/" + name
-            + " exists without the label " + MANAGED_LABEL + "=true; it is not ours, so it is left as it is");
-      }
-      if (same(existing, desired)) {
-        return Outcome.UNCHANGED;
-      }
-      V1Secret replacement = build(namespace, desired, existing.getMetadata().getOwnerReferences(),
-          existing.getMetadata().getResourceVersion());
-      api.replaceNamespacedSecret(name, namespace, replacement).execute();
-      return Outcome.UPDATED;
-    });
+    return ApiCalls.retryOnConflict(
+        "writing Secret " + namespace + "/" + name,
+        () -> {
+          V1Secret existing = read(namespace, name);
+          if (existing == null) {
+            api.createNamespacedSecret(namespace, build(namespace, desired, owners.get(), null))
+                .execute();
+            return Outcome.CREATED;
+          }
+          Map<String, String> labels = existing.getMetadata().getLabels();
+          if (labels == null || !"true".equals(labels.get(MANAGED_LABEL))) {
+            throw new KeyturnException(
+                KeyturnException.Reason.FAILED_PRECONDITION,
+                "Secret "
+                    + namespace
+                    + "/"
+                    + name
+                    + " exists without the label "
+                    + MANAGED_LABEL
+                    + "=true; it is not ours, so it is left as it is");
+          }
+          if (same(existing, desired)) {
+            return Outcome.UNCHANGED;
+          }
+          V1Secret replacement =
+              build(
+                  namespace,
+                  desired,
+                  existing.getMetadata().getOwnerReferences(),
+                  existing.getMetadata().getResourceVersion());
+          api.replaceNamespacedSecret(name, namespace, replacement).execute();
+          return Outcome.UPDATED;
+        });
   }
 
   private V1Secret read(String namespace, String name) throws ApiException {
@@ -197,15 +237,28 @@ public final class SecretSyncer {
     }
   }
 
-  private static V1Secret build(String namespace, DesiredSecret desired, List<V1OwnerReference> owners, String resourceVersion) {
+  private static V1Secret build(
+      String namespace,
+      DesiredSecret desired,
+      List<V1OwnerReference> owners,
+      String resourceVersion) {
     Map<String, String> labels = new LinkedHashMap<>(desired.spec().labels());
     labels.put(MANAGED_LABEL, "true");
     Map<String, String> annotations = new LinkedHashMap<>(desired.spec().annotations());
     annotations.put(HASH_ANNOTATION, desired.contentHash());
-    V1ObjectMeta metadata = new V1ObjectMeta().name(desired.spec().secretName()).namespace(namespace)
-        .labels(labels).annotations(annotations).resourceVersion(resourceVersion)
-        .ownerReferences(owners == null || owners.isEmpty() ? null : new ArrayList<>(owners));
-    return new V1Secret().apiVersion("v1").kind("Secret").metadata(metadata).type(desired.spec().type())
+    V1ObjectMeta metadata =
+        new V1ObjectMeta()
+            .name(desired.spec().secretName())
+            .namespace(namespace)
+            .labels(labels)
+            .annotations(annotations)
+            .resourceVersion(resourceVersion)
+            .ownerReferences(owners == null || owners.isEmpty() ? null : new ArrayList<>(owners));
+    return new V1Secret()
+        .apiVersion("v1")
+        .kind("Secret")
+        .metadata(metadata)
+        .type(desired.spec().type())
         .data(desired.dataCopy());
   }
 
@@ -217,23 +270,34 @@ public final class SecretSyncer {
       if (owners != null && !owners.isEmpty()) {
         List<V1OwnerReference> copy = new ArrayList<>();
         // Not a controller of the Secret: the owners' controllers must not adopt it.
-        owners.forEach(o -> copy.add(new V1OwnerReference().apiVersion(o.getApiVersion()).kind(o.getKind())
-            .name(o.getName()).uid(o.getUid())));
+        owners.forEach(
+            o ->
+                copy.add(
+                    new V1OwnerReference()
+                        .apiVersion(o.getApiVersion())
+                        .kind(o.getKind())
+                        .name(o.getName())
+                        .uid(o.getUid())));
         return copy;
       }
-      return List.of(new V1OwnerReference().apiVersion("v1").kind("Pod").name(target.podName())
-          .uid(pod.getMetadata().getUid()));
+      return List.of(
+          new V1OwnerReference()
+              .apiVersion("v1")
+              .kind("Pod")
+              .name(target.podName())
+              .uid(pod.getMetadata().getUid()));
     } catch (ApiException e) {
-      throw ApiCalls.failure("reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
+      throw ApiCalls.failure(
+          "reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
     }
   }
 
   private void event(SyncTarget target, boolean warning, String reason, String message) {
     try {
-      events.record(target.namespace(), target.podName(), target.podUid(), warning, reason, message);
+      events.record(
+          target.namespace(), target.podName(), target.podUid(), warning, reason, message);
     } catch (KeyturnException e) {
       LOG.log(Level.WARNING, "{0}", e.getMessage());
     }
   }
-
 }

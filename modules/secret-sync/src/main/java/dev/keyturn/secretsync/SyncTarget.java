@@ -15,7 +15,12 @@ import java.util.Objects;
  * @param restartOnRotation whether the pod's workload is restarted when one of its Secrets changes
  *     (for applications that read them as environment variables)
  */
-public record SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets,
+public record SyncTarget(
+    String namespace,
+    String podName,
+    String podUid,
+    Path volume,
+    List<SecretSpec> secrets,
     boolean restartOnRotation) {
   /** Validates and copies. */
   public SyncTarget {
@@ -27,7 +32,8 @@ public record SyncTarget(String namespace, String podName, String podUid, Path v
   }
 
   /** A target whose workload is not restarted on rotation. */
-  public SyncTarget(String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets) {
+  public SyncTarget(
+      String namespace, String podName, String podUid, Path volume, List<SecretSpec> secrets) {
     this(namespace, podName, podUid, volume, secrets, false);
   }
 }

@@ -35,27 +35,60 @@ import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Secret sync against the API (mock, or real with KEYTURN_IT_KUBECONFIG), through the test extension. */
+/**
+ * Secret sync against the API (mock, or real with KEYTURN_IT_KUBECONFIG), through the test
+ * extension.
+ */
 @KubernetesTest
 class SecretSyncerTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static V1PodSpec podSpec() {
-    return new V1PodSpec().containers(List.of(new V1Container().name("app").image("registry.example/app:1")))
+    return new V1PodSpec()
+        .containers(List.of(new V1Container().name("app").image("registry.example/app:1")))
         .automountServiceAccountToken(false);
   }
 
   /** A ReplicaSet and its pod, as a Deployment would leave them; the pod's uid is returned. */
   static V1Pod podOfReplicaSet(KubeContext kube, String name) throws Exception {
     Map<String, String> labels = Map.of("app", name);
-    V1ReplicaSet rs = new AppsV1Api(kube.client()).createNamespacedReplicaSet(kube.namespace(), new V1ReplicaSet()
-        .apiVersion("apps/v1").kind("ReplicaSet").metadata(new V1ObjectMeta().name(name + "-5d8f"))
-        .spec(new V1ReplicaSetSpec().replicas(1).selector(new V1LabelSelector().matchLabels(labels))
-            .template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels)).spec(podSpec())))).execute();
-    return createPod(kube, Map.of("name", name + "-5d8f-abc12", "labels", labels, "ownerReferences", List.of(Map.of(
-        "apiVersion", "apps/v1", "kind", "ReplicaSet", "name", rs.getMetadata().getName(),
-        "uid", rs.getMetadata().getUid(), "controller", true))));
+    V1ReplicaSet rs =
+        new AppsV1Api(kube.client())
+            .createNamespacedReplicaSet(
+                kube.namespace(),
+                new V1ReplicaSet()
+                    .apiVersion("apps/v1")
+                    .kind("ReplicaSet")
+                    .metadata(new V1ObjectMeta().name(name + "-5d8f"))
+                    .spec(
+                        new V1ReplicaSetSpec()
+                            .replicas(1)
+                            .selector(new V1LabelSelector().matchLabels(labels))
+                            .template(
+                                new V1PodTemplateSpec()
+                                    .metadata(new V1ObjectMeta().labels(labels))
+                                    .spec(podSpec()))))
+            .execute();
+    return createPod(
+        kube,
+        Map.of(
+            "name",
+            name + "-5d8f-abc12",
+            "labels",
+            labels,
+            "ownerReferences",
+            List.of(
+                Map.of(
+                    "apiVersion",
+                    "apps/v1",
+                    "kind",
+                    "ReplicaSet",
+                    "name",
+                    rs.getMetadata().getName(),
+                    "uid",
+                    rs.getMetadata().getUid(),
+                    "controller",
+                    true))));
   }
 
   static V1Pod createPod(KubeContext kube, Map<String, Object> metadata) throws Exception {
@@ -63,12 +96,23 @@ class SecretSyncerTest {
   }
 
   static SecretSpec dbSecret() {
-    return new SecretSpec("db-credentials", "Opaque", Map.of("app", "web"), Map.of("owner", "team-a"),
-        List.of(new SecretSpec.DataEntry("db/user", "username"), new SecretSpec.DataEntry("db/password", "password")));
+    return new SecretSpec(
+        "db-credentials",
+        "Opaque",
+        Map.of("app", "web"),
+        Map.of("owner", "team-a"),
+        List.of(
+            new SecretSpec.DataEntry("db/user", "username"),
+            new SecretSpec.DataEntry("db/password", "password")));
   }
 
   static SyncTarget target(KubeContext kube, V1Pod pod, Path volume, SecretSpec... specs) {
-    return new SyncTarget(kube.namespace(), pod.getMetadata().getName(), pod.getMetadata().getUid(), volume, List.of(specs));
+    return new SyncTarget(
+        kube.namespace(),
+        pod.getMetadata().getName(),
+        pod.getMetadata().getUid(),
+        volume,
+        List.of(specs));
   }
 
   static String value(V1Secret secret, String key) {
@@ -81,20 +125,33 @@ class SecretSyncerTest {
   }
 
   /** The requests (any method) to this test's namespace while {@code body} runs. */
-  static List<String> namespacedRequestsDuring(KubeContext kube, ThrowingRunnable body) throws Exception {
-    return requestsDuring(kube.client(), r -> r.url().encodedPath().contains("/namespaces/" + kube.namespace() + "/"), body);
+  static List<String> namespacedRequestsDuring(KubeContext kube, ThrowingRunnable body)
+      throws Exception {
+    return requestsDuring(
+        kube.client(),
+        r -> r.url().encodedPath().contains("/namespaces/" + kube.namespace() + "/"),
+        body);
   }
 
-  private static List<String> requestsDuring(ApiClient client, java.util.function.Predicate<okhttp3.Request> counted,
-      ThrowingRunnable body) throws Exception {
+  private static List<String> requestsDuring(
+      ApiClient client,
+      java.util.function.Predicate<okhttp3.Request> counted,
+      ThrowingRunnable body)
+      throws Exception {
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
     OkHttpClient original = client.getHttpClient();
-    client.setHttpClient(original.newBuilder().addInterceptor(chain -> {
-      if (counted.test(chain.request())) {
-        requests.add(chain.request().method() + " " + chain.request().url().encodedPath());
-      }
-      return chain.proceed(chain.request());
-    }).build());
+    client.setHttpClient(
+        original
+            .newBuilder()
+            .addInterceptor(
+                chain -> {
+                  if (counted.test(chain.request())) {
+                    requests.add(
+                        chain.request().method() + " " + chain.request().url().encodedPath());
+                  }
+                  return chain.proceed(chain.request());
+                })
+            .build());
     try {
       body.run();
     } finally {
@@ -113,17 +170,28 @@ class SecretSyncerTest {
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
     SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
     SecretSyncer.Result result = syncer.sync(target(kube, pod, volume, dbSecret()));
-    assertThat(result.outcomes()).containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
-    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    assertThat(result.outcomes())
+        .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+    V1Secret secret =
+        new CoreV1Api(kube.client())
+            .readNamespacedSecret("db-credentials", kube.namespace())
+            .execute();
     assertThat(value(secret, "username")).isEqualTo("app");
     assertThat(value(secret, "password")).isEqualTo("pw-1");
     assertThat(secret.getType()).isEqualTo("Opaque");
-    assertThat(secret.getMetadata().getLabels()).containsEntry(SecretSyncer.MANAGED_LABEL, "true").containsEntry("app", "web");
-    assertThat(secret.getMetadata().getAnnotations()).containsEntry("owner", "team-a").containsKey(SecretSyncer.HASH_ANNOTATION);
-    assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
-      assertThat(o.getKind()).isEqualTo("ReplicaSet");
-      assertThat(o.getName()).isEqualTo("web-5d8f");
-    });
+    assertThat(secret.getMetadata().getLabels())
+        .containsEntry(SecretSyncer.MANAGED_LABEL, "true")
+        .containsEntry("app", "web");
+    assertThat(secret.getMetadata().getAnnotations())
+        .containsEntry("owner", "team-a")
+        .containsKey(SecretSyncer.HASH_ANNOTATION);
+    assertThat(secret.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getKind()).isEqualTo("ReplicaSet");
+              assertThat(o.getName()).isEqualTo("web-5d8f");
+            });
   }
 
   @Test
@@ -132,21 +200,31 @@ class SecretSyncerTest {
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
     SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
     syncer.sync(target(kube, pod, volume, dbSecret()));
-    int writes = writesDuring(kube.client(), () -> assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
-        .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)));
+    int writes =
+        writesDuring(
+            kube.client(),
+            () ->
+                assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
+                    .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)));
     assertThat(writes).as("API writes for an unchanged sync").isZero();
 
     Volumes.volume(volume, Map.of("db/user", "app", "db/password", "pw-2"));
     assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
         .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UPDATED));
-    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    V1Secret secret =
+        new CoreV1Api(kube.client())
+            .readNamespacedSecret("db-credentials", kube.namespace())
+            .execute();
     assertThat(value(secret, "password")).isEqualTo("pw-2");
-    List<CoreV1Event> events = new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
-    assertThat(events).anySatisfy(e -> {
-      assertThat(e.getReason()).isEqualTo(SecretSyncer.ROTATED);
-      assertThat(e.getInvolvedObject().getName()).isEqualTo(pod.getMetadata().getName());
-      assertThat(e.getMessage()).doesNotContain("pw-2");
-    });
+    List<CoreV1Event> events =
+        new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
+    assertThat(events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getReason()).isEqualTo(SecretSyncer.ROTATED);
+              assertThat(e.getInvolvedObject().getName()).isEqualTo(pod.getMetadata().getName());
+              assertThat(e.getMessage()).doesNotContain("pw-2");
+            });
   }
 
   @Test
@@ -154,73 +232,143 @@ class SecretSyncerTest {
     V1Pod pod = podOfReplicaSet(kube, "cached");
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
     try (ManagedSecrets cache = ManagedSecrets.start(kube.client())) {
-      assertThat(cache.awaitSynced(Duration.ofSeconds(30))).as("first list of managed Secrets").isTrue();
-      SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test").withCache(cache);
+      assertThat(cache.awaitSynced(Duration.ofSeconds(30)))
+          .as("first list of managed Secrets")
+          .isTrue();
+      SecretSyncer syncer =
+          SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test").withCache(cache);
       assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
           .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
       // Once the watch has delivered the new Secret, an unchanged sync asks the API server nothing.
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(namespacedRequestsDuring(kube, () ->
-          assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
-              .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)))).isEmpty());
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          namespacedRequestsDuring(
+                              kube,
+                              () ->
+                                  assertThat(
+                                          syncer
+                                              .sync(target(kube, pod, volume, dbSecret()))
+                                              .outcomes())
+                                      .containsExactly(
+                                          Map.entry(
+                                              "db-credentials", SecretSyncer.Outcome.UNCHANGED))))
+                      .isEmpty());
       Volumes.volume(volume, Map.of("db/user", "app", "db/password", "pw-2"));
       assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
           .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.UPDATED));
-      assertThat(value(new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute(),
-          "password")).isEqualTo("pw-2");
+      assertThat(
+              value(
+                  new CoreV1Api(kube.client())
+                      .readNamespacedSecret("db-credentials", kube.namespace())
+                      .execute(),
+                  "password"))
+          .isEqualTo("pw-2");
       // A Secret of that name that is not ours is never in the cache: read, refused, left alone.
-      new CoreV1Api(kube.client()).createNamespacedSecret(kube.namespace(), new V1Secret().apiVersion("v1").kind("Secret")
-          .metadata(new V1ObjectMeta().name("users-own")).stringData(null)
-          .data(Map.of("k", "v".getBytes(StandardCharsets.UTF_8)))).execute();
-      SecretSpec foreign = new SecretSpec("users-own", "Opaque", Map.of(), Map.of(),
-          List.of(new SecretSpec.DataEntry("db/user", "k")));
-      assertThat(syncer.sync(target(kube, pod, volume, foreign)).failures()).containsKey("users-own");
+      new CoreV1Api(kube.client())
+          .createNamespacedSecret(
+              kube.namespace(),
+              new V1Secret()
+                  .apiVersion("v1")
+                  .kind("Secret")
+                  .metadata(new V1ObjectMeta().name("users-own"))
+                  .stringData(null)
+                  .data(Map.of("k", "v".getBytes(StandardCharsets.UTF_8))))
+          .execute();
+      SecretSpec foreign =
+          new SecretSpec(
+              "users-own",
+              "Opaque",
+              Map.of(),
+              Map.of(),
+              List.of(new SecretSpec.DataEntry("db/user", "k")));
+      assertThat(syncer.sync(target(kube, pod, volume, foreign)).failures())
+          .containsKey("users-own");
     }
   }
 
   @Test
   void aSecretWeDoNotManageIsLeftAloneAndReported(KubeContext kube) throws Exception {
     V1Pod pod = podOfReplicaSet(kube, "job");
-    new CoreV1Api(kube.client()).createNamespacedSecret(kube.namespace(), new V1Secret().apiVersion("v1").kind("Secret")
-        .metadata(new V1ObjectMeta().name("db-credentials")).stringData(Map.of("password", "users-own"))
-        .putDataItem("password", "users-own".getBytes(StandardCharsets.UTF_8))).execute();
+    new CoreV1Api(kube.client())
+        .createNamespacedSecret(
+            kube.namespace(),
+            new V1Secret()
+                .apiVersion("v1")
+                .kind("Secret")
+                .metadata(new V1ObjectMeta().name("db-credentials"))
+                .stringData(Map.of("password", "users-own"))
+                .putDataItem("password", "users-own".getBytes(StandardCharsets.UTF_8)))
+        .execute();
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
-    SecretSyncer.Result result = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
-        .sync(target(kube, pod, volume, dbSecret()));
+    SecretSyncer.Result result =
+        SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
+            .sync(target(kube, pod, volume, dbSecret()));
     assertThat(result.failures()).containsKey("db-credentials");
     assertThat(result.failures().get("db-credentials")).contains("not ours").doesNotContain("pw-1");
-    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
+    V1Secret secret =
+        new CoreV1Api(kube.client())
+            .readNamespacedSecret("db-credentials", kube.namespace())
+            .execute();
     assertThat(value(secret, "password")).isEqualTo("users-own");
-    assertThat(new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems())
+    assertThat(
+            new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo(SecretSyncer.FAILED));
   }
 
   @Test
   void aBarePodOwnsItsSecretAndOneBadSecretDoesNotStopAnother(KubeContext kube) throws Exception {
     V1Pod pod = createPod(kube, Map.of("name", "bare"));
-    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1", "cert.pem", "no pem here"));
-    SecretSpec tls = new SecretSpec("tls", "kubernetes.io/tls", Map.of(), Map.of(),
-        List.of(new SecretSpec.DataEntry("cert.pem", "tls.crt"), new SecretSpec.DataEntry("cert.pem", "tls.key")));
-    SecretSyncer.Result result = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
-        .sync(target(kube, pod, volume, tls, dbSecret()));
+    Path volume =
+        Volumes.volume(
+            dir.resolve("v"),
+            Map.of("db/user", "app", "db/password", "pw-1", "cert.pem", "no pem here"));
+    SecretSpec tls =
+        new SecretSpec(
+            "tls",
+            "kubernetes.io/tls",
+            Map.of(),
+            Map.of(),
+            List.of(
+                new SecretSpec.DataEntry("cert.pem", "tls.crt"),
+                new SecretSpec.DataEntry("cert.pem", "tls.key")));
+    SecretSyncer.Result result =
+        SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
+            .sync(target(kube, pod, volume, tls, dbSecret()));
     assertThat(result.failures()).containsOnlyKeys("tls");
-    assertThat(result.outcomes()).containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
-    V1Secret secret = new CoreV1Api(kube.client()).readNamespacedSecret("db-credentials", kube.namespace()).execute();
-    assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
-      assertThat(o.getKind()).isEqualTo("Pod");
-      assertThat(o.getUid()).isEqualTo(pod.getMetadata().getUid());
-    });
+    assertThat(result.outcomes())
+        .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+    V1Secret secret =
+        new CoreV1Api(kube.client())
+            .readNamespacedSecret("db-credentials", kube.namespace())
+            .execute();
+    assertThat(secret.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getKind()).isEqualTo("Pod");
+              assertThat(o.getUid()).isEqualTo(pod.getMetadata().getUid());
+            });
   }
 
   @Test
   void concurrentSyncsOfOneSecretAllSucceed(KubeContext kube) throws Exception {
     V1Pod pod = podOfReplicaSet(kube, "race");
     SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
-    syncer.sync(target(kube, pod, Volumes.volume(dir.resolve("v0"), Map.of("db/user", "u", "db/password", "p0")), dbSecret()));
+    syncer.sync(
+        target(
+            kube,
+            pod,
+            Volumes.volume(dir.resolve("v0"), Map.of("db/user", "u", "db/password", "p0")),
+            dbSecret()));
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<SecretSyncer.Result>> futures = new ArrayList<>();
       for (int i = 1; i <= 8; i++) {
-        Path volume = Volumes.volume(dir.resolve("v" + i), Map.of("db/user", "u", "db/password", "p" + i));
+        Path volume =
+            Volumes.volume(dir.resolve("v" + i), Map.of("db/user", "u", "db/password", "p" + i));
         futures.add(pool.submit(() -> syncer.sync(target(kube, pod, volume, dbSecret()))));
       }
       for (Future<SecretSyncer.Result> future : futures) {

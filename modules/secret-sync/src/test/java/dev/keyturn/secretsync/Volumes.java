@@ -10,8 +10,7 @@ import java.util.Map;
 final class Volumes {
   private static int generation;
 
-  private Volumes() {
-  }
+  private Volumes() {}
 
   static Path volume(Path dir, Map<String, String> files) throws IOException {
     Files.createDirectories(dir);

@@ -1,11 +1,11 @@
 package dev.keyturn.spi;
 
 /**
- * The optional push capability of a {@link SecretProvider}: tells Keyturn that what a request
- * would return may have changed, so the volume is checked now instead of at the next poll.
+ * The optional push capability of a {@link SecretProvider}: tells Keyturn that what a request would
+ * return may have changed, so the volume is checked now instead of at the next poll.
  *
- * <p>A notification is a hint, not data: Keyturn answers it with an ordinary
- * {@link SecretProvider#mount} call, so a spurious notification costs one call and no write.
+ * <p>A notification is a hint, not data: Keyturn answers it with an ordinary {@link
+ * SecretProvider#mount} call, so a spurious notification costs one call and no write.
  */
 public interface ChangeSource {
 

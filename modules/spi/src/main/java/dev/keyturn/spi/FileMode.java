@@ -13,8 +13,13 @@ public record FileMode(int bits) {
   /** Validates the bits. */
   public FileMode {
     if (bits < 0 || bits > 0777) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-          "file mode (" + bits + ", octal " + Integer.toOctalString(bits) + ") must be within 0 and 0777");
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "file mode ("
+              + bits
+              + ", octal "
+              + Integer.toOctalString(bits)
+              + ") must be within 0 and 0777");
     }
   }
 
@@ -31,8 +36,10 @@ public record FileMode(int bits) {
     try {
       return new FileMode(Integer.parseInt(decimal.strip()));
     } catch (NumberFormatException e) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-          "permission (\"" + decimal + "\") must be a decimal file mode such as \"420\"", e);
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "permission (\"" + decimal + "\") must be a decimal file mode such as \"420\"",
+          e);
     }
   }
 

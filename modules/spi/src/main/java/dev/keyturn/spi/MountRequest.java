@@ -17,8 +17,12 @@ import java.util.TreeMap;
  * @param defaultMode the mode for files the provider does not give one
  * @param currentVersions what the volume holds now, so the provider can skip unchanged objects
  */
-public record MountRequest(Map<String, String> attributes, Map<String, String> secrets,
-    Path targetPath, FileMode defaultMode, List<ObjectVersion> currentVersions) {
+public record MountRequest(
+    Map<String, String> attributes,
+    Map<String, String> secrets,
+    Path targetPath,
+    FileMode defaultMode,
+    List<ObjectVersion> currentVersions) {
 
   /** Validates and copies into immutable, sorted maps. */
   public MountRequest {
@@ -52,9 +56,17 @@ public record MountRequest(Map<String, String> attributes, Map<String, String> s
   public String toString() {
     Map<String, String> shown = new TreeMap<>();
     attributes.forEach((k, v) -> shown.put(k, isSensitiveKey(k) ? "(redacted)" : v));
-    return "MountRequest[attributes=" + shown + ", secretKeys="
-        + new TreeMap<>(secrets).keySet() + ", targetPath=" + targetPath + ", defaultMode="
-        + defaultMode + ", currentVersions=" + currentVersions + "]";
+    return "MountRequest[attributes="
+        + shown
+        + ", secretKeys="
+        + new TreeMap<>(secrets).keySet()
+        + ", targetPath="
+        + targetPath
+        + ", defaultMode="
+        + defaultMode
+        + ", currentVersions="
+        + currentVersions
+        + "]";
   }
 
   /** Whether an attribute key names something secret, such as {@code serviceAccount.tokens}. */

@@ -80,6 +80,7 @@ public record MountResponse(List<SecretFile> files, List<ObjectVersion> objectVe
   }
 
   private static KeyturnException protocol(String message) {
-    return new KeyturnException(KeyturnException.Reason.PROVIDER_PROTOCOL, "provider response: " + message);
+    return new KeyturnException(
+        KeyturnException.Reason.PROVIDER_PROTOCOL, "provider response: " + message);
   }
 }

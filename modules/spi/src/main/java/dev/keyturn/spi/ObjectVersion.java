@@ -3,9 +3,9 @@ package dev.keyturn.spi;
 import java.util.Objects;
 
 /**
- * The version of one secret object as the provider reports it (provider protocol
- * {@code ObjectVersion}). Versions are opaque; they change exactly when the object's content
- * changes, and they are shown in status objects, so they must never be the secret itself.
+ * The version of one secret object as the provider reports it (provider protocol {@code
+ * ObjectVersion}). Versions are opaque; they change exactly when the object's content changes, and
+ * they are shown in status objects, so they must never be the secret itself.
  *
  * @param id the object's id, as the provider names it
  * @param version the provider's version string
@@ -19,17 +19,25 @@ public record ObjectVersion(String id, String version) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(version, "version");
     if (id.isEmpty() || id.length() > 1024) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
           "object version id (" + id.length() + " chars) must be 1 to 1024 characters");
     }
     if (version.length() > 1024) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-          "object version of \"" + PrintableText.escape(id, 64) + "\" (" + version.length()
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "object version of \""
+              + PrintableText.escape(id, 64)
+              + "\" ("
+              + version.length()
               + " chars) must be at most 1024 characters");
     }
     if (PrintableText.hasUnsafe(id) || PrintableText.hasUnsafe(version)) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-          "object version \"" + PrintableText.escape(id, 64) + "\" must not contain control or invisible format characters"
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "object version \""
+              + PrintableText.escape(id, 64)
+              + "\" must not contain control or invisible format characters"
               + " in its id or version");
     }
   }

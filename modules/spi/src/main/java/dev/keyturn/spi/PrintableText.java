@@ -1,15 +1,14 @@
 package dev.keyturn.spi;
 
 /**
- * Text from outside (a provider's answer, a request field, a class's parameter) made safe to put
- * in a log line, an Event or an error message: control characters, line and paragraph separators
- * and invisible format characters (bidi overrides, zero-width marks) are shown as escapes (a backslash, u, four hex digits),
- * and the text is cut to a bound, so one value can neither forge a second line nor reorder what
- * a reader sees.
+ * Text from outside (a provider's answer, a request field, a class's parameter) made safe to put in
+ * a log line, an Event or an error message: control characters, line and paragraph separators and
+ * invisible format characters (bidi overrides, zero-width marks) are shown as escapes (a backslash,
+ * u, four hex digits), and the text is cut to a bound, so one value can neither forge a second line
+ * nor reorder what a reader sees.
  */
 public final class PrintableText {
-  private PrintableText() {
-  }
+  private PrintableText() {}
 
   /**
    * {@code text} with every unsafe character escaped, cut to {@code maxChars} characters of the
@@ -47,8 +46,14 @@ public final class PrintableText {
 
   private static boolean unsafe(char c) {
     return switch (Character.getType(c)) {
-      case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
-          Character.UNASSIGNED, Character.SURROGATE, Character.PRIVATE_USE -> true;
+      case Character.CONTROL,
+          Character.FORMAT,
+          Character.LINE_SEPARATOR,
+          Character.PARAGRAPH_SEPARATOR,
+          Character.UNASSIGNED,
+          Character.SURROGATE,
+          Character.PRIVATE_USE ->
+          true;
       default -> false;
     };
   }

@@ -39,7 +39,8 @@ public final class ProviderException extends KeyturnException {
   private static String requireCode(String code) {
     Objects.requireNonNull(code, "code");
     if (code.isBlank() || code.length() > 64) {
-      throw new IllegalArgumentException("code (" + code.length() + " chars) must be 1 to 64 non-blank characters");
+      throw new IllegalArgumentException(
+          "code (" + code.length() + " chars) must be 1 to 64 non-blank characters");
     }
     return code;
   }

@@ -15,12 +15,12 @@ import java.util.regex.Pattern;
 /**
  * The in-process providers Keyturn can call, by name.
  *
- * <p>Order, which decides who wins when two providers share a name: first the providers
- * registered with {@link Builder#register}, in registration order; then those found by
- * {@link Builder#discover}, in {@link ServiceLoader} order (the named modules of the layer first,
- * then the class path). The first provider of a name wins; later ones are logged as shadowed and
- * closed. A provider that fails to load or has an invalid name is logged and skipped; it never
- * stops the others from loading.
+ * <p>Order, which decides who wins when two providers share a name: first the providers registered
+ * with {@link Builder#register}, in registration order; then those found by {@link
+ * Builder#discover}, in {@link ServiceLoader} order (the named modules of the layer first, then the
+ * class path). The first provider of a name wins; later ones are logged as shadowed and closed. A
+ * provider that fails to load or has an invalid name is logged and skipped; it never stops the
+ * others from loading.
  */
 public final class ProviderRegistry implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ProviderRegistry.class.getName());
@@ -45,8 +45,9 @@ public final class ProviderRegistry implements AutoCloseable {
    */
   public static List<SecretProviderFactory> factories() {
     List<SecretProviderFactory> found = new ArrayList<>();
-    Iterator<SecretProviderFactory> it = ServiceLoader.load(SecretProviderFactory.class,
-        ProviderRegistry.class.getClassLoader()).iterator();
+    Iterator<SecretProviderFactory> it =
+        ServiceLoader.load(SecretProviderFactory.class, ProviderRegistry.class.getClassLoader())
+            .iterator();
     for (int failures = 0; failures < 100; ) {
       try {
         if (!it.hasNext()) {
@@ -61,7 +62,9 @@ public final class ProviderRegistry implements AutoCloseable {
     return List.copyOf(found);
   }
 
-  /** A registry of the providers {@link ServiceLoader} finds from the class loader of this class. */
+  /**
+   * A registry of the providers {@link ServiceLoader} finds from the class loader of this class.
+   */
   public static ProviderRegistry discovered() {
     return builder().discover().build();
   }
@@ -80,11 +83,18 @@ public final class ProviderRegistry implements AutoCloseable {
     SecretProvider provider = providers.get(name);
     if (provider == null) {
       List<String> factories = factories().stream().map(SecretProviderFactory::name).toList();
-      throw new KeyturnException(KeyturnException.Reason.NOT_FOUND, "provider \"" + name
-          + "\" not found among in-process providers " + names()
-          + (factories.isEmpty() ? "" : " (factories on the module path, used only when configured: " + factories + ")")
-          + ": put a jar that declares 'provides dev.keyturn.spi.SecretProvider' or '...SecretProviderFactory' with name \""
-          + name + "\" on the module path, or register it with ProviderRegistry.Builder.register");
+      throw new KeyturnException(
+          KeyturnException.Reason.NOT_FOUND,
+          "provider \""
+              + name
+              + "\" not found among in-process providers "
+              + names()
+              + (factories.isEmpty()
+                  ? ""
+                  : " (factories on the module path, used only when configured: " + factories + ")")
+              + ": put a jar that declares 'provides dev.keyturn.spi.SecretProvider' or '...SecretProviderFactory' with name \""
+              + name
+              + "\" on the module path, or register it with ProviderRegistry.Builder.register");
     }
     return provider;
   }
@@ -118,8 +128,7 @@ public final class ProviderRegistry implements AutoCloseable {
     private final Map<String, SecretProvider> providers = new LinkedHashMap<>();
     private final List<String> skipped = new ArrayList<>();
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /**
      * Registers a provider ahead of any discovered one.
@@ -130,11 +139,13 @@ public final class ProviderRegistry implements AutoCloseable {
       Objects.requireNonNull(provider, "provider");
       String name = provider.name();
       if (name == null || !NAME.matcher(name).matches()) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "provider name (\"" + name + "\") must match " + NAME.pattern());
       }
       if (providers.containsKey(name)) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "provider name (\"" + name + "\") is registered twice");
       }
       providers.put(name, provider);
@@ -145,23 +156,40 @@ public final class ProviderRegistry implements AutoCloseable {
      * Registers the provider that the factory named {@code name} makes from {@code settings}; the
      * factory is found by {@link ServiceLoader} from this module's class loader.
      *
-     * @throws KeyturnException {@code NOT_FOUND} when no factory has that name,
-     *     {@code INVALID_ARGUMENT} for a setting the factory does not take, or the factory's own
-     *     error for a wrong value
+     * @throws KeyturnException {@code NOT_FOUND} when no factory has that name, {@code
+     *     INVALID_ARGUMENT} for a setting the factory does not take, or the factory's own error for
+     *     a wrong value
      */
     public Builder create(String name, Map<String, String> settings) {
       return create(factories(), name, settings);
     }
 
-    Builder create(List<SecretProviderFactory> factories, String name, Map<String, String> settings) {
-      SecretProviderFactory factory = factories.stream().filter(f -> f.name().equals(name)).findFirst()
-          .orElseThrow(() -> new KeyturnException(KeyturnException.Reason.NOT_FOUND, "no provider factory named \""
-              + name + "\" (factories: " + factories.stream().map(SecretProviderFactory::name).toList()
-              + "): put a jar that declares 'provides dev.keyturn.spi.SecretProviderFactory' on the module path"));
+    Builder create(
+        List<SecretProviderFactory> factories, String name, Map<String, String> settings) {
+      SecretProviderFactory factory =
+          factories.stream()
+              .filter(f -> f.name().equals(name))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new KeyturnException(
+                          KeyturnException.Reason.NOT_FOUND,
+                          "no provider factory named \""
+                              + name
+                              + "\" (factories: "
+                              + factories.stream().map(SecretProviderFactory::name).toList()
+                              + "): put a jar that declares 'provides dev.keyturn.spi.SecretProviderFactory' on the module path"));
       for (String key : settings.keySet()) {
         if (!factory.settings().contains(key)) {
-          throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "provider " + name + ": unknown setting \""
-              + PrintableText.escape(key, 64) + "\" (it takes " + new java.util.TreeSet<>(factory.settings()) + ")");
+          throw new KeyturnException(
+              KeyturnException.Reason.INVALID_ARGUMENT,
+              "provider "
+                  + name
+                  + ": unknown setting \""
+                  + PrintableText.escape(key, 64)
+                  + "\" (it takes "
+                  + new java.util.TreeSet<>(factory.settings())
+                  + ")");
         }
       }
       return register(factory.create(Map.copyOf(settings)));
@@ -169,7 +197,8 @@ public final class ProviderRegistry implements AutoCloseable {
 
     /** Adds the providers {@link ServiceLoader} finds from this module's class loader. */
     public Builder discover() {
-      return discover(ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()));
+      return discover(
+          ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()));
     }
 
     /** Adds the providers {@link ServiceLoader} finds in the given layer and its parents. */
@@ -182,43 +211,50 @@ public final class ProviderRegistry implements AutoCloseable {
       return discover(loader.iterator());
     }
 
-    /** Adds the providers {@link ServiceLoader} finds from this module's class loader whose class {@code accept}s. */
+    /**
+     * Adds the providers {@link ServiceLoader} finds from this module's class loader whose class
+     * {@code accept}s.
+     */
     public Builder discover(java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
-      return discover(ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()), accept);
+      return discover(
+          ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()),
+          accept);
     }
 
     /**
      * Adds the providers of the given loader whose class {@code accept}s, without creating the
-     * others at all: for a host that must not run a provider it did not configure (the node
-     * leaves out the {@code file} provider unless given a root).
+     * others at all: for a host that must not run a provider it did not configure (the node leaves
+     * out the {@code file} provider unless given a root).
      */
-    public Builder discover(ServiceLoader<SecretProvider> loader,
+    public Builder discover(
+        ServiceLoader<SecretProvider> loader,
         java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
       Iterator<ServiceLoader.Provider<SecretProvider>> found = loader.stream().iterator();
-      return discover(new Iterator<>() {
-        private SecretProvider next;
+      return discover(
+          new Iterator<>() {
+            private SecretProvider next;
 
-        @Override
-        public boolean hasNext() {
-          while (next == null && found.hasNext()) {
-            ServiceLoader.Provider<SecretProvider> candidate = found.next();
-            if (accept.test(candidate.type())) {
-              next = candidate.get();
+            @Override
+            public boolean hasNext() {
+              while (next == null && found.hasNext()) {
+                ServiceLoader.Provider<SecretProvider> candidate = found.next();
+                if (accept.test(candidate.type())) {
+                  next = candidate.get();
+                }
+              }
+              return next != null;
             }
-          }
-          return next != null;
-        }
 
-        @Override
-        public SecretProvider next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          SecretProvider provider = next;
-          next = null;
-          return provider;
-        }
-      });
+            @Override
+            public SecretProvider next() {
+              if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+              }
+              SecretProvider provider = next;
+              next = null;
+              return provider;
+            }
+          });
     }
 
     Builder discover(Iterator<SecretProvider> it) {
@@ -253,15 +289,22 @@ public final class ProviderRegistry implements AutoCloseable {
         skip(provider.getClass().getName() + " has an invalid name \"" + name + "\"");
         closeQuietly(provider);
       } else if (providers.containsKey(name)) {
-        skip(provider.getClass().getName() + " is shadowed by "
-            + providers.get(name).getClass().getName() + " for name \"" + name + "\"");
+        skip(
+            provider.getClass().getName()
+                + " is shadowed by "
+                + providers.get(name).getClass().getName()
+                + " for name \""
+                + name
+                + "\"");
         closeQuietly(provider);
       } else {
         providers.put(name, provider);
       }
     }
 
-    /** The innermost cause's message, which says why (a ServiceConfigurationError only says where). */
+    /**
+     * The innermost cause's message, which says why (a ServiceConfigurationError only says where).
+     */
     private static String rootCause(Throwable e) {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {

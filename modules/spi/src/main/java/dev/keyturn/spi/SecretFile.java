@@ -43,7 +43,9 @@ public record SecretFile(SecretPath path, FileMode mode, byte[] contents) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SecretFile f && path.equals(f.path) && mode.equals(f.mode)
+    return o instanceof SecretFile f
+        && path.equals(f.path)
+        && mode.equals(f.mode)
         && MessageDigest.isEqual(contents, f.contents);
   }
 

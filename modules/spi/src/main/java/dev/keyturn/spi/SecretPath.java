@@ -6,17 +6,18 @@ import java.util.List;
 /**
  * A validated relative path of a secret file inside a volume, with {@code /} as separator.
  *
- * <p>Rules, in the manner of kubelet's atomic writer: not empty, not absolute, no empty,
- * {@code .} or {@code ..} element, no element starting with {@code ..} (those names are reserved
- * for the writer's own entries such as {@code ..data}), no NUL or backslash, each element at most
- * 255 bytes and the whole path at most 4096 bytes in UTF-8. Also no control or invisible format
- * character ({@link PrintableText}): a name must read as what it is in a listing or a log.
+ * <p>Rules, in the manner of kubelet's atomic writer: not empty, not absolute, no empty, {@code .}
+ * or {@code ..} element, no element starting with {@code ..} (those names are reserved for the
+ * writer's own entries such as {@code ..data}), no NUL or backslash, each element at most 255 bytes
+ * and the whole path at most 4096 bytes in UTF-8. Also no control or invisible format character
+ * ({@link PrintableText}): a name must read as what it is in a listing or a log.
  *
  * @param value the path, e.g. {@code "db/password"}
  */
 public record SecretPath(String value) {
   /** Longest element in bytes (NAME_MAX). */
   public static final int MAX_NAME_BYTES = 255;
+
   /** Longest path in bytes (PATH_MAX). */
   public static final int MAX_PATH_BYTES = 4096;
 
@@ -57,7 +58,9 @@ public record SecretPath(String value) {
       throw invalid(value, "must not contain NUL or backslash");
     }
     if (PrintableText.hasUnsafe(value)) {
-      throw invalid(value, "must not contain control or invisible format characters (such as bidi overrides)");
+      throw invalid(
+          value,
+          "must not contain control or invisible format characters (such as bidi overrides)");
     }
     if (value.startsWith("/")) {
       throw invalid(value, "must be relative");
@@ -76,7 +79,8 @@ public record SecretPath(String value) {
   }
 
   private static KeyturnException invalid(String value, String rule) {
-    return new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+    return new KeyturnException(
+        KeyturnException.Reason.INVALID_ARGUMENT,
         "secret path \"" + PrintableText.escape(value, 64) + "\" " + rule);
   }
 }

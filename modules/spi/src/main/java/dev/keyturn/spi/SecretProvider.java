@@ -8,12 +8,13 @@ import java.util.Optional;
  * constructor or a public static {@code provider()} method.
  *
  * <p>Contract, which {@code dev.keyturn.spi.testkit} checks:
+ *
  * <ul>
- *   <li>{@link #mount} returns every requested object's version; a version changes exactly when
- *       the object's content changes, and is never the content itself;</li>
- *   <li>file paths are valid {@link SecretPath}s (the records enforce it);</li>
- *   <li>failures are {@link ProviderException}s with a short code, whose messages hold no secret;</li>
- *   <li>{@link #mount} is safe to call from several threads at once.</li>
+ *   <li>{@link #mount} returns every requested object's version; a version changes exactly when the
+ *       object's content changes, and is never the content itself;
+ *   <li>file paths are valid {@link SecretPath}s (the records enforce it);
+ *   <li>failures are {@link ProviderException}s with a short code, whose messages hold no secret;
+ *   <li>{@link #mount} is safe to call from several threads at once.
  * </ul>
  */
 public interface SecretProvider extends AutoCloseable {
@@ -36,6 +37,5 @@ public interface SecretProvider extends AutoCloseable {
 
   /** Releases what the provider holds; idempotent. */
   @Override
-  default void close() {
-  }
+  default void close() {}
 }

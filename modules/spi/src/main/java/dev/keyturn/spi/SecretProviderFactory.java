@@ -4,11 +4,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Makes a provider from typed settings, so a host configures it from its flags, its YAML or its
- * own code, never through system properties or the environment. Found by {@link java.util.ServiceLoader}
- * ({@code provides dev.keyturn.spi.SecretProviderFactory with ...}) and used through
- * {@link ProviderRegistry.Builder#create(String, Map)}. A provider that needs no settings may
- * implement {@link SecretProvider} and be discovered directly instead.
+ * Makes a provider from typed settings, so a host configures it from its flags, its YAML or its own
+ * code, never through system properties or the environment. Found by {@link
+ * java.util.ServiceLoader} ({@code provides dev.keyturn.spi.SecretProviderFactory with ...}) and
+ * used through {@link ProviderRegistry.Builder#create(String, Map)}. A provider that needs no
+ * settings may implement {@link SecretProvider} and be discovered directly instead.
  */
 public interface SecretProviderFactory {
   /** The name of the providers it makes (the SecretProviderClass {@code spec.provider}). */

@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 class PrintableTextTest {
   @Test
   void escapesWhatCouldForgeALineOrReorderText() {
-    assertThat(PrintableText.escape("a\nb\rc\u0000d\u001be", 100)).isEqualTo("a\\u000ab\\u000dc\\u0000d\\u001be");
-    assertThat(PrintableText.escape("x\u202ey\u200bz\u2028", 100)).isEqualTo("x\\u202ey\\u200bz\\u2028");
+    assertThat(PrintableText.escape("a\nb\rc\u0000d\u001be", 100))
+        .isEqualTo("a\\u000ab\\u000dc\\u0000d\\u001be");
+    assertThat(PrintableText.escape("x\u202ey\u200bz\u2028", 100))
+        .isEqualTo("x\\u202ey\\u200bz\\u2028");
     assertThat(PrintableText.escape("plain text: ok/ü", 100)).isEqualTo("plain text: ok/ü");
   }
 
@@ -29,10 +31,13 @@ class PrintableTextTest {
 
   @Test
   void pathsAndVersionsWithControlOrBidiCharactersAreRefused() {
-    assertThatThrownBy(() -> SecretPath.of("evil\u202etxt.exe")).hasMessageContaining("invisible format")
+    assertThatThrownBy(() -> SecretPath.of("evil\u202etxt.exe"))
+        .hasMessageContaining("invisible format")
         .hasMessageContaining("\\u202e");
     assertThatThrownBy(() -> SecretPath.of("two\nlines")).hasMessageNotContaining("\n");
-    assertThatThrownBy(() -> ObjectVersion.of("id\nforged: event", "1")).hasMessageNotContaining("\n");
-    assertThatThrownBy(() -> ObjectVersion.of("id", "v\u0000\u001b[31m")).isInstanceOf(KeyturnException.class);
+    assertThatThrownBy(() -> ObjectVersion.of("id\nforged: event", "1"))
+        .hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> ObjectVersion.of("id", "v\u0000\u001b[31m"))
+        .isInstanceOf(KeyturnException.class);
   }
 }

@@ -50,7 +50,8 @@ class ProviderRegistryTest {
       public SecretProvider next() {
         if (index == -1) {
           index++;
-          throw new ServiceConfigurationError("dev.keyturn.spi.SecretProvider: Provider com.example.Broken could not be instantiated");
+          throw new ServiceConfigurationError(
+              "dev.keyturn.spi.SecretProvider: Provider com.example.Broken could not be instantiated");
         }
         if (index >= good.size()) {
           throw new NoSuchElementException();
@@ -74,7 +75,8 @@ class ProviderRegistryTest {
     @Override
     public SecretProvider create(java.util.Map<String, String> settings) {
       if (!settings.containsKey("address")) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "store address is required");
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT, "store address is required");
       }
       return new Named("store");
     }
@@ -83,15 +85,25 @@ class ProviderRegistryTest {
   @Test
   void factoriesMakeProvidersFromTypedSettingsAndRefuseUnknownOnes() {
     List<SecretProviderFactory> factories = List.of(new NamedFactory());
-    ProviderRegistry registry = ProviderRegistry.builder()
-        .create(factories, "store", java.util.Map.of("address", "https://vault.example")).build();
+    ProviderRegistry registry =
+        ProviderRegistry.builder()
+            .create(factories, "store", java.util.Map.of("address", "https://vault.example"))
+            .build();
     assertThat(registry.names()).containsExactly("store");
-    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of("adress", "x")))
-        .isInstanceOf(KeyturnException.class).hasMessageContaining("unknown setting \"adress\"").hasMessageContaining("[address]");
-    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of()))
+    assertThatThrownBy(
+            () ->
+                ProviderRegistry.builder()
+                    .create(factories, "store", java.util.Map.of("adress", "x")))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("unknown setting \"adress\"")
+        .hasMessageContaining("[address]");
+    assertThatThrownBy(
+            () -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of()))
         .hasMessageContaining("address is required");
-    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "vault", java.util.Map.of()))
-        .isInstanceOf(KeyturnException.class).hasMessageContaining("no provider factory named \"vault\"")
+    assertThatThrownBy(
+            () -> ProviderRegistry.builder().create(factories, "vault", java.util.Map.of()))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("no provider factory named \"vault\"")
         .hasMessageContaining("[store]");
   }
 
@@ -100,10 +112,11 @@ class ProviderRegistryTest {
     Named explicit = new Named("file");
     Named discovered = new Named("file");
     Named other = new Named("vault");
-    ProviderRegistry registry = ProviderRegistry.builder()
-        .register(explicit)
-        .discover(List.<SecretProvider>of(discovered, other).iterator())
-        .build();
+    ProviderRegistry registry =
+        ProviderRegistry.builder()
+            .register(explicit)
+            .discover(List.<SecretProvider>of(discovered, other).iterator())
+            .build();
     assertThat(registry.get("file")).isSameAs(explicit);
     assertThat(registry.names()).containsExactly("file", "vault");
     assertThat(discovered.closed).hasValue(1);
@@ -114,9 +127,8 @@ class ProviderRegistryTest {
   void aBrokenProviderIsSkippedAndTheOthersLoad() {
     Named good = new Named("good");
     Named badName = new Named("bad name!");
-    ProviderRegistry registry = ProviderRegistry.builder()
-        .discover(withBrokenFirst(List.of(badName, good)))
-        .build();
+    ProviderRegistry registry =
+        ProviderRegistry.builder().discover(withBrokenFirst(List.of(badName, good))).build();
     assertThat(registry.names()).containsExactly("good");
     assertThat(registry.skipped()).hasSize(2);
     assertThat(registry.skipped().get(0)).contains("com.example.Broken");
@@ -137,8 +149,10 @@ class ProviderRegistryTest {
   @Test
   void explicitRegistrationValidatesNames() {
     ProviderRegistry.Builder builder = ProviderRegistry.builder().register(new Named("a"));
-    assertThatThrownBy(() -> builder.register(new Named("a"))).hasMessageContaining("registered twice");
-    assertThatThrownBy(() -> builder.register(new Named("x".repeat(31)))).hasMessageContaining("must match");
+    assertThatThrownBy(() -> builder.register(new Named("a")))
+        .hasMessageContaining("registered twice");
+    assertThatThrownBy(() -> builder.register(new Named("x".repeat(31))))
+        .hasMessageContaining("must match");
   }
 
   @Test

@@ -20,7 +20,8 @@ class RecordsTest {
     assertThat(FileMode.of(0640)).hasToString("0640");
     assertThatThrownBy(() -> FileMode.of(01000)).hasMessageContaining("must be within 0 and 0777");
     assertThatThrownBy(() -> FileMode.of(-1)).isInstanceOf(KeyturnException.class);
-    assertThatThrownBy(() -> FileMode.parseDecimal("0x1a4")).hasMessageContaining("permission (\"0x1a4\")");
+    assertThatThrownBy(() -> FileMode.parseDecimal("0x1a4"))
+        .hasMessageContaining("permission (\"0x1a4\")");
   }
 
   @Test
@@ -33,18 +34,23 @@ class RecordsTest {
     assertThat(file.contentEquals(SECRET)).isTrue();
     assertThat(file.toString()).doesNotContain("hunter2").contains("size=7");
     assertThat(file).isEqualTo(SecretFile.of("db/password", FileMode.of(0400), SECRET));
-    assertThat(file).isNotEqualTo(SecretFile.of("db/password", FileMode.of(0400), "other".getBytes()));
+    assertThat(file)
+        .isNotEqualTo(SecretFile.of("db/password", FileMode.of(0400), "other".getBytes()));
   }
 
   @Test
   void mountRequestToStringShowsNoSecretValues() {
-    MountRequest request = MountRequest.builder(Path.of("/tmp/t"))
-        .attribute("objects", "a")
-        .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"eyJhbGciOi\"}}")
-        .secret("clientSecret", "s3cr3t-value")
-        .build();
-    assertThat(request.toString()).contains("clientSecret", "objects=a", "serviceAccount.tokens=(redacted)")
-        .doesNotContain("s3cr3t-value").doesNotContain("eyJhbGciOi");
+    MountRequest request =
+        MountRequest.builder(Path.of("/tmp/t"))
+            .attribute("objects", "a")
+            .attribute(
+                "csi.storage.k8s.io/serviceAccount.tokens", "{\"aud\":{\"token\":\"eyJhbGciOi\"}}")
+            .secret("clientSecret", "s3cr3t-value")
+            .build();
+    assertThat(request.toString())
+        .contains("clientSecret", "objects=a", "serviceAccount.tokens=(redacted)")
+        .doesNotContain("s3cr3t-value")
+        .doesNotContain("eyJhbGciOi");
     assertThat(request.secrets()).containsEntry("clientSecret", "s3cr3t-value");
   }
 
@@ -56,19 +62,26 @@ class RecordsTest {
         .hasMessageContaining("\"a\" is both a file and a directory");
     assertThatThrownBy(() -> MountResponse.of(List.of(a, a), List.of()))
         .hasMessageContaining("two files at \"a\"");
-    assertThatThrownBy(() -> MountResponse.of(List.of(), List.of(ObjectVersion.of("x", "1"), ObjectVersion.of("x", "2"))))
+    assertThatThrownBy(
+            () ->
+                MountResponse.of(
+                    List.of(), List.of(ObjectVersion.of("x", "1"), ObjectVersion.of("x", "2"))))
         .hasMessageContaining("two versions for object \"x\"");
-    MountResponse ok = MountResponse.of(List.of(ab, SecretFile.of("c", FileMode.DEFAULT, SECRET)),
-        List.of(ObjectVersion.of("x", "1")));
+    MountResponse ok =
+        MountResponse.of(
+            List.of(ab, SecretFile.of("c", FileMode.DEFAULT, SECRET)),
+            List.of(ObjectVersion.of("x", "1")));
     assertThat(ok.versionMap()).containsEntry("x", "1");
     assertThat(ok.totalBytes()).isEqualTo(14);
   }
 
   @Test
   void providerExceptionCarriesCodeAndReason() {
-    ProviderException e = ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down");
+    ProviderException e =
+        ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down");
     assertThat(e.code()).isEqualTo("TooManyRequests");
     assertThat(e.reason().label()).isEqualTo("throttled");
-    assertThatThrownBy(() -> ProviderException.of(" ", "x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ProviderException.of(" ", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

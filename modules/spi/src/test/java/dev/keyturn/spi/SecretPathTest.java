@@ -3,9 +3,9 @@ package dev.keyturn.spi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class SecretPathTest {
 
@@ -16,13 +16,31 @@ class SecretPathTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "/etc/passwd", "../x", "a/../b", "a/..", "..data", "..data/x", "a//b",
-      "a/", "./a", "a/./b", "a\\b", "a\0b", "..", "..2026_11_23"})
+  @ValueSource(
+      strings = {
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../b",
+        "a/..",
+        "..data",
+        "..data/x",
+        "a//b",
+        "a/",
+        "./a",
+        "a/./b",
+        "a\\b",
+        "a\0b",
+        "..",
+        "..2026_11_23"
+      })
   void rejectsHostilePaths(String value) {
     assertThatThrownBy(() -> SecretPath.of(value))
         .isInstanceOf(KeyturnException.class)
-        .satisfies(e -> assertThat(((KeyturnException) e).reason())
-            .isEqualTo(KeyturnException.Reason.INVALID_ARGUMENT))
+        .satisfies(
+            e ->
+                assertThat(((KeyturnException) e).reason())
+                    .isEqualTo(KeyturnException.Reason.INVALID_ARGUMENT))
         .hasMessageStartingWith("secret path");
   }
 
@@ -30,9 +48,11 @@ class SecretPathTest {
   void enforcesNameAndPathLengthsInBytes() {
     String name255 = "a".repeat(255);
     assertThat(SecretPath.of(name255).segments()).containsExactly(name255);
-    assertThatThrownBy(() -> SecretPath.of("a".repeat(256))).hasMessageContaining("longer than 255 bytes");
+    assertThatThrownBy(() -> SecretPath.of("a".repeat(256)))
+        .hasMessageContaining("longer than 255 bytes");
     // 128 two-byte characters: 256 bytes in UTF-8 although only 128 chars.
-    assertThatThrownBy(() -> SecretPath.of("é".repeat(128))).hasMessageContaining("longer than 255 bytes");
+    assertThatThrownBy(() -> SecretPath.of("é".repeat(128)))
+        .hasMessageContaining("longer than 255 bytes");
     String deep = ("d".repeat(200) + "/").repeat(20) + "f";
     assertThat(deep.length()).isLessThanOrEqualTo(4096);
     assertThat(SecretPath.of(deep).segments()).hasSize(21);

@@ -53,21 +53,28 @@ public final class ExternalProvider implements SecretProvider {
    * @param attempts how many times a mount is tried while the provider is UNAVAILABLE (a version
    *     call, the health check, is tried once)
    */
-  public ExternalProvider(String name, Path socket, EventLoopGroup group, int maxReceiveBytes, Duration timeout, int attempts) {
+  public ExternalProvider(
+      String name,
+      Path socket,
+      EventLoopGroup group,
+      int maxReceiveBytes,
+      Duration timeout,
+      int attempts) {
     this.name = name;
     this.socket = socket;
     this.timeout = timeout;
     this.attempts = Math.max(1, attempts);
-    this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .eventLoopGroup(group)
-        .channelType(EpollDomainSocketChannel.class)
-        .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
-        .usePlaintext()
-        // The Go driver's authority: grpc-java would send the socket path, which strict HTTP/2
-        // servers (nghttp2 in grpc-js, Kestrel) reset and the Go driver's e2e provider refuses.
-        .overrideAuthority("localhost")
-        .maxInboundMessageSize(maxReceiveBytes)
-        .build();
+    this.channel =
+        NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .eventLoopGroup(group)
+            .channelType(EpollDomainSocketChannel.class)
+            .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
+            .usePlaintext()
+            // The Go driver's authority: grpc-java would send the socket path, which strict HTTP/2
+            // servers (nghttp2 in grpc-js, Kestrel) reset and the Go driver's e2e provider refuses.
+            .overrideAuthority("localhost")
+            .maxInboundMessageSize(maxReceiveBytes)
+            .build();
   }
 
   @Override
@@ -82,7 +89,8 @@ public final class ExternalProvider implements SecretProvider {
 
   /** The provider's own version answer, for health checks: asked once, never retried. */
   public VersionResponse version() {
-    return call(() -> stub().version(VersionRequest.newBuilder().setVersion("v1alpha1").build()), 1);
+    return call(
+        () -> stub().version(VersionRequest.newBuilder().setVersion("v1alpha1").build()), 1);
   }
 
   @Override
@@ -94,26 +102,48 @@ public final class ExternalProvider implements SecretProvider {
             .setTargetPath(request.targetPath().toString())
             .setPermission(request.defaultMode().toDecimalString());
     for (ObjectVersion v : request.currentVersions()) {
-      wire.addCurrentObjectVersion(dev.keyturn.csinode.internal.proto.provider.ObjectVersion.newBuilder()
-          .setId(v.id()).setVersion(v.version()));
+      wire.addCurrentObjectVersion(
+          dev.keyturn.csinode.internal.proto.provider.ObjectVersion.newBuilder()
+              .setId(v.id())
+              .setVersion(v.version()));
     }
     long started = System.nanoTime();
     try {
       MountResponse converted = convert(name, call(() -> stub().mount(wire.build()), attempts));
-      LOG.log(System.Logger.Level.DEBUG, () -> "provider " + name + " Mount target=" + PrintableText.escape(
-          request.targetPath().toString(), 512) + " took " + (System.nanoTime() - started) / 1_000_000 + " ms: OK, "
-          + converted.files().size() + " files, " + converted.objectVersions().size() + " versions");
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () ->
+              "provider "
+                  + name
+                  + " Mount target="
+                  + PrintableText.escape(request.targetPath().toString(), 512)
+                  + " took "
+                  + (System.nanoTime() - started) / 1_000_000
+                  + " ms: OK, "
+                  + converted.files().size()
+                  + " files, "
+                  + converted.objectVersions().size()
+                  + " versions");
       return converted;
     } catch (ProviderException e) {
-      LOG.log(System.Logger.Level.DEBUG, () -> "provider " + name + " Mount target=" + PrintableText.escape(
-          request.targetPath().toString(), 512) + " took " + (System.nanoTime() - started) / 1_000_000 + " ms: "
-          + e.code());
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () ->
+              "provider "
+                  + name
+                  + " Mount target="
+                  + PrintableText.escape(request.targetPath().toString(), 512)
+                  + " took "
+                  + (System.nanoTime() - started) / 1_000_000
+                  + " ms: "
+                  + e.code());
       throw e;
     }
   }
 
   private CSIDriverProviderGrpc.CSIDriverProviderBlockingStub stub() {
-    return CSIDriverProviderGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    return CSIDriverProviderGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private <T> T call(java.util.function.Supplier<T> rpc, int tries) {
@@ -143,7 +173,10 @@ public final class ExternalProvider implements SecretProvider {
       TimeUnit.MILLISECONDS.sleep(100L << Math.min(attempt - 1, 4));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new KeyturnException(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "interrupted while retrying the provider", e);
+      throw new KeyturnException(
+          KeyturnException.Reason.PROVIDER_UNAVAILABLE,
+          "interrupted while retrying the provider",
+          e);
     }
   }
 
@@ -152,16 +185,37 @@ public final class ExternalProvider implements SecretProvider {
     String where = "provider " + name + " (" + socket + ")";
     // The provider's own description may quote what it fetched: only the status code is kept.
     return switch (status.getCode()) {
-      case DEADLINE_EXCEEDED -> ProviderException.of(KeyturnException.Reason.PROVIDER_TIMEOUT, "DeadlineExceeded",
-          where + " did not answer within " + timeout.toMillis() + " ms", e);
-      case UNAVAILABLE -> ProviderException.of(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "Unavailable",
-          where + " is unavailable after " + tries + (tries == 1 ? " attempt" : " attempts"), e);
-      case RESOURCE_EXHAUSTED -> isTooLarge(status)
-          ? ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "ResponseTooLarge",
-              where + " sent a response larger than the receive limit (--max-call-recv-msg-size)", e)
-          : ProviderException.of(KeyturnException.Reason.THROTTLED, "ResourceExhausted", where + " is throttled", e);
-      default -> ProviderException.of(KeyturnException.Reason.PROVIDER_ERROR, status.getCode().name(),
-          where + " failed with " + status.getCode() + transport(e), e);
+      case DEADLINE_EXCEEDED ->
+          ProviderException.of(
+              KeyturnException.Reason.PROVIDER_TIMEOUT,
+              "DeadlineExceeded",
+              where + " did not answer within " + timeout.toMillis() + " ms",
+              e);
+      case UNAVAILABLE ->
+          ProviderException.of(
+              KeyturnException.Reason.PROVIDER_UNAVAILABLE,
+              "Unavailable",
+              where + " is unavailable after " + tries + (tries == 1 ? " attempt" : " attempts"),
+              e);
+      case RESOURCE_EXHAUSTED ->
+          isTooLarge(status)
+              ? ProviderException.of(
+                  KeyturnException.Reason.PROVIDER_PROTOCOL,
+                  "ResponseTooLarge",
+                  where
+                      + " sent a response larger than the receive limit (--max-call-recv-msg-size)",
+                  e)
+              : ProviderException.of(
+                  KeyturnException.Reason.THROTTLED,
+                  "ResourceExhausted",
+                  where + " is throttled",
+                  e);
+      default ->
+          ProviderException.of(
+              KeyturnException.Reason.PROVIDER_ERROR,
+              status.getCode().name(),
+              where + " failed with " + status.getCode() + transport(e),
+              e);
     };
   }
 
@@ -182,42 +236,58 @@ public final class ExternalProvider implements SecretProvider {
     return "";
   }
 
-  private static final java.util.regex.Pattern RST_STREAM = java.util.regex.Pattern.compile(
-      "RST_STREAM closed stream\\. HTTP/2 error code: ([A-Z_]{1,32})");
+  private static final java.util.regex.Pattern RST_STREAM =
+      java.util.regex.Pattern.compile(
+          "RST_STREAM closed stream\\. HTTP/2 error code: ([A-Z_]{1,32})");
 
   private static boolean isTooLarge(Status status) {
     String description = status.getDescription();
-    return description != null && (description.contains("exceeds maximum size") || description.contains("larger than max"));
+    return description != null
+        && (description.contains("exceeds maximum size")
+            || description.contains("larger than max"));
   }
 
-  /** A provider's answer as SPI records; anything that breaks the protocol is a {@code PROVIDER_PROTOCOL} error. */
-  static MountResponse convert(String name, dev.keyturn.csinode.internal.proto.provider.MountResponse response) {
+  /**
+   * A provider's answer as SPI records; anything that breaks the protocol is a {@code
+   * PROVIDER_PROTOCOL} error.
+   */
+  static MountResponse convert(
+      String name, dev.keyturn.csinode.internal.proto.provider.MountResponse response) {
     if (response.hasError() && !response.getError().getCode().isEmpty()) {
       String code = errorCode(response.getError().getCode());
-      KeyturnException.Reason reason = code.toLowerCase(java.util.Locale.ROOT).contains("throttl")
-          || code.contains("TooManyRequests") ? KeyturnException.Reason.THROTTLED : KeyturnException.Reason.PROVIDER_ERROR;
+      KeyturnException.Reason reason =
+          code.toLowerCase(java.util.Locale.ROOT).contains("throttl")
+                  || code.contains("TooManyRequests")
+              ? KeyturnException.Reason.THROTTLED
+              : KeyturnException.Reason.PROVIDER_ERROR;
       throw ProviderException.of(reason, code, "provider " + name + " returned error code " + code);
     }
     try {
       List<SecretFile> files = new ArrayList<>(response.getFilesCount());
       for (File file : response.getFilesList()) {
-        files.add(SecretFile.of(file.getPath(), FileMode.of(file.getMode()), bytes(file.getContents())));
+        files.add(
+            SecretFile.of(file.getPath(), FileMode.of(file.getMode()), bytes(file.getContents())));
       }
       List<ObjectVersion> versions = new ArrayList<>(response.getObjectVersionCount());
-      response.getObjectVersionList().forEach(v -> versions.add(ObjectVersion.of(v.getId(), v.getVersion())));
+      response
+          .getObjectVersionList()
+          .forEach(v -> versions.add(ObjectVersion.of(v.getId(), v.getVersion())));
       return MountResponse.of(files, versions);
     } catch (KeyturnException e) {
-      throw ProviderException.of(KeyturnException.Reason.PROVIDER_PROTOCOL, "InvalidResponse",
-          "provider " + name + " sent an invalid response: " + e.getMessage(), e);
+      throw ProviderException.of(
+          KeyturnException.Reason.PROVIDER_PROTOCOL,
+          "InvalidResponse",
+          "provider " + name + " sent an invalid response: " + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * The provider's error code as a log word: its leading run of letters, digits, {@code _},
-   * {@code .} and {@code -}, at most 32 characters ({@code "Throttled:token=..."} is
-   * {@code Throttled}: whatever a provider appends after a separator stays out of logs, events and
-   * metrics); a code that starts with nothing of that is {@code Unspecified}. The metric label is
-   * narrower still ({@code ErrorLabels}).
+   * The provider's error code as a log word: its leading run of letters, digits, {@code _}, {@code
+   * .} and {@code -}, at most 32 characters ({@code "Throttled:token=..."} is {@code Throttled}:
+   * whatever a provider appends after a separator stays out of logs, events and metrics); a code
+   * that starts with nothing of that is {@code Unspecified}. The metric label is narrower still
+   * ({@code ErrorLabels}).
    */
   static String errorCode(String raw) {
     int end = 0;
@@ -228,7 +298,12 @@ public final class ExternalProvider implements SecretProvider {
   }
 
   private static boolean isCodeChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '.'
+        || c == '-';
   }
 
   private static byte[] bytes(ByteString contents) {

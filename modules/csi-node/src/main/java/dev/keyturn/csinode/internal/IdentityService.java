@@ -25,13 +25,16 @@ public final class IdentityService extends IdentityGrpc.IdentityImplBase {
   }
 
   @Override
-  public void getPluginInfo(GetPluginInfoRequest request, StreamObserver<GetPluginInfoResponse> response) {
-    response.onNext(GetPluginInfoResponse.newBuilder().setName(name).setVendorVersion(version).build());
+  public void getPluginInfo(
+      GetPluginInfoRequest request, StreamObserver<GetPluginInfoResponse> response) {
+    response.onNext(
+        GetPluginInfoResponse.newBuilder().setName(name).setVendorVersion(version).build());
     response.onCompleted();
   }
 
   @Override
-  public void getPluginCapabilities(GetPluginCapabilitiesRequest request,
+  public void getPluginCapabilities(
+      GetPluginCapabilitiesRequest request,
       StreamObserver<GetPluginCapabilitiesResponse> response) {
     // A node-only driver: no CONTROLLER_SERVICE, no topology constraints.
     response.onNext(GetPluginCapabilitiesResponse.getDefaultInstance());
@@ -40,7 +43,8 @@ public final class IdentityService extends IdentityGrpc.IdentityImplBase {
 
   @Override
   public void probe(ProbeRequest request, StreamObserver<ProbeResponse> response) {
-    response.onNext(ProbeResponse.newBuilder().setReady(BoolValue.of(ready.getAsBoolean())).build());
+    response.onNext(
+        ProbeResponse.newBuilder().setReady(BoolValue.of(ready.getAsBoolean())).build());
     response.onCompleted();
   }
 }

@@ -11,12 +11,12 @@ import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeResponse;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeResponse;
-import java.lang.System.Logger.Level;
 import io.grpc.stub.StreamObserver;
+import java.lang.System.Logger.Level;
 
 /**
- * CSI Node: publish and unpublish through the {@link VolumePublisher}; no stage/unstage; the
- * node id from {@code --nodeid}. RPCs not declared answer UNIMPLEMENTED (gRPC's own answer for an
+ * CSI Node: publish and unpublish through the {@link VolumePublisher}; no stage/unstage; the node
+ * id from {@code --nodeid}. RPCs not declared answer UNIMPLEMENTED (gRPC's own answer for an
  * unknown method).
  */
 public final class NodeService extends NodeGrpc.NodeImplBase {
@@ -31,52 +31,99 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   }
 
   @Override
-  public void nodePublishVolume(NodePublishVolumeRequest request, StreamObserver<NodePublishVolumeResponse> response) {
-    PublishRequest publish = new PublishRequest(request.getVolumeId(), request.getTargetPath(),
-        request.hasVolumeCapability(), request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
-        request.getReadonly(), request.getVolumeContextMap(), request.getSecretsMap());
+  public void nodePublishVolume(
+      NodePublishVolumeRequest request, StreamObserver<NodePublishVolumeResponse> response) {
+    PublishRequest publish =
+        new PublishRequest(
+            request.getVolumeId(),
+            request.getTargetPath(),
+            request.hasVolumeCapability(),
+            request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
+            request.getReadonly(),
+            request.getVolumeContextMap(),
+            request.getSecretsMap());
     long started = System.nanoTime();
     String volume = shown(request.getVolumeId());
     String target = shown(request.getTargetPath());
     try {
       VolumePublisher.Outcome outcome = publisher.publish(publish);
-      if (outcome != VolumePublisher.Outcome.SKIPPED && outcome != VolumePublisher.Outcome.UNCHANGED) {
+      if (outcome != VolumePublisher.Outcome.SKIPPED
+          && outcome != VolumePublisher.Outcome.UNCHANGED) {
         LOG.log(Level.INFO, "NodePublishVolume {0} at {1}: {2}", volume, target, outcome);
       }
-      LOG.log(Level.DEBUG, () -> "NodePublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
-          + " ms: OK " + outcome);
+      LOG.log(
+          Level.DEBUG,
+          () ->
+              "NodePublishVolume volume="
+                  + volume
+                  + " target="
+                  + target
+                  + " took "
+                  + millis(started)
+                  + " ms: OK "
+                  + outcome);
       response.onNext(NodePublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
       io.grpc.StatusRuntimeException status = Statuses.of(e);
-      LOG.log(Level.WARNING, "NodePublishVolume {0} at {1} failed ({2}): {3}", volume, target,
-          status.getStatus().getCode(), shown(String.valueOf(e.getMessage())));
-      LOG.log(Level.DEBUG, () -> "NodePublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
-          + " ms: " + status.getStatus().getCode());
+      LOG.log(
+          Level.WARNING,
+          "NodePublishVolume {0} at {1} failed ({2}): {3}",
+          volume,
+          target,
+          status.getStatus().getCode(),
+          shown(String.valueOf(e.getMessage())));
+      LOG.log(
+          Level.DEBUG,
+          () ->
+              "NodePublishVolume volume="
+                  + volume
+                  + " target="
+                  + target
+                  + " took "
+                  + millis(started)
+                  + " ms: "
+                  + status.getStatus().getCode());
       response.onError(status);
     }
   }
 
   @Override
-  public void nodeUnpublishVolume(NodeUnpublishVolumeRequest request, StreamObserver<NodeUnpublishVolumeResponse> response) {
+  public void nodeUnpublishVolume(
+      NodeUnpublishVolumeRequest request, StreamObserver<NodeUnpublishVolumeResponse> response) {
     long started = System.nanoTime();
     String volume = shown(request.getVolumeId());
     String target = shown(request.getTargetPath());
     try {
       publisher.unpublish(request.getVolumeId(), request.getTargetPath());
-      LOG.log(Level.DEBUG, () -> "NodeUnpublishVolume volume=" + volume + " target=" + target + " took " + millis(started)
-          + " ms: OK");
+      LOG.log(
+          Level.DEBUG,
+          () ->
+              "NodeUnpublishVolume volume="
+                  + volume
+                  + " target="
+                  + target
+                  + " took "
+                  + millis(started)
+                  + " ms: OK");
       response.onNext(NodeUnpublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
       io.grpc.StatusRuntimeException status = Statuses.of(e);
-      LOG.log(Level.WARNING, "NodeUnpublishVolume {0} at {1} failed ({2}): {3}", volume, target,
-          status.getStatus().getCode(), shown(String.valueOf(e.getMessage())));
+      LOG.log(
+          Level.WARNING,
+          "NodeUnpublishVolume {0} at {1} failed ({2}): {3}",
+          volume,
+          target,
+          status.getStatus().getCode(),
+          shown(String.valueOf(e.getMessage())));
       response.onError(status);
     }
   }
 
-  /** A request field as it may appear in a log line: escaped and bounded (it comes from outside). */
+  /**
+   * A request field as it may appear in a log line: escaped and bounded (it comes from outside).
+   */
   private static String shown(String field) {
     return dev.keyturn.spi.PrintableText.escape(field, 512);
   }
@@ -86,14 +133,16 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   }
 
   @Override
-  public void nodeGetCapabilities(NodeGetCapabilitiesRequest request, StreamObserver<NodeGetCapabilitiesResponse> response) {
+  public void nodeGetCapabilities(
+      NodeGetCapabilitiesRequest request, StreamObserver<NodeGetCapabilitiesResponse> response) {
     // No STAGE_UNSTAGE_VOLUME: kubelet calls publish directly for ephemeral inline volumes.
     response.onNext(NodeGetCapabilitiesResponse.getDefaultInstance());
     response.onCompleted();
   }
 
   @Override
-  public void nodeGetInfo(NodeGetInfoRequest request, StreamObserver<NodeGetInfoResponse> response) {
+  public void nodeGetInfo(
+      NodeGetInfoRequest request, StreamObserver<NodeGetInfoResponse> response) {
     response.onNext(NodeGetInfoResponse.newBuilder().setNodeId(nodeId).build());
     response.onCompleted();
   }

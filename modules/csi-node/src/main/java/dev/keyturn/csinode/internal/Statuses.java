@@ -6,15 +6,16 @@ import io.grpc.StatusRuntimeException;
 
 /** Maps our error reasons to the gRPC status codes the CSI spec gives them. */
 public final class Statuses {
-  private Statuses() {
-  }
+  private Statuses() {}
 
   /** The status for an exception; the description is our message, which holds no secret. */
   public static StatusRuntimeException of(RuntimeException e) {
     if (e instanceof KeyturnException k) {
       return code(k.reason()).withDescription(k.getMessage()).asRuntimeException();
     }
-    return Status.INTERNAL.withDescription("internal error: " + e.getClass().getName()).asRuntimeException();
+    return Status.INTERNAL
+        .withDescription("internal error: " + e.getClass().getName())
+        .asRuntimeException();
   }
 
   static Status code(KeyturnException.Reason reason) {

@@ -33,22 +33,40 @@ class ExternalProviderCodesTest {
 
   @Test
   void anAnswerWithControlOrBidiCharactersInNamesOrVersionsIsInvalid() {
-    for (MountResponse hostile : new MountResponse[] {
-        MountResponse.newBuilder().addFiles(File.newBuilder().setPath("a\u202etxt")).build(),
-        MountResponse.newBuilder().addFiles(File.newBuilder().setPath("line\nbreak")).build(),
-        MountResponse.newBuilder().addObjectVersion(ObjectVersion.newBuilder().setId("id\nforged").setVersion("1")).build(),
-        MountResponse.newBuilder().addObjectVersion(ObjectVersion.newBuilder().setId("id").setVersion("v\u0000\u001b")).build()}) {
+    for (MountResponse hostile :
+        new MountResponse[] {
+          MountResponse.newBuilder().addFiles(File.newBuilder().setPath("a\u202etxt")).build(),
+          MountResponse.newBuilder().addFiles(File.newBuilder().setPath("line\nbreak")).build(),
+          MountResponse.newBuilder()
+              .addObjectVersion(ObjectVersion.newBuilder().setId("id\nforged").setVersion("1"))
+              .build(),
+          MountResponse.newBuilder()
+              .addObjectVersion(ObjectVersion.newBuilder().setId("id").setVersion("v\u0000\u001b"))
+              .build()
+        }) {
       assertThatThrownBy(() -> ExternalProvider.convert("p", hostile))
-          .isInstanceOfSatisfying(ProviderException.class, e -> {
-            assertThat(e.reason()).isEqualTo(KeyturnException.Reason.PROVIDER_PROTOCOL);
-            assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("\u202e").doesNotContain("\u0000");
-          });
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(KeyturnException.Reason.PROVIDER_PROTOCOL);
+                assertThat(e.getMessage())
+                    .doesNotContain("\n")
+                    .doesNotContain("\u202e")
+                    .doesNotContain("\u0000");
+              });
     }
-    assertThatThrownBy(() -> ExternalProvider.convert("p", MountResponse.newBuilder()
-        .setError(Error.newBuilder().setCode("Denied:secret=s3cr3t")).build()))
-        .isInstanceOfSatisfying(ProviderException.class, e -> {
-          assertThat(e.code()).isEqualTo("Denied");
-          assertThat(e.getMessage()).doesNotContain("s3cr3t");
-        });
+    assertThatThrownBy(
+            () ->
+                ExternalProvider.convert(
+                    "p",
+                    MountResponse.newBuilder()
+                        .setError(Error.newBuilder().setCode("Denied:secret=s3cr3t"))
+                        .build()))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("Denied");
+              assertThat(e.getMessage()).doesNotContain("s3cr3t");
+            });
   }
 }

@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 /**
  * A provider's answer, as hostile as a fuzzer makes it (paths with {@code ..}, absolute paths,
  * NULs, odd modes, duplicate ids, error codes), through the same conversion and writer a real
- * answer takes. Every outcome must be a {@link KeyturnException} or a volume whose every entry
- * lies inside the target; anything else (another exception, a file outside) is a finding.
+ * answer takes. Every outcome must be a {@link KeyturnException} or a volume whose every entry lies
+ * inside the target; anything else (another exception, a file outside) is a finding.
  */
 class ProviderResponseFuzzTest {
   private static final FileSystem FS = Jimfs.newFileSystem(Configuration.unix());
@@ -34,7 +34,8 @@ class ProviderResponseFuzzTest {
   private static final AtomicWriter WRITER = AtomicWriter.create();
 
   @FuzzTest(maxDuration = "30s")
-  void hostileAnswersAreRefusedOrWrittenInsideTheTarget(FuzzedDataProvider data) throws IOException {
+  void hostileAnswersAreRefusedOrWrittenInsideTheTarget(FuzzedDataProvider data)
+      throws IOException {
     MountResponse response = response(data);
     Path target = Files.createDirectories(SANDBOX.resolve("target"));
     try {
@@ -56,12 +57,18 @@ class ProviderResponseFuzzTest {
     }
     int files = data.consumeInt(0, 5);
     for (int i = 0; i < files; i++) {
-      b.addFiles(File.newBuilder().setPath(data.consumeString(120)).setMode(data.consumeInt())
-          .setContents(ByteString.copyFrom(data.consumeBytes(64))));
+      b.addFiles(
+          File.newBuilder()
+              .setPath(data.consumeString(120))
+              .setMode(data.consumeInt())
+              .setContents(ByteString.copyFrom(data.consumeBytes(64))));
     }
     int versions = data.consumeInt(0, 5);
     for (int i = 0; i < versions; i++) {
-      b.addObjectVersion(ObjectVersion.newBuilder().setId(data.consumeString(40)).setVersion(data.consumeString(40)));
+      b.addObjectVersion(
+          ObjectVersion.newBuilder()
+              .setId(data.consumeString(40))
+              .setVersion(data.consumeString(40)));
     }
     return b.build();
   }
@@ -92,5 +99,4 @@ class ProviderResponseFuzzTest {
       }
     }
   }
-
 }

@@ -19,18 +19,18 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads a directory tree: every regular file is an object named by its relative path. A
- * directory written with the {@code ..data} link swap (a Kubernetes Secret or ConfigMap volume,
- * another Keyturn volume) is read through {@code ..data}, resolved once, so a swap during the
- * read cannot mix two generations; the user-visible links would each resolve on their own.
+ * Reads a directory tree: every regular file is an object named by its relative path. A directory
+ * written with the {@code ..data} link swap (a Kubernetes Secret or ConfigMap volume, another
+ * Keyturn volume) is read through {@code ..data}, resolved once, so a swap during the read cannot
+ * mix two generations; the user-visible links would each resolve on their own.
  */
 final class DirectorySource {
   private static final String DATA_LINK = "..data";
+
   /** A payload directory can be replaced by the next swap while it is read: read again. */
   private static final int ATTEMPTS = 20;
 
-  private DirectorySource() {
-  }
+  private DirectorySource() {}
 
   static List<SourceObject> read(Path directory, Optional<Set<String>> wanted) throws IOException {
     Path source = directory.toRealPath();
@@ -42,7 +42,9 @@ final class DirectorySource {
       try {
         Path payload = dataLink.toRealPath();
         if (!payload.startsWith(source)) {
-          throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+          throw ProviderException.of(
+              KeyturnException.Reason.INVALID_ARGUMENT,
+              "Forbidden",
               "file provider: " + DATA_LINK + " of the source links outside it");
         }
         List<SourceObject> objects = readTree(payload, wanted);
@@ -57,14 +59,21 @@ final class DirectorySource {
         }
       }
       if (attempt == ATTEMPTS) {
-        throw ProviderException.of(KeyturnException.Reason.PROVIDER_UNAVAILABLE, "SourceBusy",
-            "file provider: the source's " + DATA_LINK + " changed during each of " + ATTEMPTS + " reads");
+        throw ProviderException.of(
+            KeyturnException.Reason.PROVIDER_UNAVAILABLE,
+            "SourceBusy",
+            "file provider: the source's "
+                + DATA_LINK
+                + " changed during each of "
+                + ATTEMPTS
+                + " reads");
       }
       java.util.concurrent.locks.LockSupport.parkNanos(attempt * 200_000L);
     }
   }
 
-  private static List<SourceObject> readTree(Path realDirectory, Optional<Set<String>> wanted) throws IOException {
+  private static List<SourceObject> readTree(Path realDirectory, Optional<Set<String>> wanted)
+      throws IOException {
     TreeReader reader = new TreeReader(realDirectory, wanted);
     Files.walkFileTree(realDirectory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), 64, reader);
     reader.objects.sort(Comparator.comparing(SourceObject::id));
@@ -83,17 +92,23 @@ final class DirectorySource {
     }
 
     @Override
-    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+        throws IOException {
       if (dir.equals(realDirectory)) {
         return FileVisitResult.CONTINUE;
       }
       if (reserved(dir)) {
         return FileVisitResult.SKIP_SUBTREE;
       }
-      // A linked directory must resolve inside the source; what lies below it was reached through it.
+      // A linked directory must resolve inside the source; what lies below it was reached through
+      // it.
       if (Files.isSymbolicLink(dir) && !dir.toRealPath().startsWith(realDirectory)) {
-        throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-            "file provider: directory \"" + realDirectory.relativize(dir) + "\" links outside its source directory");
+        throw ProviderException.of(
+            KeyturnException.Reason.INVALID_ARGUMENT,
+            "Forbidden",
+            "file provider: directory \""
+                + realDirectory.relativize(dir)
+                + "\" links outside its source directory");
       }
       return FileVisitResult.CONTINUE;
     }
@@ -103,17 +118,24 @@ final class DirectorySource {
       if (!attrs.isRegularFile() || reserved(file)) {
         return FileVisitResult.CONTINUE;
       }
-      String id = realDirectory.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+      String id =
+          realDirectory
+              .relativize(file)
+              .toString()
+              .replace(file.getFileSystem().getSeparator(), "/");
       if (wanted.isPresent() && !wanted.get().contains(id)) {
         return FileVisitResult.CONTINUE;
       }
       // Only a link can lead outside; a plain file below the source is inside it.
       if (Files.isSymbolicLink(file) && !file.toRealPath().startsWith(realDirectory)) {
-        throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
+        throw ProviderException.of(
+            KeyturnException.Reason.INVALID_ARGUMENT,
+            "Forbidden",
             "file provider: object \"" + id + "\" links outside its source directory");
       }
       checkSingleLink(file, id);
-      objects.add(new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
+      objects.add(
+          new SourceObject(id, path(id), Optional.empty(), readBounded(file, id, attrs.size())));
       return FileVisitResult.CONTINUE;
     }
 
@@ -134,7 +156,9 @@ final class DirectorySource {
     try {
       return SecretPath.of(id);
     } catch (KeyturnException e) {
-      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "InvalidName",
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "InvalidName",
           "file provider: " + e.getMessage());
     }
   }
@@ -151,8 +175,14 @@ final class DirectorySource {
       return; // a file system without hard links (Jimfs in tests, some FUSE mounts)
     }
     if (links instanceof Integer n && n > 1) {
-      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-          "file provider: object \"" + id + "\" has " + n + " hard links; only files with one link are served");
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "Forbidden",
+          "file provider: object \""
+              + id
+              + "\" has "
+              + n
+              + " hard links; only files with one link are served");
     }
   }
 
@@ -172,7 +202,14 @@ final class DirectorySource {
   }
 
   private static ProviderException tooLarge(String id, long size) {
-    return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "TooLarge", "file provider: object \""
-        + id + "\" has " + size + " bytes, more than " + FileProvider.MAX_OBJECT_BYTES);
+    return ProviderException.of(
+        KeyturnException.Reason.INVALID_ARGUMENT,
+        "TooLarge",
+        "file provider: object \""
+            + id
+            + "\" has "
+            + size
+            + " bytes, more than "
+            + FileProvider.MAX_OBJECT_BYTES);
   }
 }

@@ -22,12 +22,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * Reads a YAML or JSON document mapping object ids to a string, or to
- * {@code {value | valueBase64, path, mode}}. Errors name the object id, never its value.
+ * Reads a YAML or JSON document mapping object ids to a string, or to {@code {value | valueBase64,
+ * path, mode}}. Errors name the object id, never its value.
  */
 final class DocumentSource {
-  private DocumentSource() {
-  }
+  private DocumentSource() {}
 
   static List<SourceObject> read(Path file, Optional<Set<String>> wanted) throws IOException {
     Map<?, ?> document = parse(file);
@@ -65,28 +64,43 @@ final class DocumentSource {
   }
 
   private static String place(YAMLException e) {
-    if (e instanceof org.yaml.snakeyaml.error.MarkedYAMLException marked && marked.getProblemMark() != null) {
-      return " (line " + (marked.getProblemMark().getLine() + 1) + ", column "
-          + (marked.getProblemMark().getColumn() + 1) + ")";
+    if (e instanceof org.yaml.snakeyaml.error.MarkedYAMLException marked
+        && marked.getProblemMark() != null) {
+      return " (line "
+          + (marked.getProblemMark().getLine() + 1)
+          + ", column "
+          + (marked.getProblemMark().getColumn() + 1)
+          + ")";
     }
     return "";
   }
 
   private static SourceObject object(String id, Object value) {
     if (value instanceof String text) {
-      return new SourceObject(id, path(id, id), Optional.empty(), text.getBytes(StandardCharsets.UTF_8));
+      return new SourceObject(
+          id, path(id, id), Optional.empty(), text.getBytes(StandardCharsets.UTF_8));
     }
     if (!(value instanceof Map<?, ?> fields)) {
-      throw invalid("object \"" + id + "\" must be a string or a mapping with value or valueBase64");
+      throw invalid(
+          "object \"" + id + "\" must be a string or a mapping with value or valueBase64");
     }
     for (Object key : fields.keySet()) {
       if (!Set.of("value", "valueBase64", "path", "mode").contains(String.valueOf(key))) {
-        throw invalid("object \"" + id + "\" has unknown field \"" + key + "\" (known: value, valueBase64, path, mode)");
+        throw invalid(
+            "object \""
+                + id
+                + "\" has unknown field \""
+                + key
+                + "\" (known: value, valueBase64, path, mode)");
       }
     }
     byte[] contents = contents(id, fields.get("value"), fields.get("valueBase64"));
     Object path = fields.get("path");
-    return new SourceObject(id, path(id, path == null ? id : String.valueOf(path)), mode(id, fields.get("mode")), contents);
+    return new SourceObject(
+        id,
+        path(id, path == null ? id : String.valueOf(path)),
+        mode(id, fields.get("mode")),
+        contents);
   }
 
   private static byte[] contents(String id, Object value, Object base64) {
@@ -111,11 +125,14 @@ final class DocumentSource {
       return Optional.empty();
     }
     try {
-      // YAML 1.1 reads an unquoted 0400 as the octal number 256 already; a string is parsed as octal.
-      int bits = mode instanceof Integer number ? number : Integer.parseInt(String.valueOf(mode), 8);
+      // YAML 1.1 reads an unquoted 0400 as the octal number 256 already; a string is parsed as
+      // octal.
+      int bits =
+          mode instanceof Integer number ? number : Integer.parseInt(String.valueOf(mode), 8);
       return Optional.of(FileMode.of(bits));
     } catch (NumberFormatException | KeyturnException e) {
-      throw invalid("object \"" + id + "\": mode (" + mode + ") must be an octal mode such as \"0400\"");
+      throw invalid(
+          "object \"" + id + "\": mode (" + mode + ") must be an octal mode such as \"0400\"");
     }
   }
 
@@ -128,6 +145,7 @@ final class DocumentSource {
   }
 
   private static ProviderException invalid(String message) {
-    return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "InvalidSource", "file provider: " + message);
+    return ProviderException.of(
+        KeyturnException.Reason.INVALID_ARGUMENT, "InvalidSource", "file provider: " + message);
   }
 }

@@ -29,30 +29,31 @@ import java.util.Set;
  * Serves secrets from files under a root directory.
  *
  * <p>Parameters (SecretProviderClass {@code spec.parameters}, or agent configuration):
+ *
  * <ul>
  *   <li>{@code source} (required): a directory or a {@code .yaml}/{@code .yml}/{@code .json} file,
  *       relative to the root (an absolute path must lie inside the root too). In a directory every
- *       regular file is an object whose id is its relative path; names starting with {@code ..}
- *       are skipped, so a kubelet-style {@code ..data} directory can be a source. A YAML/JSON file
- *       maps object ids to a string, or to {@code {value|valueBase64, path, mode}}.</li>
+ *       regular file is an object whose id is its relative path; names starting with {@code ..} are
+ *       skipped, so a kubelet-style {@code ..data} directory can be a source. A YAML/JSON file maps
+ *       object ids to a string, or to {@code {value|valueBase64, path, mode}}.
  *   <li>{@code objects} (optional): the ids to serve, separated by commas or white space; all of
- *       them when absent. A named id that does not exist is an error with code {@code NotFound}.</li>
+ *       them when absent. A named id that does not exist is an error with code {@code NotFound}.
  * </ul>
  *
- * <p>A provider built with {@link Builder#perNamespace()} (as {@code keyturn node} builds it) serves
- * each request only from {@code <root>/<namespace>/}, the namespace being the pod's
- * ({@value #NAMESPACE_ATTRIBUTE}): a class in one namespace can never name another namespace's
- * files or anything else of the host. In every mode the root must not be {@code /}, and a source
- * or object that resolves (through {@code ..} or a link) outside its allowed directory, or a file
- * with more than one hard link, is refused with code {@code Forbidden}.
+ * <p>A provider built with {@link Builder#perNamespace()} (as {@code keyturn node} builds it)
+ * serves each request only from {@code <root>/<namespace>/}, the namespace being the pod's ({@value
+ * #NAMESPACE_ATTRIBUTE}): a class in one namespace can never name another namespace's files or
+ * anything else of the host. In every mode the root must not be {@code /}, and a source or object
+ * that resolves (through {@code ..} or a link) outside its allowed directory, or a file with more
+ * than one hard link, is refused with code {@code Forbidden}.
  *
- * <p>Versions are an HMAC-SHA256 of each object's id, path, mode and content under the version
- * key, so they change exactly when the object changes and reveal nothing of its content. Give a
- * stable key ({@link Builder#versionKey}) to keep versions stable across restarts; the default key
- * is random per instance.
+ * <p>Versions are an HMAC-SHA256 of each object's id, path, mode and content under the version key,
+ * so they change exactly when the object changes and reveal nothing of its content. Give a stable
+ * key ({@link Builder#versionKey}) to keep versions stable across restarts; the default key is
+ * random per instance.
  *
- * <p>Hosts that find providers through {@link java.util.ServiceLoader} make it with
- * {@link FileProviderFactory} and typed settings (root, per-namespace, version key file).
+ * <p>Hosts that find providers through {@link java.util.ServiceLoader} make it with {@link
+ * FileProviderFactory} and typed settings (root, per-namespace, version key file).
  *
  * <p>The provider pushes change notifications ({@link #changeSource()}) from the file system's
  * watch service.
@@ -60,11 +61,15 @@ import java.util.Set;
 public final class FileProvider implements SecretProvider {
   /** The provider's name. */
   public static final String NAME = "file";
+
   /** Largest object served, in bytes; the provider protocol's default message limit. */
   public static final int MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+
   /** The volume context key kubelet puts the pod's namespace under. */
   public static final String NAMESPACE_ATTRIBUTE = "csi.storage.k8s.io/pod.namespace";
-  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+  private static final java.util.regex.Pattern NAMESPACE =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   private final Path root;
   private final boolean perNamespace;
@@ -116,16 +121,24 @@ public final class FileProvider implements SecretProvider {
 
   private List<SourceObject> readSource(Path source, Optional<Set<String>> wanted) {
     try {
-      List<SourceObject> all = Files.isDirectory(source)
-          ? DirectorySource.read(source, wanted)
-          : DocumentSource.read(source, wanted);
+      List<SourceObject> all =
+          Files.isDirectory(source)
+              ? DirectorySource.read(source, wanted)
+              : DocumentSource.read(source, wanted);
       checkAllPresent(all, wanted);
       return all;
     } catch (NoSuchFileException e) {
-      throw ProviderException.of("SourceNotFound", "file provider: source " + relative(source) + " does not exist");
+      throw ProviderException.of(
+          "SourceNotFound", "file provider: source " + relative(source) + " does not exist");
     } catch (IOException e) {
-      throw ProviderException.of(KeyturnException.Reason.PROVIDER_ERROR, "ReadFailed",
-          "file provider: cannot read source " + relative(source) + ": " + e.getClass().getSimpleName(), e);
+      throw ProviderException.of(
+          KeyturnException.Reason.PROVIDER_ERROR,
+          "ReadFailed",
+          "file provider: cannot read source "
+              + relative(source)
+              + ": "
+              + e.getClass().getSimpleName(),
+          e);
     }
   }
 
@@ -136,7 +149,8 @@ public final class FileProvider implements SecretProvider {
     Set<String> missing = new LinkedHashSet<>(wanted.get());
     objects.forEach(o -> missing.remove(o.id()));
     if (!missing.isEmpty()) {
-      throw ProviderException.of("NotFound", "file provider: objects " + missing + " not found in source");
+      throw ProviderException.of(
+          "NotFound", "file provider: objects " + missing + " not found in source");
     }
   }
 
@@ -145,15 +159,19 @@ public final class FileProvider implements SecretProvider {
   }
 
   /**
-   * Resolves {@code source} inside the directory the request may read (the root, or its
-   * namespace's directory), refusing anything that leads outside it, also through links.
+   * Resolves {@code source} inside the directory the request may read (the root, or its namespace's
+   * directory), refusing anything that leads outside it, also through links.
    */
   Path resolveSource(Map<String, String> attributes) {
     Path base = allowedDirectory(attributes);
     String source = attributes.get("source");
     if (source == null || source.isBlank()) {
-      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "MissingParameter",
-          "file provider: parameter \"source\" is required (a directory or a YAML/JSON file under " + shown(base) + ")");
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "MissingParameter",
+          "file provider: parameter \"source\" is required (a directory or a YAML/JSON file under "
+              + shown(base)
+              + ")");
     }
     if (source.indexOf('\0') >= 0) {
       throw outside(source, base);
@@ -185,9 +203,15 @@ public final class FileProvider implements SecretProvider {
     }
     String namespace = attributes.getOrDefault(NAMESPACE_ATTRIBUTE, "");
     if (!NAMESPACE.matcher(namespace).matches()) {
-      throw ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-          "file provider: serves each namespace from its own directory under " + root + ", but the request "
-              + (namespace.isEmpty() ? "names no pod namespace (" + NAMESPACE_ATTRIBUTE + ")" : "has no valid namespace"));
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "Forbidden",
+          "file provider: serves each namespace from its own directory under "
+              + root
+              + ", but the request "
+              + (namespace.isEmpty()
+                  ? "names no pod namespace (" + NAMESPACE_ATTRIBUTE + ")"
+                  : "has no valid namespace"));
     }
     return root.resolve(namespace);
   }
@@ -197,9 +221,14 @@ public final class FileProvider implements SecretProvider {
   }
 
   private ProviderException outside(String source, Path base) {
-    return ProviderException.of(KeyturnException.Reason.INVALID_ARGUMENT, "Forbidden",
-        "file provider: source \"" + PrintableText.escape(source, 200) + "\" lies outside "
-            + (perNamespace ? "the directory of the pod's namespace " : "the provider root ") + base);
+    return ProviderException.of(
+        KeyturnException.Reason.INVALID_ARGUMENT,
+        "Forbidden",
+        "file provider: source \""
+            + PrintableText.escape(source, 200)
+            + "\" lies outside "
+            + (perNamespace ? "the directory of the pod's namespace " : "the provider root ")
+            + base);
   }
 
   private static Optional<Set<String>> wantedObjects(Map<String, String> attributes) {
@@ -235,21 +264,26 @@ public final class FileProvider implements SecretProvider {
     private Builder(Path root) {
       Objects.requireNonNull(root, "root");
       this.root = root.toAbsolutePath().normalize();
-      if (!Files.isDirectory(this.root, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(this.root)) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+      if (!Files.isDirectory(this.root, LinkOption.NOFOLLOW_LINKS)
+          && !Files.isDirectory(this.root)) {
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "file provider root (" + this.root + ") must be an existing directory");
       }
       if (this.root.getParent() == null) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
-            "file provider root (" + this.root + ") must not be the file system's root: name the directory "
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
+            "file provider root ("
+                + this.root
+                + ") must not be the file system's root: name the directory "
                 + "that holds the secrets (KEYTURN_FILE_PROVIDER_ROOT, --file-root or --file-provider-root)");
       }
     }
 
     /**
-     * Confines each request to {@code <root>/<namespace>/}, the namespace being the pod's
-     * ({@value FileProvider#NAMESPACE_ATTRIBUTE}); a request without one is refused. For a shared
-     * node, where whoever may create a SecretProviderClass must not read other namespaces' files.
+     * Confines each request to {@code <root>/<namespace>/}, the namespace being the pod's ({@value
+     * FileProvider#NAMESPACE_ATTRIBUTE}); a request without one is refused. For a shared node,
+     * where whoever may create a SecretProviderClass must not read other namespaces' files.
      */
     public Builder perNamespace() {
       this.perNamespace = true;
@@ -259,7 +293,8 @@ public final class FileProvider implements SecretProvider {
     /** The key versions are computed with; at least 16 bytes. */
     public Builder versionKey(byte[] key) {
       if (key.length < 16) {
-        throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
             "file provider versionKey (" + key.length + " bytes) must be at least 16 bytes");
       }
       this.versionKey = key.clone();

@@ -12,19 +12,22 @@ import java.util.Set;
 
 /**
  * Makes {@link FileProvider}s from settings:
+ *
  * <ul>
- *   <li>{@value #ROOT} (required): the directory every source lies in; never {@code /};</li>
+ *   <li>{@value #ROOT} (required): the directory every source lies in; never {@code /};
  *   <li>{@value #PER_NAMESPACE} ({@code true}/{@code false}, default false): serve each request
- *       only from {@code <root>/<pod namespace>/} ({@link FileProvider.Builder#perNamespace()});</li>
+ *       only from {@code <root>/<pod namespace>/} ({@link FileProvider.Builder#perNamespace()});
  *   <li>{@value #VERSION_KEY_FILE}: a file of at least 16 bytes, the key versions are computed
- *       with, so they stay the same across restarts (a random key per process otherwise).</li>
+ *       with, so they stay the same across restarts (a random key per process otherwise).
  * </ul>
  */
 public final class FileProviderFactory implements SecretProviderFactory {
   /** The root directory. */
   public static final String ROOT = "root";
+
   /** Per-namespace directories. */
   public static final String PER_NAMESPACE = "perNamespace";
+
   /** The version key file. */
   public static final String VERSION_KEY_FILE = "versionKeyFile";
 
@@ -50,7 +53,10 @@ public final class FileProviderFactory implements SecretProviderFactory {
     } catch (InvalidPathException e) {
       throw invalid(ROOT, root, "is not a path");
     } catch (KeyturnException e) {
-      throw new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT, "file provider " + ROOT + ": " + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "file provider " + ROOT + ": " + e.getMessage(),
+          e);
     }
     String perNamespace = settings.getOrDefault(PER_NAMESPACE, "false");
     if (!perNamespace.equals("true") && !perNamespace.equals("false")) {
@@ -71,7 +77,8 @@ public final class FileProviderFactory implements SecretProviderFactory {
   }
 
   private static KeyturnException invalid(String setting, String value, String why) {
-    return new KeyturnException(KeyturnException.Reason.INVALID_ARGUMENT,
+    return new KeyturnException(
+        KeyturnException.Reason.INVALID_ARGUMENT,
         "file provider " + setting + " (\"" + value + "\") " + why);
   }
 }

@@ -22,9 +22,9 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Pushes change hints from the file system's watch service: one daemon thread per provider,
- * started by the first watch. A directory source is watched with all its subdirectories; a
- * document source through its parent directory.
+ * Pushes change hints from the file system's watch service: one daemon thread per provider, started
+ * by the first watch. A directory source is watched with all its subdirectories; a document source
+ * through its parent directory.
  */
 final class SourceWatcher implements ChangeSource, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SourceWatcher.class.getName());
@@ -46,7 +46,8 @@ final class SourceWatcher implements ChangeSource, AutoCloseable {
     Watch watch = new Watch(source, onChange);
     synchronized (lock) {
       if (closed) {
-        throw new KeyturnException(KeyturnException.Reason.FAILED_PRECONDITION, "file provider is closed");
+        throw new KeyturnException(
+            KeyturnException.Reason.FAILED_PRECONDITION, "file provider is closed");
       }
       ensureStarted();
       register(watch);
@@ -61,7 +62,8 @@ final class SourceWatcher implements ChangeSource, AutoCloseable {
     try {
       service = java.nio.file.FileSystems.getDefault().newWatchService();
     } catch (IOException e) {
-      throw new KeyturnException(KeyturnException.Reason.IO, "file provider: cannot start watching: " + e.getMessage(), e);
+      throw new KeyturnException(
+          KeyturnException.Reason.IO, "file provider: cannot start watching: " + e.getMessage(), e);
     }
     thread = new Thread(this::run, "keyturn-file-provider-watch");
     thread.setDaemon(true);

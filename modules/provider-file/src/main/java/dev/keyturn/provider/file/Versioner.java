@@ -9,8 +9,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Versions as a keyed hash of what is written: id, path, mode and content. Keyed, so that a
- * version shown in a status object cannot be used to guess a short password offline.
+ * Versions as a keyed hash of what is written: id, path, mode and content. Keyed, so that a version
+ * shown in a status object cannot be used to guess a short password offline.
  */
 final class Versioner {
   private static final String ALGORITHM = "HmacSHA256";

@@ -30,6 +30,9 @@ class DirectorySourceContractTest extends ProviderContractTest {
 
   @Override
   protected MountRequest requestForMissingObject(Path targetPath) {
-    return MountRequest.builder(targetPath).attribute("source", "app").attribute("objects", "username,missing").build();
+    return MountRequest.builder(targetPath)
+        .attribute("source", "app")
+        .attribute("objects", "username,missing")
+        .build();
   }
 }

@@ -17,12 +17,15 @@ class DocumentSourceContractTest extends ProviderContractTest {
   }
 
   private void write(String password) throws Exception {
-    Files.writeString(workDir.resolve("store/secrets.yaml"), String.join("\n",
-        "username: app-user",
-        "password:",
-        "  value: \"" + password + "\"",
-        "  mode: \"0400\"",
-        ""));
+    Files.writeString(
+        workDir.resolve("store/secrets.yaml"),
+        String.join(
+            "\n",
+            "username: app-user",
+            "password:",
+            "  value: \"" + password + "\"",
+            "  mode: \"0400\"",
+            ""));
   }
 
   @Override
@@ -37,6 +40,9 @@ class DocumentSourceContractTest extends ProviderContractTest {
 
   @Override
   protected MountRequest requestForMissingObject(Path targetPath) {
-    return MountRequest.builder(targetPath).attribute("source", "secrets.yaml").attribute("objects", "missing").build();
+    return MountRequest.builder(targetPath)
+        .attribute("source", "secrets.yaml")
+        .attribute("objects", "missing")
+        .build();
   }
 }

@@ -25,8 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FileProviderTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path root;
   FileProvider provider;
 
@@ -37,7 +36,8 @@ class FileProviderTest {
   }
 
   private MountResponse mount(String source, String objects) {
-    MountRequest.Builder request = MountRequest.builder(dir.resolve("target")).attribute("source", source);
+    MountRequest.Builder request =
+        MountRequest.builder(dir.resolve("target")).attribute("source", source);
     if (objects != null) {
       request.attribute("objects", objects);
     }
@@ -45,18 +45,27 @@ class FileProviderTest {
   }
 
   private static Map<String, String> contents(MountResponse response) {
-    return response.files().stream().collect(Collectors.toMap(f -> f.path().value(),
-        f -> new String(f.contents(), StandardCharsets.UTF_8)));
+    return response.files().stream()
+        .collect(
+            Collectors.toMap(
+                f -> f.path().value(), f -> new String(f.contents(), StandardCharsets.UTF_8)));
   }
 
   @Test
   void documentFieldsGiveModePathAndBinaryContent() throws Exception {
     byte[] binary = {0, 1, 2, (byte) 0xff};
-    Files.writeString(root.resolve("s.json"), "{\"cert\": {\"valueBase64\": \""
-        + Base64.getEncoder().encodeToString(binary) + "\", \"path\": \"tls/cert.der\", \"mode\": \"0440\"},"
-        + " \"plain\": \"text\"}");
+    Files.writeString(
+        root.resolve("s.json"),
+        "{\"cert\": {\"valueBase64\": \""
+            + Base64.getEncoder().encodeToString(binary)
+            + "\", \"path\": \"tls/cert.der\", \"mode\": \"0440\"},"
+            + " \"plain\": \"text\"}");
     MountResponse response = mount("s.json", null);
-    SecretFile cert = response.files().stream().filter(f -> f.path().value().equals("tls/cert.der")).findFirst().orElseThrow();
+    SecretFile cert =
+        response.files().stream()
+            .filter(f -> f.path().value().equals("tls/cert.der"))
+            .findFirst()
+            .orElseThrow();
     assertThat(cert.contents()).isEqualTo(binary);
     assertThat(cert.mode()).isEqualTo(FileMode.of(0440));
     assertThat(response.versionMap()).containsOnlyKeys("cert", "plain");
@@ -74,10 +83,12 @@ class FileProviderTest {
   void versionsAreStableAcrossInstancesWithTheSameKey() throws Exception {
     Files.writeString(root.resolve("s.yaml"), "a: one\n");
     FileProvider other = FileProvider.builder(root).versionKey(new byte[32]).build();
-    MountRequest request = MountRequest.builder(dir.resolve("t")).attribute("source", "s.yaml").build();
+    MountRequest request =
+        MountRequest.builder(dir.resolve("t")).attribute("source", "s.yaml").build();
     assertThat(other.mount(request).versionMap()).isEqualTo(provider.mount(request).versionMap());
     FileProvider randomKey = FileProvider.builder(root).build();
-    assertThat(randomKey.mount(request).versionMap()).isNotEqualTo(provider.mount(request).versionMap());
+    assertThat(randomKey.mount(request).versionMap())
+        .isNotEqualTo(provider.mount(request).versionMap());
   }
 
   @Test
@@ -103,19 +114,29 @@ class FileProviderTest {
 
   @Test
   void perNamespaceProvidersServeEachNamespaceOnlyFromItsOwnDirectory() throws Exception {
-    FileProvider confined = FileProvider.builder(root).perNamespace().versionKey(new byte[32]).build();
+    FileProvider confined =
+        FileProvider.builder(root).perNamespace().versionKey(new byte[32]).build();
     Files.createDirectories(root.resolve("team-a/app"));
     Files.writeString(root.resolve("team-a/app/key"), "a's key");
     Files.createDirectories(root.resolve("team-b/app"));
     Files.writeString(root.resolve("team-b/app/key"), "b's key");
     Files.createSymbolicLink(root.resolve("team-b/peek"), root.resolve("team-a/app"));
-    java.util.function.BiFunction<String, String, MountResponse> mountAs = (namespace, source) -> confined.mount(
-        MountRequest.builder(dir.resolve("target")).attribute("source", source)
-            .attribute(FileProvider.NAMESPACE_ATTRIBUTE, namespace).build());
+    java.util.function.BiFunction<String, String, MountResponse> mountAs =
+        (namespace, source) ->
+            confined.mount(
+                MountRequest.builder(dir.resolve("target"))
+                    .attribute("source", source)
+                    .attribute(FileProvider.NAMESPACE_ATTRIBUTE, namespace)
+                    .build());
 
-    assertThat(contents(mountAs.apply("team-a", "app"))).containsExactly(Map.entry("key", "a's key"));
-    assertThat(contents(mountAs.apply("team-b", "app"))).containsExactly(Map.entry("key", "b's key"));
-    for (String source : new String[] {"../team-a/app", root.resolve("team-a/app").toString(), "peek", "/etc", "..", "app/../.."}) {
+    assertThat(contents(mountAs.apply("team-a", "app")))
+        .containsExactly(Map.entry("key", "a's key"));
+    assertThat(contents(mountAs.apply("team-b", "app")))
+        .containsExactly(Map.entry("key", "b's key"));
+    for (String source :
+        new String[] {
+          "../team-a/app", root.resolve("team-a/app").toString(), "peek", "/etc", "..", "app/../.."
+        }) {
       assertThatThrownBy(() -> mountAs.apply("team-b", source))
           .as(source)
           .isInstanceOf(ProviderException.class)
@@ -124,10 +145,14 @@ class FileProviderTest {
     }
     // A namespace that is not a DNS label cannot climb out either, and none at all is refused.
     for (String namespace : new String[] {"..", "team-a/../team-b", "", "Team-A"}) {
-      assertThatThrownBy(() -> mountAs.apply(namespace, "app")).as(namespace)
+      assertThatThrownBy(() -> mountAs.apply(namespace, "app"))
+          .as(namespace)
           .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("Forbidden"));
     }
-    assertThatThrownBy(() -> confined.mount(MountRequest.builder(dir.resolve("target")).attribute("source", "app").build()))
+    assertThatThrownBy(
+            () ->
+                confined.mount(
+                    MountRequest.builder(dir.resolve("target")).attribute("source", "app").build()))
         .hasMessageContaining("names no pod namespace");
   }
 
@@ -146,7 +171,8 @@ class FileProviderTest {
     assertThatThrownBy(() -> mount("app", null))
         .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("Forbidden"))
         .hasMessageContaining("2 hard links");
-    Files.createLink(root.resolve("doc.yaml"), Files.writeString(dir.resolve("doc.yaml"), "a: b\n"));
+    Files.createLink(
+        root.resolve("doc.yaml"), Files.writeString(dir.resolve("doc.yaml"), "a: b\n"));
     assertThatThrownBy(() -> mount("doc.yaml", null)).hasMessageContaining("hard links");
   }
 
@@ -155,7 +181,8 @@ class FileProviderTest {
     Path app = Files.createDirectories(root.resolve("app"));
     Files.writeString(root.resolve("other"), "sibling secret");
     Files.createSymbolicLink(app.resolve("peek"), root.resolve("other"));
-    assertThatThrownBy(() -> mount("app", null)).hasMessageContaining("links outside its source directory");
+    assertThatThrownBy(() -> mount("app", null))
+        .hasMessageContaining("links outside its source directory");
   }
 
   @Test
@@ -176,24 +203,29 @@ class FileProviderTest {
     for (String name : names) {
       Files.createSymbolicLink(src.resolve(name), Path.of("..data/" + name));
     }
-    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-    Thread swapper = new Thread(() -> {
-      for (int g = 1; running.get(); g++) {
-        try {
-          swapIn(src, names, g);
-          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
-    });
+    java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread swapper =
+        new Thread(
+            () -> {
+              for (int g = 1; running.get(); g++) {
+                try {
+                  swapIn(src, names, g);
+                  java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              }
+            });
     swapper.start();
     int reads = 0;
     try {
       for (long end = System.nanoTime() + 2_000_000_000L; System.nanoTime() < end; reads++) {
         Map<String, String> read = contents(mount("swapped", null));
         assertThat(read).hasSize(4);
-        assertThat(new java.util.HashSet<>(read.values())).as("read %d: one generation", reads).hasSize(1);
+        assertThat(new java.util.HashSet<>(read.values()))
+            .as("read %d: one generation", reads)
+            .hasSize(1);
       }
     } finally {
       running.set(false);
@@ -202,15 +234,23 @@ class FileProviderTest {
     assertThat(reads).isGreaterThan(10);
   }
 
-  /** The ..data scheme, as a Secret volume's writer does it: new payload, link, rename, delete the old. */
-  private static void swapIn(Path dir, List<String> names, int generation) throws java.io.IOException {
+  /**
+   * The ..data scheme, as a Secret volume's writer does it: new payload, link, rename, delete the
+   * old.
+   */
+  private static void swapIn(Path dir, List<String> names, int generation)
+      throws java.io.IOException {
     Path payload = Files.createDirectory(dir.resolve("..g" + generation));
     for (String name : names) {
       Files.writeString(payload.resolve(name), "generation " + generation);
     }
-    Path old = Files.isSymbolicLink(dir.resolve("..data")) ? dir.resolve("..data").toRealPath() : null;
+    Path old =
+        Files.isSymbolicLink(dir.resolve("..data")) ? dir.resolve("..data").toRealPath() : null;
     Files.createSymbolicLink(dir.resolve("..data_tmp"), payload.getFileName());
-    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        dir.resolve("..data_tmp"),
+        dir.resolve("..data"),
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     if (old != null) {
       for (String name : names) {
         Files.delete(old.resolve(name));
@@ -228,9 +268,11 @@ class FileProviderTest {
     Files.writeString(root.resolve("list.yaml"), "- a\n- b\n");
     assertThatThrownBy(() -> mount("list.yaml", null)).hasMessageContaining("must be a mapping");
     Files.writeString(root.resolve("num.yaml"), "pin: {value: 1234}\n");
-    assertThatThrownBy(() -> mount("num.yaml", null)).hasMessageContaining("value must be a string");
+    assertThatThrownBy(() -> mount("num.yaml", null))
+        .hasMessageContaining("value must be a string");
     Files.writeString(root.resolve("hostile.yaml"), "x: {value: v, path: ../../etc/passwd}\n");
-    assertThatThrownBy(() -> mount("hostile.yaml", null)).hasMessageContaining("object \"x\": secret path");
+    assertThatThrownBy(() -> mount("hostile.yaml", null))
+        .hasMessageContaining("object \"x\": secret path");
     Files.writeString(root.resolve("dup.yaml"), "a: 1x\na: 2x\n");
     assertThatThrownBy(() -> mount("dup.yaml", null)).hasMessageContaining("not valid YAML");
   }
@@ -240,7 +282,10 @@ class FileProviderTest {
     assertThatThrownBy(() -> mount("nope", null))
         .satisfies(e -> assertThat(((ProviderException) e).code()).isEqualTo("SourceNotFound"));
     assertThatThrownBy(() -> provider.mount(MountRequest.builder(dir).build()))
-        .satisfies(e -> assertThat(((ProviderException) e).reason()).isEqualTo(KeyturnException.Reason.INVALID_ARGUMENT))
+        .satisfies(
+            e ->
+                assertThat(((ProviderException) e).reason())
+                    .isEqualTo(KeyturnException.Reason.INVALID_ARGUMENT))
         .hasMessageContaining("parameter \"source\" is required");
   }
 
@@ -248,7 +293,8 @@ class FileProviderTest {
   void changesArePushed() throws Exception {
     Path app = Files.createDirectories(root.resolve("app/nested"));
     Files.writeString(app.resolve("key"), "v1");
-    MountRequest request = MountRequest.builder(dir.resolve("t")).attribute("source", "app").build();
+    MountRequest request =
+        MountRequest.builder(dir.resolve("t")).attribute("source", "app").build();
     ChangeSource source = provider.changeSource().orElseThrow();
     AtomicInteger hints = new AtomicInteger();
     try (ChangeSource.Subscription ignored = source.watch(request, hints::incrementAndGet)) {
@@ -257,8 +303,10 @@ class FileProviderTest {
     }
     int afterClose = hints.get();
     Files.writeString(app.resolve("key"), "v3");
-    assertThat(provider.mount(request).files()).singleElement()
-        .satisfies(f -> assertThat(f.contentEquals("v3".getBytes(StandardCharsets.UTF_8))).isTrue());
+    assertThat(provider.mount(request).files())
+        .singleElement()
+        .satisfies(
+            f -> assertThat(f.contentEquals("v3".getBytes(StandardCharsets.UTF_8))).isTrue());
     provider.close();
     assertThat(hints.get()).isGreaterThanOrEqualTo(afterClose);
   }

@@ -8,16 +8,15 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * How Keyturn's Kubernetes code meets two facts of a real API server: a write built on a stale read
  * is answered 409 Conflict (read again and retry, after a short random pause so contending writers
- * spread apart), and a failed call becomes a {@link KeyturnException} with reason
- * {@code KUBERNETES} that names what failed and the HTTP status, never a response body (it may
- * quote object content).
+ * spread apart), and a failed call becomes a {@link KeyturnException} with reason {@code
+ * KUBERNETES} that names what failed and the HTTP status, never a response body (it may quote
+ * object content).
  */
 public final class ApiCalls {
   /** How often a conflicting write is tried. */
   public static final int ATTEMPTS = 10;
 
-  private ApiCalls() {
-  }
+  private ApiCalls() {}
 
   /** One read-modify-write attempt; it reads afresh each time it is called. */
   @FunctionalInterface
@@ -29,7 +28,8 @@ public final class ApiCalls {
   /**
    * Runs {@code attempt} until it does not end in 409, at most {@link #ATTEMPTS} times.
    *
-   * @throws KeyturnException {@code KUBERNETES} naming {@code what} when it fails otherwise or keeps conflicting
+   * @throws KeyturnException {@code KUBERNETES} naming {@code what} when it fails otherwise or
+   *     keeps conflicting
    */
   public static <T> T retryOnConflict(String what, Attempt<T> attempt) {
     for (int tries = 1; ; tries++) {

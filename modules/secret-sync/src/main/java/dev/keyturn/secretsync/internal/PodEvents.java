@@ -39,19 +39,38 @@ public final class PodEvents {
    * @param podUid the pod's uid, or empty when unknown
    * @throws KeyturnException {@code KUBERNETES} when the API refuses or is unreachable
    */
-  public void record(String namespace, String podName, String podUid, boolean warning, String reason, String message) {
+  public void record(
+      String namespace,
+      String podName,
+      String podUid,
+      boolean warning,
+      String reason,
+      String message) {
     OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    CoreV1Event event = new CoreV1Event().apiVersion("v1").kind("Event")
-        .metadata(new V1ObjectMeta().generateName(podName + ".").namespace(namespace))
-        .involvedObject(new V1ObjectReference().apiVersion("v1").kind("Pod").name(podName).namespace(namespace)
-            .uid(podUid.isEmpty() ? null : podUid))
-        .type(warning ? "Warning" : "Normal").reason(reason).message(message).count(1)
-        .firstTimestamp(now).lastTimestamp(now)
-        .source(new V1EventSource().component(component));
+    CoreV1Event event =
+        new CoreV1Event()
+            .apiVersion("v1")
+            .kind("Event")
+            .metadata(new V1ObjectMeta().generateName(podName + ".").namespace(namespace))
+            .involvedObject(
+                new V1ObjectReference()
+                    .apiVersion("v1")
+                    .kind("Pod")
+                    .name(podName)
+                    .namespace(namespace)
+                    .uid(podUid.isEmpty() ? null : podUid))
+            .type(warning ? "Warning" : "Normal")
+            .reason(reason)
+            .message(message)
+            .count(1)
+            .firstTimestamp(now)
+            .lastTimestamp(now)
+            .source(new V1EventSource().component(component));
     try {
       api.createNamespacedEvent(namespace, event).execute();
     } catch (ApiException e) {
-      throw ApiCalls.failure("recording event " + reason + " on pod " + namespace + "/" + podName, e);
+      throw ApiCalls.failure(
+          "recording event " + reason + " on pod " + namespace + "/" + podName, e);
     }
   }
 }

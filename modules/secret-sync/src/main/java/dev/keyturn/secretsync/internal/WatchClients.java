@@ -5,8 +5,7 @@ import java.time.Duration;
 
 /** Clients for long-lived watches, shared by the informers of this module and csi-node. */
 public final class WatchClients {
-  private WatchClients() {
-  }
+  private WatchClients() {}
 
   /**
    * The same server, credentials and TLS, without a read timeout: a watch is a long-lived read
@@ -15,9 +14,11 @@ public final class WatchClients {
    * token set on the ApiClient is copied.
    */
   public static ApiClient withoutReadTimeout(ApiClient client) {
-    ApiClient watching = new ApiClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
+    ApiClient watching =
+        new ApiClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
     watching.setBasePath(client.getBasePath());
-    if (client.getAuthentication("BearerToken") instanceof io.kubernetes.client.openapi.auth.ApiKeyAuth bearer
+    if (client.getAuthentication("BearerToken")
+            instanceof io.kubernetes.client.openapi.auth.ApiKeyAuth bearer
         && bearer.getApiKey() != null) {
       watching.setApiKey(bearer.getApiKey());
       watching.setApiKeyPrefix(bearer.getApiKeyPrefix());

@@ -27,21 +27,21 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The contract every {@link SecretProvider} must honour, as JUnit tests. Extend it, implement the
  * four fixture methods, and the inherited tests check that:
+ *
  * <ul>
- *   <li>the name is valid and every requested object gets a version;</li>
- *   <li>versions and files are stable while content is stable, also under concurrent calls;</li>
- *   <li>a content change changes that object's version and only that object's;</li>
- *   <li>no version reveals the content it versions;</li>
- *   <li>current versions sent back are accepted and do not change the answer;</li>
- *   <li>a missing object is a {@link ProviderException} with a code and no secret in its message;</li>
- *   <li>{@link SecretProvider#close()} is idempotent.</li>
+ *   <li>the name is valid and every requested object gets a version;
+ *   <li>versions and files are stable while content is stable, also under concurrent calls;
+ *   <li>a content change changes that object's version and only that object's;
+ *   <li>no version reveals the content it versions;
+ *   <li>current versions sent back are accepted and do not change the answer;
+ *   <li>a missing object is a {@link ProviderException} with a code and no secret in its message;
+ *   <li>{@link SecretProvider#close()} is idempotent.
  * </ul>
  */
 public abstract class ProviderContractTest {
 
   /** A fresh directory per test that fixtures may use as the provider's store. */
-  @TempDir
-  protected Path workDir;
+  @TempDir protected Path workDir;
 
   private SecretProvider provider;
 
@@ -106,11 +106,12 @@ public abstract class ProviderContractTest {
     Map<String, String> after = mount().versionMap();
     assertThat(after.keySet()).isEqualTo(before.keySet());
     List<String> changed = new ArrayList<>();
-    before.forEach((id, version) -> {
-      if (!version.equals(after.get(id))) {
-        changed.add(id);
-      }
-    });
+    before.forEach(
+        (id, version) -> {
+          if (!version.equals(after.get(id))) {
+            changed.add(id);
+          }
+        });
     assertThat(changed).as("objects whose version changed").hasSize(1);
   }
 
@@ -132,7 +133,8 @@ public abstract class ProviderContractTest {
   public void currentVersionsAreAccepted() throws Exception {
     Path target = workDir.resolve("target");
     MountResponse first = provider.mount(request(target));
-    MountResponse again = provider.mount(request(target).withCurrentVersions(first.objectVersions()));
+    MountResponse again =
+        provider.mount(request(target).withCurrentVersions(first.objectVersions()));
     assertThat(again.versionMap()).isEqualTo(first.versionMap());
     List<ObjectVersion> stale = List.of(ObjectVersion.of("no-such-object", "0"));
     MountResponse withStale = provider.mount(request(target).withCurrentVersions(stale));
@@ -148,7 +150,8 @@ public abstract class ProviderContractTest {
         secrets.add(content);
       }
     }
-    Throwable thrown = catchThrowable(() -> provider.mount(requestForMissingObject(workDir.resolve("target"))));
+    Throwable thrown =
+        catchThrowable(() -> provider.mount(requestForMissingObject(workDir.resolve("target"))));
     assertThat(thrown).isInstanceOf(ProviderException.class);
     ProviderException error = (ProviderException) thrown;
     assertThat(error.code()).isNotBlank();

@@ -16,7 +16,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** A provider over a map, with switchable ways to break the contract. */
 final class InMemoryProvider implements SecretProvider {
-  enum Flaw { NONE, VERSION_IS_CONTENT, VERSION_PER_CALL, UNCODED_ERROR, SECRET_IN_ERROR, BAD_NAME }
+  enum Flaw {
+    NONE,
+    VERSION_IS_CONTENT,
+    VERSION_PER_CALL,
+    UNCODED_ERROR,
+    SECRET_IN_ERROR,
+    BAD_NAME
+  }
 
   final Map<String, String> store = new ConcurrentHashMap<>();
   final Map<String, Long> generations = new ConcurrentHashMap<>();
@@ -47,16 +54,18 @@ final class InMemoryProvider implements SecretProvider {
       if (value == null) {
         throw switch (flaw) {
           case UNCODED_ERROR -> new IllegalStateException("no " + id);
-          case SECRET_IN_ERROR -> ProviderException.of("NotFound", "no " + id + "; store has " + store.values());
+          case SECRET_IN_ERROR ->
+              ProviderException.of("NotFound", "no " + id + "; store has " + store.values());
           default -> ProviderException.of("NotFound", "object \"" + id + "\" not found");
         };
       }
       files.add(SecretFile.of(id, FileMode.DEFAULT, value.getBytes(StandardCharsets.UTF_8)));
-      String version = switch (flaw) {
-        case VERSION_IS_CONTENT -> "v-" + value;
-        case VERSION_PER_CALL -> Long.toString(call);
-        default -> Long.toString(generations.get(id));
-      };
+      String version =
+          switch (flaw) {
+            case VERSION_IS_CONTENT -> "v-" + value;
+            case VERSION_PER_CALL -> Long.toString(call);
+            default -> Long.toString(generations.get(id));
+          };
       versions.add(ObjectVersion.of(id, version));
     }
     return MountResponse.of(files, versions);

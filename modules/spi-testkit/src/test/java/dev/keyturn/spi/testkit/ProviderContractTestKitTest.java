@@ -57,25 +57,28 @@ class ProviderContractTestKitTest {
     }
   }
 
-  static final class Healthy extends InMemoryProviderContractTest {
-  }
+  static final class Healthy extends InMemoryProviderContractTest {}
 
   private static Set<String> failedTests(Class<?> contract) {
     Set<String> failed = new TreeSet<>();
     Set<String> succeeded = new TreeSet<>();
-    LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(contract)).build();
+    LauncherDiscoveryRequest request =
+        LauncherDiscoveryRequestBuilder.request().selectors(selectClass(contract)).build();
     Launcher launcher = LauncherFactory.create();
-    launcher.execute(request, new TestExecutionListener() {
-      @Override
-      public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-        if (id.getSource().orElse(null) instanceof MethodSource method) {
-          (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? succeeded : failed)
-              .add(method.getMethodName());
-        }
-      }
-    });
-    assertThat(failed.size() + succeeded.size()).as("tests run on %s", contract.getSimpleName()).isEqualTo(9);
+    launcher.execute(
+        request,
+        new TestExecutionListener() {
+          @Override
+          public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (id.getSource().orElse(null) instanceof MethodSource method) {
+              (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? succeeded : failed)
+                  .add(method.getMethodName());
+            }
+          }
+        });
+    assertThat(failed.size() + succeeded.size())
+        .as("tests run on %s", contract.getSimpleName())
+        .isEqualTo(9);
     return failed;
   }
 
@@ -91,19 +94,23 @@ class ProviderContractTestKitTest {
 
   @Test
   void versionThatChangesOnEveryCallFails() {
-    assertThat(failedTests(VersionPerCall.class)).contains(
-        "versionsAndFilesAreStableWhileContentIsStable", "aContentChangeChangesThatObjectsVersionOnly",
-        "currentVersionsAreAccepted", "concurrentMountsAgree");
+    assertThat(failedTests(VersionPerCall.class))
+        .contains(
+            "versionsAndFilesAreStableWhileContentIsStable",
+                "aContentChangeChangesThatObjectsVersionOnly",
+            "currentVersionsAreAccepted", "concurrentMountsAgree");
   }
 
   @Test
   void uncodedErrorFails() {
-    assertThat(failedTests(UncodedError.class)).containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
+    assertThat(failedTests(UncodedError.class))
+        .containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
   }
 
   @Test
   void secretInErrorMessageFails() {
-    assertThat(failedTests(SecretInError.class)).containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
+    assertThat(failedTests(SecretInError.class))
+        .containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
   }
 
   @Test

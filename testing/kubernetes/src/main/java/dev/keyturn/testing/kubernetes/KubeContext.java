@@ -12,6 +12,9 @@ import io.kubernetes.client.openapi.ApiClient;
  * @param serverVersion the server's version, e.g. {@code v1.20.2}, or {@code mock}
  * @param kubeconfig a kubeconfig for the same server, for processes the test starts
  */
-public record KubeContext(ApiClient client, String namespace, boolean real, String serverVersion,
-    java.nio.file.Path kubeconfig) {
-}
+public record KubeContext(
+    ApiClient client,
+    String namespace,
+    boolean real,
+    String serverVersion,
+    java.nio.file.Path kubeconfig) {}

@@ -14,31 +14,52 @@ import java.util.Map;
 
 /** Objects tests need in their namespace, created so that a real API server accepts them. */
 public final class KubeObjects {
-  private KubeObjects() {
-  }
+  private KubeObjects() {}
 
   /**
    * A pod with one container and the given metadata (name, labels, ownerReferences), created from
    * plain JSON: client-java's typed pod sends an empty {@code overhead}, which a real server
-   * refuses. The namespace's default service account is created first, as admission wants it and
-   * no controller makes it here.
+   * refuses. The namespace's default service account is created first, as admission wants it and no
+   * controller makes it here.
    */
-  public static V1Pod createPod(KubeContext kube, Map<String, Object> metadata) throws ApiException {
+  public static V1Pod createPod(KubeContext kube, Map<String, Object> metadata)
+      throws ApiException {
     CoreV1Api core = new CoreV1Api(kube.client());
     try {
-      core.createNamespacedServiceAccount(kube.namespace(), new V1ServiceAccount().apiVersion("v1").kind("ServiceAccount")
-          .metadata(new V1ObjectMeta().name("default"))).execute();
+      core.createNamespacedServiceAccount(
+              kube.namespace(),
+              new V1ServiceAccount()
+                  .apiVersion("v1")
+                  .kind("ServiceAccount")
+                  .metadata(new V1ObjectMeta().name("default")))
+          .execute();
     } catch (ApiException e) {
       if (e.getCode() != 409) {
         throw e;
       }
     }
-    Map<String, Object> pod = Map.of("apiVersion", "v1", "kind", "Pod", "metadata", metadata,
-        "spec", Map.of("automountServiceAccountToken", false,
-            "containers", List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
-    DynamicKubernetesObject created = new DynamicKubernetesApi("", "v1", "pods", kube.client()).create(kube.namespace(),
-        new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()), new CreateOptions())
-        .throwsApiException().getObject();
+    Map<String, Object> pod =
+        Map.of(
+            "apiVersion",
+            "v1",
+            "kind",
+            "Pod",
+            "metadata",
+            metadata,
+            "spec",
+            Map.of(
+                "automountServiceAccountToken",
+                false,
+                "containers",
+                List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+    DynamicKubernetesObject created =
+        new DynamicKubernetesApi("", "v1", "pods", kube.client())
+            .create(
+                kube.namespace(),
+                new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()),
+                new CreateOptions())
+            .throwsApiException()
+            .getObject();
     return core.readNamespacedPod(created.getMetadata().getName(), kube.namespace()).execute();
   }
 }

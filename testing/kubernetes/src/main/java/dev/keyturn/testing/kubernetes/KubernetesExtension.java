@@ -1,5 +1,7 @@
 package dev.keyturn.testing.kubernetes;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -14,8 +16,6 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.Config;
-import com.google.gson.Gson;
-import com.google.gson.JsonObject;
 import io.kubernetes.client.util.generic.KubernetesApiResponse;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
@@ -37,29 +37,43 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * The one way Kubernetes-facing tests reach an API server. When the environment variable
- * {@code KEYTURN_IT_KUBECONFIG} names a kubeconfig, tests run against that (real) API server, with
+ * The one way Kubernetes-facing tests reach an API server. When the environment variable {@code
+ * KEYTURN_IT_KUBECONFIG} names a kubeconfig, tests run against that (real) API server, with
  * Keyturn's CRDs (from the directory in system property {@code keyturn.crds.dir}) installed first;
- * otherwise against fabric8's in-process mock of the API in CRUD mode, over HTTP. Every test gets
- * a fresh namespace through a {@link KubeContext} parameter. The same tests must pass against both;
- * tests of behaviour only a real server has (conflicts, schema validation) ask
- * {@link KubeContext#real()} and skip on the mock, saying so.
+ * otherwise against fabric8's in-process mock of the API in CRUD mode, over HTTP. Every test gets a
+ * fresh namespace through a {@link KubeContext} parameter. The same tests must pass against both;
+ * tests of behaviour only a real server has (conflicts, schema validation) ask {@link
+ * KubeContext#real()} and skip on the mock, saying so.
  *
- * <p>The server is started or connected once per test JVM. With a real server, a line is printed
- * at the end with its version and how many tests ran against it.
+ * <p>The server is started or connected once per test JVM. With a real server, a line is printed at
+ * the end with its version and how many tests ran against it.
  */
-public final class KubernetesExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+public final class KubernetesExtension
+    implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
   /** The environment variable naming a real API server's kubeconfig. */
   public static final String KUBECONFIG_ENV = "KEYTURN_IT_KUBECONFIG";
-  private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(KubernetesExtension.class);
+
+  private static final ExtensionContext.Namespace STORE =
+      ExtensionContext.Namespace.create(KubernetesExtension.class);
 
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
     Cluster cluster = cluster(context);
     String namespace = "kt-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
-    new CoreV1Api(cluster.client).createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(namespace))).execute();
+    new CoreV1Api(cluster.client)
+        .createNamespace(
+            new V1Namespace()
+                .apiVersion("v1")
+                .kind("Namespace")
+                .metadata(new V1ObjectMeta().name(namespace)))
+        .execute();
     cluster.tests.incrementAndGet();
-    context.getStore(STORE).put("context", new KubeContext(cluster.client, namespace, cluster.real, cluster.version, cluster.kubeconfig));
+    context
+        .getStore(STORE)
+        .put(
+            "context",
+            new KubeContext(
+                cluster.client, namespace, cluster.real, cluster.version, cluster.kubeconfig));
   }
 
   @Override
@@ -73,7 +87,11 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       // behind but no later test shares the name.
       new CoreV1Api(kube.client()).deleteNamespace(kube.namespace()).execute();
     } catch (ApiException e) {
-      System.out.println("KubernetesExtension: could not delete namespace " + kube.namespace() + ": " + e.getCode());
+      System.out.println(
+          "KubernetesExtension: could not delete namespace "
+              + kube.namespace()
+              + ": "
+              + e.getCode());
     }
   }
 
@@ -92,13 +110,16 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
   }
 
   private static Cluster cluster(ExtensionContext context) {
-    return context.getRoot().getStore(STORE).computeIfAbsent("cluster", key -> Cluster.open(), Cluster.class);
+    return context
+        .getRoot()
+        .getStore(STORE)
+        .computeIfAbsent("cluster", key -> Cluster.open(), Cluster.class);
   }
 
   /**
    * The API server for this JVM (the real one named by {@code KEYTURN_IT_KUBECONFIG}, else the
-   * in-process mock); closed by JUnit at the end of the run. Public for the benchmarks, which
-   * drive a node process against the same servers.
+   * in-process mock); closed by JUnit at the end of the run. Public for the benchmarks, which drive
+   * a node process against the same servers.
    */
   public static final class Cluster implements AutoCloseable {
     final ApiClient client;
@@ -108,7 +129,12 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
     final Path kubeconfig;
     final AtomicInteger tests = new AtomicInteger();
 
-    private Cluster(ApiClient client, boolean real, String version, KubernetesMockServer mock, Path kubeconfig) {
+    private Cluster(
+        ApiClient client,
+        boolean real,
+        String version,
+        KubernetesMockServer mock,
+        Path kubeconfig) {
       this.client = client;
       this.real = real;
       this.version = version;
@@ -130,33 +156,58 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       ApiClient client = Config.fromConfig(kubeconfig.toString());
       client.setReadTimeout(30_000);
       String version = new VersionApi(client).getCode().execute().getGitVersion();
-      System.out.println("KubernetesExtension: real API server " + version + " at " + client.getBasePath());
+      System.out.println(
+          "KubernetesExtension: real API server " + version + " at " + client.getBasePath());
       installCrds(client);
       return new Cluster(client, true, version, null, kubeconfig);
     }
 
     private static Cluster mock() throws IOException {
-      KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-          new KubernetesCrudDispatcher(), false);
+      KubernetesMockServer server =
+          new KubernetesMockServer(
+              new Context(),
+              new MockWebServer(),
+              new HashMap<>(),
+              new KubernetesCrudDispatcher(),
+              false);
       server.init();
-      ApiClient client = new ClientBuilder().setBasePath(server.url("").replaceAll("/$", "")).build();
-      System.out.println("KubernetesExtension: " + KUBECONFIG_ENV + " is not set, using the in-process API mock at "
-          + client.getBasePath());
+      ApiClient client =
+          new ClientBuilder().setBasePath(server.url("").replaceAll("/$", "")).build();
+      System.out.println(
+          "KubernetesExtension: "
+              + KUBECONFIG_ENV
+              + " is not set, using the in-process API mock at "
+              + client.getBasePath());
       Path kubeconfig = Files.createTempFile("keyturn-mock-", ".kubeconfig");
       kubeconfig.toFile().deleteOnExit();
-      Files.writeString(kubeconfig, String.join("\n",
-          "apiVersion: v1", "kind: Config",
-          "clusters:", "- name: mock", "  cluster:", "    server: " + client.getBasePath(),
-          "users:", "- name: mock", "  user: {}",
-          "contexts:", "- name: mock", "  context:", "    cluster: mock", "    user: mock",
-          "current-context: mock", ""));
+      Files.writeString(
+          kubeconfig,
+          String.join(
+              "\n",
+              "apiVersion: v1",
+              "kind: Config",
+              "clusters:",
+              "- name: mock",
+              "  cluster:",
+              "    server: " + client.getBasePath(),
+              "users:",
+              "- name: mock",
+              "  user: {}",
+              "contexts:",
+              "- name: mock",
+              "  context:",
+              "    cluster: mock",
+              "    user: mock",
+              "current-context: mock",
+              ""));
       return new Cluster(client, false, "mock", server, kubeconfig);
     }
 
     private static void installCrds(ApiClient client) throws IOException, ApiException {
       String dir = System.getProperty("keyturn.crds.dir");
       if (dir == null) {
-        throw new IllegalStateException("system property keyturn.crds.dir must name the CRD directory");
+        throw new IllegalStateException(
+            "system property keyturn.crds.dir must name the CRD directory");
       }
       ApiextensionsV1Api api = new ApiextensionsV1Api(client);
       List<Path> files;
@@ -166,21 +217,30 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       for (Path file : files) {
         // Sent as the YAML says, not through the typed model: its empty fields (e.g.
         // "dependencies: {}") are rejected by a real server's structural-schema check.
-        DynamicKubernetesApi crds = new DynamicKubernetesApi("apiextensions.k8s.io", "v1", "customresourcedefinitions", client);
+        DynamicKubernetesApi crds =
+            new DynamicKubernetesApi(
+                "apiextensions.k8s.io", "v1", "customresourcedefinitions", client);
         JsonObject json;
         try (java.io.Reader reader = Files.newBufferedReader(file)) {
-          json = new Gson().toJsonTree(new org.yaml.snakeyaml.Yaml().load(reader)).getAsJsonObject();
+          json =
+              new Gson().toJsonTree(new org.yaml.snakeyaml.Yaml().load(reader)).getAsJsonObject();
         }
         DynamicKubernetesObject crd = new DynamicKubernetesObject(json);
         String name = crd.getMetadata().getName();
         KubernetesApiResponse<DynamicKubernetesObject> created = crds.create(crd);
         if (created.getHttpStatusCode() == 409) {
           DynamicKubernetesObject existing = crds.get(name).throwsApiException().getObject();
-          json.getAsJsonObject("metadata").addProperty("resourceVersion", existing.getMetadata().getResourceVersion());
+          json.getAsJsonObject("metadata")
+              .addProperty("resourceVersion", existing.getMetadata().getResourceVersion());
           crds.update(new DynamicKubernetesObject(json)).throwsApiException();
         } else if (!created.isSuccess()) {
-          throw new IllegalStateException("CRD " + file + " was refused (" + created.getHttpStatusCode() + "): "
-              + created.getStatus());
+          throw new IllegalStateException(
+              "CRD "
+                  + file
+                  + " was refused ("
+                  + created.getHttpStatusCode()
+                  + "): "
+                  + created.getStatus());
         }
         awaitEstablished(api, name);
         System.out.println("KubernetesExtension: installed CRD " + name);
@@ -191,8 +251,10 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (System.nanoTime() < deadline) {
         V1CustomResourceDefinition crd = api.readCustomResourceDefinition(name).execute();
-        if (crd.getStatus() != null && crd.getStatus().getConditions() != null && crd.getStatus().getConditions().stream()
-            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()))) {
+        if (crd.getStatus() != null
+            && crd.getStatus().getConditions() != null
+            && crd.getStatus().getConditions().stream()
+                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()))) {
           return;
         }
         java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
@@ -218,9 +280,16 @@ public final class KubernetesExtension implements BeforeEachCallback, AfterEachC
     @Override
     public void close() {
       if (real) {
-        System.out.println("KubernetesExtension: " + tests.get() + " Kubernetes tests ran against real API server " + version);
+        System.out.println(
+            "KubernetesExtension: "
+                + tests.get()
+                + " Kubernetes tests ran against real API server "
+                + version);
       } else {
-        System.out.println("KubernetesExtension: " + tests.get() + " Kubernetes tests ran against the in-process mock");
+        System.out.println(
+            "KubernetesExtension: "
+                + tests.get()
+                + " Kubernetes tests ran against the in-process mock");
       }
       if (mock != null) {
         mock.destroy();

@@ -9,12 +9,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Marks a Kubernetes-facing test class: it runs through {@link KubernetesExtension} and carries the
- * tag {@code kubernetes}, which the real-API-server phase of CI selects
- * ({@code tools/kube-apiserver/run-tests.sh}).
+ * tag {@code kubernetes}, which the real-API-server phase of CI selects ({@code
+ * tools/kube-apiserver/run-tests.sh}).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Tag("kubernetes")
 @ExtendWith(KubernetesExtension.class)
-public @interface KubernetesTest {
-}
+public @interface KubernetesTest {}

@@ -15,9 +15,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * The libc calls NIO lacks: mount(2) and umount2(2), the {@code *at} calls that walk a path one
  * directory handle at a time (openat(2), mkdirat(2), unlinkat(2), close(2)), and strerror(3) for
- * messages. Bound through
- * jffi, the foreign-call layer under jnr-ffi, without jnr-ffi's binding generator: two calls do not
- * need its 200 classes and the ASM jars behind them in every node's memory.
+ * messages. Bound through jffi, the foreign-call layer under jnr-ffi, without jnr-ffi's binding
+ * generator: two calls do not need its 200 classes and the ASM jars behind them in every node's
+ * memory.
  */
 public final class LibC {
   private static final String LIBRARY = "libc.so.6";
@@ -27,16 +27,22 @@ public final class LibC {
 
   /** openat(2) flags and *at(2) constants of Linux on x86-64 and arm64. */
   public static final int O_DIRECTORY = 0200000;
+
   /** Do not follow a link in the last element. */
   public static final int O_NOFOLLOW = 0400000;
+
   /** Close on exec. */
   public static final int O_CLOEXEC = 02000000;
+
   /** A handle that names a place, not an open file. */
   public static final int O_PATH = 010000000;
+
   /** The working directory as a {@code dirfd}. */
   public static final int AT_FDCWD = -100;
+
   /** unlinkat(2): remove a directory. */
   public static final int AT_REMOVEDIR = 0x200;
+
   /** umount2(2): do not follow a link in the last element. */
   public static final int UMOUNT_NOFOLLOW = 8;
 
@@ -49,7 +55,16 @@ public final class LibC {
   private final Function close;
 
   private LibC(Library libc) {
-    mount = function(libc, "mount", Type.SINT, Type.POINTER, Type.POINTER, Type.POINTER, Type.UINT64, Type.POINTER);
+    mount =
+        function(
+            libc,
+            "mount",
+            Type.SINT,
+            Type.POINTER,
+            Type.POINTER,
+            Type.POINTER,
+            Type.UINT64,
+            Type.POINTER);
     umount2 = function(libc, "umount2", Type.SINT, Type.POINTER, Type.SINT);
     strerror = function(libc, "strerror", Type.POINTER, Type.SINT);
     // openat is variadic (a mode follows with O_CREAT); without O_CREAT its three fixed
@@ -76,7 +91,8 @@ public final class LibC {
   private static Function function(Library library, String name, Type result, Type... parameters) {
     long address = library.getSymbolAddress(name);
     if (address == 0) {
-      throw new UnsatisfiedLinkError("no " + name + " in " + LIBRARY + ": " + Library.getLastError());
+      throw new UnsatisfiedLinkError(
+          "no " + name + " in " + LIBRARY + ": " + Library.getLastError());
     }
     // saveErrno: errno is read right after the call, on the calling thread (lastError()).
     return new Function(address, result, parameters, CallingConvention.DEFAULT, true);
@@ -104,7 +120,8 @@ public final class LibC {
   /** openat(2) without O_CREAT. Returns the descriptor, or -1 with {@link #lastError()} set. */
   public int openat(int dirfd, String path, int flags) {
     if ((flags & 0100) != 0) {
-      throw new IllegalArgumentException("openat with O_CREAT needs a mode, which this binding does not pass");
+      throw new IllegalArgumentException(
+          "openat with O_CREAT needs a mode, which this binding does not pass");
     }
     HeapInvocationBuffer call = new HeapInvocationBuffer(openat);
     call.putInt(dirfd);
@@ -148,8 +165,10 @@ public final class LibC {
     HeapInvocationBuffer call = new HeapInvocationBuffer(strerror);
     call.putInt(errno);
     long message = Invoker.getInstance().invokeAddress(strerror, call);
-    return message == 0 ? "unknown error"
-        : new String(MemoryIO.getInstance().getZeroTerminatedByteArray(message), StandardCharsets.UTF_8);
+    return message == 0
+        ? "unknown error"
+        : new String(
+            MemoryIO.getInstance().getZeroTerminatedByteArray(message), StandardCharsets.UTF_8);
   }
 
   private static void putString(HeapInvocationBuffer call, String value) {
