@@ -5,18 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
-import dev.keyturn.rotation.RotationEngine;
-import dev.keyturn.rotation.Scheduler;
-import dev.keyturn.spi.ProviderRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,75 +27,36 @@ class GoDriverVolumeAdoptionTest {
   private static final String GO_PAYLOAD = "..2026_11_30_10_00_00.123456789";
 
   @TempDir Path dir;
+  NodeHarness node;
   Path kubelet;
-  InMemoryKubernetes kube = new InMemoryKubernetes();
-  ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-  ProviderResolver resolver;
+  InMemoryKubernetes kube;
   VolumePublisher publisher;
-  CsiNodeServer server;
   CsiClient csi;
   boolean tmpfs;
   TmpfsMounter mounts;
 
   @BeforeEach
   void start() throws Exception {
-    kubelet = Files.createDirectories(dir.resolve("kubelet"));
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("password"), "from-keyturn");
+    node = new NodeHarness(dir, dir.resolve("store"), "GoDriverVolumeAdoptionTest");
+    kubelet = node.kubelet;
+    kube = node.kube;
+    publisher = node.publisher;
+    csi = node.csi;
+    tmpfs = node.tmpfs;
+    mounts = node.mounts;
     kube.add(
         new SecretProviderClass(
             "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
     kube.add(
         new SecretProviderClass(
             "default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-
-    resolver =
-        ProviderResolver.builder(
-                ProviderRegistry.builder()
-                    .create("file", Map.of("root", dir.resolve("store").toString()))
-                    .discover()
-                    .build())
-            .build();
-    tmpfs = CsiNodeServerTest.isRoot();
-    if (!tmpfs) {
-      System.out.println(
-          "GoDriverVolumeAdoptionTest: not root, the Go volumes are plain directories and mounts are not checked");
-    }
-    mounts = tmpfs ? TmpfsMounter.system() : null;
-    publisher =
-        VolumePublisher.builder()
-            .mounter(
-                tmpfs
-                    ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet)
-                    : VolumeMounter.directory(kubelet))
-            .kubernetes(kube)
-            .providers(resolver)
-            .nodeName("node-1")
-            .republishMinInterval(Duration.ZERO)
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    server =
-        CsiNodeServer.builder()
-            .endpoint("unix://" + dir.resolve("csi.sock"))
-            .nodeId("node-1")
-            .version("t")
-            .publisher(publisher)
-            .build()
-            .start();
-    csi = CsiClient.connect(server.socket(), Duration.ofSeconds(30));
   }
 
   @AfterEach
   void stop() throws Exception {
-    csi.close();
-    server.close();
-    publisher.close();
-    resolver.close();
-    executor.shutdownNow();
-    if (tmpfs) {
-      for (Path mount : mounts.tmpfsMountsUnder(dir.toRealPath())) {
-        mounts.unmount(mount);
-      }
-    }
+    node.close();
   }
 
   /**

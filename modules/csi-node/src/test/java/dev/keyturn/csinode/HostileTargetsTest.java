@@ -5,18 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
-import dev.keyturn.rotation.RotationEngine;
-import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.spi.KeyturnException;
-import dev.keyturn.spi.ProviderRegistry;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,81 +24,41 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HostileTargetsTest {
   @TempDir Path dir;
+  NodeHarness node;
   Path kubelet;
-  Path store;
-  InMemoryKubernetes kube = new InMemoryKubernetes();
-  ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-  ProviderResolver resolver;
+  InMemoryKubernetes kube;
   VolumePublisher publisher;
-  CsiNodeServer server;
   CsiClient csi;
   boolean tmpfs;
   TmpfsMounter mounts;
+  Path store;
 
   @BeforeEach
   void start() throws Exception {
-    kubelet = Files.createDirectories(dir.resolve("kubelet"));
     store = Files.createDirectories(dir.resolve("store/default/app"));
     Files.writeString(store.resolve("password"), "legit-1");
+    node = new NodeHarness(dir, dir.resolve("store/default"), "HostileTargetsTest");
+    kubelet = node.kubelet;
+    kube = node.kube;
+    publisher = node.publisher;
+    csi = node.csi;
+    tmpfs = node.tmpfs;
+    mounts = node.mounts;
     kube.add(
         new SecretProviderClass(
             "default", "app", "file", Map.of("source", "app"), List.of(), Map.of()));
     kube.add(
         new SecretProviderClass(
             "default", "broken", "file", Map.of("source", "no-such-dir"), List.of(), Map.of()));
-    // The file provider's factory as ServiceLoader finds it (this module does not read
-    // provider-file's).
-
-    ProviderRegistry registry =
-        ProviderRegistry.builder()
-            .create("file", Map.of("root", dir.resolve("store/default").toString()))
-            .discover()
-            .build();
-    resolver = ProviderResolver.builder(registry).build();
-    tmpfs = CsiNodeServerTest.isRoot();
-    if (!tmpfs) {
-      System.out.println(
-          "HostileTargetsTest: not root, volumes are plain directories and the mount cases are not run");
-    }
-    mounts = tmpfs ? TmpfsMounter.system() : null;
-    publisher =
-        VolumePublisher.builder()
-            .mounter(
-                tmpfs
-                    ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet)
-                    : VolumeMounter.directory(kubelet))
-            .kubernetes(kube)
-            .providers(resolver)
-            .nodeName("node-1")
-            .republishMinInterval(Duration.ZERO)
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
-    server =
-        CsiNodeServer.builder()
-            .endpoint("unix://" + dir.resolve("csi.sock"))
-            .nodeId("node-1")
-            .version("t")
-            .publisher(publisher)
-            .build()
-            .start();
-    csi = CsiClient.connect(server.socket(), Duration.ofSeconds(30));
   }
 
   @AfterEach
   void stop() throws Exception {
-    csi.close();
-    server.close();
-    publisher.close();
-    resolver.close();
-    executor.shutdownNow();
-    if (tmpfs) {
-      for (Path mount : mounts.tmpfsMountsUnder(dir.toRealPath())) {
-        mounts.unmount(mount);
-      }
-    }
+    node.close();
   }
 
   private Path target(String uid, String volume) {
-    return kubelet.resolve("pods/" + uid + "/volumes/kubernetes.io~csi/" + volume + "/mount");
+    return node.target(uid, volume);
   }
 
   private PublishRequest request(String volumeId, Path target, String className) {
