@@ -94,8 +94,7 @@ if ! command -v strace >/dev/null; then
     echo "strace is not installed and this is not root: skipping the system call count"; exit 0
   fi
 fi
-dir=/tmp/keyturn-bench-syscalls
-mkdir -p "$dir"
+dir=$(mktemp -d -t keyturn-bench-syscalls.XXXXXX)
 mounted=false
 if [ "$(id -u)" = 0 ] && ! mountpoint -q "$dir"; then mount -t tmpfs -o size=64m tmpfs "$dir"; mounted=true; fi
 count() { # n mode -> total syscalls
@@ -109,3 +108,4 @@ for mode in changed unchanged; do
   echo "$mode: $(( (full - base) / n )) system calls per operation (N=$n: $full, N=0: $base)"
 done
 $mounted && umount "$dir"
+rmdir "$dir"

@@ -15,7 +15,7 @@ node_java=java; [ -x "$runtime" ] && node_java=$runtime
 target=../distribution/src/main/resources/dev/keyturn/launcher/node.classlist
 dir=$(mktemp -d /tmp/keyturn-classlist.XXXXXX)
 apiserver=false
-cleanup() { $apiserver && ../tools/kube-apiserver/stop.sh; rm -rf "$dir"; }
+cleanup() { $apiserver && [ -n "${kubeconfig:-}" ] && ../tools/kube-apiserver/stop.sh "$kubeconfig"; rm -rf "$dir"; }
 trap cleanup EXIT
 list() { # kubeconfig (empty: the mock), output: the JVM's own list of the classes it loaded
   KEYTURN_IT_KUBECONFIG=$1 JAVA=$node_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m" java \

@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$(date +%s)
 kubeconfig=$(tools/kube-apiserver/start.sh)
-trap 'tools/kube-apiserver/stop.sh' EXIT
+# Stop the servers, then remove their private state directory (certificates, etcd data, logs).
+cleanup() {
+  tools/kube-apiserver/stop.sh "${kubeconfig}"
+  case "$(dirname "${kubeconfig}")" in
+    */keyturn-apiserver.*) rm -rf "$(dirname "${kubeconfig}")" ;;
+  esac
+}
+trap cleanup EXIT
 echo "[kube-apiserver] up after $(( $(date +%s) - started )) s"
 KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -Dgroups=kubernetes -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Starts etcd and a real kube-apiserver (v1.20.2, built by build.sh) on loopback only, waits for
 # /readyz, and writes a kubeconfig with an admin token. Prints the kubeconfig's path on stdout.
-# State (certificates, data, logs, PIDs) lives in $KEYTURN_APISERVER_DIR (default
-# /tmp/keyturn-apiserver); stop.sh stops exactly the processes this started.
+# State (certificates, data, logs, PIDs) lives in $KEYTURN_APISERVER_DIR, or a new private
+# directory (mktemp) next to the printed kubeconfig; `stop.sh KUBECONFIG` (or the same
+# KEYTURN_APISERVER_DIR) stops exactly the processes this started, so two runs on one machine
+# never touch each other's servers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-state=${KEYTURN_APISERVER_DIR:-/tmp/keyturn-apiserver}
+state=${KEYTURN_APISERVER_DIR:-$(mktemp -d -t keyturn-apiserver.XXXXXX)}
 log() { printf '[kube-apiserver] %s\n' "$*" >&2; }
 
-"${here}/stop.sh" >/dev/null 2>&1 || true
+KEYTURN_APISERVER_DIR="${state}" "${here}/stop.sh" >/dev/null 2>&1 || true
 bindir=$("${here}/build.sh")
 rm -rf "${state}"
 mkdir -p "${state}/pki" "${state}/etcd"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Stops the etcd and kube-apiserver that start.sh started, by the PIDs it recorded.
+# Stops the etcd and kube-apiserver that start.sh started, by the PIDs it recorded in its state
+# directory: the one of the kubeconfig given as $1, or $KEYTURN_APISERVER_DIR.
 set -u
-state=${KEYTURN_APISERVER_DIR:-/tmp/keyturn-apiserver}
+if [ -n "${1:-}" ]; then state=$(dirname "$1"); else state=${KEYTURN_APISERVER_DIR:?give the kubeconfig start.sh printed, or KEYTURN_APISERVER_DIR}; fi
 for name in kube-apiserver etcd; do
   pidfile="${state}/${name}.pid"
   [ -f "${pidfile}" ] || continue
