@@ -66,8 +66,9 @@ final class AgentCommand implements Callable<Integer> {
 
   @Option(
       names = "--interval",
-      description = "Poll interval, Go syntax (default: ${DEFAULT-VALUE}).",
-      defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL:-2m}")
+      description =
+          "Poll interval, Go syntax (env KEYTURN_ROTATION_POLL_INTERVAL; default: the rotation engine's, 2m0s).",
+      defaultValue = "${env:KEYTURN_ROTATION_POLL_INTERVAL}")
   String interval;
 
   @Option(names = "--tmpfs", description = "Mount a tmpfs at each target (needs root).")
@@ -242,8 +243,12 @@ final class AgentCommand implements Callable<Integer> {
     if (onChange != null && !onChange.isBlank()) {
       set.put("onChange", List.of("/bin/sh", "-c", onChange));
     }
-    return AgentConfig.parse(
-        Map.of("interval", interval, "sets", List.of(set)), Path.of("").toAbsolutePath());
+    Map<String, Object> root = new LinkedHashMap<>();
+    if (interval != null && !interval.isBlank()) {
+      root.put("interval", interval);
+    }
+    root.put("sets", List.of(set));
+    return AgentConfig.parse(root, Path.of("").toAbsolutePath());
   }
 
   private void prepare(AgentConfig.SetConfig set) throws Exception {

@@ -80,7 +80,9 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
 
   static AgentConfig parse(Map<?, ?> root, Path base) {
     known(root, "", Set.of("interval", "sets"));
-    Duration interval = duration(root.get("interval"), "interval").orElse(Duration.ofMinutes(2));
+    Duration interval =
+        duration(root.get("interval"), "interval")
+            .orElse(dev.keyturn.rotation.RotationEngine.DEFAULT_INTERVAL);
     Object sets = root.get("sets");
     if (!(sets instanceof List<?> list) || list.isEmpty()) {
       throw new ConfigException("sets: must be a non-empty list of secret sets");

@@ -65,6 +65,24 @@ class NodeDefaultsTest {
   }
 
   @Test
+  void theAgentsDefaultIntervalIsTheEnginesToo() {
+    CommandLine.Model.OptionSpec option =
+        Keyturn.commandLine()
+            .getSubcommands()
+            .get("agent")
+            .getCommandSpec()
+            .findOption("--interval");
+    // Its only default is the environment variable; the value is the engine's, through AgentConfig.
+    assertThat(option.defaultValue()).isEqualTo(System.getenv("KEYTURN_ROTATION_POLL_INTERVAL"));
+    assertThat(
+            AgentConfig.parse(
+                    Map.of("sets", java.util.List.of(Map.of("name", "a", "target", "out"))),
+                    java.nio.file.Path.of("/srv"))
+                .interval())
+        .isEqualTo(RotationEngine.DEFAULT_INTERVAL);
+  }
+
+  @Test
   void anEnvironmentVariableThatIsSetWinsEvenEmpty() {
     NodeDefaults defaults =
         new NodeDefaults(Map.of("KEYTURN_ADMIN_ADDR", "", "CSI_ENDPOINT", "unix:///x.sock")::get);
