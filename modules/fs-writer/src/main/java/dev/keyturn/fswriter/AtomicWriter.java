@@ -194,13 +194,7 @@ public final class AtomicWriter {
             : carryForward(target, requested, current.get());
     Set<String> names = topLevelNames(payload);
     if (current.isPresent() && sameAs(target, current.get(), payload)) { // (3)
-      // One directory listing tells whether any link is missing; nothing is written when none is.
-      if (listNames(target).containsAll(names)) {
-        return new WriteResult(WriteResult.Outcome.UNCHANGED, payload.versions(), List.of());
-      }
-      checkTarget(target); // (1), before anything is written
-      createLinks(target, checkTopLevelNames(target, names));
-      return new WriteResult(WriteResult.Outcome.REPAIRED, payload.versions(), List.of());
+      return unchangedOrRepaired(target, payload, names);
     }
     checkTarget(target); // (1)
     // Names the current payload already has are links this writer created and checked; only new
@@ -210,6 +204,34 @@ public final class AtomicWriter {
         .filter(c -> c.verified)
         .ifPresent(c -> unknownNames.removeAll(topLevelNames(c.metadata)));
     Set<String> missingLinks = checkTopLevelNames(target, unknownNames);
+    String newDirName = swapInNewPayload(target, payload); // (4) to (6)
+    createLinks(target, missingLinks); // (7)
+    if (current.isPresent()) {
+      removeOldLinks(target, current.get(), names);
+      deletePayloadDirectory(target.resolve(current.get().dirName), current.get().metadata);
+    }
+    removeStrayDirectories(target, newDirName);
+    return new WriteResult(
+        WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+  }
+
+  /** (3) The payload is the current one: nothing is written, but missing links come back. */
+  private WriteResult unchangedOrRepaired(Path target, Payload payload, Set<String> names)
+      throws IOException {
+    // One directory listing tells whether any link is missing; nothing is written when none is.
+    if (listNames(target).containsAll(names)) {
+      return new WriteResult(WriteResult.Outcome.UNCHANGED, payload.versions(), List.of());
+    }
+    checkTarget(target); // (1), before anything is written
+    createLinks(target, checkTopLevelNames(target, names));
+    return new WriteResult(WriteResult.Outcome.REPAIRED, payload.versions(), List.of());
+  }
+
+  /**
+   * (4) A fresh payload directory, (5) the payload written into it, (6) {@code ..data} swapped to
+   * it; on failure the new directory goes and the old payload stays. Returns its name.
+   */
+  private String swapInNewPayload(Path target, Payload payload) throws IOException {
     String newDirName = createPayloadDirectory(target); // (4)
     Path newDir = target.resolve(newDirName);
     VolumeMetadata metadata;
@@ -221,14 +243,7 @@ public final class AtomicWriter {
       throw e;
     }
     known.put(key(target), new Current(newDirName, metadata, true));
-    createLinks(target, missingLinks); // (7)
-    if (current.isPresent()) {
-      removeOldLinks(target, current.get(), names);
-      deletePayloadDirectory(target.resolve(current.get().dirName), current.get().metadata);
-    }
-    removeStrayDirectories(target, newDirName);
-    return new WriteResult(
-        WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+    return newDirName;
   }
 
   private static Set<String> listNames(Path target) throws IOException {

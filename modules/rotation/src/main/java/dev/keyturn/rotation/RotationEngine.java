@@ -360,29 +360,9 @@ public final class RotationEngine implements AutoCloseable {
       Instant now = clock.instant();
       lastCheck = Optional.of(now);
       try {
-        Optional<Instant> expiry = current.credentialsExpireAt();
-        if (expiry.isPresent() && !now.isBefore(expiry.get())) {
-          throw new KeyturnException(
-              KeyturnException.Reason.FAILED_PRECONDITION,
-              "the credentials of volume "
-                  + current.id()
-                  + " expired at "
-                  + expiry.get()
-                  + "; waiting for a fresh request (a kubelet republish)");
-        }
+        refuseExpiredCredentials(current, now);
         SecretProvider provider = providers.apply(current.provider());
-        MountResponse response;
-        permits.acquireUninterruptibly();
-        WriteResult written;
-        try {
-          response =
-              keys.withVersions(
-                  coalescer.call(
-                      requestKey, current.id(), shareable, () -> call(provider, current)));
-          written = writer.write(current.target(), Payload.of(response, current.attributes()));
-        } finally {
-          permits.release();
-        }
+        WriteResult written = fetchAndWrite(current, provider, shareable);
         versions = written.versions();
         failures = 0;
         lastError = Optional.empty();
@@ -398,6 +378,36 @@ public final class RotationEngine implements AutoCloseable {
                 KeyturnException.Reason.INTERNAL,
                 "volume " + current.id() + ": " + e.getClass().getName(),
                 e));
+      }
+    }
+
+    private void refuseExpiredCredentials(VolumeSpec current, Instant now) {
+      Optional<Instant> expiry = current.credentialsExpireAt();
+      if (expiry.isPresent() && !now.isBefore(expiry.get())) {
+        throw new KeyturnException(
+            KeyturnException.Reason.FAILED_PRECONDITION,
+            "the credentials of volume "
+                + current.id()
+                + " expired at "
+                + expiry.get()
+                + "; waiting for a fresh request (a kubelet republish)");
+      }
+    }
+
+    /**
+     * The provider's answer (shared with identical requests when allowed), written; one permit
+     * held.
+     */
+    private WriteResult fetchAndWrite(
+        VolumeSpec current, SecretProvider provider, boolean shareable) {
+      permits.acquireUninterruptibly();
+      try {
+        MountResponse response =
+            keys.withVersions(
+                coalescer.call(requestKey, current.id(), shareable, () -> call(provider, current)));
+        return writer.write(current.target(), Payload.of(response, current.attributes()));
+      } finally {
+        permits.release();
       }
     }
 

@@ -122,42 +122,7 @@ public final class RolloutRestarter {
           && hash.equals(metadata.getAnnotations().get(ANNOTATION))) {
         return;
       }
-      // A merge patch creates the annotations map when the template has none (a JSON-patch "add"
-      // below a missing parent is refused with 422). The hash is hex, so it needs no escaping.
-      V1Patch patch =
-          new V1Patch(
-              "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\""
-                  + ANNOTATION
-                  + "\":\""
-                  + hash
-                  + "\"}}}}}");
-      // PatchUtils sends the patch's content type; the generated call alone sends plain JSON (415).
-      switch (workload.kind()) {
-        case "Deployment" ->
-            PatchUtils.patch(
-                V1Deployment.class,
-                () ->
-                    apps.patchNamespacedDeployment(workload.name(), workload.namespace(), patch)
-                        .buildCall(null),
-                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
-                client);
-        case "StatefulSet" ->
-            PatchUtils.patch(
-                V1StatefulSet.class,
-                () ->
-                    apps.patchNamespacedStatefulSet(workload.name(), workload.namespace(), patch)
-                        .buildCall(null),
-                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
-                client);
-        default ->
-            PatchUtils.patch(
-                V1DaemonSet.class,
-                () ->
-                    apps.patchNamespacedDaemonSet(workload.name(), workload.namespace(), patch)
-                        .buildCall(null),
-                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
-                client);
-      }
+      patch(workload, hash);
       LOG.log(
           Level.INFO,
           "restarted {0} {1}/{2} for rotated Secrets",
@@ -165,21 +130,56 @@ public final class RolloutRestarter {
           workload.namespace(),
           workload.name());
     } catch (ApiException e) {
-      LOG.log(
-          Level.WARNING,
-          "{0} {1}/{2} not restarted: HTTP {3}",
-          workload.kind(),
-          workload.namespace(),
-          workload.name(),
-          e.getCode());
+      notRestarted(workload, "HTTP " + e.getCode());
     } catch (KeyturnException e) {
-      LOG.log(
-          Level.WARNING,
-          "{0} {1}/{2} not restarted: {3}",
-          workload.kind(),
-          workload.namespace(),
-          workload.name(),
-          e.getMessage());
+      notRestarted(workload, e.getMessage());
+    }
+  }
+
+  private static void notRestarted(Workload workload, String why) {
+    LOG.log(
+        Level.WARNING,
+        "{0} {1}/{2} not restarted: {3}",
+        workload.kind(),
+        workload.namespace(),
+        workload.name(),
+        why);
+  }
+
+  /** Sets the rollout annotation on the workload's pod template to {@code hash}. */
+  private void patch(Workload workload, String hash) throws ApiException {
+    // A merge patch creates the annotations map when the template has none (a JSON-patch "add"
+    // below a missing parent is refused with 422). The hash is hex, so it needs no escaping.
+    V1Patch patch =
+        new V1Patch(
+            "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\""
+                + ANNOTATION
+                + "\":\""
+                + hash
+                + "\"}}}}}");
+    String name = workload.name();
+    String namespace = workload.namespace();
+    String format = V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH;
+    // PatchUtils sends the patch's content type; the generated call alone sends plain JSON (415).
+    switch (workload.kind()) {
+      case "Deployment" ->
+          PatchUtils.patch(
+              V1Deployment.class,
+              () -> apps.patchNamespacedDeployment(name, namespace, patch).buildCall(null),
+              format,
+              client);
+      case "StatefulSet" ->
+          PatchUtils.patch(
+              V1StatefulSet.class,
+              () -> apps.patchNamespacedStatefulSet(name, namespace, patch).buildCall(null),
+              format,
+              client);
+      default ->
+          PatchUtils.patch(
+              V1DaemonSet.class,
+              () -> apps.patchNamespacedDaemonSet(name, namespace, patch).buildCall(null),
+              format,
+              client);
     }
   }
 

@@ -33,35 +33,16 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   @Override
   public void nodePublishVolume(
       NodePublishVolumeRequest request, StreamObserver<NodePublishVolumeResponse> response) {
-    PublishRequest publish =
-        new PublishRequest(
-            request.getVolumeId(),
-            request.getTargetPath(),
-            request.hasVolumeCapability(),
-            request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
-            request.getReadonly(),
-            request.getVolumeContextMap(),
-            request.getSecretsMap());
     long started = System.nanoTime();
     String volume = shown(request.getVolumeId());
     String target = shown(request.getTargetPath());
     try {
-      VolumePublisher.Outcome outcome = publisher.publish(publish);
+      VolumePublisher.Outcome outcome = publisher.publish(toPublishRequest(request));
       if (outcome != VolumePublisher.Outcome.SKIPPED
           && outcome != VolumePublisher.Outcome.UNCHANGED) {
         LOG.log(Level.INFO, "NodePublishVolume {0} at {1}: {2}", volume, target, outcome);
       }
-      LOG.log(
-          Level.DEBUG,
-          () ->
-              "NodePublishVolume volume="
-                  + volume
-                  + " target="
-                  + target
-                  + " took "
-                  + millis(started)
-                  + " ms: OK "
-                  + outcome);
+      debug("NodePublishVolume", volume, target, started, "OK " + outcome);
       response.onNext(NodePublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
@@ -73,19 +54,37 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
           target,
           status.getStatus().getCode(),
           shown(String.valueOf(e.getMessage())));
-      LOG.log(
-          Level.DEBUG,
-          () ->
-              "NodePublishVolume volume="
-                  + volume
-                  + " target="
-                  + target
-                  + " took "
-                  + millis(started)
-                  + " ms: "
-                  + status.getStatus().getCode());
+      debug("NodePublishVolume", volume, target, started, status.getStatus().getCode().toString());
       response.onError(status);
     }
+  }
+
+  private static PublishRequest toPublishRequest(NodePublishVolumeRequest request) {
+    return new PublishRequest(
+        request.getVolumeId(),
+        request.getTargetPath(),
+        request.hasVolumeCapability(),
+        request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
+        request.getReadonly(),
+        request.getVolumeContextMap(),
+        request.getSecretsMap());
+  }
+
+  /** The debug line of a call: ids, its duration and its code, never values. */
+  private static void debug(
+      String rpc, String volume, String target, long startedNanos, String result) {
+    LOG.log(
+        Level.DEBUG,
+        () ->
+            rpc
+                + " volume="
+                + volume
+                + " target="
+                + target
+                + " took "
+                + millis(startedNanos)
+                + " ms: "
+                + result);
   }
 
   @Override
@@ -96,16 +95,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     String target = shown(request.getTargetPath());
     try {
       publisher.unpublish(request.getVolumeId(), request.getTargetPath());
-      LOG.log(
-          Level.DEBUG,
-          () ->
-              "NodeUnpublishVolume volume="
-                  + volume
-                  + " target="
-                  + target
-                  + " took "
-                  + millis(started)
-                  + " ms: OK");
+      debug("NodeUnpublishVolume", volume, target, started, "OK");
       response.onNext(NodeUnpublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
