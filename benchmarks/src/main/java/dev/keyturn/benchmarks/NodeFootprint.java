@@ -53,29 +53,7 @@ public final class NodeFootprint {
     boolean root = Volumes.isRoot();
     try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
       String namespace = "keyturn-bench-" + ProcessHandle.current().pid();
-      new CoreV1Api(cluster.client())
-          .createNamespace(
-              new V1Namespace()
-                  .apiVersion("v1")
-                  .kind("Namespace")
-                  .metadata(new V1ObjectMeta().name(namespace)))
-          .execute();
-      new CustomObjectsApi(cluster.client())
-          .createNamespacedCustomObject(
-              KubernetesApiGateway.GROUP,
-              "v1",
-              namespace,
-              "secretproviderclasses",
-              Map.of(
-                  "apiVersion",
-                  "secrets-store.csi.x-k8s.io/v1",
-                  "kind",
-                  "SecretProviderClass",
-                  "metadata",
-                  Map.of("name", "bench", "namespace", namespace),
-                  "spec",
-                  Map.of("provider", "file", "parameters", Map.of("source", "app"))))
-          .execute();
+      createNamespaceAndClass(cluster, namespace);
       List<Long> startMillis = new ArrayList<>();
       for (int run = 0; run < starts; run++) {
         boolean last = run == starts - 1;
@@ -93,6 +71,37 @@ public final class NodeFootprint {
           starts,
           cluster.real() ? "real" : "mock");
     }
+  }
+
+  /**
+   * The benchmark's namespace and its SecretProviderClass {@code bench} (file provider, source
+   * app).
+   */
+  private static void createNamespaceAndClass(KubernetesExtension.Cluster cluster, String namespace)
+      throws Exception {
+    new CoreV1Api(cluster.client())
+        .createNamespace(
+            new V1Namespace()
+                .apiVersion("v1")
+                .kind("Namespace")
+                .metadata(new V1ObjectMeta().name(namespace)))
+        .execute();
+    new CustomObjectsApi(cluster.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            namespace,
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", "bench", "namespace", namespace),
+                "spec",
+                Map.of("provider", "file", "parameters", Map.of("source", "app"))))
+        .execute();
   }
 
   private static long runOnce(
@@ -119,42 +128,37 @@ public final class NodeFootprint {
     }
   }
 
-  private static Process startNode(
-      Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
-      throws IOException {
-    List<String> command =
-        List.of(
-            home.resolve("bin/keyturn").toString(),
-            "node",
-            "--endpoint",
-            "unix://" + dir.resolve("csi/csi.sock"),
-            "--nodeid",
-            "bench-node",
-            "--kubeconfig",
-            kubeconfig.toString(),
-            "--metrics-addr",
-            "",
-            "--admin-addr",
-            "",
-            "--provider-volume",
-            dir.resolve("providers").toString(),
-            "--additional-provider-volume-paths",
-            "",
-            "--kubelet-dir",
-            dir.resolve("kubelet").toString(),
-            "--tmpfs=" + tmpfs,
-            "--republish-min-interval",
-            "0s");
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("node.log").toFile());
-    // The node serves each namespace from its own directory of the file provider root.
+  /**
+   * The node serves each namespace from its own directory of the file provider root: a link to the
+   * store.
+   */
+  private static Path fileProviderRoot(Path dir, String namespace) throws IOException {
     Path roots = Files.createDirectories(dir.resolve("roots"));
     if (!Files.exists(roots.resolve(namespace), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       Files.createSymbolicLink(roots.resolve(namespace), dir.resolve("store"));
     }
-    builder.environment().put("KEYTURN_FILE_PROVIDER_ROOT", roots.toString());
+    return roots;
+  }
+
+  private static Process startNode(
+      Path home, Path dir, Path kubeconfig, String namespace, boolean tmpfs, int volumes)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(home.resolve("bin/keyturn").toString(), "node"));
+    command.addAll(
+        List.of("--endpoint", "unix://" + dir.resolve("csi/csi.sock"), "--nodeid", "bench-node"));
+    command.addAll(
+        List.of("--kubeconfig", kubeconfig.toString(), "--metrics-addr", "", "--admin-addr", ""));
+    command.addAll(List.of("--provider-volume", dir.resolve("providers").toString()));
+    command.addAll(List.of("--additional-provider-volume-paths", "", "--tmpfs=" + tmpfs));
+    command.addAll(List.of("--kubelet-dir", dir.resolve("kubelet").toString()));
+    command.addAll(List.of("--republish-min-interval", "0s"));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("node.log").toFile());
+    builder
+        .environment()
+        .put("KEYTURN_FILE_PROVIDER_ROOT", fileProviderRoot(dir, namespace).toString());
     String classList = System.getProperty("keyturn.classlist");
     if (classList != null && volumes > 0) {
       builder

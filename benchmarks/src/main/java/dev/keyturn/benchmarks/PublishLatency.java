@@ -15,6 +15,7 @@ import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.spi.ProviderRegistry;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,22 +78,8 @@ public final class PublishLatency {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
     CountingApi api = new CountingApi();
     AtomicInteger providerCalls = new AtomicInteger();
-    ProviderResolver resolver =
-        ProviderResolver.builder(
-                countingRegistry(Volumes.fileStore(dir, (byte) 's'), providerCalls))
-            .directory(dir.resolve("providers"))
-            .build();
-    VolumePublisher publisher =
-        VolumePublisher.builder()
-            .mounter(
-                root
-                    ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
-                    : VolumeMounter.directory(dir))
-            .kubernetes(api)
-            .providers(resolver)
-            .nodeName("bench")
-            .republishMinInterval(Duration.ZERO)
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+    ProviderResolver resolver = resolver(dir, providerCalls);
+    VolumePublisher publisher = publisher(dir, root, api, resolver, executor);
     CsiNodeServer server =
         CsiNodeServer.builder()
             .socket(dir.resolve("csi.sock"))
@@ -102,19 +89,13 @@ public final class PublishLatency {
             .start();
     List<PublishRequest> requests = requests(dir, volumes);
     try (CsiClient kubelet = CsiClient.connect(server.socket(), Duration.ofSeconds(30))) {
-      for (int warm = 0; warm < 200; warm++) {
-        kubelet.probe();
-      }
-      long[] first = timedRounds(requests, 1, kubelet::publish);
-      System.out.printf(
-          "first mount (%d volumes, tmpfs=%s): p50 %.2f ms, p99 %.2f ms%n",
-          volumes, root, percentile(first, 50), percentile(first, 99));
+      warmUp(kubelet);
+      print(
+          "first mount (" + volumes + " volumes, tmpfs=" + root + ")",
+          timedRounds(requests, 1, kubelet::publish));
       measureRepublishes(kubelet, requests, rounds, warmRounds, api, providerCalls);
       // The same republishes without the socket, to tell transport from work.
-      long[] direct = timedRounds(requests, rounds, publisher::publish);
-      System.out.printf(
-          "republish, no change, in process (%d calls): p50 %.2f ms, p99 %.2f ms%n",
-          direct.length, percentile(direct, 50), percentile(direct, 99));
+      print("republish, no change, in process", timedRounds(requests, rounds, publisher::publish));
       for (PublishRequest request : requests) {
         kubelet.unpublish(request.volumeId(), request.targetPath());
       }
@@ -124,6 +105,44 @@ public final class PublishLatency {
       resolver.close();
       executor.shutdownNow();
     }
+  }
+
+  private static VolumePublisher publisher(
+      Path dir,
+      boolean root,
+      CountingApi api,
+      ProviderResolver resolver,
+      ScheduledExecutorService executor) {
+    return VolumePublisher.builder()
+        .mounter(
+            root
+                ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
+                : VolumeMounter.directory(dir))
+        .kubernetes(api)
+        .providers(resolver)
+        .nodeName("bench")
+        .republishMinInterval(Duration.ZERO)
+        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+  }
+
+  private static ProviderResolver resolver(Path dir, AtomicInteger providerCalls)
+      throws IOException {
+    return ProviderResolver.builder(
+            countingRegistry(Volumes.fileStore(dir, (byte) 's'), providerCalls))
+        .directory(dir.resolve("providers"))
+        .build();
+  }
+
+  private static void warmUp(CsiClient kubelet) {
+    for (int warm = 0; warm < 200; warm++) {
+      kubelet.probe();
+    }
+  }
+
+  private static void print(String what, long[] nanos) {
+    System.out.printf(
+        "%s (%d calls): p50 %.2f ms, p99 %.2f ms%n",
+        what, nanos.length, percentile(nanos, 50), percentile(nanos, 99));
   }
 
   /** The file provider under {@code store}, counting its calls. */

@@ -8,6 +8,7 @@ import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.SecretProvider;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -134,11 +135,7 @@ public final class RotationBench {
       // Each volume polls once per interval (up to 10% early): three intervals are three cycles.
       Thread.sleep(interval.toMillis() * cycles);
       double cpuMs = (os.getProcessCpuTime() - cpu) / 1e6 / cycles;
-      int swaps = 0;
-      List<String> after = payloads(specs);
-      for (int i = 0; i < specs.size(); i++) {
-        swaps += before.get(i).equals(after.get(i)) ? 0 : 1;
-      }
+      int swaps = swaps(before, payloads(specs));
       System.out.printf(
           "cycle, nothing changed, %d volumes x %d objects, %s: provider calls per cycle %.1f,"
               + " payload swaps %d in %d cycles, process CPU %.0f ms per cycle%n",
@@ -163,6 +160,28 @@ public final class RotationBench {
     return dirs;
   }
 
+  /** Payload directories that differ between the two lists. */
+  private static int swaps(List<String> before, List<String> after) {
+    int swaps = 0;
+    for (int i = 0; i < before.size(); i++) {
+      swaps += before.get(i).equals(after.get(i)) ? 0 : 1;
+    }
+    return swaps;
+  }
+
+  /** Nanoseconds from writing {@code value} into the store to reading it in the volume. */
+  private static long propagate(Path dir, Path target, String value) throws IOException {
+    long start = System.nanoTime();
+    Files.writeString(dir.resolve("store/app/secret-0"), value);
+    while (!value.equals(readQuietly(target.resolve("secret-0")))) {
+      Thread.onSpinWait();
+      if (System.nanoTime() - start > 30_000_000_000L) {
+        throw new IllegalStateException("no propagation within 30 s");
+      }
+    }
+    return System.nanoTime() - start;
+  }
+
   private static void propagation(Path dir, int samples, boolean push) throws Exception {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
     Counting provider =
@@ -181,16 +200,7 @@ public final class RotationBench {
     long[] nanos = new long[samples];
     try {
       for (int i = 0; i < samples; i++) {
-        String value = "value-" + push + "-" + i;
-        long start = System.nanoTime();
-        Files.writeString(dir.resolve("store/app/secret-0"), value);
-        while (!value.equals(readQuietly(target.resolve("secret-0")))) {
-          Thread.onSpinWait();
-          if (System.nanoTime() - start > 30_000_000_000L) {
-            throw new IllegalStateException("no propagation within 30 s");
-          }
-        }
-        nanos[i] = System.nanoTime() - start;
+        nanos[i] = propagate(dir, target, "value-" + push + "-" + i);
         Thread.sleep(50);
       }
       System.out.printf(

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -118,36 +117,13 @@ final class AgentCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     AgentConfig agentConfig = loadConfig();
-
-    ScheduledExecutorService executor =
-        Executors.newScheduledThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "keyturn-rotation");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
     commands = ChangeCommands.of(agentConfig.sets());
     try (ChangeCommands ignored = commands;
         ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
-      for (AgentConfig.SetConfig set : agentConfig.sets()) {
-        prepare(set);
-        CheckResult result = engine.mount(spec(set));
-        mounted.add(set.name());
-        VolumeStatus status = engine.status(set.name()).orElseThrow();
-        System.out.println(
-            "mounted "
-                + set.name()
-                + " -> "
-                + set.target()
-                + ": "
-                + status.versions().size()
-                + " objects ("
-                + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
-                + ")");
-      }
+      mountAll(engine, agentConfig);
       if (once) {
         engine.shutdown();
         return 0;
@@ -257,6 +233,25 @@ final class AgentCommand implements Callable<Integer> {
       TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults());
     } else {
       Files.createDirectories(set.target());
+    }
+  }
+
+  private void mountAll(RotationEngine engine, AgentConfig agentConfig) throws Exception {
+    for (AgentConfig.SetConfig set : agentConfig.sets()) {
+      prepare(set);
+      CheckResult result = engine.mount(spec(set));
+      mounted.add(set.name());
+      VolumeStatus status = engine.status(set.name()).orElseThrow();
+      System.out.println(
+          "mounted "
+              + set.name()
+              + " -> "
+              + set.target()
+              + ": "
+              + status.versions().size()
+              + " objects ("
+              + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
+              + ")");
     }
   }
 

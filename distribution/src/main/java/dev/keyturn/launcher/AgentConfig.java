@@ -103,43 +103,24 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     return new AgentConfig(interval, parsed);
   }
 
+  private static final Set<String> SET_FIELDS =
+      Set.of(
+          "name",
+          "provider",
+          "target",
+          "parameters",
+          "interval",
+          "mode",
+          "tmpfs",
+          "sentinels",
+          "onChange");
+
   private static SetConfig set(Map<?, ?> set, String where, Path base) {
-    known(
-        set,
-        where + ".",
-        Set.of(
-            "name",
-            "provider",
-            "target",
-            "parameters",
-            "interval",
-            "mode",
-            "tmpfs",
-            "sentinels",
-            "onChange"));
+    known(set, where + ".", SET_FIELDS);
     String name = string(set.get("name"), where + ".name");
     if (!name.matches("[a-zA-Z0-9._-]{1,63}")) {
       throw new ConfigException(
           where + ".name: \"" + name + "\" must be 1-63 letters, digits, '.', '_' or '-'");
-    }
-    Path target = base.resolve(string(set.get("target"), where + ".target")).normalize();
-    Map<String, String> parameters = new LinkedHashMap<>();
-    Object params = set.get("parameters");
-    if (params != null) {
-      if (!(params instanceof Map<?, ?> map)) {
-        throw new ConfigException(where + ".parameters: must be a mapping of strings");
-      }
-      map.forEach((k, v) -> parameters.put(String.valueOf(k), String.valueOf(v)));
-    }
-    FileMode mode = FileMode.DEFAULT;
-    if (set.get("mode") != null) {
-      Object raw = set.get("mode");
-      try {
-        mode = FileMode.of(raw instanceof Integer n ? n : Integer.parseInt(String.valueOf(raw), 8));
-      } catch (RuntimeException e) {
-        throw new ConfigException(
-            where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
-      }
     }
     Object tmpfs = set.get("tmpfs") == null ? Boolean.FALSE : set.get("tmpfs");
     if (!(tmpfs instanceof Boolean)) {
@@ -148,16 +129,39 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     return new SetConfig(
         name,
         string(set.get("provider") == null ? "file" : set.get("provider"), where + ".provider"),
-        target,
-        parameters,
+        base.resolve(string(set.get("target"), where + ".target")).normalize(),
+        parameters(set.get("parameters"), where),
         duration(set.get("interval"), where + ".interval"),
-        mode,
+        mode(set.get("mode"), where),
         (Boolean) tmpfs,
         set.get("sentinels") == null
             ? Optional.empty()
             : Optional.of(
                 base.resolve(string(set.get("sentinels"), where + ".sentinels")).normalize()),
         command(set.get("onChange"), where + ".onChange"));
+  }
+
+  private static Map<String, String> parameters(Object params, String where) {
+    Map<String, String> parameters = new LinkedHashMap<>();
+    if (params != null) {
+      if (!(params instanceof Map<?, ?> map)) {
+        throw new ConfigException(where + ".parameters: must be a mapping of strings");
+      }
+      map.forEach((k, v) -> parameters.put(String.valueOf(k), String.valueOf(v)));
+    }
+    return parameters;
+  }
+
+  private static FileMode mode(Object raw, String where) {
+    if (raw == null) {
+      return FileMode.DEFAULT;
+    }
+    try {
+      return FileMode.of(raw instanceof Integer n ? n : Integer.parseInt(String.valueOf(raw), 8));
+    } catch (RuntimeException e) {
+      throw new ConfigException(
+          where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
+    }
   }
 
   private static List<String> command(Object value, String where) {

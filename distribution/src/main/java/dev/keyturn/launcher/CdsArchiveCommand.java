@@ -137,24 +137,38 @@ final class CdsArchiveCommand implements Callable<Integer> {
     return dump;
   }
 
-  private int write(PrintWriter out) throws IOException, InterruptedException {
+  /**
+   * Whether an archive already at {@code target} is usable and kept; one that is not is deleted
+   * first, so nothing is left that looks like an archive even if the new one cannot be written.
+   */
+  private boolean keptAsItIs(JvmLaunch jvm, Path target, PrintWriter out)
+      throws IOException, InterruptedException {
+    if (force || !Files.isRegularFile(target)) {
+      return false;
+    }
+    if (usable(jvm, target).exit() == 0) {
+      out.println("keyturn: " + target + " is usable by this runtime and module path; kept");
+      return true;
+    }
+    out.println(
+        "keyturn: " + target + " is not usable by this runtime and module path; writing it again");
+    Files.delete(target);
+    return false;
+  }
+
+  private void checkClassList() {
     if (classList != null && !Files.isReadable(classList)) {
       throw new AgentConfig.ConfigException(
           "--class-list: " + classList + " is not a readable file");
     }
+  }
+
+  private int write(PrintWriter out) throws IOException, InterruptedException {
+    checkClassList();
     JvmLaunch jvm = JvmLaunch.current();
     Path target = output.toAbsolutePath().normalize();
-    if (!force && Files.isRegularFile(target)) {
-      if (usable(jvm, target).exit() == 0) {
-        out.println("keyturn: " + target + " is usable by this runtime and module path; kept");
-        return 0;
-      }
-      out.println(
-          "keyturn: "
-              + target
-              + " is not usable by this runtime and module path; writing it again");
-      // Gone even if the new one cannot be written: nothing is left that looks like an archive.
-      Files.delete(target);
+    if (keptAsItIs(jvm, target, out)) {
+      return 0;
     }
     Path directory = Files.createDirectories(target.getParent());
     Path temp = directory.resolve("." + target.getFileName() + ".tmp");

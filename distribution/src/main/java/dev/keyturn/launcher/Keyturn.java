@@ -109,6 +109,17 @@ public final class Keyturn {
     stopped.await();
   }
 
+  /** A scheduled pool of {@code threads} daemon threads named {@code name}. */
+  static java.util.concurrent.ScheduledExecutorService daemonScheduler(String name, int threads) {
+    return java.util.concurrent.Executors.newScheduledThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
   /** The command line of {@code keyturn} and its subcommands, not yet run. */
   static CommandLine commandLine() {
     return new CommandLine(new Keyturn());

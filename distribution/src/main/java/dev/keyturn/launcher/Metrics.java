@@ -176,44 +176,31 @@ final class Metrics implements NodeMetrics, RotationMetrics {
       series.forEach(
           (values, s) -> {
             String labelText = labelText(values);
-            if (!histogram) {
-              out.append(name)
-                  .append('{')
-                  .append(labelText)
-                  .append("} ")
-                  .append(s.count.sum())
-                  .append('\n');
-              return;
+            if (histogram) {
+              writeHistogram(out, labelText, s);
+            } else {
+              line(out, "", labelText, s.count.sum());
             }
-            for (int i = 0; i < BUCKETS.length; i++) {
-              out.append(name)
-                  .append("_bucket{")
-                  .append(labelText)
-                  .append(",le=\"")
-                  .append(format(BUCKETS[i]))
-                  .append("\"} ")
-                  .append(s.buckets[i].sum())
-                  .append('\n');
-            }
-            out.append(name)
-                .append("_bucket{")
-                .append(labelText)
-                .append(",le=\"+Inf\"} ")
-                .append(s.count.sum())
-                .append('\n');
-            out.append(name)
-                .append("_sum{")
-                .append(labelText)
-                .append("} ")
-                .append(s.sum.sum())
-                .append('\n');
-            out.append(name)
-                .append("_count{")
-                .append(labelText)
-                .append("} ")
-                .append(s.count.sum())
-                .append('\n');
           });
+    }
+
+    private void writeHistogram(StringBuilder out, String labelText, Series s) {
+      for (int i = 0; i < BUCKETS.length; i++) {
+        line(out, "_bucket", labelText + ",le=\"" + format(BUCKETS[i]) + "\"", s.buckets[i].sum());
+      }
+      line(out, "_bucket", labelText + ",le=\"+Inf\"", s.count.sum());
+      line(out, "_sum", labelText, s.sum.sum());
+      line(out, "_count", labelText, s.count.sum());
+    }
+
+    private void line(StringBuilder out, String suffix, String labelText, Object value) {
+      out.append(name)
+          .append(suffix)
+          .append('{')
+          .append(labelText)
+          .append("} ")
+          .append(value)
+          .append('\n');
     }
 
     private String labelText(List<String> values) {

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -212,14 +211,7 @@ final class NodeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     checkFlags();
     CompletableFuture<ApiClient> client = kubernetesClient();
-    ScheduledExecutorService executor =
-        Executors.newScheduledThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "keyturn-rotation");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
     ProviderRegistry registry = providers();
     ProviderResolver resolver = resolver(registry);
@@ -240,39 +232,52 @@ final class NodeCommand implements Callable<Integer> {
             .build()
             .start();
     AdminServer.Config endpoints =
-        new AdminServer.Config(
-            metrics,
-            publisher.engine(),
-            () ->
-                server.serving()
-                    ? Map.of()
-                    : Map.of("csi", "socket " + server.socket() + " is not served"),
-            readiness(resolver, client, executor)::get,
-            parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO));
+        endpoints(metrics, publisher, server, readiness(resolver, client, executor));
     AutoCloseable probes =
         ProbeServer.startIfAsked("--metrics-addr", metricsAddr, ProbeServer.probes(endpoints));
     AutoCloseable admin =
         AdminServer.startIfAsked(
             "--admin-addr", adminAddr, AdminServer.Endpoints.CONTROL, endpoints);
-    LogSetup.announce(
-        "serving CSI "
-            + driverName
-            + " on "
-            + server.socket()
-            + " for node "
-            + nodeId
-            + "; in-process providers "
-            + registry.names()
-            + "; rotation "
-            + (enableRotation ? "every " + rotationPollInterval : "off")
-            // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or
-            // the runtime's own).
-            + "; class data sharing "
-            + (System.getProperty("java.vm.info", "").contains("sharing") ? "on" : "off"));
+    LogSetup.announce(serving(server, registry));
     // Stopped in the reverse order of their start.
     Keyturn.runUntilStopped(
         admin, probes, server, publisher, resolver, registry, executor::shutdownNow);
     return 0;
+  }
+
+  private AdminServer.Config endpoints(
+      Metrics metrics,
+      VolumePublisher publisher,
+      CsiNodeServer server,
+      AtomicReference<Map<String, String>> notReady) {
+    return new AdminServer.Config(
+        metrics,
+        publisher.engine(),
+        () ->
+            server.serving()
+                ? Map.of()
+                : Map.of("csi", "socket " + server.socket() + " is not served"),
+        notReady::get,
+        parse("--refresh-min-interval", refreshMinInterval, Duration.ZERO));
+  }
+
+  /** The line that says the node serves, and how. */
+  private String serving(CsiNodeServer server, ProviderRegistry registry) {
+    // "sharing" in the VM's info: classes come from a CDS archive (keyturn cds-archive, or the
+    // runtime's own).
+    boolean sharing = System.getProperty("java.vm.info", "").contains("sharing");
+    return "serving CSI "
+        + driverName
+        + " on "
+        + server.socket()
+        + " for node "
+        + nodeId
+        + "; in-process providers "
+        + registry.names()
+        + "; rotation "
+        + (enableRotation ? "every " + rotationPollInterval : "off")
+        + "; class data sharing "
+        + (sharing ? "on" : "off");
   }
 
   /** Every flag's value checked before anything starts, each error naming its flag. */

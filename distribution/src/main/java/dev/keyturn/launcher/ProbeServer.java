@@ -112,27 +112,7 @@ final class ProbeServer implements AutoCloseable {
         new ServerBootstrap()
             .group(group)
             .channel(EpollServerSocketChannel.class)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    // The whole request within REQUEST_TIME, or the connection goes.
-                    ch.eventLoop()
-                        .schedule(
-                            () -> {
-                              if (ch.isActive()) {
-                                ch.close();
-                              }
-                            },
-                            REQUEST_TIME.toMillis(),
-                            TimeUnit.MILLISECONDS);
-                    ch.pipeline()
-                        .addLast(
-                            new HttpServerCodec(1024, 8192, 8192),
-                            new HttpObjectAggregator(1024),
-                            new Handler(routes));
-                  }
-                });
+            .childHandler(new Connection(routes));
     try {
       return new ProbeServer(group, bootstrap.bind(at).sync().channel());
     } catch (InterruptedException e) {
@@ -143,6 +123,33 @@ final class ProbeServer implements AutoCloseable {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw new AgentConfig.ConfigException(
           flag + " (" + address + "): cannot listen: " + e.getMessage());
+    }
+  }
+
+  /** Each connection: the whole request within {@link #REQUEST_TIME}, or it goes. */
+  private static final class Connection extends ChannelInitializer<SocketChannel> {
+    private final Map<String, Supplier<Reply>> routes;
+
+    Connection(Map<String, Supplier<Reply>> routes) {
+      this.routes = routes;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+      ch.eventLoop()
+          .schedule(
+              () -> {
+                if (ch.isActive()) {
+                  ch.close();
+                }
+              },
+              REQUEST_TIME.toMillis(),
+              TimeUnit.MILLISECONDS);
+      ch.pipeline()
+          .addLast(
+              new HttpServerCodec(1024, 8192, 8192),
+              new HttpObjectAggregator(1024),
+              new Handler(routes));
     }
   }
 

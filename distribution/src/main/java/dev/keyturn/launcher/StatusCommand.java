@@ -67,7 +67,29 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private int fromProcess() throws IOException, InterruptedException {
-    java.net.URI uri = java.net.URI.create(addr.replaceAll("/+$", "") + "/volumes");
+    List<String[]> rows = new ArrayList<>();
+    rows.add(
+        new String[] {
+          "VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"
+        });
+    for (com.google.gson.JsonElement element :
+        com.google.gson.JsonParser.parseString(fetchVolumes()).getAsJsonArray()) {
+      rows.add(row(element.getAsJsonObject()));
+    }
+    print(rows);
+    return 0;
+  }
+
+  /** The running process's /volumes; {@code --addr} may be a URL or {@code host:port}. */
+  private String fetchVolumes() throws IOException, InterruptedException {
+    String base = addr.contains("://") ? addr : "http://" + addr;
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(base.replaceAll("/+$", "") + "/volumes");
+    } catch (IllegalArgumentException e) {
+      throw new AgentConfig.ConfigException(
+          "--addr (" + addr + ") is not host:port or a URL: " + e.getMessage());
+    }
     java.net.http.HttpResponse<String> response;
     try {
       response =
@@ -84,32 +106,24 @@ final class StatusCommand implements Callable<Integer> {
       throw new AgentConfig.ConfigException(
           "--addr: " + uri + " answered " + response.statusCode());
     }
-    List<String[]> rows = new ArrayList<>();
-    rows.add(
-        new String[] {
-          "VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"
-        });
-    for (com.google.gson.JsonElement element :
-        com.google.gson.JsonParser.parseString(response.body()).getAsJsonArray()) {
-      com.google.gson.JsonObject v = element.getAsJsonObject();
-      List<String> objects = new ArrayList<>();
-      v.getAsJsonObject("objects")
-          .entrySet()
-          .forEach(e -> objects.add(e.getKey() + "@" + shortVersion(e.getValue().getAsString())));
-      rows.add(
-          new String[] {
-            text(v, "id"),
-            text(v, "provider"),
-            String.join(",", objects),
-            text(v, "lastCheck"),
-            text(v, "lastChange"),
-            text(v, "consecutiveFailures")
-                + (v.has("lastError") ? " (" + text(v, "lastError") + ")" : ""),
-            text(v, "target")
-          });
-    }
-    print(rows);
-    return 0;
+    return response.body();
+  }
+
+  private static String[] row(com.google.gson.JsonObject v) {
+    List<String> objects = new ArrayList<>();
+    v.getAsJsonObject("objects")
+        .entrySet()
+        .forEach(e -> objects.add(e.getKey() + "@" + shortVersion(e.getValue().getAsString())));
+    return new String[] {
+      text(v, "id"),
+      text(v, "provider"),
+      String.join(",", objects),
+      text(v, "lastCheck"),
+      text(v, "lastChange"),
+      text(v, "consecutiveFailures")
+          + (v.has("lastError") ? " (" + text(v, "lastError") + ")" : ""),
+      text(v, "target")
+    };
   }
 
   private static String text(com.google.gson.JsonObject o, String key) {

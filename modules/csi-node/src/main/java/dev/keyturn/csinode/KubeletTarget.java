@@ -26,35 +26,11 @@ public record KubeletTarget(Path kubeletDir, Path relative) {
    * @throws KeyturnException {@code INVALID_ARGUMENT} naming what is wrong
    */
   public static KubeletTarget parse(Path kubeletDir, String targetPath) {
-    if (targetPath.isEmpty()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "target path is required");
-    }
+    Path target = cleanAbsolutePath(targetPath);
     String shown = PrintableText.escape(targetPath, 300);
-    if (PrintableText.hasUnsafe(targetPath)) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT,
-          "target path (" + shown + ") has control or invisible characters");
-    }
-    Path target;
-    try {
-      target = Path.of(targetPath);
-    } catch (InvalidPathException e) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT, "target path is not a valid path: " + e.getReason());
-    }
-    if (!target.isAbsolute()) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be absolute");
-    }
-    // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
-    if (!target.normalize().toString().equals(targetPath)) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT, "target path (" + shown + ") must be normalized");
-    }
     Path base = kubeletDir.toAbsolutePath().normalize();
     if (!target.startsWith(base)) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT,
+      throw invalid(
           "target path ("
               + shown
               + ") must lie in kubelet's directory "
@@ -63,8 +39,7 @@ public record KubeletTarget(Path kubeletDir, Path relative) {
     }
     Path relative = base.relativize(target);
     if (!shapeMatches(relative)) {
-      throw new KeyturnException(
-          Reason.INVALID_ARGUMENT,
+      throw invalid(
           "target path ("
               + shown
               + ") must be "
@@ -72,6 +47,35 @@ public record KubeletTarget(Path kubeletDir, Path relative) {
               + "/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount, as kubelet makes it for an inline volume");
     }
     return new KubeletTarget(base, relative);
+  }
+
+  /** The path, if it is absolute, clean and of printable characters. */
+  private static Path cleanAbsolutePath(String targetPath) {
+    if (targetPath.isEmpty()) {
+      throw invalid("target path is required");
+    }
+    String shown = PrintableText.escape(targetPath, 300);
+    if (PrintableText.hasUnsafe(targetPath)) {
+      throw invalid("target path (" + shown + ") has control or invisible characters");
+    }
+    Path target;
+    try {
+      target = Path.of(targetPath);
+    } catch (InvalidPathException e) {
+      throw invalid("target path is not a valid path: " + e.getReason());
+    }
+    if (!target.isAbsolute()) {
+      throw invalid("target path (" + shown + ") must be absolute");
+    }
+    // kubelet sends clean paths; a "." or ".." element could point the mount anywhere.
+    if (!target.normalize().toString().equals(targetPath)) {
+      throw invalid("target path (" + shown + ") must be normalized");
+    }
+    return target;
+  }
+
+  private static KeyturnException invalid(String message) {
+    return new KeyturnException(Reason.INVALID_ARGUMENT, message);
   }
 
   private static boolean shapeMatches(Path relative) {

@@ -184,6 +184,27 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   }
 
   static Map<String, Object> toObject(PodStatus status, String resourceVersion) {
+    List<Map<String, String>> objects = new ArrayList<>();
+    for (ObjectVersion v : status.objects()) {
+      objects.add(Map.of("id", v.id(), "version", v.version()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("apiVersion", GROUP + "/" + VERSION);
+    body.put("kind", "SecretProviderClassPodStatus");
+    body.put("metadata", metadata(status, resourceVersion));
+    body.put(
+        "status",
+        Map.of(
+            "podName", status.podName(),
+            "secretProviderClassName", status.className(),
+            "mounted", status.mounted(),
+            "targetPath", status.targetPath(),
+            "objects", objects));
+    return body;
+  }
+
+  /** The status object's metadata: its name, the node label, the pod as owner. */
+  private static Map<String, Object> metadata(PodStatus status, String resourceVersion) {
     Map<String, Object> metadata = new LinkedHashMap<>();
     metadata.put("name", status.name());
     metadata.put("namespace", status.namespace());
@@ -205,28 +226,7 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     if (resourceVersion != null) {
       metadata.put("resourceVersion", resourceVersion);
     }
-    List<Map<String, String>> objects = new ArrayList<>();
-    for (ObjectVersion v : status.objects()) {
-      objects.add(Map.of("id", v.id(), "version", v.version()));
-    }
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("apiVersion", GROUP + "/" + VERSION);
-    body.put("kind", "SecretProviderClassPodStatus");
-    body.put("metadata", metadata);
-    body.put(
-        "status",
-        Map.of(
-            "podName",
-            status.podName(),
-            "secretProviderClassName",
-            status.className(),
-            "mounted",
-            status.mounted(),
-            "targetPath",
-            status.targetPath(),
-            "objects",
-            objects));
-    return body;
+    return metadata;
   }
 
   static SecretProviderClass toClass(String namespace, String name, Map<String, Object> object) {

@@ -38,19 +38,21 @@ public interface KubernetesGateway {
    * socket can serve Probe meanwhile. A set-up that failed makes every call fail with {@code
    * KUBERNETES} and the set-up's message.
    */
+  /** The gateway once it is set up; a failure to set it up as a {@code KUBERNETES} error. */
+  private static KubernetesGateway joined(CompletableFuture<? extends KubernetesGateway> pending) {
+    try {
+      return pending.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new dev.keyturn.spi.KeyturnException(
+          dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
+          "the Kubernetes client could not be set up: " + cause.getMessage(),
+          cause);
+    }
+  }
+
   static KubernetesGateway deferred(CompletableFuture<? extends KubernetesGateway> pending) {
-    java.util.function.Supplier<KubernetesGateway> gateway =
-        () -> {
-          try {
-            return pending.join();
-          } catch (CompletionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new dev.keyturn.spi.KeyturnException(
-                dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
-                "the Kubernetes client could not be set up: " + cause.getMessage(),
-                cause);
-          }
-        };
+    java.util.function.Supplier<KubernetesGateway> gateway = () -> joined(pending);
     return new KubernetesGateway() {
       @Override
       public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {

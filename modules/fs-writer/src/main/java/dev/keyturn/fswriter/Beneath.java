@@ -128,44 +128,49 @@ public final class Beneath {
       if (name.isEmpty()) {
         continue;
       }
-      int next =
-          libc.openat(
-              current.fd, name, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
-      if (next < 0 && libc.lastError() == ENOENT && create) {
-        if (libc.mkdirat(current.fd, name, CREATED_MODE) != 0 && libc.lastError() != EEXIST) {
-          int errno = libc.lastError();
-          current.close();
-          throw failure("create " + base.resolve(checked), errno);
-        }
-        next =
-            libc.openat(
-                current.fd,
-                name,
-                LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
-      }
-      if (next < 0) {
-        int errno = libc.lastError();
+      int next;
+      try {
+        next = openChild(current, name, create, checked);
+      } finally {
         current.close();
-        if (errno == ELOOP || errno == ENOTDIR) {
-          throw new KeyturnException(
-              KeyturnException.Reason.INVALID_ARGUMENT,
-              base.resolve(checked)
-                  + ": element \""
-                  + name
-                  + "\" is a symbolic link or not a directory; links below "
-                  + base
-                  + " are never followed");
-        }
-        if (errno == ENOENT) {
-          throw new KeyturnException(
-              KeyturnException.Reason.NOT_FOUND, base.resolve(checked) + " does not exist");
-        }
-        throw failure("open " + base.resolve(checked), errno);
       }
-      current.close();
       current = new Handle(next);
     }
     return current;
+  }
+
+  /**
+   * The directory {@code name} in {@code dir}, never through a link; made first with {@code
+   * create}.
+   */
+  private int openChild(Handle dir, String name, boolean create, Path whole) {
+    int flags = LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC;
+    int next = libc.openat(dir.fd, name, flags);
+    if (next < 0 && libc.lastError() == ENOENT && create) {
+      if (libc.mkdirat(dir.fd, name, CREATED_MODE) != 0 && libc.lastError() != EEXIST) {
+        throw failure("create " + base.resolve(whole), libc.lastError());
+      }
+      next = libc.openat(dir.fd, name, flags);
+    }
+    if (next >= 0) {
+      return next;
+    }
+    int errno = libc.lastError();
+    if (errno == ELOOP || errno == ENOTDIR) {
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          base.resolve(whole)
+              + ": element \""
+              + name
+              + "\" is a symbolic link or not a directory; links below "
+              + base
+              + " are never followed");
+    }
+    if (errno == ENOENT) {
+      throw new KeyturnException(
+          KeyturnException.Reason.NOT_FOUND, base.resolve(whole) + " does not exist");
+    }
+    throw failure("open " + base.resolve(whole), errno);
   }
 
   private Handle openBase() {

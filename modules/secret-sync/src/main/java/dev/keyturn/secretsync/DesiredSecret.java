@@ -78,28 +78,17 @@ public record DesiredSecret(SecretSpec spec, Map<String, byte[]> data, String co
       throw invalid(spec, "objectName of key \"" + entry.key() + "\": " + e.getMessage());
     }
     Path file = payload.resolve(path.value());
+    String object = "object \"" + entry.objectName() + "\" (key \"" + entry.key() + "\")";
     try {
       if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
         throw new NoSuchFileException(file.toString());
       }
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-        throw invalid(
-            spec,
-            "object \""
-                + entry.objectName()
-                + "\" (key \""
-                + entry.key()
-                + "\") is not a file in the volume");
+        throw invalid(spec, object + " is not a file in the volume");
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      throw invalid(
-          spec,
-          "object \""
-              + entry.objectName()
-              + "\" (key \""
-              + entry.key()
-              + "\") is not in the volume");
+      throw invalid(spec, object + " is not in the volume");
     } catch (IOException e) {
       throw new KeyturnException(
           KeyturnException.Reason.IO,

@@ -95,6 +95,30 @@ public final class ExternalProvider implements SecretProvider {
 
   @Override
   public MountResponse mount(MountRequest request) {
+    dev.keyturn.csinode.internal.proto.provider.MountRequest wire = toWire(request);
+    long started = System.nanoTime();
+    try {
+      MountResponse converted = convert(name, call(() -> stub().mount(wire), attempts));
+      debug(
+          request,
+          started,
+          "OK, "
+              + converted.files().size()
+              + " files, "
+              + converted.objectVersions().size()
+              + " versions");
+      return converted;
+    } catch (ProviderException e) {
+      debug(request, started, e.code());
+      throw e;
+    }
+  }
+
+  /**
+   * The request as the Go driver builds it: all-string JSON attributes and secrets, a decimal mode.
+   */
+  private static dev.keyturn.csinode.internal.proto.provider.MountRequest toWire(
+      MountRequest request) {
     dev.keyturn.csinode.internal.proto.provider.MountRequest.Builder wire =
         dev.keyturn.csinode.internal.proto.provider.MountRequest.newBuilder()
             .setAttributes(GSON.toJson(new TreeMap<>(request.attributes())))
@@ -107,38 +131,21 @@ public final class ExternalProvider implements SecretProvider {
               .setId(v.id())
               .setVersion(v.version()));
     }
-    long started = System.nanoTime();
-    try {
-      MountResponse converted = convert(name, call(() -> stub().mount(wire.build()), attempts));
-      LOG.log(
-          System.Logger.Level.DEBUG,
-          () ->
-              "provider "
-                  + name
-                  + " Mount target="
-                  + PrintableText.escape(request.targetPath().toString(), 512)
-                  + " took "
-                  + (System.nanoTime() - started) / 1_000_000
-                  + " ms: OK, "
-                  + converted.files().size()
-                  + " files, "
-                  + converted.objectVersions().size()
-                  + " versions");
-      return converted;
-    } catch (ProviderException e) {
-      LOG.log(
-          System.Logger.Level.DEBUG,
-          () ->
-              "provider "
-                  + name
-                  + " Mount target="
-                  + PrintableText.escape(request.targetPath().toString(), 512)
-                  + " took "
-                  + (System.nanoTime() - started) / 1_000_000
-                  + " ms: "
-                  + e.code());
-      throw e;
-    }
+    return wire.build();
+  }
+
+  private void debug(MountRequest request, long startedNanos, String result) {
+    LOG.log(
+        System.Logger.Level.DEBUG,
+        () ->
+            "provider "
+                + name
+                + " Mount target="
+                + PrintableText.escape(request.targetPath().toString(), 512)
+                + " took "
+                + (System.nanoTime() - startedNanos) / 1_000_000
+                + " ms: "
+                + result);
   }
 
   private CSIDriverProviderGrpc.CSIDriverProviderBlockingStub stub() {

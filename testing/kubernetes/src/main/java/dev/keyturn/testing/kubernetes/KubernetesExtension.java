@@ -215,36 +215,41 @@ public final class KubernetesExtension
         files = list.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
       }
       for (Path file : files) {
-        // Sent as the YAML says, not through the typed model: its empty fields (e.g.
-        // "dependencies: {}") are rejected by a real server's structural-schema check.
-        DynamicKubernetesApi crds =
-            new DynamicKubernetesApi(
-                "apiextensions.k8s.io", "v1", "customresourcedefinitions", client);
-        JsonObject json;
-        try (java.io.Reader reader = Files.newBufferedReader(file)) {
-          json =
-              new Gson().toJsonTree(new org.yaml.snakeyaml.Yaml().load(reader)).getAsJsonObject();
-        }
-        DynamicKubernetesObject crd = new DynamicKubernetesObject(json);
-        String name = crd.getMetadata().getName();
-        KubernetesApiResponse<DynamicKubernetesObject> created = crds.create(crd);
-        if (created.getHttpStatusCode() == 409) {
-          DynamicKubernetesObject existing = crds.get(name).throwsApiException().getObject();
-          json.getAsJsonObject("metadata")
-              .addProperty("resourceVersion", existing.getMetadata().getResourceVersion());
-          crds.update(new DynamicKubernetesObject(json)).throwsApiException();
-        } else if (!created.isSuccess()) {
-          throw new IllegalStateException(
-              "CRD "
-                  + file
-                  + " was refused ("
-                  + created.getHttpStatusCode()
-                  + "): "
-                  + created.getStatus());
-        }
+        String name = apply(client, file);
         awaitEstablished(api, name);
         System.out.println("KubernetesExtension: installed CRD " + name);
       }
+    }
+
+    /** Creates or updates the CRD of {@code file}; its name. */
+    private static String apply(ApiClient client, Path file) throws IOException, ApiException {
+      // Sent as the YAML says, not through the typed model: its empty fields (e.g.
+      // "dependencies: {}") are rejected by a real server's structural-schema check.
+      DynamicKubernetesApi crds =
+          new DynamicKubernetesApi(
+              "apiextensions.k8s.io", "v1", "customresourcedefinitions", client);
+      JsonObject json;
+      try (java.io.Reader reader = Files.newBufferedReader(file)) {
+        json = new Gson().toJsonTree(new org.yaml.snakeyaml.Yaml().load(reader)).getAsJsonObject();
+      }
+      DynamicKubernetesObject crd = new DynamicKubernetesObject(json);
+      String name = crd.getMetadata().getName();
+      KubernetesApiResponse<DynamicKubernetesObject> created = crds.create(crd);
+      if (created.getHttpStatusCode() == 409) {
+        DynamicKubernetesObject existing = crds.get(name).throwsApiException().getObject();
+        json.getAsJsonObject("metadata")
+            .addProperty("resourceVersion", existing.getMetadata().getResourceVersion());
+        crds.update(new DynamicKubernetesObject(json)).throwsApiException();
+      } else if (!created.isSuccess()) {
+        throw new IllegalStateException(
+            "CRD "
+                + file
+                + " was refused ("
+                + created.getHttpStatusCode()
+                + "): "
+                + created.getStatus());
+      }
+      return name;
     }
 
     private static void awaitEstablished(ApiextensionsV1Api api, String name) throws ApiException {
