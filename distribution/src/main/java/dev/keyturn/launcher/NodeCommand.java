@@ -366,8 +366,8 @@ final class NodeCommand implements Callable<Integer> {
                 client.thenApply(
                     api ->
                         watchClasses
-                            ? KubernetesApiGateway.watchingClasses(api)
-                            : KubernetesApiGateway.create(api))))
+                            ? KubernetesApiGateway.watchingClasses(api, eventSource())
+                            : KubernetesApiGateway.create(api, eventSource()))))
         .providers(resolver)
         .nodeName(nodeId)
         .republishMinInterval(
@@ -436,11 +436,15 @@ final class NodeCommand implements Callable<Integer> {
     return builder.discover().build();
   }
 
+  /** The component every Event of this node names: the same for mounts and for synced Secrets. */
+  private String eventSource() {
+    return "keyturn-" + nodeId;
+  }
+
   private dev.keyturn.secretsync.SecretSyncer syncer(
       ApiClient api, ScheduledExecutorService executor) {
     dev.keyturn.secretsync.SecretSyncer syncer =
-        dev.keyturn.secretsync.SecretSyncer.create(
-                api, java.time.Clock.systemUTC(), "keyturn-" + nodeId)
+        dev.keyturn.secretsync.SecretSyncer.create(api, java.time.Clock.systemUTC(), eventSource())
             .withRestarter(
                 dev.keyturn.secretsync.RolloutRestarter.create(api, executor, RESTART_DEBOUNCE));
     // Never closed: it lives as long as the process.

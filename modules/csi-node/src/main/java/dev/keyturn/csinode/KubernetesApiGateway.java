@@ -46,9 +46,9 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
               io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>>
       classes;
 
-  private KubernetesApiGateway(ApiClient client, boolean watchClasses) {
+  private KubernetesApiGateway(ApiClient client, boolean watchClasses, String eventSource) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
-    this.events = PodEvents.create(client, java.time.Clock.systemUTC(), "keyturn");
+    this.events = PodEvents.create(client, java.time.Clock.systemUTC(), eventSource);
     if (watchClasses) {
       ApiClient watching = dev.keyturn.secretsync.internal.WatchClients.withoutReadTimeout(client);
       var factory = new io.kubernetes.client.informer.SharedInformerFactory(watching);
@@ -69,7 +69,12 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
 
   /** A gateway over this client that reads every SecretProviderClass from the API server. */
   public static KubernetesApiGateway create(ApiClient client) {
-    return new KubernetesApiGateway(client, false);
+    return create(client, "keyturn");
+  }
+
+  /** Like {@link #create(ApiClient)}, its Events naming {@code eventSource} as their component. */
+  public static KubernetesApiGateway create(ApiClient client, String eventSource) {
+    return new KubernetesApiGateway(client, false, eventSource);
   }
 
   /**
@@ -78,7 +83,15 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
    * does not hold yet is read from the API server. {@link #close()} stops the watch.
    */
   public static KubernetesApiGateway watchingClasses(ApiClient client) {
-    return new KubernetesApiGateway(client, true);
+    return watchingClasses(client, "keyturn");
+  }
+
+  /**
+   * Like {@link #watchingClasses(ApiClient)}, its Events naming {@code eventSource} as their
+   * component.
+   */
+  public static KubernetesApiGateway watchingClasses(ApiClient client, String eventSource) {
+    return new KubernetesApiGateway(client, true, eventSource);
   }
 
   /** Whether the class cache has its first list (always true without a cache). */

@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
  * target must be a clean path inside the sandbox.
  */
 class PublishFuzzTest {
+  private static final String SECRET = "fuzz-secret-\u00a7";
   private static final Path SANDBOX;
   private static final VolumePublisher PUBLISHER;
   private static final java.util.concurrent.atomic.AtomicLong PUBLISHED =
@@ -36,7 +37,8 @@ class PublishFuzzTest {
       Path base = Files.createTempDirectory("keyturn-fuzz-publish");
       SANDBOX = Files.createDirectories(base.resolve("pods"));
       Path store = Files.createDirectories(base.resolve("store/app"));
-      Files.writeString(store.resolve("password"), "fuzz-secret");
+      // The secret's text ends in a character that no escape in a message can produce.
+      Files.writeString(store.resolve("password"), SECRET);
       Files.writeString(store.resolve("user"), "fuzz-user");
       InMemoryKubernetes kube = new InMemoryKubernetes();
       kube.add(
@@ -124,14 +126,16 @@ class PublishFuzzTest {
       PUBLISHED.incrementAndGet();
       Path target = Path.of(targetPath);
       assertThat(target.normalize()).isEqualTo(target).startsWith(SANDBOX);
-      assertThat(target.resolve("password")).hasContent("fuzz-secret");
+      assertThat(target.resolve("password"))
+          .usingCharset(java.nio.charset.StandardCharsets.UTF_8)
+          .hasContent(SECRET);
     } catch (KeyturnException refused) {
       REFUSED.incrementAndGet();
       assertThat(refused.getMessage()).isNotBlank();
       // The secret never leaks into a message; the fuzzer may put the same text into a request
       // field that a message names (a target path, a class name), which is no leak.
-      if (!(volumeId + targetPath + context + secrets).contains("fuzz-secret")) {
-        assertThat(refused.getMessage()).doesNotContain("fuzz-secret");
+      if (!(volumeId + targetPath + context + secrets).contains(SECRET)) {
+        assertThat(refused.getMessage()).doesNotContain(SECRET);
       }
     } finally {
       try {
