@@ -7,7 +7,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 final class KeyturnProcess implements AutoCloseable {
   static final Path HOME = Path.of(System.getProperty("keyturn.home", "target/keyturn"));
 
-  final List<String> output = Collections.synchronizedList(new ArrayList<>());
+  // Copy-on-write: tests stream over it while the reader thread appends.
+  final List<String> output = new java.util.concurrent.CopyOnWriteArrayList<>();
   final Process process;
   private final Thread pump;
 
