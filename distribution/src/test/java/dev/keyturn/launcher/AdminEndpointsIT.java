@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.csinode.CsiClient;
-import dev.keyturn.csinode.KubernetesApiGateway;
-import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -74,22 +71,8 @@ class AdminEndpointsIT {
     provider =
         GrpcJsProvider.start(
             dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    new CustomObjectsApi(kube.client())
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            kube.namespace(),
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", "js", "namespace", kube.namespace()),
-                "spec",
-                Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token"))))
-        .execute();
+    NodeFixtures.createClass(
+        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token")));
     String podUid = KubeObjects.createPod(kube, Map.of("name", "js-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
     keyturn =
@@ -116,26 +99,9 @@ class AdminEndpointsIT {
     String probes = keyturn.announcedUrl("metrics").orElseThrow();
     String admin = keyturn.adminUrl();
 
-    Path target =
-        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
-      kubelet.publish(
-          new PublishRequest(
-              "csi-js",
-              target.toString(),
-              true,
-              false,
-              true,
-              Map.of(
-                  "secretProviderClass",
-                  "js",
-                  "csi.storage.k8s.io/pod.name",
-                  "js-0",
-                  "csi.storage.k8s.io/pod.namespace",
-                  kube.namespace(),
-                  "csi.storage.k8s.io/pod.uid",
-                  podUid),
-              Map.of()));
+      kubelet.publish(NodeFixtures.publish(kube, "csi-js", target, "js", "js-0", podUid, Map.of()));
     }
 
     // The probes address carries no control endpoint.

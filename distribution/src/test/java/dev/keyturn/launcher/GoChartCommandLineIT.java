@@ -7,12 +7,10 @@ import static org.awaitility.Awaitility.await;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.keyturn.csinode.CsiClient;
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,23 +50,9 @@ class GoChartCommandLineIT {
     }
   }
 
-  private void createClass(KubeContext kube, String name, String source) throws Exception {
-    new CustomObjectsApi(kube.client())
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            kube.namespace(),
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", name, "namespace", kube.namespace()),
-                "spec",
-                Map.of("provider", "file", "parameters", Map.of("source", source))))
-        .execute();
+  private static void createClass(KubeContext kube, String name, String source) throws Exception {
+    NodeFixtures.createClass(
+        kube, name, Map.of("provider", "file", "parameters", Map.of("source", source)));
   }
 
   @Test
@@ -171,21 +155,6 @@ class GoChartCommandLineIT {
 
   private static PublishRequest request(
       KubeContext kube, String podUid, String volumeId, Path target, String className) {
-    return new PublishRequest(
-        volumeId,
-        target.toString(),
-        true,
-        false,
-        true,
-        Map.of(
-            "secretProviderClass",
-            className,
-            "csi.storage.k8s.io/pod.name",
-            "go-0",
-            "csi.storage.k8s.io/pod.namespace",
-            kube.namespace(),
-            "csi.storage.k8s.io/pod.uid",
-            podUid),
-        Map.of());
+    return NodeFixtures.publish(kube, volumeId, target, className, "go-0", podUid, Map.of());
   }
 }

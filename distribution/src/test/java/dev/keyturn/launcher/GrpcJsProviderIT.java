@@ -12,7 +12,6 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,35 +56,18 @@ class GrpcJsProviderIT {
     provider =
         GrpcJsProvider.start(
             dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    new CustomObjectsApi(kube.client())
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            kube.namespace(),
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", "js", "namespace", kube.namespace()),
-                "spec",
-                Map.of(
-                    "provider",
-                    "grpcjs",
-                    "parameters",
-                    Map.of("objects", "foo,bar"),
-                    "secretObjects",
-                    List.of(
-                        Map.of(
-                            "secretName",
-                            "js-secret",
-                            "type",
-                            "Opaque",
-                            "data",
-                            List.of(Map.of("objectName", "bar", "key", "BAR")))))))
-        .execute();
+    NodeFixtures.createClass(
+        kube,
+        "js",
+        Map.of(
+            "provider", "grpcjs",
+            "parameters", Map.of("objects", "foo,bar"),
+            "secretObjects",
+                List.of(
+                    Map.of(
+                        "secretName", "js-secret",
+                        "type", "Opaque",
+                        "data", List.of(Map.of("objectName", "bar", "key", "BAR"))))));
     String podUid = KubeObjects.createPod(kube, Map.of("name", "js-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
     // The Go chart's command line: no subcommand, Go-style flags.
@@ -112,29 +94,18 @@ class GrpcJsProviderIT {
                 keyturn.printed(
                     l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
 
-    Path target =
-        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
     PublishRequest publish =
-        new PublishRequest(
+        NodeFixtures.publish(
+            kube,
             "csi-js",
-            target.toString(),
-            true,
-            false,
-            true,
+            target,
+            "js",
+            "js-0",
+            podUid,
             Map.of(
-                "secretProviderClass",
-                "js",
-                "csi.storage.k8s.io/pod.name",
-                "js-0",
-                "csi.storage.k8s.io/pod.namespace",
-                kube.namespace(),
-                "csi.storage.k8s.io/pod.uid",
-                podUid,
-                "csi.storage.k8s.io/serviceAccount.name",
-                "default",
-                "csi.storage.k8s.io/ephemeral",
-                "true"),
-            Map.of());
+                "csi.storage.k8s.io/serviceAccount.name", "default",
+                "csi.storage.k8s.io/ephemeral", "true"));
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       kubelet.publish(publish);
       assertThat(Files.readString(target.resolve("bar"))).isEqualTo("first bar");

@@ -1,0 +1,61 @@
+package dev.keyturn.launcher;
+
+import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.testing.kubernetes.KubeContext;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What the node tests set up the same way: classes, kubelet's targets and publish requests. */
+final class NodeFixtures {
+  private NodeFixtures() {}
+
+  /** Creates the SecretProviderClass {@code name} with {@code spec} in the test's namespace. */
+  static void createClass(KubeContext kube, String name, Map<String, Object> spec)
+      throws ApiException {
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", name, "namespace", kube.namespace()),
+                "spec",
+                spec))
+        .execute();
+  }
+
+  /** kubelet's target for the inline volume {@code volume} of the pod {@code podUid}. */
+  static Path target(Path kubeletDir, String podUid, String volume) {
+    return kubeletDir.resolve("pods/" + podUid + "/volumes/kubernetes.io~csi/" + volume + "/mount");
+  }
+
+  /**
+   * A publish of {@code volumeId} at {@code target} for {@code className}, from the pod {@code
+   * podName} in the test's namespace, as kubelet sends it (plus {@code moreContext}).
+   */
+  static PublishRequest publish(
+      KubeContext kube,
+      String volumeId,
+      Path target,
+      String className,
+      String podName,
+      String podUid,
+      Map<String, String> moreContext) {
+    Map<String, String> context = new LinkedHashMap<>(moreContext);
+    context.put("secretProviderClass", className);
+    context.put("csi.storage.k8s.io/pod.name", podName);
+    context.put("csi.storage.k8s.io/pod.namespace", kube.namespace());
+    context.put("csi.storage.k8s.io/pod.uid", podUid);
+    return new PublishRequest(volumeId, target.toString(), true, false, true, context, Map.of());
+  }
+}
