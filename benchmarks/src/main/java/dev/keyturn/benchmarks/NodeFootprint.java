@@ -11,6 +11,7 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,7 +135,7 @@ public final class NodeFootprint {
    */
   private static Path fileProviderRoot(Path dir, String namespace) throws IOException {
     Path roots = Files.createDirectories(dir.resolve("roots"));
-    if (!Files.exists(roots.resolve(namespace), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(roots.resolve(namespace), LinkOption.NOFOLLOW_LINKS)) {
       Files.createSymbolicLink(roots.resolve(namespace), dir.resolve("store"));
     }
     return roots;

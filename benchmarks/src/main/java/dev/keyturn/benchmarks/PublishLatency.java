@@ -14,7 +14,10 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ProviderRegistry;
+import dev.keyturn.spi.SecretProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * NodePublishVolume latency over the real Unix socket, with the in-process file provider serving 10
@@ -119,10 +123,15 @@ public final class PublishLatency {
                 ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
                 : VolumeMounter.directory(dir))
         .kubernetes(api)
-        .providers(resolver)
         .nodeName("bench")
         .republishMinInterval(Duration.ZERO)
-        .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+        .engine(
+            RotationEngine.builder()
+                .scheduler(Scheduler.of(executor))
+                .polling(false)
+                .providers(resolver::resolve)
+                .build())
+        .build();
   }
 
   private static ProviderResolver resolver(Path dir, AtomicInteger providerCalls)
@@ -150,14 +159,14 @@ public final class PublishLatency {
     FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
     return ProviderRegistry.builder()
         .register(
-            new dev.keyturn.spi.SecretProvider() {
+            new SecretProvider() {
               @Override
               public String name() {
                 return "file";
               }
 
               @Override
-              public dev.keyturn.spi.MountResponse mount(dev.keyturn.spi.MountRequest request) {
+              public MountResponse mount(MountRequest request) {
                 providerCalls.incrementAndGet();
                 return file.mount(request);
               }
@@ -199,7 +208,7 @@ public final class PublishLatency {
       int warmRounds,
       CountingApi api,
       AtomicInteger providerCalls)
-      throws java.io.IOException {
+      throws IOException {
     List<String> payloads = payloadDirs(requests);
     int writesBefore = api.writes.get();
     int callsBefore = providerCalls.get();
@@ -230,9 +239,7 @@ public final class PublishLatency {
 
   /** {@code rounds} calls of {@code publish} with every request; the time of each call. */
   private static long[] timedRounds(
-      List<PublishRequest> requests,
-      int rounds,
-      java.util.function.Consumer<PublishRequest> publish) {
+      List<PublishRequest> requests, int rounds, Consumer<PublishRequest> publish) {
     long[] nanos = new long[requests.size() * rounds];
     int n = 0;
     for (int r = 0; r < rounds; r++) {
@@ -245,8 +252,7 @@ public final class PublishLatency {
     return nanos;
   }
 
-  private static List<String> payloadDirs(List<PublishRequest> requests)
-      throws java.io.IOException {
+  private static List<String> payloadDirs(List<PublishRequest> requests) throws IOException {
     List<String> dirs = new ArrayList<>();
     for (PublishRequest request : requests) {
       dirs.add(Files.readSymbolicLink(Path.of(request.targetPath()).resolve("..data")).toString());

@@ -1,10 +1,12 @@
 package dev.keyturn.benchmarks;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.spi.ChangeSource;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.SecretProvider;
@@ -58,7 +60,7 @@ public final class RotationBench {
     }
 
     @Override
-    public Optional<dev.keyturn.spi.ChangeSource> changeSource() {
+    public Optional<ChangeSource> changeSource() {
       return push ? delegate.changeSource() : Optional.empty();
     }
   }
@@ -128,8 +130,7 @@ public final class RotationBench {
       }
       List<String> before = payloads(specs);
       int calls = provider.calls.get();
-      var os =
-          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu = os.getProcessCpuTime();
       int cycles = 3;
       // Each volume polls once per interval (up to 10% early): three intervals are three cycles.
@@ -218,7 +219,7 @@ public final class RotationBench {
   private static String readQuietly(Path path) {
     try {
       return Files.readString(path, StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "";
     }
   }

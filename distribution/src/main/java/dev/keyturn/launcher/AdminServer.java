@@ -3,10 +3,12 @@ package dev.keyturn.launcher;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.spi.PrintableText;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -16,9 +18,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -108,9 +113,7 @@ final class AdminServer implements AutoCloseable {
         Executors.newFixedThreadPool(
             THREADS,
             r -> {
-              Thread t =
-                  new Thread(
-                      r, "keyturn-http-" + endpoints.name().toLowerCase(java.util.Locale.ROOT));
+              Thread t = new Thread(r, "keyturn-http-" + endpoints.name().toLowerCase(Locale.ROOT));
               t.setDaemon(true);
               return t;
             });
@@ -227,7 +230,7 @@ final class AdminServer implements AutoCloseable {
     void handle(HttpExchange exchange) throws IOException;
   }
 
-  private static com.sun.net.httpserver.HttpHandler get(Handler handler) {
+  private static HttpHandler get(Handler handler) {
     return ex -> {
       try {
         if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
@@ -282,13 +285,9 @@ final class AdminServer implements AutoCloseable {
     try {
       Optional<String> volume = query(ex, "volume");
       List<String> all = engine.volumes().stream().map(VolumeStatus::id).toList();
-      limiter.retainOnly(java.util.Set.copyOf(all));
+      limiter.retainOnly(Set.copyOf(all));
       if (volume.isPresent() && !all.contains(volume.get())) {
-        reply(
-            ex,
-            404,
-            "text/plain",
-            "no volume " + dev.keyturn.spi.PrintableText.escape(volume.get(), 256) + "\n");
+        reply(ex, 404, "text/plain", "no volume " + PrintableText.escape(volume.get(), 256) + "\n");
         return;
       }
       Map<String, String> results = new LinkedHashMap<>();
@@ -345,14 +344,13 @@ final class AdminServer implements AutoCloseable {
         failed |= r.outcome() == CheckResult.Outcome.FAILED;
         results.put(
             e.getKey(),
-            r.outcome().name().toLowerCase(java.util.Locale.ROOT)
-                + r.error().map(m -> ": " + m).orElse(""));
+            r.outcome().name().toLowerCase(Locale.ROOT) + r.error().map(m -> ": " + m).orElse(""));
       } catch (TimeoutException t) {
         results.put(e.getKey(), "still running");
       } catch (InterruptedException t) {
         Thread.currentThread().interrupt();
         results.put(e.getKey(), "interrupted");
-      } catch (java.util.concurrent.ExecutionException t) {
+      } catch (ExecutionException t) {
         failed = true;
         results.put(e.getKey(), "failed: " + t.getCause().getMessage());
       }

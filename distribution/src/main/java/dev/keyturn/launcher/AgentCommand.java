@@ -6,25 +6,35 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.rotation.CheckResult;
+import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.RotationListener;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.SentinelFiles;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.ProviderRegistry;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * {@code keyturn agent}: mounts secret sets from providers into local directories and keeps them
@@ -108,8 +118,7 @@ final class AgentCommand implements Callable<Integer> {
   String adminAddr;
 
   /** POST /refresh: at most one check of a set per second. */
-  private static final java.time.Duration AGENT_REFRESH_MIN_INTERVAL =
-      java.time.Duration.ofSeconds(1);
+  private static final Duration AGENT_REFRESH_MIN_INTERVAL = Duration.ofSeconds(1);
 
   private final Set<String> mounted = ConcurrentHashMap.newKeySet();
   private ChangeCommands commands = ChangeCommands.none();
@@ -138,7 +147,7 @@ final class AgentCommand implements Callable<Integer> {
       String refreshHint = refreshOnHangup(engine, agentConfig);
       System.out.println(
           "rotating every "
-              + dev.keyturn.rotation.GoDuration.format(agentConfig.interval())
+              + GoDuration.format(agentConfig.interval())
               + "; "
               + refreshHint
               + "; stop with Ctrl-C");
@@ -160,7 +169,7 @@ final class AgentCommand implements Callable<Integer> {
           return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0;
         }
       }
-    } catch (java.io.IOException | NumberFormatException e) {
+    } catch (IOException | NumberFormatException e) {
       // No /proc: assume the usual disposition.
     }
     return false;
@@ -181,7 +190,7 @@ final class AgentCommand implements Callable<Integer> {
                                 + ": "
                                 + (error != null
                                     ? "failed: " + error.getMessage()
-                                    : result.outcome().name().toLowerCase(java.util.Locale.ROOT)));
+                                    : result.outcome().name().toLowerCase(Locale.ROOT)));
                         System.out.flush();
                       }));
     }
@@ -189,7 +198,7 @@ final class AgentCommand implements Callable<Integer> {
 
   /** Sets whose last check failed: they keep their last good content but are not fresh. */
   private static Map<String, String> failingSets(RotationEngine engine) {
-    Map<String, String> problems = new java.util.TreeMap<>();
+    Map<String, String> problems = new TreeMap<>();
     for (VolumeStatus v : engine.volumes()) {
       if (v.consecutiveFailures() > 0) {
         problems.put(
@@ -250,7 +259,7 @@ final class AgentCommand implements Callable<Integer> {
               + ": "
               + status.versions().size()
               + " objects ("
-              + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
+              + result.outcome().name().toLowerCase(Locale.ROOT)
               + ")");
     }
   }
@@ -267,7 +276,7 @@ final class AgentCommand implements Callable<Integer> {
         .providers(registry::get)
         .defaultInterval(agentConfig.interval())
         .listener(
-            ((dev.keyturn.rotation.RotationListener) this::report)
+            ((RotationListener) this::report)
                 .andThen(
                     SentinelFiles.in(
                         id ->
@@ -275,7 +284,7 @@ final class AgentCommand implements Callable<Integer> {
                                 .filter(set -> set.name().equals(id))
                                 .findFirst()
                                 .flatMap(AgentConfig.SetConfig::sentinels),
-                        java.time.Clock.systemUTC())))
+                        Clock.systemUTC())))
         .build();
   }
 
@@ -285,7 +294,7 @@ final class AgentCommand implements Callable<Integer> {
       // The JVM leaves a signal ignored at start (nohup) ignored: a handler would never run.
       return "SIGHUP is ignored in this process (started with nohup?): refresh with POST /refresh on --admin-addr";
     }
-    sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> refreshAll(engine, agentConfig));
+    Signal.handle(new Signal("HUP"), signal -> refreshAll(engine, agentConfig));
     return "kill -HUP " + ProcessHandle.current().pid() + " refreshes now";
   }
 
@@ -307,7 +316,7 @@ final class AgentCommand implements Callable<Integer> {
       }
       try {
         builder.create(FileProvider.NAME, settings);
-      } catch (dev.keyturn.spi.KeyturnException e) {
+      } catch (KeyturnException e) {
         throw new AgentConfig.ConfigException("--file-root: " + e.getMessage());
       }
     }
@@ -319,12 +328,12 @@ final class AgentCommand implements Callable<Integer> {
    * refused: the writer would put its {@code ..data} layout and links among those files, and a
    * tmpfs would hide them.
    */
-  private void refuseForeignTarget(AgentConfig.SetConfig set) throws java.io.IOException {
+  private void refuseForeignTarget(AgentConfig.SetConfig set) throws IOException {
     Path target = set.target();
     if (force || !Files.isDirectory(target) || AtomicWriter.create().read(target).isPresent()) {
       return;
     }
-    try (java.util.stream.Stream<Path> entries = Files.list(target)) {
+    try (Stream<Path> entries = Files.list(target)) {
       if (entries.findAny().isPresent()) {
         throw new AgentConfig.ConfigException(
             "set "

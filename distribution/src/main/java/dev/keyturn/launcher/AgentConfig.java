@@ -1,6 +1,7 @@
 package dev.keyturn.launcher;
 
 import dev.keyturn.rotation.GoDuration;
+import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.FileMode;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -81,8 +83,7 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   static AgentConfig parse(Map<?, ?> root, Path base) {
     known(root, "", Set.of("interval", "sets"));
     Duration interval =
-        duration(root.get("interval"), "interval")
-            .orElse(dev.keyturn.rotation.RotationEngine.DEFAULT_INTERVAL);
+        duration(root.get("interval"), "interval").orElse(RotationEngine.DEFAULT_INTERVAL);
     Object sets = root.get("sets");
     if (!(sets instanceof List<?> list) || list.isEmpty()) {
       throw new ConfigException("sets: must be a non-empty list of secret sets");
@@ -181,7 +182,7 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     for (Object key : map.keySet()) {
       if (!fields.contains(String.valueOf(key))) {
         throw new ConfigException(
-            prefix + key + ": unknown field (known: " + new java.util.TreeSet<>(fields) + ")");
+            prefix + key + ": unknown field (known: " + new TreeSet<>(fields) + ")");
       }
     }
   }

@@ -1,5 +1,8 @@
 package dev.keyturn.launcher;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +37,7 @@ public final class Keyturn {
       description = "Log lines as text or JSON (env KEYTURN_LOG_FORMAT; default text).")
   void logFormat(String format) {
     if (!format.equals("text") && !format.equals("json")) {
-      throw new picocli.CommandLine.ParameterException(
+      throw new CommandLine.ParameterException(
           new CommandLine(this), "--log-format (" + format + ") must be text or json");
     }
     LogSetup.install(format);
@@ -64,7 +67,7 @@ public final class Keyturn {
     try {
       LogSetup.level(level);
     } catch (IllegalArgumentException e) {
-      throw new picocli.CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
   }
 
@@ -78,7 +81,7 @@ public final class Keyturn {
     try {
       LogSetup.level(LogSetup.levelOfVerbosity(v));
     } catch (IllegalArgumentException e) {
-      throw new picocli.CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
   }
 
@@ -87,7 +90,7 @@ public final class Keyturn {
    * from a shutdown hook: the one place the launcher waits for its end.
    */
   static void runUntilStopped(AutoCloseable... parts) throws InterruptedException {
-    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -110,8 +113,8 @@ public final class Keyturn {
   }
 
   /** A scheduled pool of {@code threads} daemon threads named {@code name}. */
-  static java.util.concurrent.ScheduledExecutorService daemonScheduler(String name, int threads) {
-    return java.util.concurrent.Executors.newScheduledThreadPool(
+  static ScheduledExecutorService daemonScheduler(String name, int threads) {
+    return Executors.newScheduledThreadPool(
         threads,
         r -> {
           Thread t = new Thread(r, name);

@@ -1,6 +1,7 @@
 package dev.keyturn.launcher;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -43,7 +44,7 @@ final class LogSetup {
    */
   static void level(String name) {
     level =
-        switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        switch (name.toLowerCase(Locale.ROOT)) {
           case "error" -> Level.SEVERE;
           case "warn", "warning" -> Level.WARNING;
           case "info" -> Level.INFO;

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -27,8 +28,7 @@ final class Metrics implements NodeMetrics, RotationMetrics {
     0.1, 0.2, 0.3, 0.4, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 15, 30
   };
 
-  private static final String OS =
-      System.getProperty("os.name", "linux").toLowerCase(java.util.Locale.ROOT);
+  private static final String OS = System.getProperty("os.name", "linux").toLowerCase(Locale.ROOT);
 
   private final List<Family> families = new ArrayList<>();
   private final Family publish =

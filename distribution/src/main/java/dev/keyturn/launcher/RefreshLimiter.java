@@ -2,6 +2,7 @@ package dev.keyturn.launcher;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.LongSupplier;
@@ -11,6 +12,9 @@ import java.util.function.LongSupplier;
  * provider call, and no client may turn it into a stream of calls to a secret store.
  */
 final class RefreshLimiter {
+  /** {@code --refresh-min-interval}'s default. */
+  static final Duration DEFAULT_MIN_INTERVAL = Duration.ofSeconds(5);
+
   private final Duration minInterval;
   private final LongSupplier nanoTime;
   private final ConcurrentMap<String, Long> last = new ConcurrentHashMap<>();
@@ -58,7 +62,7 @@ final class RefreshLimiter {
   }
 
   /** Forgets volumes no longer there, so the map does not grow with every volume ever refreshed. */
-  void retainOnly(java.util.Set<String> volumeIds) {
+  void retainOnly(Set<String> volumeIds) {
     last.keySet().retainAll(volumeIds);
   }
 }

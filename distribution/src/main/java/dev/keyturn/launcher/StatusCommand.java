@@ -1,12 +1,22 @@
 package dev.keyturn.launcher;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.fswriter.VolumeMetadata;
 import dev.keyturn.spi.KeyturnException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,8 +82,7 @@ final class StatusCommand implements Callable<Integer> {
         new String[] {
           "VOLUME", "PROVIDER", "OBJECTS", "LAST CHECK", "LAST CHANGE", "FAILURES", "TARGET"
         });
-    for (com.google.gson.JsonElement element :
-        com.google.gson.JsonParser.parseString(fetchVolumes()).getAsJsonArray()) {
+    for (JsonElement element : JsonParser.parseString(fetchVolumes()).getAsJsonArray()) {
       rows.add(row(element.getAsJsonObject()));
     }
     print(rows);
@@ -83,23 +92,21 @@ final class StatusCommand implements Callable<Integer> {
   /** The running process's /volumes; {@code --addr} may be a URL or {@code host:port}. */
   private String fetchVolumes() throws IOException, InterruptedException {
     String base = addr.contains("://") ? addr : "http://" + addr;
-    java.net.URI uri;
+    URI uri;
     try {
-      uri = java.net.URI.create(base.replaceAll("/+$", "") + "/volumes");
+      uri = URI.create(base.replaceAll("/+$", "") + "/volumes");
     } catch (IllegalArgumentException e) {
       throw new AgentConfig.ConfigException(
           "--addr (" + addr + ") is not host:port or a URL: " + e.getMessage());
     }
-    java.net.http.HttpResponse<String> response;
+    HttpResponse<String> response;
     try {
       response =
-          java.net.http.HttpClient.newHttpClient()
+          HttpClient.newHttpClient()
               .send(
-                  java.net.http.HttpRequest.newBuilder(uri)
-                      .timeout(java.time.Duration.ofSeconds(10))
-                      .build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString());
-    } catch (java.net.ConnectException e) {
+                  HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                  HttpResponse.BodyHandlers.ofString());
+    } catch (ConnectException e) {
       throw new AgentConfig.ConfigException("--addr: nothing answers at " + uri);
     }
     if (response.statusCode() != 200) {
@@ -109,7 +116,7 @@ final class StatusCommand implements Callable<Integer> {
     return response.body();
   }
 
-  private static String[] row(com.google.gson.JsonObject v) {
+  private static String[] row(JsonObject v) {
     List<String> objects = new ArrayList<>();
     v.getAsJsonObject("objects")
         .entrySet()
@@ -126,7 +133,7 @@ final class StatusCommand implements Callable<Integer> {
     };
   }
 
-  private static String text(com.google.gson.JsonObject o, String key) {
+  private static String text(JsonObject o, String key) {
     return o.has(key) ? o.get(key).getAsString() : "-";
   }
 
@@ -144,7 +151,7 @@ final class StatusCommand implements Callable<Integer> {
           .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
           .sorted()
           .toList();
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return List.of();
     }
   }

@@ -2,6 +2,8 @@ package dev.keyturn.launcher;
 
 import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.spi.SecretProvider;
+import dev.keyturn.spi.SecretProviderFactory;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -28,14 +30,14 @@ final class VersionCommand implements Callable<Integer> {
     System.out.println("keyturn " + version());
     System.out.println(
         "java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
-    for (dev.keyturn.spi.SecretProviderFactory factory : ProviderRegistry.factories()) {
+    for (SecretProviderFactory factory : ProviderRegistry.factories()) {
       System.out.println(
           "provider "
               + factory.name()
               + " from module "
               + factory.getClass().getModule().getName()
               + " (settings: "
-              + String.join(", ", new java.util.TreeSet<>(factory.settings()))
+              + String.join(", ", new TreeSet<>(factory.settings()))
               + ")");
     }
     try (ProviderRegistry registry = ProviderRegistry.discovered()) {

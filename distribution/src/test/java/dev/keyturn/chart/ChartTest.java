@@ -9,9 +9,11 @@ import com.google.gson.JsonObject;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -273,7 +275,7 @@ class ChartTest {
 
   @Test
   void goChartValuesThatCannotApplyFailTheRenderNamingTheKey() {
-    Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
+    Map<String, Object[]> cases = new LinkedHashMap<>();
     cases.put("windows.enabled", new Object[] {"windows.enabled", true});
     cases.put("rbac.pspEnabled", new Object[] {"rbac.pspEnabled", true});
     cases.put(
@@ -454,7 +456,7 @@ class ChartTest {
         text.append("---\n").append(Files.readString(file));
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
     return text.toString();
   }

@@ -7,9 +7,11 @@ import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -146,9 +148,9 @@ class AdminEndpointsIT {
     try {
       s.setSoTimeout(50);
       return s.getInputStream().read() == -1;
-    } catch (java.net.SocketTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       return false;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return true;
     }
   }

@@ -4,12 +4,22 @@ import dev.keyturn.fswriter.TmpfsMounter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code bin/keyturn} of the assembled distribution as a child process, its output collected by
@@ -19,7 +29,7 @@ final class KeyturnProcess implements AutoCloseable {
   static final Path HOME = Path.of(System.getProperty("keyturn.home", "target/keyturn"));
 
   // Copy-on-write: tests stream over it while the reader thread appends.
-  final List<String> output = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<String> output = new CopyOnWriteArrayList<>();
   final Process process;
   private final Thread pump;
 
@@ -45,7 +55,7 @@ final class KeyturnProcess implements AutoCloseable {
   /** Whether this JVM runs as root (tmpfs mounts, chroot). */
   static boolean isRoot() {
     try {
-      return ((Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     } catch (IOException e) {
       return false;
     }
@@ -82,48 +92,45 @@ final class KeyturnProcess implements AutoCloseable {
    * The base URL of the endpoint announced as "LABEL endpoint on URL", in a text line or in the msg
    * of a JSON line.
    */
-  java.util.Optional<String> announcedUrl(String label) {
-    java.util.regex.Pattern announced =
-        java.util.regex.Pattern.compile(
-            "(?:^|\"msg\":\")" + label + " endpoint on (http://[^/\" ]+)/");
+  Optional<String> announcedUrl(String label) {
+    Pattern announced =
+        Pattern.compile("(?:^|\"msg\":\")" + label + " endpoint on (http://[^/\" ]+)/");
     synchronized (output) {
       return output.stream()
           .map(announced::matcher)
-          .filter(java.util.regex.Matcher::find)
+          .filter(Matcher::find)
           .findFirst()
           .map(m -> m.group(1));
     }
   }
 
   /** Whether a line of the output so far satisfies {@code test}. */
-  boolean printed(java.util.function.Predicate<String> test) {
+  boolean printed(Predicate<String> test) {
     synchronized (output) {
       return output.stream().anyMatch(test);
     }
   }
 
   /** GET on the endpoint that serves {@code path}: probes on the metrics one where there is one. */
-  java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
     boolean probe =
         path.startsWith("/metrics") || path.startsWith("/healthz") || path.startsWith("/readyz");
     String base =
-        (probe ? announcedUrl("metrics") : java.util.Optional.<String>empty())
-            .orElseGet(this::adminUrl);
-    return send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build());
+        (probe ? announcedUrl("metrics") : Optional.<String>empty()).orElseGet(this::adminUrl);
+    return send(HttpRequest.newBuilder(URI.create(base + path)).build());
   }
 
   /** POST without a body on the admin endpoint. */
-  java.net.http.HttpResponse<String> post(String path) throws IOException, InterruptedException {
+  HttpResponse<String> post(String path) throws IOException, InterruptedException {
     return send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl() + path))
-            .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+        HttpRequest.newBuilder(URI.create(adminUrl() + path))
+            .POST(HttpRequest.BodyPublishers.noBody())
             .build());
   }
 
-  private static java.net.http.HttpResponse<String> send(java.net.http.HttpRequest request)
+  private static HttpResponse<String> send(HttpRequest request)
       throws IOException, InterruptedException {
-    return java.net.http.HttpClient.newHttpClient()
-        .send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
   }
 
   static KeyturnProcess start(Path workDir, Map<String, String> env, List<String> args)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -258,7 +259,7 @@ class LauncherIT {
           .untilAsserted(() -> assertThat(output).contains("refresh of app: unchanged"));
     }
     // The admin endpoint: on-demand refresh, metrics under the Go driver's names, the volume table.
-    java.net.http.HttpResponse<String> refresh = keyturn.post("/refresh?volume=app");
+    HttpResponse<String> refresh = keyturn.post("/refresh?volume=app");
     assertThat(refresh.statusCode()).isEqualTo(200);
     assertThat(refresh.body()).contains("\"app\": \"unchanged\"");
     assertThat(keyturn.post("/refresh?volume=nope").statusCode()).isEqualTo(404);

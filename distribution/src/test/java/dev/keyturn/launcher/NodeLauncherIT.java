@@ -14,10 +14,13 @@ import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -222,7 +225,7 @@ class NodeLauncherIT {
         .atMost(Duration.ofSeconds(15))
         .untilAsserted(
             () -> {
-              java.net.http.HttpResponse<String> readyz = keyturn.get("/readyz");
+              HttpResponse<String> readyz = keyturn.get("/readyz");
               assertThat(readyz.statusCode()).isEqualTo(503);
               assertThat(readyz.body()).startsWith("provider vault: ");
             });
@@ -273,7 +276,7 @@ class NodeLauncherIT {
     assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0)
         .as("keytool made a key")
         .isTrue();
-    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    KeyStore store = KeyStore.getInstance("PKCS12");
     try (var in = Files.newInputStream(keystore)) {
       store.load(in, "keyturn".toCharArray());
     }
@@ -328,13 +331,13 @@ class NodeLauncherIT {
     return "-----BEGIN "
         + type
         + "-----\n"
-        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
         + "\n-----END "
         + type
         + "-----\n";
   }
 
   private static String base64(String text) {
-    return java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -21,6 +21,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A client of a CSI node driver's socket, speaking as kubelet does: for liveness probes, {@code
@@ -106,7 +107,7 @@ public final class CsiClient implements AutoCloseable {
                         .build()));
   }
 
-  private static <T> T call(java.util.function.Supplier<T> rpc) {
+  private static <T> T call(Supplier<T> rpc) {
     try {
       return rpc.get();
     } catch (StatusRuntimeException e) {

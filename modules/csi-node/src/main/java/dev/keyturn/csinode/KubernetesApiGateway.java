@@ -1,19 +1,27 @@
 package dev.keyturn.csinode;
 
+import com.google.gson.Gson;
 import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.secretsync.internal.ApiCalls;
 import dev.keyturn.secretsync.internal.PodEvents;
+import dev.keyturn.secretsync.internal.WatchClients;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
+import io.kubernetes.client.informer.SharedIndexInformer;
+import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link KubernetesGateway} over the official client-java: SecretProviderClass reads and
@@ -30,34 +38,30 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   public static final String VERSION = "v1";
 
   static final String CLASSES = "secretproviderclasses";
-  private static final com.google.gson.Gson GSON = new com.google.gson.Gson();
+  private static final Gson GSON = new Gson();
   static final String STATUSES = "secretproviderclasspodstatuses";
 
   private final CustomObjectsApi api;
   private final PodEvents events;
-  private final Optional<io.kubernetes.client.informer.SharedInformerFactory> informers;
-  private final Map<String, Converted> converted = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Optional<SharedInformerFactory> informers;
+  private final Map<String, Converted> converted = new ConcurrentHashMap<>();
 
   /** A cached class as read, at the resourceVersion it was read at. */
   private record Converted(String resourceVersion, SecretProviderClass spc) {}
 
-  private final Optional<
-          io.kubernetes.client.informer.SharedIndexInformer<
-              io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject>>
-      classes;
+  private final Optional<SharedIndexInformer<DynamicKubernetesObject>> classes;
 
   private KubernetesApiGateway(ApiClient client, boolean watchClasses, String eventSource) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
-    this.events = PodEvents.create(client, java.time.Clock.systemUTC(), eventSource);
+    this.events = PodEvents.create(client, Clock.systemUTC(), eventSource);
     if (watchClasses) {
-      ApiClient watching = dev.keyturn.secretsync.internal.WatchClients.withoutReadTimeout(client);
-      var factory = new io.kubernetes.client.informer.SharedInformerFactory(watching);
+      ApiClient watching = WatchClients.withoutReadTimeout(client);
+      var factory = new SharedInformerFactory(watching);
       this.classes =
           Optional.of(
               factory.sharedIndexInformerFor(
-                  new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi(
-                      GROUP, VERSION, CLASSES, watching),
-                  io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject.class,
+                  new DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
+                  DynamicKubernetesObject.class,
                   0));
       factory.startAllRegisteredInformers();
       this.informers = Optional.of(factory);
@@ -96,13 +100,12 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
 
   /** Whether the class cache has its first list (always true without a cache). */
   public boolean classesSynced() {
-    return classes.map(io.kubernetes.client.informer.SharedIndexInformer::hasSynced).orElse(true);
+    return classes.map(SharedIndexInformer::hasSynced).orElse(true);
   }
 
   @Override
   public void close() {
-    informers.ifPresent(
-        io.kubernetes.client.informer.SharedInformerFactory::stopAllRegisteredInformers);
+    informers.ifPresent(SharedInformerFactory::stopAllRegisteredInformers);
   }
 
   @Override

@@ -1,8 +1,10 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.spi.KeyturnException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /**
  * What the driver needs of the Kubernetes API, behind one small interface so the publish logic is
@@ -44,15 +46,15 @@ public interface KubernetesGateway {
       return pending.join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new dev.keyturn.spi.KeyturnException(
-          dev.keyturn.spi.KeyturnException.Reason.KUBERNETES,
+      throw new KeyturnException(
+          KeyturnException.Reason.KUBERNETES,
           "the Kubernetes client could not be set up: " + cause.getMessage(),
           cause);
     }
   }
 
   static KubernetesGateway deferred(CompletableFuture<? extends KubernetesGateway> pending) {
-    java.util.function.Supplier<KubernetesGateway> gateway = () -> joined(pending);
+    Supplier<KubernetesGateway> gateway = () -> joined(pending);
     return new KubernetesGateway() {
       @Override
       public Optional<SecretProviderClass> secretProviderClass(String namespace, String name) {

@@ -18,6 +18,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.temporal.ChronoField;
+import java.util.Date;
 
 /**
  * client-java's JSON mapping with its model adapters made on demand.
@@ -48,7 +49,7 @@ public final class KubernetesJson {
   /** client-java's mapping, with model adapters created when a model is first mapped. */
   public static Gson onDemandGson() {
     return JSON.createGson()
-        .registerTypeAdapter(java.util.Date.class, new JSON.DateTypeAdapter())
+        .registerTypeAdapter(Date.class, new JSON.DateTypeAdapter())
         .registerTypeAdapter(java.sql.Date.class, new JSON.SqlDateTypeAdapter())
         .registerTypeAdapter(
             OffsetDateTime.class, new JSON.OffsetDateTimeTypeAdapter(rfc3339Micro()))

@@ -1,7 +1,9 @@
 package dev.keyturn.csinode;
 
 import dev.keyturn.rotation.BackoffPolicy;
+import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.rotation.VolumeStatus;
 import dev.keyturn.secretsync.SecretSyncer;
 import dev.keyturn.secretsync.SyncTarget;
 import dev.keyturn.spi.KeyturnException;
@@ -128,9 +130,8 @@ final class PodStateReconciler {
    * A check of the volume ended (the engine's listener, under the engine's lock: this only queues):
    * an Event once per failure streak; after a change, an Event, the status and Secrets.
    */
-  void checked(
-      Volume v, dev.keyturn.rotation.VolumeStatus volume, dev.keyturn.rotation.CheckResult result) {
-    if (result.outcome() == dev.keyturn.rotation.CheckResult.Outcome.FAILED) {
+  void checked(Volume v, VolumeStatus volume, CheckResult result) {
+    if (result.outcome() == CheckResult.Outcome.FAILED) {
       if (volume.consecutiveFailures() == 1) {
         enqueue(
             v.volumeId(),

@@ -6,6 +6,7 @@ import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.spi.SecretProvider;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,8 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Finds the provider a SecretProviderClass names: an external provider listening on {@code
@@ -123,9 +127,9 @@ public final class ProviderResolver implements AutoCloseable {
    * answered. Failures are also logged.
    */
   public Map<String, String> checkHealth() {
-    Map<String, String> failures = new java.util.TreeMap<>();
+    Map<String, String> failures = new TreeMap<>();
     for (Path dir : directories) {
-      try (java.util.stream.Stream<Path> sockets = Files.list(dir)) {
+      try (Stream<Path> sockets = Files.list(dir)) {
         for (Path socket :
             sockets.filter(p -> p.getFileName().toString().endsWith(".sock")).toList()) {
           String name = socket.getFileName().toString().replaceFirst("\\.sock$", "");
@@ -144,7 +148,7 @@ public final class ProviderResolver implements AutoCloseable {
                 e.getMessage());
           }
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // A provider directory that does not exist (yet) holds no providers.
       }
     }
@@ -155,7 +159,7 @@ public final class ProviderResolver implements AutoCloseable {
   public void close() {
     external.values().forEach(ExternalProvider::close);
     external.clear();
-    group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
   /** Builds a {@link ProviderResolver}. */

@@ -4,6 +4,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * A NodePublishVolume call, as the driver's logic sees it.
@@ -98,7 +99,7 @@ public record PublishRequest(
         + ", targetPath="
         + targetPath
         + ", context keys="
-        + new java.util.TreeSet<>(volumeContext.keySet())
+        + new TreeSet<>(volumeContext.keySet())
         + "]";
   }
 }

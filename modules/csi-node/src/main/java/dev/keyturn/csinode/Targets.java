@@ -1,11 +1,14 @@
 package dev.keyturn.csinode;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The targets kubelet names, and what may be done to them: only kubelet's shape below its directory
@@ -96,8 +99,7 @@ final class Targets {
       if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > MAX_VOLUME_DATA_BYTES) {
         return false;
       }
-      com.google.gson.JsonObject record =
-          com.google.gson.JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
+      JsonObject record = JsonParser.parseString(Files.readString(volumeData)).getAsJsonObject();
       return record.has("driverName")
           && driverName.equals(record.get("driverName").getAsString())
           && record.has("volumeHandle")
@@ -153,7 +155,7 @@ final class Targets {
       case OTHER_MOUNT -> "a mount of another file system";
       case DIRECTORY -> "a directory with files";
       case NOT_A_DIRECTORY -> "a file or a link";
-      default -> found.name().toLowerCase(java.util.Locale.ROOT);
+      default -> found.name().toLowerCase(Locale.ROOT);
     };
   }
 }

@@ -1,6 +1,6 @@
 package dev.keyturn.csinode;
 
-import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -10,7 +10,6 @@ import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import dev.keyturn.spi.PrintableText;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,15 +33,12 @@ import java.util.concurrent.ScheduledExecutorService;
  * is mounted) and the status is written again with backoff.
  */
 public final class VolumePublisher implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(VolumePublisher.class.getName());
-
   /** Republishes closer together than this are answered without a check, unless set. */
   public static final Duration DEFAULT_REPUBLISH_MIN_INTERVAL = Duration.ofSeconds(55);
 
   /** How failed status and Secret writes are retried, unless set. */
-  public static final dev.keyturn.rotation.BackoffPolicy DEFAULT_API_BACKOFF =
-      new dev.keyturn.rotation.BackoffPolicy(
-          Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
+  public static final BackoffPolicy DEFAULT_API_BACKOFF =
+      new BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
 
   /** What a publish did. */
   public enum Outcome {
@@ -60,17 +56,19 @@ public final class VolumePublisher implements AutoCloseable {
   private final VolumeTable table;
   private final Targets targets;
   private final PodStateReconciler podState;
+  private final VolumeRemoval removal;
   private final KubernetesGateway kubernetes;
-  private final AtomicWriter writer;
   private final Clock clock;
   private final Duration republishMinInterval;
   private final FileMode defaultMode;
   private final NodeMetrics metrics;
   private final Optional<ScheduledExecutorService> ownExecutor;
 
-  VolumePublisher(VolumePublisherBuilder b, RotationEngine.Builder engineBuilder) {
-    this.writer = b.writer;
-    this.table = new VolumeTable(b.writer);
+  private volatile boolean closed;
+
+  private VolumePublisher(VolumePublisherBuilder b) {
+    this.engine = b.engine;
+    this.table = new VolumeTable(engine.writer());
     this.targets = new Targets(b.mounter, b.driverName);
     this.kubernetes = b.kubernetes;
     this.clock = b.clock;
@@ -83,13 +81,6 @@ public final class VolumePublisher implements AutoCloseable {
             : Optional.empty();
     Scheduler scheduler =
         b.retryScheduler != null ? b.retryScheduler : Scheduler.of(ownExecutor.get());
-    this.engine =
-        engineBuilder
-            .writer(writer)
-            .providers(b.providers::resolve)
-            .clock(clock)
-            .listener(this::onCheck)
-            .build();
     this.podState =
         new PodStateReconciler(
             table::get,
@@ -101,16 +92,19 @@ public final class VolumePublisher implements AutoCloseable {
             scheduler,
             b.retryBackoff,
             b.random);
+    this.removal = new VolumeRemoval(table, targets, podState, engine);
+  }
+
+  /** A publisher listening to its engine, hung there only once it is whole. */
+  static VolumePublisher create(VolumePublisherBuilder b) {
+    VolumePublisher publisher = new VolumePublisher(b);
+    b.engine.addListener(publisher::onCheck);
+    return publisher;
   }
 
   /** A builder. */
   public static VolumePublisherBuilder builder() {
     return new VolumePublisherBuilder();
-  }
-
-  /** The rotation engine that keeps the volumes fresh (for on-demand refresh and status). */
-  public RotationEngine engine() {
-    return engine;
   }
 
   /**
@@ -131,7 +125,7 @@ public final class VolumePublisher implements AutoCloseable {
         metrics.published("");
         return Outcome.SKIPPED;
       }
-      spc = Optional.of(secretProviderClass(checked));
+      spc = Optional.of(VolumeSpecs.secretProviderClass(kubernetes, checked));
       Outcome outcome =
           existing.isEmpty()
               ? mountFirst(checked, target, spc.get())
@@ -149,19 +143,6 @@ public final class VolumePublisher implements AutoCloseable {
   private boolean withinMinInterval(Volume volume) {
     return Duration.between(volume.lastPublish(), clock.instant()).compareTo(republishMinInterval)
         < 0;
-  }
-
-  private SecretProviderClass secretProviderClass(PublishRequest request) {
-    String namespace = request.required(PublishRequest.POD_NAMESPACE);
-    request.required(PublishRequest.POD_NAME);
-    String className = request.required(PublishRequest.CLASS_KEY);
-    return kubernetes
-        .secretProviderClass(namespace, className)
-        .orElseThrow(
-            () ->
-                new KeyturnException(
-                    Reason.FAILED_PRECONDITION,
-                    "SecretProviderClass " + namespace + "/" + className + " not found"));
   }
 
   private Outcome mountFirst(PublishRequest request, Path target, SecretProviderClass spc) {
@@ -216,49 +197,13 @@ public final class VolumePublisher implements AutoCloseable {
    */
   public void unpublish(String volumeId, String targetPath) {
     try {
-      unpublishVolume(volumeId, targetPath);
+      removal.remove(volumeId, targetPath);
       metrics.unpublished();
     } catch (RuntimeException e) {
       metrics.unpublishFailed(
           e instanceof KeyturnException k ? k.reason().label() : Reason.INTERNAL.label());
       throw e;
     }
-  }
-
-  private void unpublishVolume(String volumeId, String targetPath) {
-    if (volumeId.isEmpty()) {
-      throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
-    }
-    Path target = targets.checked(targetPath);
-    Optional<Volume> known = table.get(volumeId);
-    if (known.isPresent() && !known.get().target().equals(target)) {
-      // Someone names a real volume with another target: the volume is left as it is.
-      LOG.log(
-          Level.WARNING,
-          "NodeUnpublishVolume of {0} names {1}, but the volume is mounted at {2}: the volume is "
-              + "left alone",
-          shown(volumeId),
-          target,
-          known.get().target());
-    }
-    Optional<Volume> entry = known.filter(v -> v.target().equals(target));
-    // A link or a file is never read through, let alone removed.
-    Optional<Volume> onDisk =
-        entry.isPresent() || targets.notADirectory(target)
-            ? Optional.empty()
-            : table.onDisk(target).filter(v -> v.volumeId().equals(volumeId));
-    if (entry.isEmpty()
-        && onDisk.isEmpty()
-        && (targets.notADirectory(target) || !targets.adoptable(target, volumeId))) {
-      targets.releaseForeign(shown(volumeId), target);
-      return;
-    }
-    entry.ifPresent(table::remove);
-    podState.forget(volumeId);
-    engine.unmount(volumeId);
-    writer.forget(target);
-    targets.release(target);
-    entry.or(() -> onDisk).ifPresent(podState::deleteStatus);
   }
 
   /**
@@ -286,13 +231,19 @@ public final class VolumePublisher implements AutoCloseable {
 
   /** The engine's listener, called under its per-volume lock: the reconciler only queues. */
   private void onCheck(VolumeStatus volume, CheckResult result) {
+    if (closed) {
+      return;
+    }
     table.get(volume.id()).ifPresent(v -> podState.checked(v, volume, result));
   }
 
-  /** Shuts the engine down, letting checks in flight finish. */
+  /**
+   * Stops writing pod state: checks after this are not heard. The engine is its builder's to close
+   * (after this).
+   */
   @Override
   public void close() {
-    engine.close();
+    closed = true;
     ownExecutor.ifPresent(ScheduledExecutorService::shutdownNow);
   }
 }

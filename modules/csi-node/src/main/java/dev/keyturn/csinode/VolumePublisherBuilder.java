@@ -1,6 +1,5 @@
 package dev.keyturn.csinode;
 
-import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
@@ -10,22 +9,24 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
 /** Builds a {@link VolumePublisher}; {@link VolumePublisher#builder()} makes one. */
 public final class VolumePublisherBuilder {
-  AtomicWriter writer = AtomicWriter.create();
+  RotationEngine engine;
   VolumeMounter mounter;
   KubernetesGateway kubernetes;
-  ProviderResolver providers;
   String nodeName;
   String driverName = "secrets-store.csi.k8s.io";
   Clock clock = Clock.systemUTC();
   Duration republishMinInterval = VolumePublisher.DEFAULT_REPUBLISH_MIN_INTERVAL;
   FileMode defaultMode = FileMode.DEFAULT;
   Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
-  DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+  DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
   NodeMetrics metrics = NodeMetrics.none();
   Scheduler retryScheduler;
   BackoffPolicy retryBackoff = VolumePublisher.DEFAULT_API_BACKOFF;
@@ -33,8 +34,8 @@ public final class VolumePublisherBuilder {
   VolumePublisherBuilder() {}
 
   /** The publisher's own thread for pod state, when no scheduler was given. */
-  static java.util.concurrent.ScheduledExecutorService daemonExecutor() {
-    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+  static ScheduledExecutorService daemonExecutor() {
+    return Executors.newSingleThreadScheduledExecutor(
         r -> {
           Thread t = new Thread(r, "keyturn-pod-state");
           t.setDaemon(true);
@@ -81,9 +82,14 @@ public final class VolumePublisherBuilder {
     return this;
   }
 
-  /** The writer (default: a writer with default options). */
-  public VolumePublisherBuilder writer(AtomicWriter value) {
-    this.writer = Objects.requireNonNull(value, "writer");
+  /**
+   * The engine that calls providers and writes the volumes (required): built first, with its
+   * providers, writer, intervals and metrics; the publisher adds itself as a listener and reads
+   * recovered volumes back with the engine's writer. Whoever built the engine closes it, after the
+   * publisher.
+   */
+  public VolumePublisherBuilder engine(RotationEngine value) {
+    this.engine = Objects.requireNonNull(value, "engine");
     return this;
   }
 
@@ -96,12 +102,6 @@ public final class VolumePublisherBuilder {
   /** The Kubernetes API. */
   public VolumePublisherBuilder kubernetes(KubernetesGateway value) {
     this.kubernetes = value;
-    return this;
-  }
-
-  /** Where providers are found. */
-  public VolumePublisherBuilder providers(ProviderResolver value) {
-    this.providers = value;
     return this;
   }
 
@@ -139,12 +139,12 @@ public final class VolumePublisherBuilder {
     return this;
   }
 
-  /** Builds the publisher, finishing {@code engine} with its writer, providers and listener. */
-  public VolumePublisher build(RotationEngine.Builder engine) {
+  /** Builds the publisher and hangs it on the engine as a listener. */
+  public VolumePublisher build() {
+    Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(mounter, "mounter");
     Objects.requireNonNull(kubernetes, "kubernetes");
-    Objects.requireNonNull(providers, "providers");
     Objects.requireNonNull(nodeName, "nodeName");
-    return new VolumePublisher(this, engine);
+    return VolumePublisher.create(this);
   }
 }

@@ -1,5 +1,8 @@
 package dev.keyturn.csinode;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.FileMode;
@@ -42,6 +45,26 @@ final class VolumeSpecs {
       new AtomicLong(System.nanoTime() - TOKEN_WARNING_EVERY_NANOS - 1);
 
   private VolumeSpecs() {}
+
+  /**
+   * The SecretProviderClass the request names, in the pod's namespace.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} when the request lacks the pod or class,
+   *     {@code FAILED_PRECONDITION} when there is no such class
+   */
+  static SecretProviderClass secretProviderClass(
+      KubernetesGateway kubernetes, PublishRequest request) {
+    String namespace = request.required(PublishRequest.POD_NAMESPACE);
+    request.required(PublishRequest.POD_NAME);
+    String className = request.required(PublishRequest.CLASS_KEY);
+    return kubernetes
+        .secretProviderClass(namespace, className)
+        .orElseThrow(
+            () ->
+                new KeyturnException(
+                    Reason.FAILED_PRECONDITION,
+                    "SecretProviderClass " + namespace + "/" + className + " not found"));
+  }
 
   /**
    * The engine's spec of the volume {@code request} publishes at {@code target} for {@code spc}.
@@ -100,12 +123,10 @@ final class VolumeSpecs {
       return Optional.empty();
     }
     try {
-      com.google.gson.JsonObject audiences =
-          com.google.gson.JsonParser.parseString(tokensJson).getAsJsonObject();
+      JsonObject audiences = JsonParser.parseString(tokensJson).getAsJsonObject();
       Instant earliest = null;
       for (String audience : audiences.keySet()) {
-        com.google.gson.JsonElement expiry =
-            audiences.getAsJsonObject(audience).get("expirationTimestamp");
+        JsonElement expiry = audiences.getAsJsonObject(audience).get("expirationTimestamp");
         if (expiry != null && expiry.isJsonPrimitive()) {
           Instant at = Instant.parse(expiry.getAsString());
           earliest = earliest == null || at.isBefore(earliest) ? at : earliest;

@@ -4,6 +4,7 @@ import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.fswriter.VolumeMetadata;
 import dev.keyturn.spi.KeyturnException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,7 +114,7 @@ final class VolumeTable {
       for (Path target : candidates.filter(VolumeTable::isCsiMountPath).toList()) {
         recoverOne(target).ifPresent(recovered::add);
       }
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       LOG.log(Level.WARNING, "recovery scan of {0} stopped: {1}", kubeletPodsDir, e.getMessage());
     }
     return recovered;

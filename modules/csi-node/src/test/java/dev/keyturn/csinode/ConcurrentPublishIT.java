@@ -64,14 +64,16 @@ class ConcurrentPublishIT {
                       ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
                       : VolumeMounter.directory(dir))
               .kubernetes(kube)
-              .providers(resolver)
               .nodeName("node-1")
               .clock(clock)
-              .build(
+              .engine(
                   RotationEngine.builder()
                       .scheduler(Scheduler.of(engineThreads))
                       .polling(false)
-                      .maxConcurrent(8));
+                      .maxConcurrent(8)
+                      .providers(resolver::resolve)
+                      .build())
+              .build();
       try (CsiNodeServer server =
               CsiNodeServer.builder()
                   .socket(dir.resolve("csi.sock"))

@@ -17,6 +17,7 @@ import dev.keyturn.csinode.internal.proto.csi.ProbeRequest;
 import dev.keyturn.csinode.internal.proto.csi.VolumeCapability;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.spi.ProviderRegistry;
@@ -31,7 +32,11 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.ClientCalls;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -43,6 +48,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +65,7 @@ class CsiNodeServerTest {
   MutableClock clock = new MutableClock();
   ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
   ProviderResolver resolver;
+  RotationEngine engine;
   VolumePublisher publisher;
   CsiNodeServer server;
   ManagedChannel channel;
@@ -106,6 +113,12 @@ class CsiNodeServerTest {
       System.out.println(
           "CsiNodeServerTest: not root, volumes are plain directories instead of tmpfs");
     }
+    engine =
+        RotationEngine.builder()
+            .scheduler(Scheduler.of(executor))
+            .polling(false)
+            .providers(resolver::resolve)
+            .build();
     publisher =
         VolumePublisher.builder()
             .mounter(
@@ -113,14 +126,13 @@ class CsiNodeServerTest {
                     ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
                     : VolumeMounter.directory(dir))
             .kubernetes(kube)
-            .providers(resolver)
             .nodeName("node-1")
             .clock(clock)
             .apiRetries(
                 Scheduler.of(executor),
-                new dev.keyturn.rotation.BackoffPolicy(
-                    Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0))
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+                new BackoffPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0))
+            .engine(engine)
+            .build();
     server =
         CsiNodeServer.builder()
             .endpoint("unix://" + dir.resolve("csi/csi.sock"))
@@ -149,6 +161,7 @@ class CsiNodeServerTest {
     channel.shutdownNow();
     server.close();
     publisher.close();
+    engine.close();
     resolver.close();
     executor.shutdownNow();
     clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -244,7 +257,7 @@ class CsiNodeServerTest {
     public byte[] parse(InputStream stream) {
       try {
         return stream.readAllBytes();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new IllegalStateException(e);
       }
     }
@@ -384,14 +397,14 @@ class CsiNodeServerTest {
   @Test
   void aMissingClassOrProviderFailsCleanly() {
     StatusRuntimeException missingClass =
-        org.junit.jupiter.api.Assertions.assertThrows(
+        Assertions.assertThrows(
             StatusRuntimeException.class,
             () -> node.nodePublishVolume(publish("vol-b", "no-such-class")));
     assertThat(missingClass.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(missingClass.getStatus().getDescription())
         .contains("SecretProviderClass default/no-such-class not found");
     StatusRuntimeException missingProvider =
-        org.junit.jupiter.api.Assertions.assertThrows(
+        Assertions.assertThrows(
             StatusRuntimeException.class, () -> node.nodePublishVolume(publish("vol-b", "ext")));
     assertThat(missingProvider.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(missingProvider.getStatus().getDescription()).contains("fake.sock");
@@ -434,7 +447,7 @@ class CsiNodeServerTest {
         fake.mode.set(mode);
         clock.advance(Duration.ofMinutes(1));
         StatusRuntimeException e =
-            org.junit.jupiter.api.Assertions.assertThrows(
+            Assertions.assertThrows(
                 StatusRuntimeException.class, () -> node.nodePublishVolume(request), mode.name());
         assertThat(e.getStatus().getDescription()).as(mode.name()).doesNotContain("ext-secret-1");
         Status.Code expected =
@@ -491,9 +504,8 @@ class CsiNodeServerTest {
     }
     node.nodePublishVolume(publish("vol-in", "app-secrets"));
     // Gone: the provider crashed. Its socket file first stays behind with nobody listening...
-    try (var stale =
-        java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-      stale.bind(java.net.UnixDomainSocketAddress.of(socket));
+    try (var stale = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      stale.bind(UnixDomainSocketAddress.of(socket));
     }
     assertThat(socket).as("a stale socket file").exists();
     clock.advance(Duration.ofMinutes(1));
@@ -614,8 +626,14 @@ class CsiNodeServerTest {
     // The driver dies: its engine stops (a killed process writes nothing more), its disk state
     // stays,
     // with an interrupted write's leftovers.
-    publisher.engine().unmount("vol-r");
+    engine.unmount("vol-r");
     Files.createSymbolicLink(target.resolve("..data_tmp"), Path.of("..2020_01_01_00_00_00.1"));
+    RotationEngine restartedEngine =
+        RotationEngine.builder()
+            .scheduler(Scheduler.of(executor))
+            .polling(false)
+            .providers(resolver::resolve)
+            .build();
     VolumePublisher restarted =
         VolumePublisher.builder()
             .mounter(
@@ -623,10 +641,10 @@ class CsiNodeServerTest {
                     ? VolumeMounter.tmpfs(TmpfsMounter.system(), TmpfsOptions.defaults(), dir)
                     : VolumeMounter.directory(dir))
             .kubernetes(kube)
-            .providers(resolver)
             .nodeName("node-1")
             .clock(clock)
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+            .engine(restartedEngine)
+            .build();
     try {
       assertThat(restarted.recover(dir.resolve("pods"))).containsExactly("vol-r");
       assertThat(Files.exists(target.resolve("..data_tmp"), LinkOption.NOFOLLOW_LINKS)).isFalse();
@@ -661,6 +679,7 @@ class CsiNodeServerTest {
       assertThat(kube.statuses).isEmpty();
     } finally {
       restarted.close();
+      restartedEngine.close();
     }
   }
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -54,8 +55,7 @@ final class FakeProviderServer implements AutoCloseable {
   final AtomicReference<Mode> mode = new AtomicReference<>(Mode.NORMAL);
 
   /** Mount calls answered UNAVAILABLE before the mode applies (a provider pod restarting). */
-  final java.util.concurrent.atomic.AtomicInteger unavailableFirst =
-      new java.util.concurrent.atomic.AtomicInteger();
+  final AtomicInteger unavailableFirst = new AtomicInteger();
 
   final AtomicReference<String> value = new AtomicReference<>("ext-secret-1");
   final List<MountRequest> requests = new CopyOnWriteArrayList<>();

@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.fswriter.Beneath;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.spi.KeyturnException;
@@ -222,7 +223,7 @@ class HostileTargetsTest {
     Path victim = Files.createDirectories(dir.resolve("victim2"));
     Path parent = Files.createDirectories(target("uid-3", "v").getParent());
     Files.createSymbolicLink(parent.resolve("mount"), victim);
-    dev.keyturn.fswriter.Beneath beneath = dev.keyturn.fswriter.Beneath.system(kubelet);
+    Beneath beneath = Beneath.system(kubelet);
     assertThatThrownBy(
             () ->
                 mounts.mount(

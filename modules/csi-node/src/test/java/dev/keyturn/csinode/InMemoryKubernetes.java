@@ -1,9 +1,11 @@
 package dev.keyturn.csinode;
 
 import dev.keyturn.spi.KeyturnException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,7 +20,7 @@ final class InMemoryKubernetes implements KubernetesGateway {
   /** Calls refused while "down". */
   final AtomicInteger refused = new AtomicInteger();
 
-  final java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<String> events = new CopyOnWriteArrayList<>();
 
   void add(SecretProviderClass spc) {
     classes.put(spc.namespace() + "/" + spc.name(), spc);

@@ -4,16 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.util.ClientBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -104,9 +108,7 @@ class KubernetesApiGatewayTest {
             so -> {
               assertThat(so.secretName()).isEqualTo("db");
               assertThat(so.labels()).containsEntry("app", "web");
-              assertThat(so.data())
-                  .containsExactly(
-                      new dev.keyturn.secretsync.SecretSpec.DataEntry("password", "pw"));
+              assertThat(so.data()).containsExactly(new SecretSpec.DataEntry("password", "pw"));
             });
     assertThat(gateway.secretProviderClass(kube.namespace(), "missing")).isEmpty();
   }
@@ -123,8 +125,7 @@ class KubernetesApiGatewayTest {
             "secretproviderclasses",
             secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")))
         .execute();
-    java.util.List<String> requests =
-        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    List<String> requests = Collections.synchronizedList(new ArrayList<>());
     okhttp3.OkHttpClient original = kube.client().getHttpClient();
     // The gateway's own reads go through this client (the watch has its own copy of it).
     kube.client()
@@ -269,7 +270,7 @@ class KubernetesApiGatewayTest {
                 .get("resourceVersion"));
     gateway.applyPodStatus(status(kube, "2"));
     ApiException conflict =
-        org.junit.jupiter.api.Assertions.assertThrows(
+        Assertions.assertThrows(
             ApiException.class,
             () ->
                 new CustomObjectsApi(kube.client())
@@ -288,7 +289,7 @@ class KubernetesApiGatewayTest {
   void theCrdSchemaRejectsAMalformedClass(KubeContext kube) {
     assumeReal(kube, "CRD schema validation");
     ApiException invalid =
-        org.junit.jupiter.api.Assertions.assertThrows(
+        Assertions.assertThrows(
             ApiException.class,
             () ->
                 new CustomObjectsApi(kube.client())
@@ -320,10 +321,7 @@ class KubernetesApiGatewayTest {
         PodStateReconciler.MOUNT_ROTATION_FAILED,
         "provider unavailable");
     var events =
-        new io.kubernetes.client.openapi.apis.CoreV1Api(kube.client())
-            .listNamespacedEvent(kube.namespace())
-            .execute()
-            .getItems();
+        new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
     assertThat(events)
         .extracting(e -> e.getReason() + "/" + e.getType() + "/" + e.getInvolvedObject().getName())
         .contains("MountRotationComplete/Normal/web-0", "MountRotationFailed/Warning/web-0");

@@ -24,6 +24,7 @@ final class NodeHarness implements AutoCloseable {
   final InMemoryKubernetes kube = new InMemoryKubernetes();
   final boolean tmpfs = CsiNodeServerTest.isRoot();
   final TmpfsMounter mounts = tmpfs ? TmpfsMounter.system() : null;
+  final RotationEngine engine;
   final VolumePublisher publisher;
   final CsiClient csi;
   private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
@@ -45,6 +46,12 @@ final class NodeHarness implements AutoCloseable {
             .discover()
             .build();
     resolver = ProviderResolver.builder(registry).build();
+    engine =
+        RotationEngine.builder()
+            .scheduler(Scheduler.of(executor))
+            .polling(false)
+            .providers(resolver::resolve)
+            .build();
     publisher =
         VolumePublisher.builder()
             .mounter(
@@ -52,10 +59,10 @@ final class NodeHarness implements AutoCloseable {
                     ? VolumeMounter.tmpfs(mounts, TmpfsOptions.defaults(), kubelet)
                     : VolumeMounter.directory(kubelet))
             .kubernetes(kube)
-            .providers(resolver)
             .nodeName("node-1")
             .republishMinInterval(Duration.ZERO)
-            .build(RotationEngine.builder().scheduler(Scheduler.of(executor)).polling(false));
+            .engine(engine)
+            .build();
     server =
         CsiNodeServer.builder()
             .endpoint("unix://" + dir.resolve("csi.sock"))
@@ -77,6 +84,7 @@ final class NodeHarness implements AutoCloseable {
     csi.close();
     server.close();
     publisher.close();
+    engine.close();
     resolver.close();
     executor.shutdownNow();
     if (tmpfs) {

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -128,8 +130,8 @@ class PodStateReconcilerTest {
   @Test
   void enqueueDoesNotWaitForAPassInProgress() throws Exception {
     volume("v1");
-    java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch inWrite = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
     KubernetesGateway slow =
         new KubernetesGateway() {
           @Override
@@ -174,7 +176,7 @@ class PodStateReconcilerTest {
     pass.start();
     inWrite.await();
     // The engine's listener enqueues while the write hangs: it returns before the write does.
-    java.util.concurrent.CountDownLatch enqueued = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch enqueued = new CountDownLatch(1);
     Thread listener =
         new Thread(
             () -> {
@@ -182,7 +184,7 @@ class PodStateReconcilerTest {
               enqueued.countDown();
             });
     listener.start();
-    boolean returned = enqueued.await(30, java.util.concurrent.TimeUnit.SECONDS);
+    boolean returned = enqueued.await(30, TimeUnit.SECONDS);
     release.countDown();
     pass.join();
     listener.join();

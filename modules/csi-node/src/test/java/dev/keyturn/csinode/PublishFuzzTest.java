@@ -10,12 +10,16 @@ import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderRegistry;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * NodePublishVolume and NodeUnpublishVolume with fuzzed requests (ids, target paths below a sandbox
@@ -27,10 +31,8 @@ class PublishFuzzTest {
   private static final String SECRET = "fuzz-secret-\u00a7";
   private static final Path SANDBOX;
   private static final VolumePublisher PUBLISHER;
-  private static final java.util.concurrent.atomic.AtomicLong PUBLISHED =
-      new java.util.concurrent.atomic.AtomicLong();
-  private static final java.util.concurrent.atomic.AtomicLong REFUSED =
-      new java.util.concurrent.atomic.AtomicLong();
+  private static final AtomicLong PUBLISHED = new AtomicLong();
+  private static final AtomicLong REFUSED = new AtomicLong();
 
   static {
     try {
@@ -53,21 +55,23 @@ class PublishFuzzTest {
           VolumePublisher.builder()
               .mounter(VolumeMounter.directory(base))
               .kubernetes(kube)
-              .providers(ProviderResolver.builder(registry).build())
               .nodeName("fuzz-node")
-              .build(
+              .engine(
                   RotationEngine.builder()
                       .scheduler(Scheduler.of(Executors.newSingleThreadScheduledExecutor()))
-                      .polling(false));
+                      .polling(false)
+                      .providers(ProviderResolver.builder(registry).build()::resolve)
+                      .build())
+              .build();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(base)));
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
   private static void deleteTree(Path root) {
     try (var all = Files.walk(root)) {
-      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     } catch (IOException e) {
@@ -127,7 +131,7 @@ class PublishFuzzTest {
       Path target = Path.of(targetPath);
       assertThat(target.normalize()).isEqualTo(target).startsWith(SANDBOX);
       assertThat(target.resolve("password"))
-          .usingCharset(java.nio.charset.StandardCharsets.UTF_8)
+          .usingCharset(StandardCharsets.UTF_8)
           .hasContent(SECRET);
     } catch (KeyturnException refused) {
       REFUSED.incrementAndGet();

@@ -24,9 +24,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -37,6 +39,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -278,7 +281,7 @@ public final class AtomicWriter {
   private static void deletePayloadDirectory(Path dir, VolumeMetadata metadata) {
     try {
       Set<Path> parents =
-          new java.util.TreeSet<>(
+          new TreeSet<>(
               Comparator.comparingInt(Path::getNameCount)
                   .reversed()
                   .thenComparing(Comparator.naturalOrder()));
@@ -390,9 +393,7 @@ public final class AtomicWriter {
       metadata = VolumeMetadata.parse(in, metadataFile.toString());
     } catch (NoSuchFileException e) {
       // A payload without metadata (written by another tool): treat it as different from anything.
-      metadata =
-          new VolumeMetadata(
-              List.of(), Map.of(), Map.of("foreign", "true"), java.time.Instant.EPOCH);
+      metadata = new VolumeMetadata(List.of(), Map.of(), Map.of("foreign", "true"), Instant.EPOCH);
     }
     Current current = new Current(dirName.get(), metadata, false);
     known.put(key(target), current);
@@ -609,7 +610,7 @@ public final class AtomicWriter {
       }
       chown(path);
     } finally {
-      java.util.Arrays.fill(contents, (byte) 0);
+      Arrays.fill(contents, (byte) 0);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.keyturn.spi.KeyturnException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
 
@@ -62,7 +63,7 @@ public final class TmpfsMounter {
       return State.NOT_MOUNTED;
     }
     try {
-      Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+      Files.readAttributes(path, BasicFileAttributes.class);
     } catch (IOException e) {
       return State.BROKEN;
     }

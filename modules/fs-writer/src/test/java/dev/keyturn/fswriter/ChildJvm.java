@@ -2,6 +2,7 @@ package dev.keyturn.fswriter;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -25,7 +26,7 @@ final class ChildJvm {
     try {
       path.add(
           Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       throw new IOException(e);
     }
     List<String> command =

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,8 +18,7 @@ import java.util.function.Supplier;
  * Answers are held in memory only for the window.
  */
 final class Coalescer {
-  private record Entry(
-      CompletableFuture<MountResponse> future, Instant at, java.util.Set<String> served) {}
+  private record Entry(CompletableFuture<MountResponse> future, Instant at, Set<String> served) {}
 
   private final Clock clock;
   private final Duration window;

@@ -1,5 +1,6 @@
 package dev.keyturn.rotation;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,15 +28,13 @@ public final class GoDuration {
     }
     Matcher matcher = PART.matcher(trimmed);
     int position = 0;
-    java.math.BigDecimal nanos = java.math.BigDecimal.ZERO;
+    BigDecimal nanos = BigDecimal.ZERO;
     while (position < trimmed.length()) {
       if (!matcher.find(position) || matcher.start() != position) {
         throw new IllegalArgumentException(
             "\"" + text + "\" is not a duration such as 90s, 2m or 1h30m");
       }
-      nanos =
-          nanos.add(
-              new java.math.BigDecimal(matcher.group(1)).multiply(unitNanos(matcher.group(2))));
+      nanos = nanos.add(new BigDecimal(matcher.group(1)).multiply(unitNanos(matcher.group(2))));
       position = matcher.end();
     }
     if (position == 0) {
@@ -75,7 +74,7 @@ public final class GoDuration {
     return out.append('s').toString();
   }
 
-  private static java.math.BigDecimal unitNanos(String unit) {
+  private static BigDecimal unitNanos(String unit) {
     long nanos =
         switch (unit) {
           case "ns" -> 1L;
@@ -85,6 +84,6 @@ public final class GoDuration {
           case "m" -> 60_000_000_000L;
           default -> 3_600_000_000_000L;
         };
-    return java.math.BigDecimal.valueOf(nanos);
+    return BigDecimal.valueOf(nanos);
   }
 }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,7 @@ final class RequestKeys {
       byte[] contents = file.contents();
       mac.update(ByteBuffer.allocate(4).putInt(contents.length).array());
       mac.update(contents);
-      java.util.Arrays.fill(contents, (byte) 0);
+      Arrays.fill(contents, (byte) 0);
       versions.add(
           ObjectVersion.of(
               file.path().value(), "hmac-" + HexFormat.of().formatHex(mac.doFinal(), 0, 16)));

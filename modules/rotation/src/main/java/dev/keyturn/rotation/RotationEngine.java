@@ -8,6 +8,7 @@ import dev.keyturn.spi.ChangeSource;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretProvider;
 import java.lang.System.Logger.Level;
@@ -21,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,7 +58,7 @@ public final class RotationEngine implements AutoCloseable {
   private final BackoffPolicy backoff;
   private final double pollJitter;
   private final DoubleSupplier random;
-  private final RotationListener listener;
+  private final List<RotationListener> listeners = new CopyOnWriteArrayList<>();
   private final RotationMetrics metrics;
   private final Semaphore permits;
   private final boolean polling;
@@ -78,7 +80,7 @@ public final class RotationEngine implements AutoCloseable {
     this.backoff = b.backoff;
     this.pollJitter = b.pollJitter;
     this.random = b.random;
-    this.listener = b.listener;
+    this.listeners.add(b.listener);
     this.metrics = b.metrics;
     this.permits = new Semaphore(b.maxConcurrent);
     this.polling = b.polling;
@@ -86,9 +88,38 @@ public final class RotationEngine implements AutoCloseable {
     this.coalescer = new Coalescer(clock, b.coalesceWindow);
   }
 
-  /** A builder; scheduler, writer and providers are required. */
+  /** A builder; scheduler and providers are required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Adds a listener, told of every check from now on after the builder's and earlier ones: what is
+   * built on the engine (a publisher, a controller) hangs itself here, so the engine is built first
+   * and knows nothing of them.
+   */
+  public void addListener(RotationListener value) {
+    listeners.add(Objects.requireNonNull(value, "listener"));
+  }
+
+  /** The writer the engine writes volumes with (for reading them back, as recovery does). */
+  public AtomicWriter writer() {
+    return writer;
+  }
+
+  /** Every listener, each in turn; one that throws does not keep the next from hearing. */
+  private void tell(VolumeStatus volume, CheckResult result) {
+    for (RotationListener each : listeners) {
+      try {
+        each.onCheck(volume, result);
+      } catch (RuntimeException e) {
+        LOG.log(
+            Level.WARNING,
+            "a rotation listener failed after checking {0}: {1}",
+            volume.id(),
+            e.getClass().getName());
+      }
+    }
   }
 
   /**
@@ -344,7 +375,7 @@ public final class RotationEngine implements AutoCloseable {
             next = scheduler.schedule(this::poll, result.nextCheckIn());
           }
         }
-        listener.onCheck(status(), result);
+        tell(status(), result);
         return result;
       } finally {
         if (inFlight.decrementAndGet() == 0) {
@@ -431,7 +462,7 @@ public final class RotationEngine implements AutoCloseable {
       lastException = e;
       String code =
           e instanceof ProviderException p
-              ? dev.keyturn.spi.PrintableText.escape(p.code(), 64)
+              ? PrintableText.escape(p.code(), 64)
               : e.reason().label();
       String message = e.reason().label() + " (" + code + "): " + e.getMessage();
       lastError = Optional.of(message);
@@ -492,7 +523,7 @@ public final class RotationEngine implements AutoCloseable {
   public static final class Builder {
     private Scheduler scheduler;
     private Clock clock = Clock.systemUTC();
-    private AtomicWriter writer;
+    private AtomicWriter writer = AtomicWriter.create();
     private Function<String, SecretProvider> providers;
     private Duration defaultInterval = DEFAULT_INTERVAL;
     private BackoffPolicy backoff = BackoffPolicy.defaults();
@@ -529,9 +560,9 @@ public final class RotationEngine implements AutoCloseable {
       return this;
     }
 
-    /** The writer that swaps payloads. */
+    /** The writer that swaps payloads (default: a writer with default options). */
     public Builder writer(AtomicWriter value) {
-      this.writer = value;
+      this.writer = Objects.requireNonNull(value, "writer");
       return this;
     }
 

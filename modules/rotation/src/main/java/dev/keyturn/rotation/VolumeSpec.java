@@ -3,6 +3,7 @@ package dev.keyturn.rotation;
 import dev.keyturn.spi.MountRequest;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,7 +28,7 @@ public record VolumeSpec(
     MountRequest request,
     Optional<Duration> interval,
     Map<String, String> attributes,
-    Optional<java.time.Instant> credentialsExpireAt) {
+    Optional<Instant> credentialsExpireAt) {
 
   /** The shortest poll interval allowed. */
   public static final Duration MIN_INTERVAL = Duration.ofSeconds(1);

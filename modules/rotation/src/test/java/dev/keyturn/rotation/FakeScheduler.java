@@ -3,6 +3,7 @@ package dev.keyturn.rotation;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.PriorityQueue;
 
@@ -81,7 +82,7 @@ final class FakeScheduler implements Scheduler {
       }
 
       @Override
-      public Clock withZone(java.time.ZoneId zone) {
+      public Clock withZone(ZoneId zone) {
         return this;
       }
 

@@ -23,7 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,12 +119,7 @@ class RotationEngineTest {
 
   VolumeSpec spec(Optional<Duration> interval) {
     return new VolumeSpec(
-        "vol-1",
-        target,
-        "store",
-        MountRequest.builder(target).build(),
-        interval,
-        java.util.Map.of());
+        "vol-1", target, "store", MountRequest.builder(target).build(), interval, Map.of());
   }
 
   String content() throws Exception {
@@ -141,6 +141,24 @@ class RotationEngineTest {
     scheduler.advance(Duration.ofSeconds(114));
     assertThat(results.get(2).outcome()).isEqualTo(CheckResult.Outcome.WRITTEN);
     assertThat(results.get(2).changedObjects()).containsExactly("secret");
+    assertThat(content()).isEqualTo("v2");
+  }
+
+  @Test
+  void aListenerAddedAfterBuildHearsEveryLaterCheckAndOneThatThrowsDoesNotSilenceTheNext()
+      throws Exception {
+    List<String> heard = new ArrayList<>();
+    engine.addListener(
+        (volume, result) -> {
+          throw new IllegalStateException("a broken listener");
+        });
+    engine.addListener((volume, result) -> heard.add(volume.id() + ":" + result.outcome()));
+    engine.mount(spec(Optional.empty()));
+    store.set("v2");
+    scheduler.advance(Duration.ofSeconds(114));
+    // The builder's listener first, then the added ones in order; the broken one is skipped over.
+    assertThat(results).hasSize(2);
+    assertThat(heard).containsExactly("vol-1:WRITTEN", "vol-1:WRITTEN");
     assertThat(content()).isEqualTo("v2");
   }
 
@@ -261,8 +279,7 @@ class RotationEngineTest {
             .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"token\":\"t-" + pod + "\"}")
             .secret("clientSecret", secret)
             .build();
-    return new VolumeSpec(
-        "pod-" + pod, dir, "store", request, Optional.empty(), java.util.Map.of());
+    return new VolumeSpec("pod-" + pod, dir, "store", request, Optional.empty(), Map.of());
   }
 
   @Test
@@ -351,7 +368,7 @@ class RotationEngineTest {
             "unversioned",
             MountRequest.builder(target).build(),
             Optional.empty(),
-            java.util.Map.of()));
+            Map.of()));
     List<ObjectVersion> versions = own.status("u").orElseThrow().versions();
     assertThat(versions)
         .singleElement()
@@ -383,7 +400,7 @@ class RotationEngineTest {
             "unversioned",
             MountRequest.builder(second).build(),
             Optional.empty(),
-            java.util.Map.of()));
+            Map.of()));
     assertThat(other.status("u2").orElseThrow().versions())
         .isNotEqualTo(own.status("u").orElseThrow().versions());
   }
@@ -465,8 +482,8 @@ class RotationEngineTest {
 
   @Test
   void shutdownLetsAnInFlightCheckFinish() throws Exception {
-    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
     SecretProvider slow =
         new SecretProvider() {
           @Override
@@ -478,15 +495,14 @@ class RotationEngineTest {
           public MountResponse mount(MountRequest request) {
             entered.countDown();
             try {
-              release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+              release.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             }
             return store.mount(request);
           }
         };
-    java.util.concurrent.ScheduledExecutorService executor =
-        java.util.concurrent.Executors.newScheduledThreadPool(1);
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(1);
     try {
       RotationEngine real =
           RotationEngine.builder()
@@ -496,7 +512,7 @@ class RotationEngineTest {
               .build();
       Thread mounting = new Thread(() -> real.mount(spec(Optional.empty())));
       mounting.start();
-      assertThat(entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
       real.shutdown();
       assertThat(real.awaitTermination(Duration.ofMillis(200))).as("still writing").isFalse();
       release.countDown();

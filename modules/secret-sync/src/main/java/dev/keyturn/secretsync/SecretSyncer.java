@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Keeps Kubernetes Secrets equal to mounted content, with as few API calls as possible.
@@ -73,15 +74,15 @@ public final class SecretSyncer {
   private final Clock clock;
   private final String component;
   private final PodEvents events;
-  private final java.util.Optional<RolloutRestarter> restarter;
-  private final java.util.Optional<ManagedSecrets> cache;
+  private final Optional<RolloutRestarter> restarter;
+  private final Optional<ManagedSecrets> cache;
 
   private SecretSyncer(
       ApiClient client,
       Clock clock,
       String component,
-      java.util.Optional<RolloutRestarter> restarter,
-      java.util.Optional<ManagedSecrets> cache) {
+      Optional<RolloutRestarter> restarter,
+      Optional<ManagedSecrets> cache) {
     this.client = Objects.requireNonNull(client, "client");
     this.cache = cache;
     this.api = new CoreV1Api(client);
@@ -96,7 +97,7 @@ public final class SecretSyncer {
    * SyncTarget#restartOnRotation()}) when one of their Secrets changed.
    */
   public SecretSyncer withRestarter(RolloutRestarter value) {
-    return new SecretSyncer(client, clock, component, java.util.Optional.of(value), cache);
+    return new SecretSyncer(client, clock, component, Optional.of(value), cache);
   }
 
   /**
@@ -104,13 +105,12 @@ public final class SecretSyncer {
    * at all for an unchanged sync); the caller starts and closes the cache.
    */
   public SecretSyncer withCache(ManagedSecrets value) {
-    return new SecretSyncer(client, clock, component, restarter, java.util.Optional.of(value));
+    return new SecretSyncer(client, clock, component, restarter, Optional.of(value));
   }
 
   /** A syncer over this client; events name {@code component} as their source. */
   public static SecretSyncer create(ApiClient client, Clock clock, String component) {
-    return new SecretSyncer(
-        client, clock, component, java.util.Optional.empty(), java.util.Optional.empty());
+    return new SecretSyncer(client, clock, component, Optional.empty(), Optional.empty());
   }
 
   /**

@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,9 +135,7 @@ class SecretSyncerTest {
   }
 
   private static List<String> requestsDuring(
-      ApiClient client,
-      java.util.function.Predicate<okhttp3.Request> counted,
-      ThrowingRunnable body)
+      ApiClient client, Predicate<okhttp3.Request> counted, ThrowingRunnable body)
       throws Exception {
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
     OkHttpClient original = client.getHttpClient();

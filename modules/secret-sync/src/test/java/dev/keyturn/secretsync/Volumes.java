@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /** Lays out a volume as the writer does: a payload directory named by {@code ..data}. */
@@ -24,7 +25,7 @@ final class Volumes {
     Path tmp = dir.resolve("..data_tmp");
     Files.deleteIfExists(tmp);
     Files.createSymbolicLink(tmp, Path.of(payload));
-    Files.move(tmp, dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
     return dir;
   }
 

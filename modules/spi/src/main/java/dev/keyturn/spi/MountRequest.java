@@ -2,6 +2,7 @@ package dev.keyturn.spi;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -71,7 +72,7 @@ public record MountRequest(
 
   /** Whether an attribute key names something secret, such as {@code serviceAccount.tokens}. */
   public static boolean isSensitiveKey(String key) {
-    String lower = key.toLowerCase(java.util.Locale.ROOT);
+    String lower = key.toLowerCase(Locale.ROOT);
     return lower.contains("token") || lower.contains("secret") || lower.contains("password");
   }
 

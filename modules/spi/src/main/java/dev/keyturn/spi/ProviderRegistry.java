@@ -6,10 +6,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -188,7 +191,7 @@ public final class ProviderRegistry implements AutoCloseable {
                   + ": unknown setting \""
                   + PrintableText.escape(key, 64)
                   + "\" (it takes "
-                  + new java.util.TreeSet<>(factory.settings())
+                  + new TreeSet<>(factory.settings())
                   + ")");
         }
       }
@@ -215,7 +218,7 @@ public final class ProviderRegistry implements AutoCloseable {
      * Adds the providers {@link ServiceLoader} finds from this module's class loader whose class
      * {@code accept}s.
      */
-    public Builder discover(java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
+    public Builder discover(Predicate<Class<? extends SecretProvider>> accept) {
       return discover(
           ServiceLoader.load(SecretProvider.class, ProviderRegistry.class.getClassLoader()),
           accept);
@@ -227,8 +230,7 @@ public final class ProviderRegistry implements AutoCloseable {
      * out the {@code file} provider unless given a root).
      */
     public Builder discover(
-        ServiceLoader<SecretProvider> loader,
-        java.util.function.Predicate<Class<? extends SecretProvider>> accept) {
+        ServiceLoader<SecretProvider> loader, Predicate<Class<? extends SecretProvider>> accept) {
       Iterator<ServiceLoader.Provider<SecretProvider>> found = loader.stream().iterator();
       return discover(
           new Iterator<>() {
@@ -248,7 +250,7 @@ public final class ProviderRegistry implements AutoCloseable {
             @Override
             public SecretProvider next() {
               if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
+                throw new NoSuchElementException();
               }
               SecretProvider provider = next;
               next = null;

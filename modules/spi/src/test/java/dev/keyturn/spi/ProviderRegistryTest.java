@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.ServiceConfigurationError;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -68,12 +70,12 @@ class ProviderRegistryTest {
     }
 
     @Override
-    public java.util.Set<String> settings() {
-      return java.util.Set.of("address");
+    public Set<String> settings() {
+      return Set.of("address");
     }
 
     @Override
-    public SecretProvider create(java.util.Map<String, String> settings) {
+    public SecretProvider create(Map<String, String> settings) {
       if (!settings.containsKey("address")) {
         throw new KeyturnException(
             KeyturnException.Reason.INVALID_ARGUMENT, "store address is required");
@@ -87,21 +89,17 @@ class ProviderRegistryTest {
     List<SecretProviderFactory> factories = List.of(new NamedFactory());
     ProviderRegistry registry =
         ProviderRegistry.builder()
-            .create(factories, "store", java.util.Map.of("address", "https://vault.example"))
+            .create(factories, "store", Map.of("address", "https://vault.example"))
             .build();
     assertThat(registry.names()).containsExactly("store");
     assertThatThrownBy(
-            () ->
-                ProviderRegistry.builder()
-                    .create(factories, "store", java.util.Map.of("adress", "x")))
+            () -> ProviderRegistry.builder().create(factories, "store", Map.of("adress", "x")))
         .isInstanceOf(KeyturnException.class)
         .hasMessageContaining("unknown setting \"adress\"")
         .hasMessageContaining("[address]");
-    assertThatThrownBy(
-            () -> ProviderRegistry.builder().create(factories, "store", java.util.Map.of()))
+    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "store", Map.of()))
         .hasMessageContaining("address is required");
-    assertThatThrownBy(
-            () -> ProviderRegistry.builder().create(factories, "vault", java.util.Map.of()))
+    assertThatThrownBy(() -> ProviderRegistry.builder().create(factories, "vault", Map.of()))
         .isInstanceOf(KeyturnException.class)
         .hasMessageContaining("no provider factory named \"vault\"")
         .hasMessageContaining("[store]");

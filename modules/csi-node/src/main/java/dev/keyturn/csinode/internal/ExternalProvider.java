@@ -15,10 +15,12 @@ import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
@@ -26,8 +28,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A provider served by another process on {@code <dir>/<name>.sock}, spoken to with the Secrets
@@ -68,7 +74,7 @@ public final class ExternalProvider implements SecretProvider {
         NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
             .eventLoopGroup(group)
             .channelType(EpollDomainSocketChannel.class)
-            .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
+            .withOption(ChannelOption.SO_KEEPALIVE, null)
             .usePlaintext()
             // The Go driver's authority: grpc-java would send the socket path, which strict HTTP/2
             // servers (nghttp2 in grpc-js, Kestrel) reset and the Go driver's e2e provider refuses.
@@ -153,13 +159,13 @@ public final class ExternalProvider implements SecretProvider {
         .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  private <T> T call(java.util.function.Supplier<T> rpc, int tries) {
+  private <T> T call(Supplier<T> rpc, int tries) {
     StatusRuntimeException last = null;
     for (int attempt = 1; attempt <= tries; attempt++) {
       // A provider that was gone leaves the channel waiting out gRPC's reconnect backoff (up to
       // two minutes) and failing calls fast meanwhile; callers pace their calls themselves, so
       // every call tries to connect now: a provider that is back is used at once.
-      if (channel.getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+      if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
         channel.resetConnectBackoff();
       }
       try {
@@ -236,16 +242,15 @@ public final class ExternalProvider implements SecretProvider {
     if (description == null) {
       return "";
     }
-    java.util.regex.Matcher reset = RST_STREAM.matcher(description);
+    Matcher reset = RST_STREAM.matcher(description);
     if (reset.find()) {
       return " (the provider's server reset the stream: HTTP/2 " + reset.group(1) + ")";
     }
     return "";
   }
 
-  private static final java.util.regex.Pattern RST_STREAM =
-      java.util.regex.Pattern.compile(
-          "RST_STREAM closed stream\\. HTTP/2 error code: ([A-Z_]{1,32})");
+  private static final Pattern RST_STREAM =
+      Pattern.compile("RST_STREAM closed stream\\. HTTP/2 error code: ([A-Z_]{1,32})");
 
   private static boolean isTooLarge(Status status) {
     String description = status.getDescription();
@@ -263,8 +268,7 @@ public final class ExternalProvider implements SecretProvider {
     if (response.hasError() && !response.getError().getCode().isEmpty()) {
       String code = errorCode(response.getError().getCode());
       KeyturnException.Reason reason =
-          code.toLowerCase(java.util.Locale.ROOT).contains("throttl")
-                  || code.contains("TooManyRequests")
+          code.toLowerCase(Locale.ROOT).contains("throttl") || code.contains("TooManyRequests")
               ? KeyturnException.Reason.THROTTLED
               : KeyturnException.Reason.PROVIDER_ERROR;
       throw ProviderException.of(reason, code, "provider " + name + " returned error code " + code);

@@ -11,6 +11,8 @@ import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeResponse;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeResponse;
+import dev.keyturn.spi.PrintableText;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 
@@ -46,7 +48,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
       response.onNext(NodePublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
-      io.grpc.StatusRuntimeException status = Statuses.of(e);
+      StatusRuntimeException status = Statuses.of(e);
       LOG.log(
           Level.WARNING,
           "NodePublishVolume {0} at {1} failed ({2}): {3}",
@@ -99,7 +101,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
       response.onNext(NodeUnpublishVolumeResponse.getDefaultInstance());
       response.onCompleted();
     } catch (RuntimeException e) {
-      io.grpc.StatusRuntimeException status = Statuses.of(e);
+      StatusRuntimeException status = Statuses.of(e);
       LOG.log(
           Level.WARNING,
           "NodeUnpublishVolume {0} at {1} failed ({2}): {3}",
@@ -115,7 +117,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
    * A request field as it may appear in a log line: escaped and bounded (it comes from outside).
    */
   private static String shown(String field) {
-    return dev.keyturn.spi.PrintableText.escape(field, 512);
+    return PrintableText.escape(field, 512);
   }
 
   private static long millis(long startedNanos) {

@@ -8,6 +8,7 @@ import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -17,6 +18,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Reads a directory tree: every regular file is an object named by its relative path. A directory
@@ -53,7 +55,7 @@ final class DirectorySource {
         if (dataLink.toRealPath().equals(payload)) {
           return objects;
         }
-      } catch (java.nio.file.NoSuchFileException e) {
+      } catch (NoSuchFileException e) {
         if (attempt == ATTEMPTS) {
           throw e;
         }
@@ -68,7 +70,7 @@ final class DirectorySource {
                 + ATTEMPTS
                 + " reads");
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(attempt * 200_000L);
+      LockSupport.parkNanos(attempt * 200_000L);
     }
   }
 

@@ -19,6 +19,7 @@ import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
@@ -64,8 +65,7 @@ final class DocumentSource {
   }
 
   private static String place(YAMLException e) {
-    if (e instanceof org.yaml.snakeyaml.error.MarkedYAMLException marked
-        && marked.getProblemMark() != null) {
+    if (e instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
       return " (line "
           + (marked.getProblemMark().getLine() + 1)
           + ", column "

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Serves secrets from files under a root directory.
@@ -68,8 +69,7 @@ public final class FileProvider implements SecretProvider {
   /** The volume context key kubelet puts the pod's namespace under. */
   public static final String NAMESPACE_ATTRIBUTE = "csi.storage.k8s.io/pod.namespace";
 
-  private static final java.util.regex.Pattern NAMESPACE =
-      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   private final Path root;
   private final boolean perNamespace;

@@ -10,6 +10,7 @@ import dev.keyturn.spi.MountRequest;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.WatchKey;
@@ -60,7 +61,7 @@ final class SourceWatcher implements ChangeSource, AutoCloseable {
       return;
     }
     try {
-      service = java.nio.file.FileSystems.getDefault().newWatchService();
+      service = FileSystems.getDefault().newWatchService();
     } catch (IOException e) {
       throw new KeyturnException(
           KeyturnException.Reason.IO, "file provider: cannot start watching: " + e.getMessage(), e);

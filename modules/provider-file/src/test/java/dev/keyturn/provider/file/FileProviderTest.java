@@ -11,14 +11,21 @@ import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,7 +128,7 @@ class FileProviderTest {
     Files.createDirectories(root.resolve("team-b/app"));
     Files.writeString(root.resolve("team-b/app/key"), "b's key");
     Files.createSymbolicLink(root.resolve("team-b/peek"), root.resolve("team-a/app"));
-    java.util.function.BiFunction<String, String, MountResponse> mountAs =
+    BiFunction<String, String, MountResponse> mountAs =
         (namespace, source) ->
             confined.mount(
                 MountRequest.builder(dir.resolve("target"))
@@ -203,17 +210,16 @@ class FileProviderTest {
     for (String name : names) {
       Files.createSymbolicLink(src.resolve(name), Path.of("..data/" + name));
     }
-    java.util.concurrent.atomic.AtomicBoolean running =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicBoolean running = new AtomicBoolean(true);
     Thread swapper =
         new Thread(
             () -> {
               for (int g = 1; running.get(); g++) {
                 try {
                   swapIn(src, names, g);
-                  java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-                } catch (java.io.IOException e) {
-                  throw new java.io.UncheckedIOException(e);
+                  LockSupport.parkNanos(200_000);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
                 }
               }
             });
@@ -223,9 +229,7 @@ class FileProviderTest {
       for (long end = System.nanoTime() + 2_000_000_000L; System.nanoTime() < end; reads++) {
         Map<String, String> read = contents(mount("swapped", null));
         assertThat(read).hasSize(4);
-        assertThat(new java.util.HashSet<>(read.values()))
-            .as("read %d: one generation", reads)
-            .hasSize(1);
+        assertThat(new HashSet<>(read.values())).as("read %d: one generation", reads).hasSize(1);
       }
     } finally {
       running.set(false);
@@ -238,8 +242,7 @@ class FileProviderTest {
    * The ..data scheme, as a Secret volume's writer does it: new payload, link, rename, delete the
    * old.
    */
-  private static void swapIn(Path dir, List<String> names, int generation)
-      throws java.io.IOException {
+  private static void swapIn(Path dir, List<String> names, int generation) throws IOException {
     Path payload = Files.createDirectory(dir.resolve("..g" + generation));
     for (String name : names) {
       Files.writeString(payload.resolve(name), "generation " + generation);
@@ -247,10 +250,7 @@ class FileProviderTest {
     Path old =
         Files.isSymbolicLink(dir.resolve("..data")) ? dir.resolve("..data").toRealPath() : null;
     Files.createSymbolicLink(dir.resolve("..data_tmp"), payload.getFileName());
-    Files.move(
-        dir.resolve("..data_tmp"),
-        dir.resolve("..data"),
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
     if (old != null) {
       for (String name : names) {
         Files.delete(old.resolve(name));

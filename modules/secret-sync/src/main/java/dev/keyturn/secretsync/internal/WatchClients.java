@@ -1,6 +1,7 @@
 package dev.keyturn.secretsync.internal;
 
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.auth.ApiKeyAuth;
 import java.time.Duration;
 
 /** Clients for long-lived watches, shared by the informers of this module and csi-node. */
@@ -17,8 +18,7 @@ public final class WatchClients {
     ApiClient watching =
         new ApiClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
     watching.setBasePath(client.getBasePath());
-    if (client.getAuthentication("BearerToken")
-            instanceof io.kubernetes.client.openapi.auth.ApiKeyAuth bearer
+    if (client.getAuthentication("BearerToken") instanceof ApiKeyAuth bearer
         && bearer.getApiKey() != null) {
       watching.setApiKey(bearer.getApiKey());
       watching.setApiKeyPrefix(bearer.getApiKeyPrefix());

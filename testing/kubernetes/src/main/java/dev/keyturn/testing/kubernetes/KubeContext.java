@@ -1,6 +1,7 @@
 package dev.keyturn.testing.kubernetes;
 
 import io.kubernetes.client.openapi.ApiClient;
+import java.nio.file.Path;
 
 /**
  * What a Kubernetes-facing test gets from {@link KubernetesExtension}: a client for the API server
@@ -13,8 +14,4 @@ import io.kubernetes.client.openapi.ApiClient;
  * @param kubeconfig a kubeconfig for the same server, for processes the test starts
  */
 public record KubeContext(
-    ApiClient client,
-    String namespace,
-    boolean real,
-    String serverVersion,
-    java.nio.file.Path kubeconfig) {}
+    ApiClient client, String namespace, boolean real, String serverVersion, Path kubeconfig) {}

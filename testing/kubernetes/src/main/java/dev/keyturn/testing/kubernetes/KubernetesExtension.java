@@ -20,6 +20,7 @@ import io.kubernetes.client.util.generic.KubernetesApiResponse;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -28,6 +29,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * The one way Kubernetes-facing tests reach an API server. When the environment variable {@code
@@ -229,8 +232,8 @@ public final class KubernetesExtension
           new DynamicKubernetesApi(
               "apiextensions.k8s.io", "v1", "customresourcedefinitions", client);
       JsonObject json;
-      try (java.io.Reader reader = Files.newBufferedReader(file)) {
-        json = new Gson().toJsonTree(new org.yaml.snakeyaml.Yaml().load(reader)).getAsJsonObject();
+      try (Reader reader = Files.newBufferedReader(file)) {
+        json = new Gson().toJsonTree(new Yaml().load(reader)).getAsJsonObject();
       }
       DynamicKubernetesObject crd = new DynamicKubernetesObject(json);
       String name = crd.getMetadata().getName();
@@ -262,7 +265,7 @@ public final class KubernetesExtension
                 .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()))) {
           return;
         }
-        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+        LockSupport.parkNanos(100_000_000L);
       }
       throw new IllegalStateException("CRD " + name + " not established within 30 s");
     }
