@@ -17,5 +17,6 @@ module dev.keyturn.secretsync {
   // Kubernetes call helpers (conflict retries, pod Events, watch clients) shared with the node
   // driver, which writes its own objects with them; not API.
   exports dev.keyturn.secretsync.internal to
-      dev.keyturn.csinode;
+      dev.keyturn.csinode,
+      dev.keyturn.synccontroller;
 }

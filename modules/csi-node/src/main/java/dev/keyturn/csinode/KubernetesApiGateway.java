@@ -245,6 +245,17 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     return metadata;
   }
 
+  /**
+   * A SecretProviderClass as a watch or list gave it (the sync controller keeps its own cache of
+   * them, to hear of changes).
+   */
+  public static SecretProviderClass secretProviderClass(DynamicKubernetesObject object) {
+    return toClass(
+        object.getMetadata().getNamespace(),
+        object.getMetadata().getName(),
+        asMap(GSON.fromJson(object.getRaw(), Map.class)));
+  }
+
   static SecretProviderClass toClass(String namespace, String name, Map<String, Object> object) {
     Map<String, Object> metadata = asMap(object.get("metadata"));
     Map<String, Object> spec = asMap(object.get("spec"));

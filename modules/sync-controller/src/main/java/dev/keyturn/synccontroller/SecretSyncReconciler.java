@@ -1,0 +1,266 @@
+package dev.keyturn.synccontroller;
+
+import dev.keyturn.csinode.SecretProviderClass;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretProvider;
+import io.kubernetes.client.extended.controller.reconciler.Reconciler;
+import io.kubernetes.client.extended.controller.reconciler.Request;
+import io.kubernetes.client.extended.controller.reconciler.Result;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * One pass over one SecretSync: read its class, fetch with its service account's token, and write
+ * the Secret and the status only when something changed. Done, or again after the poll interval; a
+ * failure is retried with the work queue's backoff, and never touches the Secret (the last good
+ * values stay).
+ */
+final class SecretSyncReconciler implements Reconciler {
+  private static final System.Logger LOG = System.getLogger(SecretSyncReconciler.class.getName());
+
+  /** The target path providers are given: there is no volume (the upstream controller's value). */
+  static final Path TARGET = Path.of("/mnt/secrets-store");
+
+  /** The reserved prefix of labels and annotations. */
+  static final String RESERVED = "secrets-store.sync.x-k8s.io";
+
+  /** Where a reconcile reads its inputs and writes its outputs. */
+  record Parts(
+      Function<String, Optional<SecretSync>> syncs,
+      BiFunction<String, String, Optional<SecretProviderClass>> classes,
+      Function<String, SecretProvider> providers,
+      ServiceAccountTokens tokens,
+      SyncedSecrets secrets,
+      SyncStatus status,
+      Map<String, String> deletedUids) {}
+
+  private final Parts parts;
+  private final String controllerName;
+  private final Map<String, String> podAttributes;
+  private final Duration interval;
+  private final Clock clock;
+
+  /**
+   * @param podAttributes the controller pod's name and uid, passed as the pod's
+   * @param interval how long after a success the store is asked again (zero: only on change)
+   */
+  SecretSyncReconciler(
+      Parts parts,
+      String controllerName,
+      Map<String, String> podAttributes,
+      Duration interval,
+      Clock clock) {
+    this.parts = parts;
+    this.controllerName = controllerName;
+    this.podAttributes = Map.copyOf(podAttributes);
+    this.interval = interval;
+    this.clock = clock;
+  }
+
+  /** A failed step: the condition reason and a message without secrets. */
+  static final class SyncFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String reason;
+
+    SyncFailure(String reason, String message) {
+      super(message, null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  @Override
+  public Result reconcile(Request request) {
+    String key = request.getNamespace() + "/" + request.getName();
+    Optional<SecretSync> found;
+    try {
+      found = parts.syncs().apply(key);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "SecretSync {0} cannot be read: {1}", key, e.getMessage());
+      return new Result(false);
+    }
+    if (found.isEmpty()) {
+      return removed(request);
+    }
+    SecretSync sync = found.get();
+    if (!sync.controllerName().equals(controllerName)) {
+      return new Result(false);
+    }
+    try {
+      sync(sync);
+      return interval.isZero() ? new Result(false) : new Result(true, interval);
+    } catch (SyncFailure e) {
+      return failed(sync, e.reason, e.getMessage());
+    } catch (KeyturnException e) {
+      return failed(sync, SyncStatus.SYNC_ERROR, e.getMessage());
+    }
+  }
+
+  private void sync(SecretSync sync) {
+    checkReserved(sync);
+    SecretProviderClass spc = secretProviderClass(sync);
+    MountResponse answer = fetch(sync, spc);
+    Map<String, byte[]> data = data(sync, answer);
+    String hash = hash(sync, spc, data);
+    if (hash.equals(sync.syncHash()) && !SyncStatus.showsFailure(sync)) {
+      return;
+    }
+    try {
+      parts.secrets().write(sync, data);
+    } catch (KeyturnException e) {
+      throw new SyncFailure(SyncStatus.PATCH_ERROR, e.getMessage());
+    }
+    parts.status().succeeded(sync, hash, clock.instant());
+    LOG.log(Level.INFO, "SecretSync {0}: Secret written", sync.key());
+  }
+
+  private Result failed(SecretSync sync, String reason, String message) {
+    LOG.log(Level.WARNING, "SecretSync {0}: {1} ({2})", sync.key(), message, reason);
+    try {
+      parts.status().failed(sync, reason, message, clock.instant());
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "SecretSync {0}: {1}", sync.key(), e.getMessage());
+    }
+    // Without a duration: the work queue's per-key backoff decides when.
+    return new Result(true);
+  }
+
+  /** A SecretSync that is gone: its Secret goes too, if it owned one. */
+  private Result removed(Request request) {
+    String key = request.getNamespace() + "/" + request.getName();
+    String uid = parts.deletedUids().remove(key);
+    if (uid != null
+        && parts.secrets().deleteOrphan(request.getNamespace(), request.getName(), uid)) {
+      LOG.log(Level.INFO, "SecretSync {0} was deleted: its Secret is deleted too", key);
+    }
+    return new Result(false);
+  }
+
+  private static void checkReserved(SecretSync sync) {
+    if (sync.labels().keySet().stream().anyMatch(k -> k.startsWith(RESERVED))) {
+      throw new SyncFailure(
+          SyncStatus.INVALID_LABEL,
+          "labels with the prefix " + RESERVED + " are reserved for the controller");
+    }
+    if (sync.annotations().keySet().stream().anyMatch(k -> k.startsWith(RESERVED))) {
+      throw new SyncFailure(
+          SyncStatus.INVALID_ANNOTATION,
+          "annotations with the prefix " + RESERVED + " are reserved for the controller");
+    }
+  }
+
+  private SecretProviderClass secretProviderClass(SecretSync sync) {
+    try {
+      return parts
+          .classes()
+          .apply(sync.namespace(), sync.className())
+          .orElseThrow(
+              () ->
+                  new SyncFailure(
+                      SyncStatus.CLASS_ERROR,
+                      "SecretProviderClass "
+                          + sync.namespace()
+                          + "/"
+                          + sync.className()
+                          + " not found"));
+    } catch (KeyturnException e) {
+      throw new SyncFailure(SyncStatus.CLASS_ERROR, e.getMessage());
+    }
+  }
+
+  private MountResponse fetch(SecretSync sync, SecretProviderClass spc) {
+    Map<String, String> attributes = new HashMap<>(spc.parameters());
+    attributes.putAll(podAttributes);
+    attributes.put("csi.storage.k8s.io/pod.namespace", sync.namespace());
+    attributes.put("csi.storage.k8s.io/serviceAccount.name", sync.serviceAccount());
+    attributes.put(
+        ServiceAccountTokens.TOKENS_ATTRIBUTE,
+        parts.tokens().attribute(sync.namespace(), sync.serviceAccount()));
+    MountRequest request =
+        MountRequest.builder(TARGET).attributes(attributes).defaultMode(FileMode.DEFAULT).build();
+    try {
+      return parts.providers().apply(spc.provider()).mount(request);
+    } catch (KeyturnException e) {
+      throw new SyncFailure(
+          SyncStatus.PROVIDER_ERROR,
+          "fetching from provider \"" + spc.provider() + "\" failed: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, byte[]> data(SecretSync sync, MountResponse answer) {
+    Map<String, byte[]> files = new HashMap<>();
+    for (SecretFile file : answer.files()) {
+      files.put(file.path().value(), file.contents());
+    }
+    Map<String, byte[]> data = new LinkedHashMap<>();
+    for (SecretSync.Entry entry : sync.data()) {
+      byte[] content = files.get(entry.sourcePath());
+      if (content == null) {
+        throw new SyncFailure(
+            SyncStatus.FETCH_FAILED,
+            "the provider's answer has no object at sourcePath \"" + entry.sourcePath() + "\"");
+      }
+      data.put(entry.targetKey(), content);
+    }
+    return data;
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256, the SecretSync's uid as key) of what would be written and of what it
+   * came from: a change of value, class, spec or force-sync value changes it, and no value can be
+   * read back from it.
+   */
+  static String hash(SecretSync sync, SecretProviderClass spc, Map<String, byte[]> data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(
+          new SecretKeySpec(
+              ("keyturn-sync/" + sync.uid()).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Map.Entry<String, byte[]> e : new TreeMap<>(data).entrySet()) {
+        mac.update(field(e.getKey()));
+        mac.update(digest.digest(e.getValue()));
+      }
+      String inputs =
+          String.join(
+              "|",
+              Long.toString(sync.generation()),
+              sync.forceSynchronization(),
+              spc.provider(),
+              new TreeMap<>(spc.parameters()).toString());
+      mac.update(field(inputs));
+      return HexFormat.of().formatHex(mac.doFinal());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this runtime", e);
+    }
+  }
+
+  private static byte[] field(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[bytes.length + 4];
+    out[0] = (byte) (bytes.length >>> 24);
+    out[1] = (byte) (bytes.length >>> 16);
+    out[2] = (byte) (bytes.length >>> 8);
+    out[3] = (byte) bytes.length;
+    System.arraycopy(bytes, 0, out, 4, bytes.length);
+    return out;
+  }
+}

@@ -1,0 +1,31 @@
+package dev.keyturn.synccontroller;
+
+import com.google.gson.Gson;
+import com.google.gson.reflect.TypeToken;
+import io.kubernetes.client.openapi.models.V1PolicyRule;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.yaml.snakeyaml.Yaml;
+
+/** The chart's rules for the sync controller, as the chart ships them. */
+final class ControllerRules {
+  static final List<V1PolicyRule> RULES = read();
+
+  private ControllerRules() {}
+
+  private static List<V1PolicyRule> read() {
+    Path file =
+        Path.of(System.getProperty("keyturn.chart.dir"), "files", "sync-controller-rules.yaml");
+    try (Reader reader = Files.newBufferedReader(file)) {
+      Object rules = new Yaml().load(reader);
+      Gson gson = new Gson();
+      return gson.fromJson(gson.toJson(rules), new TypeToken<List<V1PolicyRule>>() {}.getType());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+}

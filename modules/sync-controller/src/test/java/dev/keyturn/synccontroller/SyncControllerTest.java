@@ -1,0 +1,399 @@
+package dev.keyturn.synccontroller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.Gson;
+import dev.keyturn.csinode.ProviderResolver;
+import dev.keyturn.spi.ProviderRegistry;
+import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubernetesTest;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
+import io.kubernetes.client.openapi.models.RbacV1Subject;
+import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1PolicyRule;
+import io.kubernetes.client.openapi.models.V1Role;
+import io.kubernetes.client.openapi.models.V1RoleBinding;
+import io.kubernetes.client.openapi.models.V1RoleRef;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.Config;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sync controller against the real kube-apiserver (it issues tokens, enforces RBAC for the
+ * controller's identity, and applies server-side), through the file provider in process. The
+ * controller runs as its own service account (impersonated), with the rules the chart gives it, and
+ * may request tokens only for the account the namespace granted.
+ */
+@KubernetesTest
+class SyncControllerTest {
+  private static final Gson GSON = new Gson();
+
+  @TempDir Path dir;
+  KubeContext kube;
+  ApiClient controllerClient;
+  ProviderRegistry registry;
+  ProviderResolver resolver;
+  Path store;
+  final List<SyncController> controllers = new ArrayList<>();
+
+  @BeforeEach
+  void setUp(KubeContext kube) throws Exception {
+    if (!kube.real()) {
+      String why =
+          "SyncControllerTest: skipped on the API mock: it needs a real kube-apiserver"
+              + " (TokenRequest, RBAC, server-side apply); the CI's second phase runs it against one";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    this.kube = kube;
+    store = Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
+    Files.writeString(store.resolve("password"), "s3cret-1");
+    registry =
+        ProviderRegistry.builder()
+            .create("file", Map.of("root", dir.resolve("store").toString(), "perNamespace", "true"))
+            .build();
+    resolver = ProviderResolver.builder(registry).build();
+    controllerClient = controllerIdentity();
+    serviceAccount("app");
+    serviceAccount("other");
+    grantTokens("app");
+    custom(
+        "secrets-store.csi.x-k8s.io",
+        "v1",
+        "secretproviderclasses",
+        Map.of(
+            "metadata", Map.of("name", "store"),
+            "spec", Map.of("provider", "file", "parameters", Map.of("source", "app"))));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    controllers.forEach(SyncController::close);
+    if (resolver != null) {
+      resolver.close();
+      registry.close();
+    }
+  }
+
+  SyncController controller(Optional<SyncController.Lease> lease) {
+    SyncController.Builder builder =
+        SyncController.builder(controllerClient)
+            .providers(resolver::resolve)
+            .interval(Duration.ofSeconds(1))
+            .pod("keyturn-sync-0", "uid-0");
+    lease.ifPresent(builder::leaderElection);
+    SyncController c = builder.build().start();
+    controllers.add(c);
+    return c;
+  }
+
+  @Test
+  void createsTheSecretThenWritesNothingUntilTheStoreChanges() throws Exception {
+    controller(Optional.empty());
+    secretSync("db", "app");
+    V1Secret first = awaitSecret("db", "s3cret-1");
+    assertThat(first.getMetadata().getLabels()).containsEntry(SyncedSecrets.LABEL, "");
+    assertThat(first.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getKind()).isEqualTo("SecretSync"));
+    Map<String, Object> status = awaitCondition("db", "SecretUpdated", "True");
+    assertThat(condition(status, "SecretCreated")).containsEntry("reason", "CreateSuccessful");
+    assertThat(status).containsKey("syncHash").containsKey("lastSuccessfulSyncTime");
+    String secretVersion = first.getMetadata().getResourceVersion();
+    String syncVersion = syncObject("db").get("metadata").toString();
+    // Three poll intervals with the store unchanged: no write to the Secret or the status.
+    Thread.sleep(3_500);
+    assertThat(secret("db").orElseThrow().getMetadata().getResourceVersion())
+        .isEqualTo(secretVersion);
+    assertThat(syncObject("db").get("metadata").toString()).isEqualTo(syncVersion);
+    Files.writeString(store.resolve("password"), "s3cret-2");
+    awaitSecret("db", "s3cret-2");
+  }
+
+  @Test
+  void whenTheStoreFailsTheSecretKeepsItsValuesAndTheStatusSaysSinceWhen() throws Exception {
+    controller(Optional.empty());
+    secretSync("db", "app");
+    awaitSecret("db", "s3cret-1");
+    awaitCondition("db", "SecretUpdated", "True");
+    Files.delete(store.resolve("password"));
+    Map<String, Object> status = awaitCondition("db", "SecretUpdated", "False");
+    Map<String, Object> updated = condition(status, "SecretUpdated");
+    assertThat(updated.get("reason")).isEqualTo("RemoteSecretStoreFetchFailed");
+    assertThat((String) updated.get("message"))
+        .contains("sourcePath \"password\"")
+        .contains(
+            "keeps the values of the last successful sync at "
+                + status.get("lastSuccessfulSyncTime"))
+        .doesNotContain("s3cret");
+    assertThat(value(secret("db").orElseThrow())).isEqualTo("s3cret-1");
+    Files.writeString(store.resolve("password"), "s3cret-3");
+    awaitSecret("db", "s3cret-3");
+    awaitCondition("db", "SecretUpdated", "True");
+  }
+
+  @Test
+  void aServiceAccountTheNamespaceDidNotGrantIsRefusedWithAClearStatus() throws Exception {
+    controller(Optional.empty());
+    secretSync("stolen", "other");
+    Map<String, Object> status = awaitCondition("stolen", "SecretCreated", "False");
+    assertThat(condition(status, "SecretCreated").get("reason")).isEqualTo("ControllerSyncError");
+    assertThat((String) condition(status, "SecretCreated").get("message"))
+        .contains("service account " + kube.namespace() + "/other is not granted");
+    assertThat(secret("stolen")).isEmpty();
+  }
+
+  @Test
+  void aSecretItDoesNotOwnIsLeftAloneAndItsOwnGoesWithItsSecretSync() throws Exception {
+    new CoreV1Api(kube.client())
+        .createNamespacedSecret(
+            kube.namespace(),
+            new V1Secret()
+                .metadata(new V1ObjectMeta().name("taken"))
+                .stringData(Map.of("password", "someone-elses")))
+        .execute();
+    controller(Optional.empty());
+    secretSync("taken", "app");
+    Map<String, Object> status = awaitCondition("taken", "SecretCreated", "False");
+    assertThat(condition(status, "SecretCreated").get("reason")).isEqualTo("ControllerPatchError");
+    assertThat(value(secret("taken").orElseThrow())).isEqualTo("someone-elses");
+
+    secretSync("db", "app");
+    awaitSecret("db", "s3cret-1");
+    new CustomObjectsApi(kube.client())
+        .deleteNamespacedCustomObject(
+            SecretSync.GROUP, SecretSync.VERSION, kube.namespace(), SecretSync.PLURAL, "db")
+        .execute();
+    await().atMost(Duration.ofSeconds(20)).until(() -> secret("db").isEmpty());
+  }
+
+  @Test
+  void onlyTheLeaseHolderWritesAndAStandbyTakesOverWhenItStops() throws Exception {
+    SyncController.Lease lease1 =
+        new SyncController.Lease(
+            kube.namespace(),
+            "keyturn-sync",
+            "one",
+            Duration.ofSeconds(4),
+            Duration.ofSeconds(3),
+            Duration.ofMillis(500));
+    SyncController first = controller(Optional.of(lease1));
+    await().atMost(Duration.ofSeconds(20)).until(first::leading);
+    SyncController second =
+        controller(
+            Optional.of(
+                new SyncController.Lease(
+                    kube.namespace(),
+                    "keyturn-sync",
+                    "two",
+                    Duration.ofSeconds(4),
+                    Duration.ofSeconds(3),
+                    Duration.ofMillis(500))));
+    secretSync("db", "app");
+    awaitSecret("db", "s3cret-1");
+    assertThat(second.leading()).isFalse();
+    first.close();
+    await().atMost(Duration.ofSeconds(30)).until(second::leading);
+    Files.writeString(store.resolve("password"), "s3cret-2");
+    awaitSecret("db", "s3cret-2");
+  }
+
+  // --- helpers
+
+  /** A client that acts as the controller's service account, with the chart's rules. */
+  private ApiClient controllerIdentity() throws Exception {
+    String ns = kube.namespace();
+    String user = "system:serviceaccount:" + ns + ":keyturn-sync";
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(kube.client());
+    String role = "keyturn-sync-" + ns;
+    rbac.createClusterRole(
+            new V1ClusterRole()
+                .metadata(new V1ObjectMeta().name(role))
+                .rules(ControllerRules.RULES))
+        .execute();
+    rbac.createClusterRoleBinding(
+            new V1ClusterRoleBinding()
+                .metadata(new V1ObjectMeta().name(role))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("ClusterRole")
+                        .name(role))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .kind("ServiceAccount")
+                            .name("keyturn-sync")
+                            .namespace(ns))))
+        .execute();
+    ApiClient client = Config.fromConfig(kube.kubeconfig().toString());
+    client.setHttpClient(
+        client
+            .getHttpClient()
+            .newBuilder()
+            .addInterceptor(
+                chain ->
+                    chain.proceed(
+                        chain.request().newBuilder().header("Impersonate-User", user).build()))
+            .build());
+    return client;
+  }
+
+  /** What a namespace admin does to let the controller fetch as {@code account}. */
+  private void grantTokens(String account) throws ApiException {
+    String ns = kube.namespace();
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(kube.client());
+    rbac.createNamespacedRole(
+            ns,
+            new V1Role()
+                .metadata(new V1ObjectMeta().name("keyturn-sync-" + account))
+                .rules(
+                    List.of(
+                        new V1PolicyRule()
+                            .apiGroups(List.of(""))
+                            .resources(List.of("serviceaccounts/token"))
+                            .resourceNames(List.of(account))
+                            .verbs(List.of("create")))))
+        .execute();
+    rbac.createNamespacedRoleBinding(
+            ns,
+            new V1RoleBinding()
+                .metadata(new V1ObjectMeta().name("keyturn-sync-" + account))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("Role")
+                        .name("keyturn-sync-" + account))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .kind("ServiceAccount")
+                            .name("keyturn-sync")
+                            .namespace(ns))))
+        .execute();
+  }
+
+  private void serviceAccount(String name) throws ApiException {
+    new CoreV1Api(kube.client())
+        .createNamespacedServiceAccount(
+            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name(name)))
+        .execute();
+  }
+
+  private void secretSync(String name, String account) throws ApiException {
+    custom(
+        SecretSync.GROUP,
+        SecretSync.VERSION,
+        SecretSync.PLURAL,
+        Map.of(
+            "metadata", Map.of("name", name),
+            "spec",
+                Map.of(
+                    "secretProviderClassName",
+                    "store",
+                    "serviceAccountName",
+                    account,
+                    "secretObject",
+                    Map.of(
+                        "type",
+                        "Opaque",
+                        "data",
+                        List.of(Map.of("sourcePath", "password", "targetKey", "password"))))));
+  }
+
+  private void custom(String group, String version, String plural, Map<String, Object> body)
+      throws ApiException {
+    Map<String, Object> object = new java.util.HashMap<>(body);
+    object.put("apiVersion", group + "/" + version);
+    object.put("kind", plural.equals(SecretSync.PLURAL) ? SecretSync.KIND : "SecretProviderClass");
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(group, version, kube.namespace(), plural, object)
+        .execute();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> syncObject(String name) throws ApiException {
+    Object o =
+        new CustomObjectsApi(kube.client())
+            .getNamespacedCustomObject(
+                SecretSync.GROUP, SecretSync.VERSION, kube.namespace(), SecretSync.PLURAL, name)
+            .execute();
+    return (Map<String, Object>) GSON.fromJson(GSON.toJson(o), Map.class);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> awaitCondition(String name, String type, String status) {
+    Map<String, Object>[] found = new Map[1];
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              Map<String, Object> s = (Map<String, Object>) syncObject(name).get("status");
+              if (s == null || !status.equals(condition(s, type).get("status"))) {
+                return false;
+              }
+              found[0] = s;
+              return true;
+            });
+    return found[0];
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> condition(Map<String, Object> status, String type) {
+    List<Map<String, Object>> conditions =
+        (List<Map<String, Object>>) status.getOrDefault("conditions", List.of());
+    return conditions.stream().filter(c -> type.equals(c.get("type"))).findFirst().orElse(Map.of());
+  }
+
+  private Optional<V1Secret> secret(String name) throws ApiException {
+    try {
+      return Optional.of(
+          new CoreV1Api(kube.client()).readNamespacedSecret(name, kube.namespace()).execute());
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  private V1Secret awaitSecret(String name, String value) {
+    V1Secret[] found = new V1Secret[1];
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              Optional<V1Secret> s = secret(name);
+              if (s.isEmpty() || !value.equals(value(s.get()))) {
+                return false;
+              }
+              found[0] = s.get();
+              return true;
+            });
+    return found[0];
+  }
+
+  private static String value(V1Secret secret) {
+    return new String(secret.getData().get("password"), StandardCharsets.UTF_8);
+  }
+}
