@@ -18,6 +18,7 @@ import picocli.CommandLine.ScopeType;
     subcommands = {
       AgentCommand.class,
       NodeCommand.class,
+      SyncCommand.class,
       StatusCommand.class,
       VersionCommand.class,
       CdsArchiveCommand.class,

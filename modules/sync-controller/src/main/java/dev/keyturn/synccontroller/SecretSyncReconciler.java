@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import javax.crypto.Mac;
@@ -51,7 +52,12 @@ final class SecretSyncReconciler implements Reconciler {
       ServiceAccountTokens tokens,
       SyncedSecrets secrets,
       SyncStatus status,
-      Map<String, String> deletedUids) {}
+      Map<String, String> deletedUids,
+      Map<String, LongAdder> outcomes) {
+    void count(String outcome) {
+      outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+    }
+  }
 
   private final Parts parts;
   private final String controllerName;
@@ -121,6 +127,7 @@ final class SecretSyncReconciler implements Reconciler {
     Map<String, byte[]> data = data(sync, answer);
     String hash = hash(sync, spc, data);
     if (hash.equals(sync.syncHash()) && !SyncStatus.showsFailure(sync)) {
+      parts.count("unchanged");
       return;
     }
     try {
@@ -129,11 +136,13 @@ final class SecretSyncReconciler implements Reconciler {
       throw new SyncFailure(SyncStatus.PATCH_ERROR, e.getMessage());
     }
     parts.status().succeeded(sync, hash, clock.instant());
+    parts.count("written");
     LOG.log(Level.INFO, "SecretSync {0}: Secret written", sync.key());
   }
 
   private Result failed(SecretSync sync, String reason, String message) {
     LOG.log(Level.WARNING, "SecretSync {0}: {1} ({2})", sync.key(), message, reason);
+    parts.count(reason);
     try {
       parts.status().failed(sync, reason, message, clock.instant());
     } catch (KeyturnException e) {

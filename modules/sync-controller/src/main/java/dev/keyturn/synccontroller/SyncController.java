@@ -26,9 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -80,6 +83,7 @@ public final class SyncController implements AutoCloseable {
     Map<String, String> deleted = new ConcurrentHashMap<>();
     syncs.addEventHandler(new SyncEvents(queue, deleted));
     classes.addEventHandler(new ClassEvents(queue, syncs));
+    this.synced = () -> syncs.hasSynced() && classes.hasSynced();
     SecretSyncReconciler reconciler = reconciler(b, syncs, classes, deleted);
     Controller reconciling =
         ControllerBuilder.defaultBuilder(informers)
@@ -87,7 +91,7 @@ public final class SyncController implements AutoCloseable {
             .withWorkQueue(queue)
             .withReconciler(reconciler)
             .withWorkerCount(b.workers)
-            .withReadyFunc(() -> syncs.hasSynced() && classes.hasSynced())
+            .withReadyFunc(synced::getAsBoolean)
             .build();
     this.elector = b.lease.map(l -> elector(b.client, l));
     this.controller =
@@ -103,8 +107,10 @@ public final class SyncController implements AutoCloseable {
 
   private final SharedInformerFactory stopClasses;
   private final Optional<LeaderElector> elector;
+  private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
+  private final BooleanSupplier synced;
 
-  private static SecretSyncReconciler reconciler(
+  private SecretSyncReconciler reconciler(
       Builder b,
       SharedIndexInformer<DynamicKubernetesObject> syncs,
       SharedIndexInformer<DynamicKubernetesObject> classes,
@@ -123,7 +129,8 @@ public final class SyncController implements AutoCloseable {
             new ServiceAccountTokens(b.client, b.audiences, b.clock),
             new SyncedSecrets(b.client),
             new SyncStatus(b.client),
-            deleted);
+            deleted,
+            outcomes);
     return new SecretSyncReconciler(
         parts, b.controllerName, b.podAttributes(), b.interval, b.clock);
   }
@@ -165,6 +172,21 @@ public final class SyncController implements AutoCloseable {
   public SyncController start() {
     thread.start();
     return this;
+  }
+
+  /** Whether the caches of SecretSyncs and classes have their first list. */
+  public boolean synced() {
+    return synced.getAsBoolean();
+  }
+
+  /**
+   * Reconciles so far by outcome: {@code written}, {@code unchanged}, or the failure's condition
+   * reason (a fixed set: {@link SyncStatus}).
+   */
+  public Map<String, Long> outcomes() {
+    Map<String, Long> out = new TreeMap<>();
+    outcomes.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
   }
 
   /** Whether this controller reconciles now (holds the Lease, or runs without election). */

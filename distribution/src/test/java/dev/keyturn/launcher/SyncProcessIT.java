@@ -1,0 +1,143 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubernetesTest;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The assembled {@code keyturn sync}, as a process with secrets-store-sync-controller's flags,
+ * against the real kube-apiserver and a provider on another stack (grpc-js over a Unix socket): the
+ * Secret of a SecretSync is created, follows a rotation, and the provider gets the request the node
+ * would send, with the service account's token.
+ */
+@KubernetesTest
+class SyncProcessIT {
+  private static final Gson GSON = new Gson();
+
+  @TempDir Path dir;
+  KeyturnProcess keyturn;
+  GrpcJsProvider provider;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    boolean stopped = keyturn == null || keyturn.stop();
+    if (provider != null) {
+      provider.close();
+    }
+    assertThat(stopped).as("stopped on SIGTERM").isTrue();
+  }
+
+  @Test
+  void syncsASecretThroughAnExternalProviderAndFollowsItsRotation(KubeContext kube)
+      throws Exception {
+    if (!kube.real()) {
+      String why =
+          "SyncProcessIT: skipped on the API mock: it needs a real kube-apiserver (TokenRequest,"
+              + " server-side apply); the CI's second phase runs it against one";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    Path store = Files.createDirectories(dir.resolve("store"));
+    Files.writeString(store.resolve("bar"), "first bar");
+    provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    new CoreV1Api(kube.client())
+        .createNamespacedServiceAccount(
+            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
+        .execute();
+    NodeFixtures.createClass(
+        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "bar")));
+    createSecretSync(kube);
+    keyturn =
+        KeyturnProcess.start(
+            dir,
+            Map.of("SYNC_CONTROLLER_POD_NAME", "keyturn-sync-0"),
+            List.of(
+                "sync",
+                "--kubeconfig=" + kube.kubeconfig(),
+                "--provider-volume=" + dir.resolve("providers"),
+                "--token-request-audience=vault,aws",
+                "--rotation-poll-interval=1s",
+                "--health-probe-bind-address=127.0.0.1:0",
+                "--metrics-bind-address="));
+    awaitValue(kube, "first bar");
+    JsonObject request = GSON.fromJson(provider.requests().get(0), JsonObject.class);
+    assertThat(request.get("authority").getAsString()).isEqualTo("localhost");
+    assertThat(request.getAsJsonArray("attributeKeys").toString())
+        .contains(
+            "\"objects\"",
+            "\"csi.storage.k8s.io/pod.name\"",
+            "\"csi.storage.k8s.io/pod.namespace\"",
+            "\"csi.storage.k8s.io/serviceAccount.name\"",
+            "\"csi.storage.k8s.io/serviceAccount.tokens\"");
+    Files.writeString(store.resolve("bar"), "rotated bar");
+    awaitValue(kube, "rotated bar");
+    assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200);
+    assertThat(keyturn.printed(l -> l.contains("first bar") || l.contains("rotated bar")))
+        .as("secret values in the log")
+        .isFalse();
+  }
+
+  private static void createSecretSync(KubeContext kube) throws ApiException {
+    Map<String, Object> body =
+        Map.of(
+            "apiVersion",
+            "secret-sync.x-k8s.io/v1alpha1",
+            "kind",
+            "SecretSync",
+            "metadata",
+            Map.of("name", "js-secret"),
+            "spec",
+            Map.of(
+                "secretProviderClassName", "js",
+                "serviceAccountName", "app",
+                "secretObject",
+                    Map.of(
+                        "type",
+                        "Opaque",
+                        "data",
+                        List.of(Map.of("sourcePath", "bar", "targetKey", "BAR")))));
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            "secret-sync.x-k8s.io", "v1alpha1", kube.namespace(), "secretsyncs", body)
+        .execute();
+  }
+
+  private static void awaitValue(KubeContext kube, String value) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        // 404 until the Secret is first written.
+        .ignoreExceptionsInstanceOf(ApiException.class)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        new String(
+                            new CoreV1Api(kube.client())
+                                .readNamespacedSecret("js-secret", kube.namespace())
+                                .execute()
+                                .getData()
+                                .get("BAR"),
+                            StandardCharsets.UTF_8))
+                    .isEqualTo(value));
+  }
+}
