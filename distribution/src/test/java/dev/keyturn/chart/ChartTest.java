@@ -54,7 +54,8 @@ class ChartTest {
     assertValid(rendered);
     // Helm installs crds/ before the templates and never templates them.
     assertThat(crds().kinds())
-        .containsExactly("CustomResourceDefinition", "CustomResourceDefinition");
+        .containsExactly(
+            "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition");
     assertValid(crds());
   }
 
@@ -88,6 +89,35 @@ class ChartTest {
             "--watch-synced-secrets=true");
     String rules = rendered.only("ClusterRole").get("rules").toString();
     assertThat(rules).contains("\"secrets\"", "\"deployments\"", "\"patch\"");
+  }
+
+  @Test
+  void theSyncControllerIsOptionalAndGetsOnlyItsOwnRules() {
+    assertThat(render().kinds()).doesNotContain("Deployment");
+    Rendered rendered =
+        Rendered.parse(
+            new Helm(CHART)
+                .template()
+                .withName("keyturn")
+                .withNamespace("kube-system")
+                .set("syncController.enabled", true)
+                .set("syncController.tokenRequestAudiences[0]", "vault")
+                .call());
+    assertValid(rendered);
+    JsonObject deployment = rendered.only("Deployment");
+    assertThat(Rendered.at(deployment, "spec.replicas").orElseThrow().getAsInt()).isEqualTo(2);
+    assertThat(strings(container(deployment, "keyturn-sync").getAsJsonArray("args")))
+        .contains(
+            "sync",
+            "--leader-elect=true",
+            "--provider-volume=/provider",
+            "--rotation-poll-interval=12h",
+            "--token-request-audience=vault");
+    String all = rendered.ofKind("ClusterRole").toString();
+    // The driver's rules and the controller's; token requests only in the role namespaces bind.
+    assertThat(all).contains("secretsyncs/status", "serviceaccounts/token");
+    assertThat(rendered.ofKind("ClusterRoleBinding").toString()).doesNotContain("token-requester");
+    assertThat(rendered.only("Role").toString()).contains("leases");
   }
 
   @Test

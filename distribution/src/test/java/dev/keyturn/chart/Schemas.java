@@ -14,6 +14,8 @@ import io.kubernetes.client.openapi.models.V1CustomResourceDefinition;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1Role;
+import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -35,15 +37,17 @@ final class Schemas {
   }
 
   private static final Map<String, Reader> BUILT_IN =
-      Map.of(
-          "ServiceAccount", V1ServiceAccount::fromJson,
-          "ClusterRole", V1ClusterRole::fromJson,
-          "ClusterRoleBinding", V1ClusterRoleBinding::fromJson,
-          "CSIDriver", V1CSIDriver::fromJson,
-          "DaemonSet", V1DaemonSet::fromJson,
-          "Deployment", V1Deployment::fromJson,
-          "Pod", V1Pod::fromJson,
-          "CustomResourceDefinition", V1CustomResourceDefinition::fromJson);
+      Map.ofEntries(
+          Map.entry("ServiceAccount", V1ServiceAccount::fromJson),
+          Map.entry("ClusterRole", V1ClusterRole::fromJson),
+          Map.entry("ClusterRoleBinding", V1ClusterRoleBinding::fromJson),
+          Map.entry("Role", V1Role::fromJson),
+          Map.entry("RoleBinding", V1RoleBinding::fromJson),
+          Map.entry("CSIDriver", V1CSIDriver::fromJson),
+          Map.entry("DaemonSet", V1DaemonSet::fromJson),
+          Map.entry("Deployment", V1Deployment::fromJson),
+          Map.entry("Pod", V1Pod::fromJson),
+          Map.entry("CustomResourceDefinition", V1CustomResourceDefinition::fromJson));
 
   private Schemas() {}
 

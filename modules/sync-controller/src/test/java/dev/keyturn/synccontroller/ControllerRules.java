@@ -13,13 +13,16 @@ import org.yaml.snakeyaml.Yaml;
 
 /** The chart's rules for the sync controller, as the chart ships them. */
 final class ControllerRules {
-  static final List<V1PolicyRule> RULES = read();
+  /** Cluster-wide (the ClusterRole). */
+  static final List<V1PolicyRule> RULES = read("sync-controller-rules.yaml");
+
+  /** In the controller's namespace (the Role): the Lease. */
+  static final List<V1PolicyRule> LEASE_RULES = read("sync-controller-lease-rules.yaml");
 
   private ControllerRules() {}
 
-  private static List<V1PolicyRule> read() {
-    Path file =
-        Path.of(System.getProperty("keyturn.chart.dir"), "files", "sync-controller-rules.yaml");
+  private static List<V1PolicyRule> read(String name) {
+    Path file = Path.of(System.getProperty("keyturn.chart.dir"), "files", name);
     try (Reader reader = Files.newBufferedReader(file)) {
       Object rules = new Yaml().load(reader);
       Gson gson = new Gson();

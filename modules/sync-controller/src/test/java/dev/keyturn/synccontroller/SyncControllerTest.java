@@ -246,6 +246,28 @@ class SyncControllerTest {
                             .name("keyturn-sync")
                             .namespace(ns))))
         .execute();
+    rbac.createNamespacedRole(
+            ns,
+            new V1Role()
+                .metadata(new V1ObjectMeta().name("keyturn-sync"))
+                .rules(ControllerRules.LEASE_RULES))
+        .execute();
+    rbac.createNamespacedRoleBinding(
+            ns,
+            new V1RoleBinding()
+                .metadata(new V1ObjectMeta().name("keyturn-sync"))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("Role")
+                        .name("keyturn-sync"))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .kind("ServiceAccount")
+                            .name("keyturn-sync")
+                            .namespace(ns))))
+        .execute();
     ApiClient client = Config.fromConfig(kube.kubeconfig().toString());
     client.setHttpClient(
         client
