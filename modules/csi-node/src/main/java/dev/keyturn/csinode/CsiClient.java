@@ -87,7 +87,9 @@ public final class CsiClient implements AutoCloseable {
     if (request.hasCapability()) {
       wire.setVolumeCapability(
           VolumeCapability.newBuilder()
-              .setMount(VolumeCapability.MountVolume.getDefaultInstance())
+              .setMount(
+                  VolumeCapability.MountVolume.newBuilder()
+                      .setVolumeMountGroup(request.volumeMountGroup()))
               .setAccessMode(
                   VolumeCapability.AccessMode.newBuilder()
                       .setMode(VolumeCapability.AccessMode.Mode.SINGLE_NODE_READER_ONLY)));

@@ -2,8 +2,10 @@ package dev.keyturn.csinode;
 
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
+import dev.keyturn.spi.PrintableText;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -24,7 +26,8 @@ public record PublishRequest(
     boolean block,
     boolean readonly,
     Map<String, String> volumeContext,
-    Map<String, String> secrets) {
+    Map<String, String> secrets,
+    String volumeMountGroup) {
 
   /** The volume context key naming the SecretProviderClass. */
   public static final String CLASS_KEY = "secretProviderClass";
@@ -50,6 +53,40 @@ public record PublishRequest(
     Objects.requireNonNull(targetPath, "targetPath");
     volumeContext = Map.copyOf(volumeContext);
     secrets = Map.copyOf(secrets);
+    Objects.requireNonNull(volumeMountGroup, "volumeMountGroup");
+  }
+
+  /** A request without a volume mount group. */
+  public PublishRequest(
+      String volumeId,
+      String targetPath,
+      boolean hasCapability,
+      boolean block,
+      boolean readonly,
+      Map<String, String> volumeContext,
+      Map<String, String> secrets) {
+    this(volumeId, targetPath, hasCapability, block, readonly, volumeContext, secrets, "");
+  }
+
+  /**
+   * The group the volume's files belong to (kubelet's fsGroup, CSI {@code volume_mount_group}), if
+   * the request names one.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} when it is not a numeric group id
+   */
+  Optional<String> mountGroup() {
+    if (volumeMountGroup.isEmpty()) {
+      return Optional.empty();
+    }
+    if (!volumeMountGroup.matches("[0-9]{1,10}")
+        || Long.parseLong(volumeMountGroup) > Integer.MAX_VALUE) {
+      throw new KeyturnException(
+          Reason.INVALID_ARGUMENT,
+          "volume_mount_group must be a numeric group id, not \""
+              + PrintableText.escape(volumeMountGroup, 64)
+              + "\"");
+    }
+    return Optional.of(volumeMountGroup);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.keyturn.fswriter.Payload;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.FileMode;
@@ -104,13 +105,16 @@ final class VolumeSpecs {
   }
 
   private static Map<String, String> metadata(PublishRequest request, SecretProviderClass spc) {
-    return Map.of(
-        ATTR_VOLUME_ID, request.volumeId(),
-        ATTR_NAMESPACE, spc.namespace(),
-        ATTR_POD, request.volumeContext().get(PublishRequest.POD_NAME),
-        ATTR_POD_UID, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""),
-        ATTR_CLASS, spc.name(),
-        ATTR_PROVIDER, spc.provider());
+    Map<String, String> metadata = new HashMap<>();
+    metadata.put(ATTR_VOLUME_ID, request.volumeId());
+    metadata.put(ATTR_NAMESPACE, spc.namespace());
+    metadata.put(ATTR_POD, request.volumeContext().get(PublishRequest.POD_NAME));
+    metadata.put(ATTR_POD_UID, request.volumeContext().getOrDefault(PublishRequest.POD_UID, ""));
+    metadata.put(ATTR_CLASS, spc.name());
+    metadata.put(ATTR_PROVIDER, spc.provider());
+    // The writer makes the files group-owned and group-readable (Payload.GROUP_ATTRIBUTE).
+    request.mountGroup().ifPresent(gid -> metadata.put(Payload.GROUP_ATTRIBUTE, gid));
+    return Map.copyOf(metadata);
   }
 
   /**

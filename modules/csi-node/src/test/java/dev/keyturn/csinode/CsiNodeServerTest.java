@@ -210,7 +210,9 @@ class CsiNodeServerTest {
     assertThat(
             node.nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance())
                 .getCapabilitiesList())
-        .isEmpty();
+        // No staging; kubelet passes fsGroup to NodePublishVolume.
+        .extracting(c -> c.getRpc().getType().name())
+        .containsExactly("VOLUME_MOUNT_GROUP");
     assertThat(node.nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId())
         .isEqualTo("node-1");
   }

@@ -539,6 +539,7 @@ public final class AtomicWriter {
       Path path = dir.resolve(file.path().value());
       createParents(path.getParent(), created, directories);
       writeFile(path, file.contents(), file.mode(), sync);
+      group(path, payload);
       modes.put(file.path().value(), file.mode());
     }
     VolumeMetadata metadata =
@@ -550,6 +551,7 @@ public final class AtomicWriter {
         Files.setPosixFilePermissions(directory, DIR_MODE);
       }
       chown(directory);
+      group(directory, payload);
       if (sync) {
         fsyncDirectory(directory);
       }
@@ -611,6 +613,13 @@ public final class AtomicWriter {
       chown(path);
     } finally {
       Arrays.fill(contents, (byte) 0);
+    }
+  }
+
+  /** The payload's group ({@link Payload#GROUP_ATTRIBUTE}) on a file or directory it wrote. */
+  private static void group(Path path, Payload payload) throws IOException {
+    if (payload.group().isPresent()) {
+      Files.setAttribute(path, "unix:gid", payload.group().get(), NOFOLLOW_LINKS);
     }
   }
 

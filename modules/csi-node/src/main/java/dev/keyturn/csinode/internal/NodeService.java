@@ -9,6 +9,7 @@ import dev.keyturn.csinode.internal.proto.csi.NodeGetInfoResponse;
 import dev.keyturn.csinode.internal.proto.csi.NodeGrpc;
 import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodePublishVolumeResponse;
+import dev.keyturn.csinode.internal.proto.csi.NodeServiceCapability;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeRequest;
 import dev.keyturn.csinode.internal.proto.csi.NodeUnpublishVolumeResponse;
 import dev.keyturn.spi.PrintableText;
@@ -69,7 +70,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         request.hasVolumeCapability() && request.getVolumeCapability().hasBlock(),
         request.getReadonly(),
         request.getVolumeContextMap(),
-        request.getSecretsMap());
+        request.getSecretsMap(),
+        request.getVolumeCapability().getMount().getVolumeMountGroup());
   }
 
   /** The debug line of a call: ids, its duration and its code, never values. */
@@ -128,7 +130,17 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   public void nodeGetCapabilities(
       NodeGetCapabilitiesRequest request, StreamObserver<NodeGetCapabilitiesResponse> response) {
     // No STAGE_UNSTAGE_VOLUME: kubelet calls publish directly for ephemeral inline volumes.
-    response.onNext(NodeGetCapabilitiesResponse.getDefaultInstance());
+    // VOLUME_MOUNT_GROUP: kubelet passes the pod's fsGroup (CSIDriver fsGroupPolicy File), and
+    // the files are written group-owned and group-readable instead of kubelet chown-ing them.
+    response.onNext(
+        NodeGetCapabilitiesResponse.newBuilder()
+            .addCapabilities(
+                NodeServiceCapability.newBuilder()
+                    .setRpc(
+                        NodeServiceCapability.RPC
+                            .newBuilder()
+                            .setType(NodeServiceCapability.RPC.Type.VOLUME_MOUNT_GROUP)))
+            .build());
     response.onCompleted();
   }
 
