@@ -9,6 +9,7 @@ module dev.keyturn.launcher {
   requires dev.keyturn.csinode;
   requires dev.keyturn.secretsync;
   requires dev.keyturn.synccontroller;
+  requires dev.keyturn.templates;
   // The node makes the file provider itself, confined per namespace (NodeCommand.providers).
   requires dev.keyturn.provider.file;
   // The node's probes (/metrics, /healthz, /readyz) on gRPC's shaded Netty, non-blocking

@@ -7,6 +7,7 @@ module dev.keyturn.csinode {
   requires transitive dev.keyturn.fswriter;
   requires transitive dev.keyturn.rotation;
   requires transitive dev.keyturn.secretsync;
+  requires dev.keyturn.templates;
   requires io.grpc;
   requires io.grpc.stub;
   requires io.grpc.protobuf.lite;

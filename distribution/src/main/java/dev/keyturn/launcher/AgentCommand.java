@@ -16,6 +16,7 @@ import dev.keyturn.rotation.VolumeStatus;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.ProviderRegistry;
+import dev.keyturn.templates.TemplatingProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -273,7 +274,7 @@ final class AgentCommand implements Callable<Integer> {
         .metrics(metrics)
         .scheduler(Scheduler.of(executor))
         .writer(AtomicWriter.create())
-        .providers(registry::get)
+        .providers(name -> TemplatingProvider.of(registry.get(name)))
         .defaultInterval(agentConfig.interval())
         .listener(
             ((RotationListener) this::report)

@@ -4,6 +4,7 @@ import dev.keyturn.csinode.internal.ExternalProvider;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.spi.SecretProvider;
+import dev.keyturn.templates.TemplatingProvider;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import java.io.IOException;
@@ -68,12 +69,16 @@ public final class ProviderResolver implements AutoCloseable {
   }
 
   /**
-   * The provider of this name.
+   * The provider of this name, with templates ({@link TemplatingProvider}).
    *
    * @throws KeyturnException {@code INVALID_ARGUMENT} for a malformed name, {@code NOT_FOUND}
    *     naming every place searched when there is none
    */
   public SecretProvider resolve(String name) {
+    return TemplatingProvider.of(find(name));
+  }
+
+  private SecretProvider find(String name) {
     if (name == null || name.isEmpty() || !NAME.matcher(name).matches()) {
       throw new KeyturnException(
           KeyturnException.Reason.INVALID_ARGUMENT,

@@ -4,8 +4,8 @@ import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.secretsync.internal.WatchClients;
 import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.Controller;
+import io.kubernetes.client.extended.controller.DefaultController;
 import io.kubernetes.client.extended.controller.LeaderElectingController;
-import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
@@ -58,7 +58,9 @@ public final class SyncController implements AutoCloseable {
 
   private SyncController(Builder b) {
     ApiClient watching = WatchClients.withoutReadTimeout(b.client);
-    this.informers = new SharedInformerFactory(watching);
+    this.informers =
+        new SharedInformerFactory(
+            watching, Executors.newCachedThreadPool(daemon("keyturn-sync-watch")), false);
     SharedIndexInformer<DynamicKubernetesObject> syncs =
         informers.sharedIndexInformerFor(
             new DynamicKubernetesApi(
@@ -66,7 +68,9 @@ public final class SyncController implements AutoCloseable {
             DynamicKubernetesObject.class,
             0);
     // A second factory: one factory keeps one informer per class, and both are dynamic objects.
-    SharedInformerFactory classInformers = new SharedInformerFactory(watching);
+    SharedInformerFactory classInformers =
+        new SharedInformerFactory(
+            watching, Executors.newCachedThreadPool(daemon("keyturn-sync-watch-classes")), false);
     SharedIndexInformer<DynamicKubernetesObject> classes =
         classInformers.sharedIndexInformerFor(
             new DynamicKubernetesApi(
@@ -85,14 +89,13 @@ public final class SyncController implements AutoCloseable {
     classes.addEventHandler(new ClassEvents(queue, syncs));
     this.synced = () -> syncs.hasSynced() && classes.hasSynced();
     SecretSyncReconciler reconciler = reconciler(b, syncs, classes, deleted);
-    Controller reconciling =
-        ControllerBuilder.defaultBuilder(informers)
-            .withName("secretsync")
-            .withWorkQueue(queue)
-            .withReconciler(reconciler)
-            .withWorkerCount(b.workers)
-            .withReadyFunc(synced::getAsBoolean)
-            .build();
+    // Built directly: the library's builder starts a work queue of its own on a non-daemon
+    // thread even when given one, which keeps an embedding JVM from exiting.
+    DefaultController reconciling =
+        new DefaultController("secretsync", reconciler, queue, synced::getAsBoolean);
+    reconciling.setWorkerCount(b.workers);
+    reconciling.setWorkerThreadPool(
+        Executors.newScheduledThreadPool(b.workers, daemon("keyturn-sync-worker")));
     this.elector = b.lease.map(l -> elector(b.client, l));
     this.controller =
         elector.<Controller>map(e -> elected(e, b.lease.get(), reconciling)).orElse(reconciling);

@@ -153,6 +153,43 @@ class SyncControllerTest {
   }
 
   @Test
+  void aTemplateOfTheClassRendersSeveralObjectsIntoOneKey() throws Exception {
+    Files.writeString(store.resolve("user"), "app");
+    custom(
+        "secrets-store.csi.x-k8s.io",
+        "v1",
+        "secretproviderclasses",
+        Map.of(
+            "metadata", Map.of("name", "env"),
+            "spec",
+                Map.of(
+                    "provider",
+                    "file",
+                    "parameters",
+                    Map.of(
+                        "source",
+                        "app",
+                        "keyturn.dev/template.app.env",
+                        "USER={{objects.user}}\nPASSWORD={{objects.password}}\n"))));
+    controller(Optional.empty());
+    custom(
+        SecretSync.GROUP,
+        SecretSync.VERSION,
+        SecretSync.PLURAL,
+        Map.of(
+            "metadata", Map.of("name", "env"),
+            "spec",
+                Map.of(
+                    "secretProviderClassName", "env",
+                    "serviceAccountName", "app",
+                    "secretObject",
+                        Map.of(
+                            "data",
+                            List.of(Map.of("sourcePath", "app.env", "targetKey", "password"))))));
+    awaitSecret("env", "USER=app\nPASSWORD=s3cret-1\n");
+  }
+
+  @Test
   void aServiceAccountTheNamespaceDidNotGrantIsRefusedWithAClearStatus() throws Exception {
     controller(Optional.empty());
     secretSync("stolen", "other");

@@ -1,0 +1,250 @@
+package dev.keyturn.templates;
+
+import com.github.mustachejava.DefaultMustacheFactory;
+import com.github.mustachejava.Mustache;
+import com.github.mustachejava.MustacheException;
+import com.github.mustachejava.reflect.ReflectionObjectHandler;
+import com.github.mustachejava.util.Wrapper;
+import com.google.gson.Gson;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.KeyturnException.Reason;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretPath;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Renders templates over a provider's answer. A template is an attribute (a SecretProviderClass
+ * parameter, a SecretSync's class, an agent set's parameter) named {@value #PREFIX}{@code <path>};
+ * its value is a Mustache template, and its output becomes one more file at {@code <path>}.
+ *
+ * <p>In a template, {@code {{objects.NAME}}} is the text of the object at path NAME and {@code
+ * {{json.NAME.key}}} a key of that object read as JSON (sections iterate JSON arrays), NAME being
+ * the object's path with every character other than letters, digits, {@code _} and {@code -}
+ * replaced by {@code _} ({@code db/creds.json} is {@code db_creds_json}). Nothing is escaped. A
+ * name with no value, a malformed template, an unknown partial or an output over {@value
+ * #MAX_OUTPUT_BYTES} bytes is an error naming the template and line; no error holds a value.
+ */
+public final class Templates {
+  /** The attribute prefix of a template; the rest of the name is the output file's path. */
+  public static final String PREFIX = "keyturn.dev/template.";
+
+  /** The longest template, in characters. */
+  public static final int MAX_TEMPLATE_CHARS = 64 * 1024;
+
+  /** The largest output of one template. */
+  public static final int MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+  private static final Gson GSON = new Gson();
+
+  private Templates() {}
+
+  /** The templates {@code attributes} define, output path to template text. */
+  public static Map<String, String> defined(Map<String, String> attributes) {
+    Map<String, String> templates = new TreeMap<>();
+    attributes.forEach(
+        (k, v) -> {
+          if (k.startsWith(PREFIX)) {
+            templates.put(k.substring(PREFIX.length()), v);
+          }
+        });
+    return templates;
+  }
+
+  /** {@code attributes} without the templates: what a provider is sent. */
+  public static Map<String, String> withoutTemplates(Map<String, String> attributes) {
+    Map<String, String> rest = new HashMap<>(attributes);
+    rest.keySet().removeIf(k -> k.startsWith(PREFIX));
+    return rest;
+  }
+
+  /**
+   * The answer with each template's output added as a file of {@code mode}.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} naming the template (and line) that fails
+   */
+  public static MountResponse render(
+      Map<String, String> templates, MountResponse answer, FileMode mode) {
+    if (templates.isEmpty()) {
+      return answer;
+    }
+    Map<String, Object> scope = scope(answer);
+    List<SecretFile> files = new ArrayList<>(answer.files());
+    templates.forEach((path, text) -> files.add(renderOne(path, text, scope, mode)));
+    for (String path : templates.keySet()) {
+      if (answer.files().stream().anyMatch(f -> f.path().value().equals(path))) {
+        throw invalid(
+            "template \"" + path + "\": the provider's answer has an object at that path already");
+      }
+    }
+    return MountResponse.of(files, answer.objectVersions());
+  }
+
+  private static SecretFile renderOne(
+      String path, String text, Map<String, Object> scope, FileMode mode) {
+    SecretPath output;
+    try {
+      output = SecretPath.of(path);
+    } catch (IllegalArgumentException | KeyturnException e) {
+      throw invalid("template \"" + path + "\": its name is not a file path: " + e.getMessage());
+    }
+    if (text.length() > MAX_TEMPLATE_CHARS) {
+      throw invalid(
+          "template \"" + path + "\" is longer than " + MAX_TEMPLATE_CHARS + " characters");
+    }
+    BoundedWriter out = new BoundedWriter(path);
+    try {
+      Mustache mustache = factory().compile(new StringReader(text), path);
+      mustache.execute(out, scope).flush();
+    } catch (MustacheException | IOException | UncheckedIOException e) {
+      throw invalid("template \"" + path + "\": " + reason(e));
+    }
+    byte[] bytes = out.text().getBytes(StandardCharsets.UTF_8);
+    return new SecretFile(output, mode, bytes);
+  }
+
+  /**
+   * What went wrong: the output limit if that was hit, else the innermost of mustache.java's
+   * messages (it nests "failed to get value" around ours).
+   */
+  private static String reason(Exception e) {
+    Throwable inner = e;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IOException || t instanceof UncheckedIOException) {
+        return t instanceof UncheckedIOException u ? u.getCause().getMessage() : t.getMessage();
+      }
+      if (t instanceof MustacheException) {
+        inner = t;
+      }
+    }
+    return inner.getMessage();
+  }
+
+  /** What templates see: {@code objects} (text) and {@code json} (parsed), by safe name. */
+  private static Map<String, Object> scope(MountResponse answer) {
+    Map<String, Object> objects = new HashMap<>();
+    Map<String, Object> json = new HashMap<>();
+    for (SecretFile file : answer.files()) {
+      String name = file.path().value().replaceAll("[^A-Za-z0-9_-]", "_");
+      String text = new String(file.contents(), StandardCharsets.UTF_8);
+      objects.put(name, text);
+      try {
+        var element = JsonParser.parseString(text);
+        if (element.isJsonObject() || element.isJsonArray()) {
+          json.put(name, GSON.fromJson(element, Object.class));
+        }
+      } catch (JsonParseException e) {
+        // Not JSON: reachable as text only.
+      }
+    }
+    return Map.of("objects", objects, "json", json);
+  }
+
+  /** No partials from anywhere, nothing escaped, and names resolved through maps only. */
+  private static DefaultMustacheFactory factory() {
+    DefaultMustacheFactory factory =
+        new DefaultMustacheFactory(name -> null) {
+          @Override
+          public void encode(String value, Writer writer) {
+            try {
+              writer.write(value);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }
+        };
+    factory.setObjectHandler(new MapsOnly());
+    return factory;
+  }
+
+  private static KeyturnException invalid(String message) {
+    return new KeyturnException(Reason.INVALID_ARGUMENT, message);
+  }
+
+  /**
+   * Looks names up in maps and lists only (never a Java method or field, as mustache.java's
+   * reflection would), and makes a missing name an error rather than an empty string.
+   */
+  private static final class MapsOnly extends ReflectionObjectHandler {
+    private static final Object MISSING = new Object();
+
+    @Override
+    public Wrapper find(String name, List<Object> scopes) {
+      if (lookup(name, scopes) == MISSING) {
+        throw new MustacheException("no value named \"" + name + "\"");
+      }
+      return current -> {
+        Object value = lookup(name, current);
+        if (value == MISSING) {
+          throw new MustacheException("no value named \"" + name + "\"");
+        }
+        return value;
+      };
+    }
+
+    private static Object lookup(String name, List<Object> scopes) {
+      if (name.equals(".")) {
+        return scopes.isEmpty() ? MISSING : scopes.get(scopes.size() - 1);
+      }
+      String[] parts = name.split("\\.", -1);
+      for (int i = scopes.size() - 1; i >= 0; i--) {
+        Object value = scopes.get(i);
+        if (value instanceof Map<?, ?> map && map.containsKey(parts[0])) {
+          return descend(map.get(parts[0]), parts);
+        }
+      }
+      return MISSING;
+    }
+
+    private static Object descend(Object value, String[] parts) {
+      for (int p = 1; p < parts.length; p++) {
+        if (!(value instanceof Map<?, ?> map) || !map.containsKey(parts[p])) {
+          return MISSING;
+        }
+        value = map.get(parts[p]);
+      }
+      return value;
+    }
+  }
+
+  /** A writer that refuses to grow past {@link #MAX_OUTPUT_BYTES} (a section over a big list). */
+  private static final class BoundedWriter extends Writer {
+    private final StringBuilder text = new StringBuilder();
+    private final String template;
+
+    BoundedWriter(String template) {
+      this.template = template;
+    }
+
+    @Override
+    public void write(char[] chars, int offset, int length) throws IOException {
+      if (text.length() + length > MAX_OUTPUT_BYTES) {
+        throw new IOException(
+            "the output of template \"" + template + "\" is over " + MAX_OUTPUT_BYTES + " bytes");
+      }
+      text.append(chars, offset, length);
+    }
+
+    String text() {
+      return text.toString();
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+}

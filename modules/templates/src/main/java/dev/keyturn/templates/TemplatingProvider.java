@@ -1,0 +1,56 @@
+package dev.keyturn.templates;
+
+import dev.keyturn.spi.ChangeSource;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.SecretProvider;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A provider with templates: the request's template attributes ({@link Templates#PREFIX}) are taken
+ * out before the provider sees it, and their outputs are added to its answer.
+ */
+public final class TemplatingProvider implements SecretProvider {
+  private final SecretProvider provider;
+
+  private TemplatingProvider(SecretProvider provider) {
+    this.provider = provider;
+  }
+
+  /** {@code provider} with templates. */
+  public static SecretProvider of(SecretProvider provider) {
+    return provider instanceof TemplatingProvider ? provider : new TemplatingProvider(provider);
+  }
+
+  @Override
+  public String name() {
+    return provider.name();
+  }
+
+  @Override
+  public MountResponse mount(MountRequest request) {
+    Map<String, String> templates = Templates.defined(request.attributes());
+    if (templates.isEmpty()) {
+      return provider.mount(request);
+    }
+    MountRequest plain =
+        new MountRequest(
+            Templates.withoutTemplates(request.attributes()),
+            request.secrets(),
+            request.targetPath(),
+            request.defaultMode(),
+            request.currentVersions());
+    return Templates.render(templates, provider.mount(plain), request.defaultMode());
+  }
+
+  @Override
+  public Optional<ChangeSource> changeSource() {
+    return provider.changeSource();
+  }
+
+  @Override
+  public void close() {
+    provider.close();
+  }
+}

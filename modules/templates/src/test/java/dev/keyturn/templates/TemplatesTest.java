@@ -1,0 +1,139 @@
+package dev.keyturn.templates;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.spi.FileMode;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.SecretFile;
+import dev.keyturn.spi.SecretProvider;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class TemplatesTest {
+  private static final String SECRET = "pa<ss>&\"word";
+
+  private static final MountResponse ANSWER =
+      MountResponse.of(
+          List.of(
+              SecretFile.of("password", FileMode.DEFAULT, SECRET.getBytes(StandardCharsets.UTF_8)),
+              SecretFile.of(
+                  "db/creds.json",
+                  FileMode.DEFAULT,
+                  "{\"username\":\"app\",\"hosts\":[{\"name\":\"h1\"},{\"name\":\"h2\"}]}"
+                      .getBytes(StandardCharsets.UTF_8))),
+          List.of(ObjectVersion.of("password", "1"), ObjectVersion.of("db/creds.json", "7")));
+
+  private static String render(String template) {
+    MountResponse out = Templates.render(Map.of("app.env", template), ANSWER, FileMode.of(0640));
+    SecretFile file =
+        out.files().stream().filter(f -> f.path().value().equals("app.env")).findFirst().get();
+    assertThat(file.mode().bits()).isEqualTo(0640);
+    return new String(file.contents(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void objectsAndJsonKeysGoIntoOneFileUnescaped() {
+    assertThat(
+            render(
+                "USER={{json.db_creds_json.username}}\n"
+                    + "PASS={{objects.password}}\n"
+                    + "HOSTS={{#json.db_creds_json.hosts}}{{name}},{{/json.db_creds_json.hosts}}\n"))
+        .isEqualTo("USER=app\nPASS=" + SECRET + "\nHOSTS=h1,h2,\n");
+    // The provider's files and versions stay as they were.
+    MountResponse out = Templates.render(Map.of("app.env", "x"), ANSWER, FileMode.DEFAULT);
+    assertThat(out.files()).hasSize(3);
+    assertThat(out.objectVersions()).isEqualTo(ANSWER.objectVersions());
+  }
+
+  @Test
+  void aNameWithoutAValueIsAnErrorNamingTemplateAndLineAndNoValue() {
+    assertThatThrownBy(
+            () -> render("USER={{json.db_creds_json.username}}\nPASS={{objects.pasword}}"))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("template \"app.env\"")
+        .hasMessageContaining("no value named \"objects.pasword\"")
+        .hasMessageContaining("app.env:2")
+        .hasMessageNotContaining(SECRET)
+        .hasMessageNotContaining("app\n");
+  }
+
+  @Test
+  void aMalformedTemplateNamesItsLine() {
+    assertThatThrownBy(() -> render("a\n{{#objects}}\nb\n"))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("template \"app.env\"")
+        .hasMessageContaining("app.env:2");
+  }
+
+  @Test
+  void noPartialFromDiskAndNoJavaMethodIsReachable() {
+    assertThatThrownBy(() -> render("{{> /etc/passwd}}"))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageNotContaining("root:");
+    // String.length() and getClass() through mustache.java's reflection would answer these.
+    assertThatThrownBy(() -> render("{{objects.password.length}}"))
+        .hasMessageContaining("no value named \"objects.password.length\"");
+    assertThatThrownBy(() -> render("{{objects.class}}"))
+        .hasMessageContaining("no value named \"objects.class\"");
+  }
+
+  @Test
+  void anOutputThatWouldGrowWithoutBoundIsRefused() {
+    String nested =
+        "{{#json.db_creds_json.hosts}}".repeat(1)
+            + "{{objects.password}}".repeat(2000)
+            + "{{/json.db_creds_json.hosts}}";
+    // 2 hosts x 2000 x 12 bytes is small; a section repeated inside itself is not.
+    assertThat(render(nested)).hasSize(2 * 2000 * SECRET.length());
+    String big = "{{objects.password}}".repeat(Templates.MAX_TEMPLATE_CHARS / 40);
+    String bomb =
+        "{{#json.db_creds_json.hosts}}".repeat(12)
+            + big
+            + "{{/json.db_creds_json.hosts}}".repeat(12);
+    assertThatThrownBy(() -> render(bomb)).hasMessageContaining("is over");
+  }
+
+  @Test
+  void anOutputPathThatCollidesOrIsNoPathIsRefused() {
+    assertThatThrownBy(() -> Templates.render(Map.of("password", "x"), ANSWER, FileMode.DEFAULT))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("has an object at that path already");
+    assertThatThrownBy(() -> Templates.render(Map.of("../x", "x"), ANSWER, FileMode.DEFAULT))
+        .hasMessageContaining("not a file path");
+  }
+
+  @Test
+  void theProviderNeverSeesTheTemplates() {
+    AtomicReference<MountRequest> seen = new AtomicReference<>();
+    SecretProvider inner =
+        new SecretProvider() {
+          @Override
+          public String name() {
+            return "inner";
+          }
+
+          @Override
+          public MountResponse mount(MountRequest request) {
+            seen.set(request);
+            return ANSWER;
+          }
+        };
+    MountRequest request =
+        MountRequest.builder(Path.of("/t"))
+            .attribute("objects", "password")
+            .attribute(Templates.PREFIX + "app.env", "P={{objects.password}}")
+            .build();
+    MountResponse out = TemplatingProvider.of(inner).mount(request);
+    assertThat(seen.get().attributes()).containsOnlyKeys("objects");
+    assertThat(out.files()).extracting(f -> f.path().value()).contains("app.env");
+    assertThat(TemplatingProvider.of(TemplatingProvider.of(inner)).name()).isEqualTo("inner");
+  }
+}
