@@ -144,6 +144,48 @@ class LauncherIT {
   }
 
   @Test
+  void anAgentSetsTemplateRendersJsonKeysIntoOneFile() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("db.json"), "{\"user\":\"app\",\"password\":\"pw-1\"}");
+    int code =
+        run(
+            "agent",
+            "--once",
+            "--file-root",
+            dir.resolve("store").toString(),
+            "--param",
+            "source=app",
+            "--param",
+            "keyturn.dev/template.app.env=USER={{json.db_json.user}} PASSWORD={{json.db_json.password}}",
+            "--target",
+            dir.resolve("out").toString(),
+            "--name",
+            "app");
+    assertThat(code).as("exit code; output %s", output).isZero();
+    assertThat(Files.readString(dir.resolve("out/app.env"))).isEqualTo("USER=app PASSWORD=pw-1");
+    assertThat(String.join("\n", output)).doesNotContain("pw-1");
+    // A template naming a key that is not there: the set fails naming the template, no value.
+    code =
+        run(
+            "agent",
+            "--once",
+            "--file-root",
+            dir.resolve("store").toString(),
+            "--param",
+            "source=app",
+            "--param",
+            "keyturn.dev/template.app.env={{json.db_json.pasword}}",
+            "--target",
+            dir.resolve("out2").toString(),
+            "--name",
+            "app");
+    assertThat(code).isNotZero();
+    assertThat(String.join("\n", output))
+        .contains("template \"app.env\"", "json.db_json.pasword")
+        .doesNotContain("pw-1");
+  }
+
+  @Test
   void agentMountsOnceFromFlags() throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");
