@@ -76,6 +76,14 @@ final class SyncCommand implements Callable<Integer> {
   Duration rotationPollInterval = SyncController.DEFAULT_INTERVAL;
 
   @Option(
+      names = "--coalesce-window",
+      converter = NodeConfig.GoDurationConverter.class,
+      description =
+          "How long one provider answer serves identical requests of other SecretSyncs (same class,"
+              + " namespace and service account); 0s: each calls (default 2s).")
+  Duration coalesceWindow = SyncController.DEFAULT_COALESCE_WINDOW;
+
+  @Option(
       names = "--leader-elect",
       arity = "0..1",
       fallbackValue = "true",
@@ -119,6 +127,9 @@ final class SyncCommand implements Callable<Integer> {
     if (rotationPollInterval.isNegative()) {
       throw new AgentConfig.ConfigException("--rotation-poll-interval must not be negative");
     }
+    if (coalesceWindow.isNegative()) {
+      throw new AgentConfig.ConfigException("--coalesce-window must not be negative");
+    }
     ApiClient client = client();
     ProviderRegistry registry = providers();
     ProviderResolver resolver =
@@ -133,6 +144,7 @@ final class SyncCommand implements Callable<Integer> {
             .providers(resolver::resolve)
             .audiences(audiences)
             .interval(rotationPollInterval)
+            .coalesceWindow(coalesceWindow)
             .controllerName(controllerName)
             .pod(pod, env("SYNC_CONTROLLER_POD_UID").orElse(""));
     if (leaderElect) {

@@ -1,6 +1,8 @@
 package dev.keyturn.synccontroller;
 
 import dev.keyturn.csinode.SecretProviderClass;
+import dev.keyturn.rotation.SharedAnswers;
+import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
@@ -10,6 +12,7 @@ import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.reconciler.Reconciler;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.controller.reconciler.Result;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -53,7 +56,9 @@ final class SecretSyncReconciler implements Reconciler {
       SyncedSecrets secrets,
       SyncStatus status,
       Map<String, String> deletedUids,
-      Map<String, LongAdder> outcomes) {
+      Map<String, LongAdder> outcomes,
+      SharedAnswers shared,
+      PodEvents events) {
     void count(String outcome) {
       outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
     }
@@ -137,6 +142,7 @@ final class SecretSyncReconciler implements Reconciler {
     }
     parts.status().succeeded(sync, hash, clock.instant());
     parts.count("written");
+    event(sync, false, "SecretSynced", "Secret " + sync.name() + " written from the store");
     LOG.log(Level.INFO, "SecretSync {0}: Secret written", sync.key());
   }
 
@@ -144,12 +150,34 @@ final class SecretSyncReconciler implements Reconciler {
     LOG.log(Level.WARNING, "SecretSync {0}: {1} ({2})", sync.key(), message, reason);
     parts.count(reason);
     try {
-      parts.status().failed(sync, reason, message, clock.instant());
+      if (parts.status().failed(sync, reason, message, clock.instant())) {
+        event(sync, true, reason, message);
+      }
     } catch (KeyturnException e) {
       LOG.log(Level.WARNING, "SecretSync {0}: {1}", sync.key(), e.getMessage());
     }
     // Without a duration: the work queue's per-key backoff decides when.
     return new Result(true);
+  }
+
+  /** An Event on the SecretSync; one that cannot be recorded is logged, and nothing else fails. */
+  private void event(SecretSync sync, boolean warning, String reason, String message) {
+    try {
+      parts
+          .events()
+          .record(
+              new V1ObjectReference()
+                  .apiVersion(SecretSync.GROUP + "/" + SecretSync.VERSION)
+                  .kind(SecretSync.KIND)
+                  .name(sync.name())
+                  .namespace(sync.namespace())
+                  .uid(sync.uid()),
+              warning,
+              reason,
+              message);
+    } catch (KeyturnException e) {
+      LOG.log(Level.WARNING, "SecretSync {0}: no event: {1}", sync.key(), e.getMessage());
+    }
   }
 
   /** A SecretSync that is gone: its Secret goes too, if it owned one. */
@@ -206,7 +234,11 @@ final class SecretSyncReconciler implements Reconciler {
     MountRequest request =
         MountRequest.builder(TARGET).attributes(attributes).defaultMode(FileMode.DEFAULT).build();
     try {
-      return parts.providers().apply(spc.provider()).mount(request);
+      SecretProvider provider = parts.providers().apply(spc.provider());
+      // Identical requests (same class, namespace and service account) share one call.
+      return parts
+          .shared()
+          .call(spc.provider(), request, sync.key(), () -> provider.mount(request));
     } catch (KeyturnException e) {
       throw new SyncFailure(
           SyncStatus.PROVIDER_ERROR,

@@ -1,6 +1,8 @@
 package dev.keyturn.synccontroller;
 
 import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.rotation.SharedAnswers;
+import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.secretsync.internal.WatchClients;
 import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.Controller;
@@ -44,6 +46,9 @@ public final class SyncController implements AutoCloseable {
 
   /** The upstream controller's default poll interval. */
   public static final Duration DEFAULT_INTERVAL = Duration.ofHours(12);
+
+  /** How long one provider answer serves identical requests, unless set. */
+  public static final Duration DEFAULT_COALESCE_WINDOW = Duration.ofSeconds(2);
 
   /** Backoff of a failing SecretSync: from this, doubling... */
   static final Duration BACKOFF_BASE = Duration.ofSeconds(1);
@@ -133,7 +138,9 @@ public final class SyncController implements AutoCloseable {
             new SyncedSecrets(b.client),
             new SyncStatus(b.client),
             deleted,
-            outcomes);
+            outcomes,
+            new SharedAnswers(b.clock, b.coalesceWindow),
+            PodEvents.create(b.client, b.clock, "keyturn-sync"));
     return new SecretSyncReconciler(
         parts, b.controllerName, b.podAttributes(), b.interval, b.clock);
   }
@@ -257,6 +264,7 @@ public final class SyncController implements AutoCloseable {
     private Optional<Lease> lease = Optional.empty();
     private Clock clock = Clock.systemUTC();
     private int workers = 2;
+    private Duration coalesceWindow = DEFAULT_COALESCE_WINDOW;
 
     private Builder(ApiClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -305,6 +313,19 @@ public final class SyncController implements AutoCloseable {
     /** The clock. */
     public Builder clock(Clock value) {
       this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * How long one provider answer serves identical requests of other SecretSyncs (same class,
+     * namespace and service account; default 2s; zero: every SecretSync calls). A SecretSync's own
+     * next sync always calls the provider.
+     */
+    public Builder coalesceWindow(Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("coalesceWindow (" + value + ") must not be negative");
+      }
+      this.coalesceWindow = value;
       return this;
     }
 

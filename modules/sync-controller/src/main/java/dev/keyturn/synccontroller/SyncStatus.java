@@ -89,8 +89,10 @@ final class SyncStatus {
    * After a failure: the condition of the step (created, before the first write; else updated)
    * false with {@code reason}; hash and time stay, so the status says since when the Secret is
    * stale.
+   *
+   * @return whether the status changed (a repeated identical failure writes nothing)
    */
-  void failed(SecretSync sync, String reason, String message, Instant now) {
+  boolean failed(SecretSync sync, String reason, String message, Instant now) {
     List<JsonObject> conditions = new ArrayList<>(sync.conditions());
     String type = sync.syncHash().isEmpty() ? CREATED : UPDATED;
     String stale =
@@ -99,9 +101,10 @@ final class SyncStatus {
             .orElse("");
     set(conditions, sync, type, "False", reason, message + stale, now);
     if (!changes(sync, conditions)) {
-      return;
+      return false;
     }
     patch(sync, body(conditions));
+    return true;
   }
 
   private static boolean changes(SecretSync sync, List<JsonObject> conditions) {

@@ -128,6 +128,10 @@ class SyncControllerTest {
     assertThat(syncObject("db").get("metadata").toString()).isEqualTo(syncVersion);
     Files.writeString(store.resolve("password"), "s3cret-2");
     awaitSecret("db", "s3cret-2");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> events("db").stream().filter(e -> e.equals("Normal/SecretSynced")).count() == 2);
   }
 
   @Test
@@ -198,6 +202,10 @@ class SyncControllerTest {
     assertThat((String) condition(status, "SecretCreated").get("message"))
         .contains("service account " + kube.namespace() + "/other is not granted");
     assertThat(secret("stolen")).isEmpty();
+    // One Warning, however often the failing sync is retried.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !events("stolen").isEmpty());
+    Thread.sleep(3_000);
+    assertThat(events("stolen")).containsExactly("Warning/ControllerSyncError");
   }
 
   @Test
@@ -422,6 +430,16 @@ class SyncControllerTest {
     List<Map<String, Object>> conditions =
         (List<Map<String, Object>>) status.getOrDefault("conditions", List.of());
     return conditions.stream().filter(c -> type.equals(c.get("type"))).findFirst().orElse(Map.of());
+  }
+
+  /** The Events on a SecretSync, as type/reason. */
+  private List<String> events(String name) throws ApiException {
+    return new CoreV1Api(kube.client())
+        .listNamespacedEvent(kube.namespace()).execute().getItems().stream()
+            .filter(e -> "SecretSync".equals(e.getInvolvedObject().getKind()))
+            .filter(e -> name.equals(e.getInvolvedObject().getName()))
+            .map(e -> e.getType() + "/" + e.getReason())
+            .toList();
   }
 
   private Optional<V1Secret> secret(String name) throws ApiException {

@@ -46,19 +46,32 @@ public final class PodEvents {
       boolean warning,
       String reason,
       String message) {
+    record(
+        new V1ObjectReference()
+            .apiVersion("v1")
+            .kind("Pod")
+            .name(podName)
+            .namespace(namespace)
+            .uid(podUid.isEmpty() ? null : podUid),
+        warning,
+        reason,
+        message);
+  }
+
+  /**
+   * Records one event on any object of a namespace (the sync controller's on SecretSyncs).
+   *
+   * @throws KeyturnException {@code KUBERNETES} when the API refuses or is unreachable
+   */
+  public void record(V1ObjectReference object, boolean warning, String reason, String message) {
     OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    String namespace = object.getNamespace();
     CoreV1Event event =
         new CoreV1Event()
             .apiVersion("v1")
             .kind("Event")
-            .metadata(new V1ObjectMeta().generateName(podName + ".").namespace(namespace))
-            .involvedObject(
-                new V1ObjectReference()
-                    .apiVersion("v1")
-                    .kind("Pod")
-                    .name(podName)
-                    .namespace(namespace)
-                    .uid(podUid.isEmpty() ? null : podUid))
+            .metadata(new V1ObjectMeta().generateName(object.getName() + ".").namespace(namespace))
+            .involvedObject(object)
             .type(warning ? "Warning" : "Normal")
             .reason(reason)
             .message(message)
@@ -70,7 +83,15 @@ public final class PodEvents {
       api.createNamespacedEvent(namespace, event).execute();
     } catch (ApiException e) {
       throw ApiCalls.failure(
-          "recording event " + reason + " on pod " + namespace + "/" + podName, e);
+          "recording event "
+              + reason
+              + " on "
+              + object.getKind()
+              + " "
+              + namespace
+              + "/"
+              + object.getName(),
+          e);
     }
   }
 }
