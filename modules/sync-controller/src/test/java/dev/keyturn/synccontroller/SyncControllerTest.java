@@ -109,7 +109,7 @@ class SyncControllerTest {
 
   @Test
   void createsTheSecretThenWritesNothingUntilTheStoreChanges() throws Exception {
-    controller(Optional.empty());
+    SyncController controller = controller(Optional.empty());
     secretSync("db", "app");
     V1Secret first = awaitSecret("db", "s3cret-1");
     assertThat(first.getMetadata().getLabels()).containsEntry(SyncedSecrets.LABEL, "");
@@ -121,8 +121,11 @@ class SyncControllerTest {
     assertThat(status).containsKey("syncHash").containsKey("lastSuccessfulSyncTime");
     String secretVersion = first.getMetadata().getResourceVersion();
     String syncVersion = syncObject("db").get("metadata").toString();
-    // Three poll intervals with the store unchanged: no write to the Secret or the status.
-    Thread.sleep(3_500);
+    // Three more checks with the store unchanged (the controller counts them): no write to the
+    // Secret or the status.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> controller.outcomes().getOrDefault("unchanged", 0L) >= 3);
     assertThat(secret("db").orElseThrow().getMetadata().getResourceVersion())
         .isEqualTo(secretVersion);
     assertThat(syncObject("db").get("metadata").toString()).isEqualTo(syncVersion);
@@ -195,16 +198,17 @@ class SyncControllerTest {
 
   @Test
   void aServiceAccountTheNamespaceDidNotGrantIsRefusedWithAClearStatus() throws Exception {
-    controller(Optional.empty());
+    SyncController controller = controller(Optional.empty());
     secretSync("stolen", "other");
     Map<String, Object> status = awaitCondition("stolen", "SecretCreated", "False");
     assertThat(condition(status, "SecretCreated").get("reason")).isEqualTo("ControllerSyncError");
     assertThat((String) condition(status, "SecretCreated").get("message"))
         .contains("service account " + kube.namespace() + "/other is not granted");
     assertThat(secret("stolen")).isEmpty();
-    // One Warning, however often the failing sync is retried.
-    await().atMost(Duration.ofSeconds(10)).until(() -> !events("stolen").isEmpty());
-    Thread.sleep(3_000);
+    // One Warning, however often the failing sync is retried (three retries, counted).
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> controller.outcomes().getOrDefault("ControllerSyncError", 0L) >= 3);
     assertThat(events("stolen")).containsExactly("Warning/ControllerSyncError");
   }
 
