@@ -72,6 +72,9 @@ class ConcurrentPublishIT {
                       .polling(false)
                       .maxConcurrent(8)
                       .providers(resolver::resolve)
+                      // The publisher's clock: the coalescing window and backoff follow the test's
+                      // time.
+                      .clock(clock)
                       .build())
               .build();
       try (CsiNodeServer server =

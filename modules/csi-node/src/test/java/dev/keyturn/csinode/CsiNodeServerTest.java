@@ -118,6 +118,8 @@ class CsiNodeServerTest {
             .scheduler(Scheduler.of(executor))
             .polling(false)
             .providers(resolver::resolve)
+            // The publisher's clock: the coalescing window and backoff follow the test's time.
+            .clock(clock)
             .build();
     publisher =
         VolumePublisher.builder()
@@ -635,6 +637,8 @@ class CsiNodeServerTest {
             .scheduler(Scheduler.of(executor))
             .polling(false)
             .providers(resolver::resolve)
+            // The publisher's clock: the coalescing window and backoff follow the test's time.
+            .clock(clock)
             .build();
     VolumePublisher restarted =
         VolumePublisher.builder()
