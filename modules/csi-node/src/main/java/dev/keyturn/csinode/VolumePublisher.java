@@ -71,7 +71,7 @@ public final class VolumePublisher implements AutoCloseable {
     this.table = new VolumeTable(engine.writer());
     this.targets = new Targets(b.mounter, b.driverName);
     this.kubernetes = b.kubernetes;
-    this.clock = b.clock;
+    this.clock = b.clock != null ? b.clock : engine.clock();
     this.republishMinInterval = b.republishMinInterval;
     this.defaultMode = b.defaultMode;
     this.metrics = b.metrics;

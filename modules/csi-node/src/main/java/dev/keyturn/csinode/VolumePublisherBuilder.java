@@ -22,7 +22,7 @@ public final class VolumePublisherBuilder {
   KubernetesGateway kubernetes;
   String nodeName;
   String driverName = "secrets-store.csi.k8s.io";
-  Clock clock = Clock.systemUTC();
+  Clock clock;
   Duration republishMinInterval = VolumePublisher.DEFAULT_REPUBLISH_MIN_INTERVAL;
   FileMode defaultMode = FileMode.DEFAULT;
   Supplier<Optional<SecretSyncer>> secretSync = Optional::empty;
@@ -117,7 +117,7 @@ public final class VolumePublisherBuilder {
     return this;
   }
 
-  /** The clock. */
+  /** The clock (default: the engine's, so republish intervals and the engine agree on time). */
   public VolumePublisherBuilder clock(Clock value) {
     this.clock = Objects.requireNonNull(value, "clock");
     return this;

@@ -102,6 +102,11 @@ public final class RotationEngine implements AutoCloseable {
     listeners.add(Objects.requireNonNull(value, "listener"));
   }
 
+  /** The engine's clock (intervals, backoff, the coalescing window). */
+  public Clock clock() {
+    return clock;
+  }
+
   /** The writer the engine writes volumes with (for reading them back, as recovery does). */
   public AtomicWriter writer() {
     return writer;
