@@ -10,7 +10,8 @@ module dev.keyturn.launcher {
   requires dev.keyturn.secretsync;
   requires dev.keyturn.synccontroller;
   requires dev.keyturn.templates;
-  // The node makes the file provider itself, confined per namespace (NodeCommand.providers).
+  // The node and the sync controller make the file provider themselves, confined per namespace
+  // (InProcessProviders).
   requires dev.keyturn.provider.file;
   // The node's probes (/metrics, /healthz, /readyz) on gRPC's shaded Netty, non-blocking
   // (ProbeServer).

@@ -9,15 +9,12 @@ import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
-import dev.keyturn.provider.file.FileProvider;
-import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.secretsync.ManagedSecrets;
 import dev.keyturn.secretsync.RolloutRestarter;
 import dev.keyturn.secretsync.SecretSyncer;
-import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderRegistry;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
@@ -63,7 +60,7 @@ final class NodeAssembly {
     CompletableFuture<ApiClient> client = kubernetesClient();
     ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
-    ProviderRegistry registry = providers();
+    ProviderRegistry registry = InProcessProviders.discover(config.fileProviderRoot());
     ProviderResolver resolver = resolver(registry);
     RotationEngine engine = engine(resolver, executor, metrics);
     VolumePublisher publisher = publisher(client, engine, executor, metrics);
@@ -251,31 +248,6 @@ final class NodeAssembly {
     // Ready as soon as the Kubernetes client is, not at the next round.
     client.whenComplete((api, e) -> executor.execute(check));
     return notReady;
-  }
-
-  /**
-   * The in-process providers: ServiceLoader's, and the file provider only when a root is given,
-   * confined per namespace (a namespace user could otherwise point it at any host file).
-   */
-  private ProviderRegistry providers() {
-    ProviderRegistry.Builder builder = ProviderRegistry.builder();
-    config
-        .fileProviderRoot()
-        .ifPresent(
-            root -> {
-              try {
-                builder.create(
-                    FileProvider.NAME,
-                    Map.of(
-                        FileProviderFactory.ROOT,
-                        root.toString(),
-                        FileProviderFactory.PER_NAMESPACE,
-                        "true"));
-              } catch (KeyturnException e) {
-                throw new AgentConfig.ConfigException("--file-provider-root: " + e.getMessage());
-              }
-            });
-    return builder.discover().build();
   }
 
   private SecretSyncer syncer(ApiClient api, ScheduledExecutorService executor) {

@@ -2,9 +2,6 @@ package dev.keyturn.launcher;
 
 import dev.keyturn.csinode.KubernetesJson;
 import dev.keyturn.csinode.ProviderResolver;
-import dev.keyturn.provider.file.FileProvider;
-import dev.keyturn.provider.file.FileProviderFactory;
-import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.synccontroller.SyncController;
 import io.kubernetes.client.openapi.ApiClient;
@@ -131,7 +128,7 @@ final class SyncCommand implements Callable<Integer> {
       throw new AgentConfig.ConfigException("--coalesce-window must not be negative");
     }
     ApiClient client = client();
-    ProviderRegistry registry = providers();
+    ProviderRegistry registry = InProcessProviders.discover(Optional.ofNullable(fileProviderRoot));
     ProviderResolver resolver =
         ProviderResolver.builder(registry)
             .directory(providerVolume)
@@ -174,24 +171,6 @@ final class SyncCommand implements Callable<Integer> {
         kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig.toString());
     KubernetesJson.install();
     return client;
-  }
-
-  private ProviderRegistry providers() {
-    ProviderRegistry.Builder builder = ProviderRegistry.builder();
-    if (fileProviderRoot != null) {
-      try {
-        builder.create(
-            FileProvider.NAME,
-            Map.of(
-                FileProviderFactory.ROOT,
-                fileProviderRoot.toString(),
-                FileProviderFactory.PER_NAMESPACE,
-                "true"));
-      } catch (KeyturnException e) {
-        throw new AgentConfig.ConfigException("--file-provider-root: " + e.getMessage());
-      }
-    }
-    return builder.discover().build();
   }
 
   private String leaseNamespace() throws IOException {
