@@ -16,14 +16,8 @@ rm -rf "${state}"
 mkdir -p "${state}/pki" "${state}/etcd"
 cd "${state}/pki"
 
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then echo "${port}"; return; fi
-  done
-  log "no free port found"; exit 1
-}
+# shellcheck source=../processes.sh
+. "${here}/../processes.sh"
 etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
 
 # Throwaway certificates: a CA, a serving certificate for 127.0.0.1, a service-account key pair.
@@ -54,7 +48,7 @@ log "starting kube-apiserver on 127.0.0.1:${api_port}"
   --token-auth-file tokens.csv --authorization-mode RBAC \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file sa.pub \
   --service-account-signing-key-file sa.key --service-cluster-ip-range 10.0.0.0/24 \
-  --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
+  --feature-gates CSIServiceAccountToken=true --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
   >"${state}/kube-apiserver.log" 2>&1 &
 echo $! > "${state}/kube-apiserver.pid"
 

@@ -30,6 +30,8 @@ module dev.keyturn.csinode {
   // The protobuf runtime finds generated messages' fields and accessors reflectively.
   opens dev.keyturn.csinode.internal.proto.csi to
       com.google.protobuf;
+  opens dev.keyturn.csinode.internal.proto.registration to
+      com.google.protobuf;
   opens dev.keyturn.csinode.internal.proto.provider to
       com.google.protobuf;
 }

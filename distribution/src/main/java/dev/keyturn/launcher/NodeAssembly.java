@@ -1,6 +1,7 @@
 package dev.keyturn.launcher;
 
 import dev.keyturn.csinode.CsiNodeServer;
+import dev.keyturn.csinode.KubeletRegistration;
 import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.KubernetesGateway;
 import dev.keyturn.csinode.KubernetesJson;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,8 +77,9 @@ final class NodeAssembly {
             .publisher(publisher)
             .build()
             .start();
+    Optional<KubeletRegistration> registration = registerWithKubelet();
     AdminServer.Config endpoints =
-        endpoints(metrics, engine, server, readiness(resolver, client, executor));
+        endpoints(metrics, engine, server, registration, readiness(resolver, client, executor));
     AutoCloseable probes =
         ProbeServer.startIfAsked(
             "--metrics-addr", config.metricsAddr(), ProbeServer.probes(endpoints));
@@ -86,7 +89,28 @@ final class NodeAssembly {
     LogSetup.announce(serving(server, registry));
     // Stopped in the reverse order of their start.
     Keyturn.runUntilStopped(
-        admin, probes, server, publisher, engine, resolver, registry, executor::shutdownNow);
+        admin,
+        probes,
+        () -> registration.ifPresent(KubeletRegistration::close),
+        server,
+        publisher,
+        engine,
+        resolver,
+        registry,
+        executor::shutdownNow);
+  }
+
+  /** With --register-with-kubelet: the registration kubelet's plugin watcher finds. */
+  private Optional<KubeletRegistration> registerWithKubelet() {
+    if (!config.registerWithKubelet()) {
+      return Optional.empty();
+    }
+    Path socket = KubeletRegistration.socketIn(config.kubeletDir(), config.driverName());
+    KubeletRegistration registration =
+        KubeletRegistration.serve(socket, config.driverName(), config.csiSocketForKubelet());
+    LogSetup.announce(
+        "registering with kubelet on " + socket + " (CSI at " + config.csiSocketForKubelet() + ")");
+    return Optional.of(registration);
   }
 
   private void recover(VolumePublisher publisher) {
@@ -101,6 +125,7 @@ final class NodeAssembly {
       Metrics metrics,
       RotationEngine engine,
       CsiNodeServer server,
+      Optional<KubeletRegistration> registration,
       AtomicReference<Map<String, String>> notReady) {
     return new AdminServer.Config(
         metrics,
@@ -109,7 +134,14 @@ final class NodeAssembly {
             server.serving()
                 ? Map.of()
                 : Map.of("csi", "socket " + server.socket() + " is not served"),
-        notReady::get,
+        // Not registered yet is not ill health: kubelet asks when it finds the socket.
+        () -> {
+          Map<String, String> problems = new TreeMap<>(notReady.get());
+          registration
+              .flatMap(KubeletRegistration::problem)
+              .ifPresent(p -> problems.put("kubelet", p));
+          return problems;
+        },
         config.refreshMinInterval());
   }
 

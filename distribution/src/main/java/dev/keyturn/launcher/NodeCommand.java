@@ -173,6 +173,23 @@ final class NodeCommand implements Callable<Integer> {
   Path fileProviderRoot;
 
   @Option(
+      names = "--register-with-kubelet",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "Register with kubelet's plugin watcher (<kubelet-dir>/plugins_registry/<driver>-reg.sock) "
+              + "ourselves, instead of a node-driver-registrar sidecar; do not run both "
+              + "(default ${DEFAULT-VALUE}).")
+  boolean registerWithKubelet;
+
+  @Option(
+      names = "--kubelet-registration-path",
+      description =
+          "The CSI socket's path as kubelet sees it, told to kubelet by --register-with-kubelet "
+              + "(default: the --endpoint path), as node-driver-registrar's flag of that name.")
+  Path kubeletRegistrationPath;
+
+  @Option(
       names = "--enable-pprof",
       arity = "0..1",
       fallbackValue = "true",
@@ -226,6 +243,8 @@ final class NodeCommand implements Callable<Integer> {
         watchClasses,
         watchSyncedSecrets,
         kubeletDir,
-        Optional.ofNullable(fileProviderRoot));
+        Optional.ofNullable(fileProviderRoot),
+        registerWithKubelet,
+        Optional.ofNullable(kubeletRegistrationPath));
   }
 }

@@ -26,6 +26,7 @@ import picocli.CommandLine;
  * @param fileProviderRoot empty: the in-process file provider is off
  * @param metricsAddr empty: no read-only endpoint
  * @param adminAddr empty: no control endpoint
+ * @param kubeletRegistrationPath the CSI socket as kubelet sees it; empty: the endpoint's path
  */
 record NodeConfig(
     String endpoint,
@@ -47,7 +48,9 @@ record NodeConfig(
     boolean watchClasses,
     boolean watchSyncedSecrets,
     Path kubeletDir,
-    Optional<Path> fileProviderRoot) {
+    Optional<Path> fileProviderRoot,
+    boolean registerWithKubelet,
+    Optional<Path> kubeletRegistrationPath) {
 
   /** The shortest provider deadline. */
   static final Duration MIN_PROVIDER_TIMEOUT = Duration.ofMillis(1);
@@ -73,6 +76,24 @@ record NodeConfig(
     atLeast("--republish-min-interval", republishMinInterval, Duration.ZERO);
     atLeast("--provider-timeout", providerTimeout, MIN_PROVIDER_TIMEOUT);
     Objects.requireNonNull(kubeletDir, "--kubelet-dir");
+    kubeletRegistrationPath.ifPresent(
+        p -> {
+          if (!p.isAbsolute()) {
+            throw new AgentConfig.ConfigException(
+                "--kubelet-registration-path (" + p + ") must be an absolute path");
+          }
+        });
+  }
+
+  /** The CSI socket's path as kubelet reaches it, which kubelet's plugin watcher is told. */
+  Path csiSocketForKubelet() {
+    return kubeletRegistrationPath.orElseGet(
+        () ->
+            Path.of(
+                    endpoint.startsWith("unix://")
+                        ? endpoint.substring("unix://".length())
+                        : endpoint)
+                .toAbsolutePath());
   }
 
   /** The component every Event of this node names: the same for mounts and for synced Secrets. */
@@ -151,6 +172,10 @@ record NodeConfig(
           Map.entry("--watch-synced-secrets", Default.of("KEYTURN_WATCH_SYNCED_SECRETS", "false")),
           Map.entry("--kubelet-dir", Default.of("KEYTURN_KUBELET_DIR", "/var/lib/kubelet")),
           Map.entry("--file-provider-root", Default.of("KEYTURN_FILE_PROVIDER_ROOT", null)),
+          Map.entry(
+              "--register-with-kubelet", Default.of("KEYTURN_REGISTER_WITH_KUBELET", "false")),
+          Map.entry(
+              "--kubelet-registration-path", Default.of("KEYTURN_KUBELET_REGISTRATION_PATH", null)),
           Map.entry("--enable-pprof", Default.of(null, "false")),
           Map.entry("--pprof-port", Default.of(null, "6065")));
 

@@ -92,6 +92,36 @@ class ChartTest {
   }
 
   @Test
+  void withoutTheRegistrarSidecarTheDriverRegistersWithKubeletItself() {
+    Rendered rendered =
+        Rendered.parse(
+            new Helm(CHART)
+                .template()
+                .withName("keyturn")
+                .withNamespace("kube-system")
+                .set("linux.registrar.enabled", "false")
+                .call());
+    assertValid(rendered);
+    JsonObject ds = rendered.only("DaemonSet");
+    List<String> names = new ArrayList<>();
+    Rendered.at(ds, "spec.template.spec.containers")
+        .orElseThrow()
+        .getAsJsonArray()
+        .forEach(c -> names.add(c.getAsJsonObject().get("name").getAsString()));
+    assertThat(names).containsExactly("keyturn", "liveness-probe");
+    JsonObject keyturn = container(ds, "keyturn");
+    assertThat(strings(keyturn.getAsJsonArray("args")))
+        .contains(
+            "--register-with-kubelet",
+            "--kubelet-registration-path=/var/lib/kubelet/plugins/csi-secrets-store/csi.sock");
+    assertThat(keyturn.getAsJsonArray("volumeMounts").toString())
+        .contains("\"mountPath\":\"/var/lib/kubelet/plugins_registry\"");
+    // The default keeps the sidecar, and the driver leaves registration to it.
+    assertThat(strings(container(render().only("DaemonSet"), "keyturn").getAsJsonArray("args")))
+        .doesNotContain("--register-with-kubelet");
+  }
+
+  @Test
   void theSyncControllerIsOptionalAndGetsOnlyItsOwnRules() {
     assertThat(render().kinds()).doesNotContain("Deployment");
     Rendered rendered =

@@ -16,6 +16,13 @@ final class NodeFixtures {
   /** Creates the SecretProviderClass {@code name} with {@code spec} in the test's namespace. */
   static void createClass(KubeContext kube, String name, Map<String, Object> spec)
       throws ApiException {
+    createClass(kube, name, Map.of(), spec);
+  }
+
+  /** Creates the SecretProviderClass {@code name} with {@code annotations} and {@code spec}. */
+  static void createClass(
+      KubeContext kube, String name, Map<String, String> annotations, Map<String, Object> spec)
+      throws ApiException {
     new CustomObjectsApi(kube.client())
         .createNamespacedCustomObject(
             KubernetesApiGateway.GROUP,
@@ -28,7 +35,7 @@ final class NodeFixtures {
                 "kind",
                 "SecretProviderClass",
                 "metadata",
-                Map.of("name", name, "namespace", kube.namespace()),
+                Map.of("name", name, "namespace", kube.namespace(), "annotations", annotations),
                 "spec",
                 spec))
         .execute();

@@ -1,0 +1,256 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.keyturn.testing.kubernetes.KubeContext;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.StorageV1Api;
+import io.kubernetes.client.openapi.models.StorageV1TokenRequest;
+import io.kubernetes.client.openapi.models.V1CSIDriver;
+import io.kubernetes.client.openapi.models.V1CSIDriverSpec;
+import io.kubernetes.client.openapi.models.V1CSIVolumeSource;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1HostPathVolumeSource;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
+import io.kubernetes.client.openapi.models.V1Volume;
+import io.kubernetes.client.openapi.models.V1VolumeMount;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real node that {@code tools/kube-node/start.sh} started (kubelet v1.20.2, containerd, runc),
+ * named by the environment variable {@value #ENV}: its name, kubelet's root directory, and how to
+ * restart kubelet. Also what the real-node tests build the same way: the driver's CSIDriver object,
+ * pods that copy what they read from their secrets volume to a host directory (the container's own
+ * view, without exec: kubelet's streaming needs a node address this machine's loopback-only host
+ * name does not give), and the driver's resident memory.
+ */
+final class RealNode {
+  /** The environment variable naming the node's state directory. */
+  static final String ENV = "KEYTURN_IT_NODE";
+
+  /** The driver name pods ask for. */
+  static final String DRIVER = "secrets-store.csi.k8s.io";
+
+  final String name;
+  final Path kubeletDir;
+  private final Path kubeletStart;
+  private final Path kubeletPidFile;
+  final Path logs;
+
+  private RealNode(Properties env) {
+    this.name = env.getProperty("NODE_NAME");
+    this.kubeletDir = Path.of(env.getProperty("KUBELET_DIR"));
+    this.kubeletStart = Path.of(env.getProperty("KUBELET_START"));
+    this.kubeletPidFile = Path.of(env.getProperty("KUBELET_PID_FILE"));
+    this.logs = Path.of(env.getProperty("LOGS"));
+  }
+
+  /** The node of this run; fails (never skips) when there is none. */
+  static RealNode fromEnvironment(KubeContext kube) throws IOException {
+    String dir = System.getenv(ENV);
+    if (dir == null || dir.isBlank() || !kube.real()) {
+      throw new AssertionError(
+          "the real-node tests need a real node and API server: run tools/kube-node/run-tests.sh ("
+              + ENV
+              + "="
+              + dir
+              + ", real API server: "
+              + kube.real()
+              + ")");
+    }
+    Properties env = new Properties();
+    try (Reader r = Files.newBufferedReader(Path.of(dir, "env"))) {
+      env.load(r);
+    }
+    return new RealNode(env);
+  }
+
+  /** The CSI socket inside kubelet's plugins directory, where the chart puts it. */
+  Path csiSocket() {
+    return kubeletDir.resolve("plugins/csi-secrets-store/csi.sock");
+  }
+
+  /**
+   * The CSIDriver object, with the chart's spec ({@code templates/csidriver.yaml}; ChartTest checks
+   * the chart renders these fields). Specs are immutable: created once per API server.
+   */
+  static void ensureCsiDriver(KubeContext kube) throws ApiException {
+    StorageV1Api storage = new StorageV1Api(kube.client());
+    try {
+      storage.readCSIDriver(DRIVER).execute();
+      return;
+    } catch (ApiException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+    storage
+        .createCSIDriver(
+            new V1CSIDriver()
+                .apiVersion("storage.k8s.io/v1")
+                .kind("CSIDriver")
+                .metadata(new V1ObjectMeta().name(DRIVER))
+                .spec(
+                    new V1CSIDriverSpec()
+                        .attachRequired(false)
+                        .podInfoOnMount(true)
+                        .volumeLifecycleModes(List.of("Ephemeral"))
+                        .requiresRepublish(true)
+                        .fsGroupPolicy("File")
+                        .tokenRequests(
+                            List.of(new StorageV1TokenRequest().audience("keyturn-test")))))
+        .execute();
+  }
+
+  /**
+   * A pod on this node whose container copies {@code /mnt/secrets/<file>} to {@code <seen>/<file>}
+   * every half second (atomically, so the test never reads half a copy).
+   */
+  V1PodSpec readerSpec(String secretProviderClass, Path seen, String file) {
+    String loop =
+        "while true; do cat /mnt/secrets/"
+            + file
+            + " > /seen/.copy 2>/dev/null && mv /seen/.copy /seen/"
+            + file
+            + "; sleep 0.5; done";
+    return new V1PodSpec()
+        // client-java sends an empty map, which the API server refuses without a RuntimeClass.
+        .overhead(null)
+        .nodeName(name)
+        .hostNetwork(true)
+        .automountServiceAccountToken(false)
+        .terminationGracePeriodSeconds(1L)
+        .containers(
+            List.of(
+                new V1Container()
+                    .name("app")
+                    .image("keyturn.test/busybox:1")
+                    .imagePullPolicy("Never")
+                    .command(List.of("sh", "-c", loop))
+                    .volumeMounts(
+                        List.of(
+                            new V1VolumeMount()
+                                .name("secrets")
+                                .mountPath("/mnt/secrets")
+                                .readOnly(true),
+                            new V1VolumeMount().name("seen").mountPath("/seen")))))
+        .volumes(
+            List.of(
+                new V1Volume()
+                    .name("secrets")
+                    .csi(
+                        new V1CSIVolumeSource()
+                            .driver(DRIVER)
+                            .readOnly(true)
+                            .volumeAttributes(Map.of("secretProviderClass", secretProviderClass))),
+                new V1Volume()
+                    .name("seen")
+                    .hostPath(
+                        new V1HostPathVolumeSource()
+                            .path(seen.toString())
+                            .type("DirectoryOrCreate"))));
+  }
+
+  /** A template of {@link #readerSpec} pods, for workloads. */
+  V1PodTemplateSpec readerTemplate(
+      Map<String, String> labels, String secretProviderClass, Path seen, String file) {
+    return new V1PodTemplateSpec()
+        .metadata(new V1ObjectMeta().labels(labels))
+        .spec(readerSpec(secretProviderClass, seen, file));
+  }
+
+  /** Creates a {@link #readerSpec} pod. */
+  V1Pod createReader(KubeContext kube, String pod, String spc, Path seen, String file)
+      throws ApiException {
+    return new CoreV1Api(kube.client())
+        .createNamespacedPod(
+            kube.namespace(),
+            new V1Pod()
+                .apiVersion("v1")
+                .kind("Pod")
+                .metadata(new V1ObjectMeta().name(pod).labels(Map.of("app", pod)))
+                .spec(readerSpec(spc, seen, file)))
+        .execute();
+  }
+
+  /** Waits until the pod runs; the failure names its phase and conditions. */
+  static V1Pod awaitRunning(KubeContext kube, String pod, Duration within) {
+    CoreV1Api core = new CoreV1Api(kube.client());
+    return await()
+        .atMost(within)
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .alias("pod " + pod + " Running")
+        .until(
+            () -> core.readNamespacedPod(pod, kube.namespace()).execute(),
+            p -> "Running".equals(p.getStatus().getPhase()));
+  }
+
+  /** What the container last copied out of its volume, if anything yet. */
+  static Optional<String> seen(Path seen, String file) throws IOException {
+    Path copy = seen.resolve(file);
+    return Files.exists(copy)
+        ? Optional.of(Files.readString(copy, StandardCharsets.UTF_8))
+        : Optional.empty();
+  }
+
+  /** Whether anything is mounted at {@code path} (from /proc/self/mountinfo). */
+  static boolean mounted(Path path) throws IOException {
+    String p = path.toString();
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+        .map(line -> line.split(" "))
+        .anyMatch(f -> f.length > 4 && f[4].equals(p));
+  }
+
+  /** Stops kubelet (SIGTERM, as a service manager would) and starts it again with its flags. */
+  void restartKubelet() throws IOException, InterruptedException {
+    long pid = Long.parseLong(Files.readString(kubeletPidFile).trim());
+    ProcessHandle.of(pid)
+        .ifPresent(
+            p -> {
+              p.destroy();
+              p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+            });
+    Process kubelet =
+        new ProcessBuilder(kubeletStart.toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Files.writeString(kubeletPidFile, Long.toString(kubelet.pid()));
+    assertThat(kubelet.waitFor(2, TimeUnit.SECONDS)).as("kubelet exited at start").isFalse();
+  }
+
+  /** Resident memory of the JVM under {@code keyturn}'s launcher, in MiB. */
+  static double rssMiB(KeyturnProcess keyturn) throws IOException {
+    long pid =
+        keyturn
+            .process
+            .descendants()
+            .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+            .findFirst()
+            .map(ProcessHandle::pid)
+            .orElse(keyturn.process.pid());
+    Matcher m =
+        Pattern.compile("VmRSS:\\s+(\\d+) kB")
+            .matcher(Files.readString(Path.of("/proc/" + pid + "/status")));
+    assertThat(m.find()).as("VmRSS of " + pid).isTrue();
+    return Long.parseLong(m.group(1)) / 1024.0;
+  }
+}

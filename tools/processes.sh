@@ -1,0 +1,26 @@
+# Shared by the start and stop scripts of tools/kube-apiserver and tools/kube-node (sourced, not
+# run). Callers define log().
+
+# A free TCP port on loopback, picked at random so two runs on one machine do not collide.
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then echo "${port}"; return; fi
+  done
+  log "no free port found"; exit 1
+}
+
+# Stops the process whose PID start.sh recorded in $1 (SIGTERM, then SIGKILL after 5 s) and
+# removes the file; nothing when there is no such file.
+stop_pid_file() {
+  local pidfile=$1 pid
+  [ -f "${pidfile}" ] || return 0
+  pid=$(cat "${pidfile}")
+  if kill -0 "${pid}" 2>/dev/null; then
+    kill "${pid}"
+    for _ in $(seq 1 50); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "${pid}" 2>/dev/null || true
+  fi
+  rm -f "${pidfile}"
+}
