@@ -48,7 +48,7 @@ log "starting kube-apiserver on 127.0.0.1:${api_port}"
   --token-auth-file tokens.csv --authorization-mode RBAC \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file sa.pub \
   --service-account-signing-key-file sa.key --service-cluster-ip-range 10.0.0.0/24 \
-  --feature-gates CSIServiceAccountToken=true --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
+  --allow-privileged=true --feature-gates CSIServiceAccountToken=true --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
   >"${state}/kube-apiserver.log" 2>&1 &
 echo $! > "${state}/kube-apiserver.pid"
 

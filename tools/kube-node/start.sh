@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real node beside the API server that tools/kube-apiserver/start.sh started: containerd
-# (Debian's, with runc) with a private root, state and socket, kube-controller-manager and kubelet
-# v1.20.2 (built by build.sh), with the images `keyturn.test/pause:1` and `keyturn.test/busybox:1`
+# (Debian's, with runc) with a private root, state and socket, kube-controller-manager,
+# kube-scheduler and kubelet v1.20.2 (built by build.sh), with the images `keyturn.test/pause:1` and `keyturn.test/busybox:1`
 # imported from archives built here (no registry). Waits until the node is Ready.
 #
 # usage: start.sh KUBECONFIG   (the kubeconfig the API server's start.sh printed)
@@ -102,10 +102,19 @@ log "starting kube-controller-manager"
   >"${state}/logs/kube-controller-manager.log" 2>&1 &
 echo $! >"${state}/kube-controller-manager.pid"
 
+log "starting kube-scheduler"
+"${bindir}/kube-scheduler" --kubeconfig "${kubeconfig}" --leader-elect=false --port 0 --secure-port 0 \
+  >"${state}/logs/kube-scheduler.log" 2>&1 &
+echo $! >"${state}/kube-scheduler.pid"
+
 # kubelet: the node is named after the host (kubelet resolves it; a loopback --node-ip is refused).
 node=$(hostname | tr '[:upper:]' '[:lower:]')
 kubelet_dir=${state}/kubelet
 kubelet_port=$(free_port); healthz_port=$(free_port)
+# A shared mount of its own, so a driver in a container with Bidirectional propagation (the chart's
+# DaemonSet) mounts volumes that kubelet and the pods see.
+mount --bind "${kubelet_dir}" "${kubelet_dir}"
+mount --make-rshared "${kubelet_dir}"
 cat >"${state}/kubelet-config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration

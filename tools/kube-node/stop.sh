@@ -20,6 +20,7 @@ done
 pgrep -f "containerd-shim.*-address ${state}/containerd.sock" | xargs -r kill -9 2>/dev/null || true
 stop_pid containerd
 stop_pid kube-controller-manager
+stop_pid kube-scheduler
 awk -v root="${state}/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
   umount "${m}" 2>/dev/null || umount -l "${m}" 2>/dev/null || true
 done

@@ -92,7 +92,7 @@ class ChartTest {
   }
 
   @Test
-  void withoutTheRegistrarSidecarTheDriverRegistersWithKubeletItself() {
+  void withoutTheRegistrarSidecarTheDriverRegistersWithKubeletItselfOnTheNodesNetworkIfAsked() {
     Rendered rendered =
         Rendered.parse(
             new Helm(CHART)
@@ -100,9 +100,15 @@ class ChartTest {
                 .withName("keyturn")
                 .withNamespace("kube-system")
                 .set("linux.registrar.enabled", "false")
+                .set("linux.hostNetwork", "true")
                 .call());
     assertValid(rendered);
     JsonObject ds = rendered.only("DaemonSet");
+    assertThat(Rendered.at(ds, "spec.template.spec.hostNetwork").orElseThrow().getAsBoolean())
+        .isTrue();
+    assertThat(Rendered.at(ds, "spec.template.spec.dnsPolicy").orElseThrow().getAsString())
+        .isEqualTo("ClusterFirstWithHostNet");
+    assertThat(Rendered.at(render().only("DaemonSet"), "spec.template.spec.hostNetwork")).isEmpty();
     List<String> names = new ArrayList<>();
     Rendered.at(ds, "spec.template.spec.containers")
         .orElseThrow()

@@ -10,11 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What the node tests set up the same way: classes, kubelet's targets and publish requests. */
-final class NodeFixtures {
+public final class NodeFixtures {
   private NodeFixtures() {}
 
   /** Creates the SecretProviderClass {@code name} with {@code spec} in the test's namespace. */
-  static void createClass(KubeContext kube, String name, Map<String, Object> spec)
+  public static void createClass(KubeContext kube, String name, Map<String, Object> spec)
       throws ApiException {
     createClass(kube, name, Map.of(), spec);
   }
@@ -42,7 +42,7 @@ final class NodeFixtures {
   }
 
   /** kubelet's target for the inline volume {@code volume} of the pod {@code podUid}. */
-  static Path target(Path kubeletDir, String podUid, String volume) {
+  public static Path target(Path kubeletDir, String podUid, String volume) {
     return kubeletDir.resolve("pods/" + podUid + "/volumes/kubernetes.io~csi/" + volume + "/mount");
   }
 

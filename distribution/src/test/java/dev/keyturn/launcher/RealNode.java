@@ -41,15 +41,16 @@ import java.util.regex.Pattern;
  * view, without exec: kubelet's streaming needs a node address this machine's loopback-only host
  * name does not give), and the driver's resident memory.
  */
-final class RealNode {
+public final class RealNode {
   /** The environment variable naming the node's state directory. */
-  static final String ENV = "KEYTURN_IT_NODE";
+  public static final String ENV = "KEYTURN_IT_NODE";
 
   /** The driver name pods ask for. */
-  static final String DRIVER = "secrets-store.csi.k8s.io";
+  public static final String DRIVER = "secrets-store.csi.k8s.io";
 
-  final String name;
-  final Path kubeletDir;
+  public final String name;
+  public final Path kubeletDir;
+  private final Path containerdSocket;
   private final Path kubeletStart;
   private final Path kubeletPidFile;
   final Path logs;
@@ -59,11 +60,12 @@ final class RealNode {
     this.kubeletDir = Path.of(env.getProperty("KUBELET_DIR"));
     this.kubeletStart = Path.of(env.getProperty("KUBELET_START"));
     this.kubeletPidFile = Path.of(env.getProperty("KUBELET_PID_FILE"));
+    this.containerdSocket = Path.of(env.getProperty("CONTAINERD_SOCKET"));
     this.logs = Path.of(env.getProperty("LOGS"));
   }
 
   /** The node of this run; fails (never skips) when there is none. */
-  static RealNode fromEnvironment(KubeContext kube) throws IOException {
+  public static RealNode fromEnvironment(KubeContext kube) throws IOException {
     String dir = System.getenv(ENV);
     if (dir == null || dir.isBlank() || !kube.real()) {
       throw new AssertionError(
@@ -91,7 +93,7 @@ final class RealNode {
    * The CSIDriver object, with the chart's spec ({@code templates/csidriver.yaml}; ChartTest checks
    * the chart renders these fields). Specs are immutable: created once per API server.
    */
-  static void ensureCsiDriver(KubeContext kube) throws ApiException {
+  public static void ensureCsiDriver(KubeContext kube) throws ApiException {
     StorageV1Api storage = new StorageV1Api(kube.client());
     try {
       storage.readCSIDriver(DRIVER).execute();
@@ -123,7 +125,7 @@ final class RealNode {
    * A pod on this node whose container copies {@code /mnt/secrets/<file>} to {@code <seen>/<file>}
    * every half second (atomically, so the test never reads half a copy).
    */
-  V1PodSpec readerSpec(String secretProviderClass, Path seen, String file) {
+  public V1PodSpec readerSpec(String secretProviderClass, Path seen, String file) {
     String loop =
         "while true; do cat /mnt/secrets/"
             + file
@@ -177,7 +179,7 @@ final class RealNode {
   }
 
   /** Creates a {@link #readerSpec} pod. */
-  V1Pod createReader(KubeContext kube, String pod, String spc, Path seen, String file)
+  public V1Pod createReader(KubeContext kube, String pod, String spc, Path seen, String file)
       throws ApiException {
     return new CoreV1Api(kube.client())
         .createNamespacedPod(
@@ -191,7 +193,7 @@ final class RealNode {
   }
 
   /** Waits until the pod runs; the failure names its phase and conditions. */
-  static V1Pod awaitRunning(KubeContext kube, String pod, Duration within) {
+  public static V1Pod awaitRunning(KubeContext kube, String pod, Duration within) {
     CoreV1Api core = new CoreV1Api(kube.client());
     return await()
         .atMost(within)
@@ -204,7 +206,7 @@ final class RealNode {
   }
 
   /** What the container last copied out of its volume, if anything yet. */
-  static Optional<String> seen(Path seen, String file) throws IOException {
+  public static Optional<String> seen(Path seen, String file) throws IOException {
     Path copy = seen.resolve(file);
     return Files.exists(copy)
         ? Optional.of(Files.readString(copy, StandardCharsets.UTF_8))
@@ -212,7 +214,7 @@ final class RealNode {
   }
 
   /** Whether anything is mounted at {@code path} (from /proc/self/mountinfo). */
-  static boolean mounted(Path path) throws IOException {
+  public static boolean mounted(Path path) throws IOException {
     String p = path.toString();
     return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
         .map(line -> line.split(" "))
@@ -220,7 +222,7 @@ final class RealNode {
   }
 
   /** Stops kubelet (SIGTERM, as a service manager would) and starts it again with its flags. */
-  void restartKubelet() throws IOException, InterruptedException {
+  public void restartKubelet() throws IOException, InterruptedException {
     long pid = Long.parseLong(Files.readString(kubeletPidFile).trim());
     ProcessHandle.of(pid)
         .ifPresent(
@@ -235,6 +237,24 @@ final class RealNode {
             .start();
     Files.writeString(kubeletPidFile, Long.toString(kubelet.pid()));
     assertThat(kubelet.waitFor(2, TimeUnit.SECONDS)).as("kubelet exited at start").isFalse();
+  }
+
+  /** Imports an image archive (docker or OCI format) into the node's runtime for its pods. */
+  public void importImage(Path archive) throws IOException, InterruptedException {
+    Process ctr =
+        new ProcessBuilder(
+                "ctr",
+                "--address",
+                containerdSocket.toString(),
+                "-n",
+                "k8s.io",
+                "images",
+                "import",
+                archive.toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(ctr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ctr.waitFor()).as("ctr images import " + archive + ": " + output).isZero();
   }
 
   /** Resident memory of the JVM under {@code keyturn}'s launcher, in MiB. */
