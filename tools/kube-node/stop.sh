@@ -14,7 +14,8 @@ stop_pid() { stop_pid_file "${state}/$1.pid"; }
 stop_pid kubelet
 # Every container's processes, by the cgroups kubelet made under the node's cgroup root.
 for procs in $(find /sys/fs/cgroup/*/"${name}" -name cgroup.procs 2>/dev/null); do
-  xargs -r kill -9 <"${procs}" 2>/dev/null || true
+  # A cgroup may go between find and read: its processes are gone then too.
+  { xargs -r kill -9 <"${procs}"; } 2>/dev/null || true
 done
 # The shims of this containerd (their command line names its socket).
 pgrep -f "containerd-shim.*-address ${state}/containerd.sock" | xargs -r kill -9 2>/dev/null || true

@@ -12,7 +12,6 @@ import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -264,11 +263,22 @@ public final class FileProvider implements SecretProvider {
     private Builder(Path root) {
       Objects.requireNonNull(root, "root");
       this.root = root.toAbsolutePath().normalize();
-      if (!Files.isDirectory(this.root, LinkOption.NOFOLLOW_LINKS)
-          && !Files.isDirectory(this.root)) {
+      if (!Files.isDirectory(this.root)) {
         throw new KeyturnException(
             KeyturnException.Reason.INVALID_ARGUMENT,
-            "file provider root (" + this.root + ") must be an existing directory");
+            "file provider root ("
+                + this.root
+                + ") "
+                + (Files.exists(this.root) ? "is not a directory" : "does not exist")
+                + ": name the directory that holds the secrets");
+      }
+      if (!Files.isReadable(this.root) || !Files.isExecutable(this.root)) {
+        throw new KeyturnException(
+            KeyturnException.Reason.INVALID_ARGUMENT,
+            "file provider root ("
+                + this.root
+                + ") cannot be read by this process (permission denied): give it read and search "
+                + "permission");
       }
       if (this.root.getParent() == null) {
         throw new KeyturnException(

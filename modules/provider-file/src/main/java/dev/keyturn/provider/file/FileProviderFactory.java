@@ -52,12 +52,8 @@ public final class FileProviderFactory implements SecretProviderFactory {
       builder = FileProvider.builder(Path.of(root));
     } catch (InvalidPathException e) {
       throw invalid(ROOT, root, "is not a path");
-    } catch (KeyturnException e) {
-      throw new KeyturnException(
-          KeyturnException.Reason.INVALID_ARGUMENT,
-          "file provider " + ROOT + ": " + e.getMessage(),
-          e);
     }
+    // The builder's own errors name the root and say why.
     String perNamespace = settings.getOrDefault(PER_NAMESPACE, "false");
     if (!perNamespace.equals("true") && !perNamespace.equals("false")) {
       throw invalid(PER_NAMESPACE, perNamespace, "must be true or false");
