@@ -19,6 +19,7 @@ import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.templates.TemplatingProvider;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -133,10 +134,11 @@ final class AgentCommand implements Callable<Integer> {
     try (ChangeCommands ignored = commands;
         ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
-      mountAll(engine, agentConfig);
+      List<String> failed = mountAll(engine, agentConfig);
       if (once) {
         engine.shutdown();
-        return 0;
+        failed.forEach(System.err::println);
+        return failed.isEmpty() ? 0 : 1;
       }
       AutoCloseable admin =
           AdminServer.startIfAsked(
@@ -246,10 +248,43 @@ final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  private void mountAll(RotationEngine engine, AgentConfig agentConfig) throws Exception {
+  /**
+   * Mounts every set; what failed, one line each. With {@code --once}, a set whose first check
+   * failed on a new target leaves nothing behind (the directory made, or the tmpfs mounted, for it
+   * is removed again); an existing target keeps its last good content.
+   */
+  private List<String> mountAll(RotationEngine engine, AgentConfig agentConfig) throws Exception {
+    List<String> failed = new ArrayList<>();
     for (AgentConfig.SetConfig set : agentConfig.sets()) {
+      boolean existed = Files.exists(set.target(), LinkOption.NOFOLLOW_LINKS);
       prepare(set);
-      CheckResult result = engine.mount(spec(set));
+      CheckResult result;
+      try {
+        result = engine.mount(spec(set));
+      } catch (KeyturnException e) {
+        // A first check that failed on a new volume: the engine keeps nothing.
+        if (!once) {
+          throw e;
+        }
+        result = CheckResult.failed(e, e.getMessage(), Duration.ZERO);
+      }
+      if (result.outcome() == CheckResult.Outcome.FAILED) {
+        String why = result.error().orElse("the check failed");
+        if (once && !existed) {
+          undoPrepare(set);
+        }
+        failed.add(
+            "keyturn: "
+                + set.name()
+                + " -> "
+                + set.target()
+                + ": "
+                + why
+                + (once && !existed ? " (nothing was left at the target)" : ""));
+      }
+      if (engine.status(set.name()).isEmpty()) {
+        continue;
+      }
       mounted.add(set.name());
       VolumeStatus status = engine.status(set.name()).orElseThrow();
       System.out.println(
@@ -262,6 +297,19 @@ final class AgentCommand implements Callable<Integer> {
               + " objects ("
               + result.outcome().name().toLowerCase(Locale.ROOT)
               + ")");
+    }
+    return failed;
+  }
+
+  /** Takes back what {@link #prepare} made for a set whose first check failed. */
+  private void undoPrepare(AgentConfig.SetConfig set) throws IOException {
+    if (set.tmpfs()) {
+      TmpfsMounter.system().unmount(set.target());
+    }
+    try (Stream<Path> left = Files.list(set.target())) {
+      if (left.findAny().isEmpty()) {
+        Files.delete(set.target());
+      }
     }
   }
 
@@ -276,6 +324,9 @@ final class AgentCommand implements Callable<Integer> {
         .writer(AtomicWriter.create())
         .providers(name -> TemplatingProvider.of(registry.get(name)))
         .defaultInterval(agentConfig.interval())
+        // --once: one check per set, its failure reported and not retried.
+        .polling(!once)
+        .retryFailures(!once)
         .listener(
             ((RotationListener) this::report)
                 .andThen(
@@ -372,7 +423,9 @@ final class AgentCommand implements Callable<Integer> {
           "rotated "
               + volume.id()
               + ": "
-              + String.join(", ", new ArrayList<>(result.changedObjects())));
+              + (result.changedObjects().isEmpty()
+                  ? "objects removed, " + volume.versions().size() + " left"
+                  : String.join(", ", new ArrayList<>(result.changedObjects()))));
       System.out.flush();
       commands.changed(volume.id(), volume.target(), result.changedObjects());
     }

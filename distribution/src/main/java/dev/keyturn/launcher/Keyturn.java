@@ -126,7 +126,11 @@ public final class Keyturn {
 
   /** The command line of {@code keyturn} and its subcommands, not yet run. */
   static CommandLine commandLine() {
-    return new CommandLine(new Keyturn());
+    CommandLine line = new CommandLine(new Keyturn());
+    // Every subcommand's -V/--version prints the version, as the top command's does.
+    VersionCommand.Provider version = new VersionCommand.Provider();
+    line.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(version));
+    return line;
   }
 
   /** Runs the command line and exits with its status. */

@@ -63,6 +63,14 @@ final class StatusCommand implements Callable<Integer> {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"VOLUME", "PROVIDER", "OBJECTS", "WRITTEN", "TARGET"});
     for (Path dir : dirs) {
+      if (!Files.isDirectory(dir)) {
+        throw new AgentConfig.ConfigException(
+            "--dir: "
+                + dir
+                + (Files.exists(dir) ? " is not a directory" : " does not exist")
+                + " (give the agent's target parent or kubelet's pods directory, or --addr for a"
+                + " running process)");
+      }
       for (Path volume : volumes(dir)) {
         try {
           writer.read(volume).ifPresent(metadata -> rows.add(row(volume, metadata)));
@@ -71,6 +79,10 @@ final class StatusCommand implements Callable<Integer> {
               new String[] {"?", "?", "unreadable: " + e.getMessage(), "?", volume.toString()});
         }
       }
+    }
+    if (rows.size() == 1) {
+      System.out.println("no volumes under " + dirs.stream().map(Path::toString).toList());
+      return 0;
     }
     print(rows);
     return 0;

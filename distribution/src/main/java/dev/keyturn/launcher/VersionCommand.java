@@ -11,6 +11,7 @@ import picocli.CommandLine.IVersionProvider;
 /** {@code keyturn version}: the version, the Java runtime and the providers found. */
 @Command(
     name = "version",
+    mixinStandardHelpOptions = true,
     description = "Print the version and the in-process providers found on the module path.")
 final class VersionCommand implements Callable<Integer> {
 

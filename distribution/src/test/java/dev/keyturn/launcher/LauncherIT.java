@@ -58,6 +58,69 @@ class LauncherIT {
                         "provider file from module dev.keyturn.provider.file (settings: perNamespace, root, "
                             + "versionKeyFile)"));
     assertThat(output.get(0)).startsWith("keyturn 0.1.0");
+    // Each subcommand knows -V and --help too.
+    for (String sub : List.of("agent", "node", "sync", "status")) {
+      assertThat(run(sub, "-V")).as(sub + " -V").isZero();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> assertThat(output).as(sub + " -V").contains("keyturn 0.1.0-SNAPSHOT"));
+    }
+    assertThat(run("version", "--help")).isZero();
+  }
+
+  @Test
+  void onceFailsOnAnyFailedCheckLeavesNoHalfMadeTargetAndPromisesNoRetry() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    Path fresh = dir.resolve("fresh-target");
+    String[] missing = {
+      "agent",
+      "--once",
+      "--file-root",
+      dir.resolve("store").toString(),
+      "--param",
+      "source=gone",
+      "--target",
+      fresh.toString(),
+      "--name",
+      "app"
+    };
+    assertThat(run(missing)).isEqualTo(1);
+    assertThat(fresh).as("nothing left at a new target").doesNotExist();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("app -> " + fresh, "source gone does not exist", "not retried"));
+    assertThat(String.join("\n", output)).doesNotContain("next in");
+
+    Path target = dir.resolve("target");
+    String[] good = {
+      "agent",
+      "--once",
+      "--file-root",
+      dir.resolve("store").toString(),
+      "--param",
+      "source=app",
+      "--target",
+      target.toString(),
+      "--name",
+      "app"
+    };
+    assertThat(run(good)).isZero();
+    // The source goes: the check fails, the last good content stays, and the run says so.
+    Files.delete(store.resolve("token"));
+    Files.delete(store);
+    assertThat(run(good)).isEqualTo(1);
+    assertThat(target.resolve("token")).hasContent("t0ken-value");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("app -> " + target, "source app does not exist"));
   }
 
   @Test

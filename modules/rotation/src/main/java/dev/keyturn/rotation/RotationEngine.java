@@ -62,6 +62,7 @@ public final class RotationEngine implements AutoCloseable {
   private final RotationMetrics metrics;
   private final Semaphore permits;
   private final boolean polling;
+  private final boolean retryFailures;
   private final Duration burstWindow;
   private final RequestKeys keys = new RequestKeys();
   private final Coalescer coalescer;
@@ -84,6 +85,7 @@ public final class RotationEngine implements AutoCloseable {
     this.metrics = b.metrics;
     this.permits = new Semaphore(b.maxConcurrent);
     this.polling = b.polling;
+    this.retryFailures = b.retryFailures;
     this.burstWindow = b.burstWindow;
     this.coalescer = new Coalescer(clock, b.coalesceWindow);
   }
@@ -376,7 +378,7 @@ public final class RotationEngine implements AutoCloseable {
           next.cancel();
           if (!stopped
               && !shutdown
-              && (polling || result.outcome() == CheckResult.Outcome.FAILED)) {
+              && (polling || (retryFailures && result.outcome() == CheckResult.Outcome.FAILED))) {
             next = scheduler.schedule(this::poll, result.nextCheckIn());
           }
         }
@@ -474,13 +476,17 @@ public final class RotationEngine implements AutoCloseable {
       Duration delay =
           backoff.delay(
               failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
-      LOG.log(
-          Level.WARNING,
-          "volume {0}: check failed ({1} in a row), next in {2}: {3}",
-          spec.id(),
-          failures,
-          GoDuration.format(delay),
-          message);
+      if (polling || retryFailures) {
+        LOG.log(
+            Level.WARNING,
+            "volume {0}: check failed ({1} in a row), next in {2}: {3}",
+            spec.id(),
+            failures,
+            GoDuration.format(delay),
+            message);
+      } else {
+        LOG.log(Level.WARNING, "volume {0}: check failed, not retried: {1}", spec.id(), message);
+      }
       return CheckResult.failed(e, message, delay);
     }
 
@@ -538,6 +544,7 @@ public final class RotationEngine implements AutoCloseable {
     private RotationMetrics metrics = RotationMetrics.none();
     private int maxConcurrent = 4;
     private boolean polling = true;
+    private boolean retryFailures = true;
     private Duration burstWindow = Duration.ofMillis(250);
     private Duration coalesceWindow = Duration.ofSeconds(2);
 
@@ -550,6 +557,15 @@ public final class RotationEngine implements AutoCloseable {
      */
     public Builder polling(boolean value) {
       this.polling = value;
+      return this;
+    }
+
+    /**
+     * Whether a failed check is retried with backoff when volumes are not polled (default true).
+     * Off for a one-shot run ({@code keyturn agent --once}), whose caller reports the failure.
+     */
+    public Builder retryFailures(boolean value) {
+      this.retryFailures = value;
       return this;
     }
 
