@@ -1,5 +1,7 @@
 package dev.keyturn.launcher;
 
+import dev.keyturn.fswriter.IoErrors;
+import java.nio.file.FileSystemException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -133,6 +135,24 @@ public final class Keyturn {
     return line;
   }
 
+  /**
+   * What failed, with the operating system's reason where the failure was a file's (the JDK's file
+   * exceptions say only the path), found through the causes.
+   */
+  static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof FileSystemException fs) {
+        String io = IoErrors.describe(fs);
+        String message = e.getMessage();
+        if (message == null || message.equals(fs.getMessage())) {
+          return io;
+        }
+        return message.contains(io) ? message : message + " (" + io + ")";
+      }
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     // gRPC's Netty pools buffers in an arena per event-loop thread, 2 MiB chunks each, kept for
@@ -158,7 +178,7 @@ public final class Keyturn {
     args = GoFlags.translate(line, args);
     line.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("keyturn: " + e.getMessage());
+          cmd.getErr().println("keyturn: " + describe(e));
           return 1;
         });
     System.exit(line.execute(args));

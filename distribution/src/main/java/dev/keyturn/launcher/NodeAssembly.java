@@ -59,6 +59,15 @@ final class NodeAssembly {
   }
 
   private void run() throws Exception {
+    Optional<String> cannotMount =
+        config.tmpfs() ? TmpfsMounter.whyCannotMount() : Optional.<String>empty();
+    cannotMount.ifPresent(
+        why ->
+            LOG.log(
+                Level.ERROR,
+                "--tmpfs is on (the default) but {0}; every NodePublishVolume will fail until then"
+                    + " (--tmpfs=false writes plain directories, on the node''s disk)",
+                why));
     CompletableFuture<ApiClient> client = kubernetesClient();
     ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
@@ -79,7 +88,13 @@ final class NodeAssembly {
             .start();
     Optional<KubeletRegistration> registration = registerWithKubelet();
     AdminServer.Config endpoints =
-        endpoints(metrics, engine, server, registration, readiness(resolver, client, executor));
+        endpoints(
+            metrics,
+            engine,
+            server,
+            registration,
+            cannotMount,
+            readiness(resolver, client, executor));
     AutoCloseable probes =
         ProbeServer.startIfAsked(
             "--metrics-addr", config.metricsAddr(), ProbeServer.probes(endpoints));
@@ -126,6 +141,7 @@ final class NodeAssembly {
       RotationEngine engine,
       CsiNodeServer server,
       Optional<KubeletRegistration> registration,
+      Optional<String> cannotMount,
       AtomicReference<Map<String, String>> notReady) {
     return new AdminServer.Config(
         metrics,
@@ -137,6 +153,7 @@ final class NodeAssembly {
         // Not registered yet is not ill health: kubelet asks when it finds the socket.
         () -> {
           Map<String, String> problems = new TreeMap<>(notReady.get());
+          cannotMount.ifPresent(why -> problems.put("mount", why));
           registration
               .flatMap(KubeletRegistration::problem)
               .ifPresent(p -> problems.put("kubelet", p));

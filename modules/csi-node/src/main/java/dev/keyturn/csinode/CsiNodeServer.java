@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import dev.keyturn.csinode.internal.ControllerService;
 import dev.keyturn.csinode.internal.IdentityService;
 import dev.keyturn.csinode.internal.NodeService;
+import dev.keyturn.fswriter.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -77,7 +78,9 @@ public final class CsiNodeServer implements AutoCloseable {
       return this;
     } catch (IOException e) {
       throw new KeyturnException(
-          KeyturnException.Reason.IO, "cannot serve CSI on " + socket + ": " + e.getMessage(), e);
+          KeyturnException.Reason.IO,
+          "cannot serve CSI on " + socket + ": " + IoErrors.describe(e),
+          e);
     }
   }
 

@@ -1,9 +1,11 @@
 package dev.keyturn.csinode;
 
 import dev.keyturn.csinode.internal.RegistrationService;
+import dev.keyturn.fswriter.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
@@ -43,6 +45,8 @@ public final class KubeletRegistration implements AutoCloseable {
             .bossEventLoopGroup(loop)
             .workerEventLoopGroup(loop)
             .channelType(EpollServerDomainSocketChannel.class)
+            // Netty's default for a child channel; Unix sockets have no keep-alive.
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
             .addService(
                 new RegistrationService(
                     driverName, csiSocketForKubelet.toString(), this::registered))
@@ -86,7 +90,7 @@ public final class KubeletRegistration implements AutoCloseable {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw new KeyturnException(
           KeyturnException.Reason.IO,
-          "cannot serve kubelet registration on " + socket + ": " + e.getMessage(),
+          "cannot serve kubelet registration on " + socket + ": " + IoErrors.describe(e),
           e);
     }
   }

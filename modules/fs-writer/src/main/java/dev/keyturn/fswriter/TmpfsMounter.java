@@ -41,6 +41,35 @@ public final class TmpfsMounter {
     this.table = table;
   }
 
+  /** CAP_SYS_ADMIN's bit in the capability sets of /proc/self/status. */
+  private static final int CAP_SYS_ADMIN = 21;
+
+  /**
+   * Why this process cannot mount, if it cannot: mount(2) needs CAP_SYS_ADMIN in its effective set
+   * (root has it unless its container dropped it). Empty when it can, or when the kernel's view of
+   * the process cannot be read (the mount itself then says).
+   */
+  public static Optional<String> whyCannotMount() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("CapEff:")) {
+          long effective = Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
+          if ((effective & (1L << CAP_SYS_ADMIN)) == 0) {
+            return Optional.of(
+                "this process lacks CAP_SYS_ADMIN (uid "
+                    + Files.getAttribute(Path.of("/proc/self"), "unix:uid")
+                    + "), which mounting a tmpfs needs: run it as root (the chart's container is"
+                    + " privileged)");
+          }
+          return Optional.empty();
+        }
+      }
+    } catch (IOException | NumberFormatException | UnsupportedOperationException e) {
+      return Optional.empty();
+    }
+    return Optional.empty();
+  }
+
   /**
    * The mounter of this machine, binding libc now.
    *
