@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,96 @@ class SyncProcessIT {
     assertThat(keyturn.printed(l -> l.contains("first bar") || l.contains("rotated bar")))
         .as("secret values in the log")
         .isFalse();
+  }
+
+  @Test
+  void whenTheLeaderDiesTheOtherReplicaTakesOverWithoutLosingOrRepeatingAWrite(KubeContext kube)
+      throws Exception {
+    if (!kube.real()) {
+      String why =
+          "SyncProcessIT: skipped on the API mock: leader election needs a real kube-apiserver"
+              + " (Lease updates with resourceVersion preconditions); the CI's second phase runs it";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    Path store = Files.createDirectories(dir.resolve("store"));
+    Files.writeString(store.resolve("bar"), "first bar");
+    provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    new CoreV1Api(kube.client())
+        .createNamespacedServiceAccount(
+            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
+        .execute();
+    NodeFixtures.createClass(
+        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "bar")));
+    createSecretSync(kube);
+    KeyturnProcess a = replica(kube, "keyturn-sync-a");
+    KeyturnProcess b = replica(kube, "keyturn-sync-b");
+    try {
+      awaitValue(kube, "first bar");
+      String holder = leaseHolder(kube);
+      KeyturnProcess leader = holder.equals("keyturn-sync-a") ? a : b;
+      KeyturnProcess follower = leader == a ? b : a;
+      String written = secretVersion(kube);
+      // The hardest end: no release of the Lease, the follower waits for it to expire.
+      leader.process.descendants().forEach(ProcessHandle::destroyForcibly);
+      leader.process.destroyForcibly();
+      long killed = System.nanoTime();
+      await().atMost(Duration.ofSeconds(45)).until(() -> !leaseHolder(kube).equals(holder));
+      double takeover = (System.nanoTime() - killed) / 1e9;
+      // The new leader checks every SecretSync and finds nothing to write.
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> follower.printed(l -> l.contains("leads (Lease")));
+      Thread.sleep(3_000);
+      assertThat(secretVersion(kube)).as("no write after the takeover").isEqualTo(written);
+      Files.writeString(store.resolve("bar"), "rotated bar");
+      awaitValue(kube, "rotated bar");
+      String rotated = secretVersion(kube);
+      Thread.sleep(3_000);
+      assertThat(secretVersion(kube)).as("one write for one rotation").isEqualTo(rotated);
+      System.out.printf(
+          "SyncProcessIT: the follower took the Lease %.1f s after the leader was killed%n",
+          takeover);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  private KeyturnProcess replica(KubeContext kube, String pod) throws Exception {
+    return KeyturnProcess.start(
+        dir,
+        Map.of("SYNC_CONTROLLER_POD_NAME", pod),
+        List.of(
+            "sync",
+            "--kubeconfig=" + kube.kubeconfig(),
+            "--provider-volume=" + dir.resolve("providers"),
+            "--token-request-audience=vault",
+            "--rotation-poll-interval=1s",
+            "--leader-elect",
+            "--leader-election-namespace=" + kube.namespace(),
+            "--health-probe-bind-address=127.0.0.1:0",
+            "--metrics-bind-address="));
+  }
+
+  private static String leaseHolder(KubeContext kube) throws ApiException {
+    return Optional.ofNullable(
+            new CoordinationV1Api(kube.client())
+                .readNamespacedLease("29f1d54e.secret-sync.x-k8s.io", kube.namespace())
+                .execute()
+                .getSpec()
+                .getHolderIdentity())
+        .orElse("");
+  }
+
+  private static String secretVersion(KubeContext kube) throws ApiException {
+    return new CoreV1Api(kube.client())
+        .readNamespacedSecret("js-secret", kube.namespace())
+        .execute()
+        .getMetadata()
+        .getResourceVersion();
   }
 
   private static void createSecretSync(KubeContext kube) throws ApiException {
