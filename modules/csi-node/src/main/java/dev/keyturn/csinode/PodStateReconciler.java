@@ -266,9 +266,8 @@ final class PodStateReconciler {
 
   /** Keeps the class's secretObjects in step; false when some Secret is still to be written. */
   private boolean syncSecrets(Volume v) {
-    if (v.secretObjects().isEmpty()) {
-      return true;
-    }
+    // A class without secretObjects still goes to the syncer: if it listed some before, those
+    // Secrets are orphans now (the syncer makes no API call otherwise).
     try {
       Optional<SecretSyncer> syncer = secretSync.get();
       if (syncer.isEmpty()) {
@@ -285,7 +284,9 @@ final class PodStateReconciler {
                       v.podUid(),
                       v.target(),
                       v.secretObjects(),
-                      v.restartOnRotation()));
+                      v.restartOnRotation(),
+                      v.className(),
+                      v.keepOrphans()));
       int synced = v.secretObjects().size() - result.failures().size();
       if (synced > 0) {
         metrics.secretsSynced(v.provider(), synced, Duration.ofNanos(System.nanoTime() - started));

@@ -55,6 +55,17 @@ public record SecretProviderClass(
     return "true".equalsIgnoreCase(annotations.getOrDefault(RESTART_ANNOTATION, ""));
   }
 
+  /**
+   * The annotation that keeps the Secrets the class no longer lists in {@code secretObjects}
+   * (labelled {@code keyturn.dev/orphaned}) instead of deleting them: {@code keep}.
+   */
+  public static final String ORPHANS_ANNOTATION = "keyturn.dev/orphaned-secrets";
+
+  /** Whether the class keeps its orphaned Secrets. */
+  public boolean keepsOrphanedSecrets() {
+    return "keep".equalsIgnoreCase(annotations.getOrDefault(ORPHANS_ANNOTATION, ""));
+  }
+
   /** The refresh annotation's value, if set. */
   public Optional<String> refreshRequestedAt() {
     return Optional.ofNullable(annotations.get(REFRESH_ANNOTATION));

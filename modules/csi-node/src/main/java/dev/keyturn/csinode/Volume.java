@@ -12,6 +12,7 @@ import java.util.List;
  * @param lastPublish when kubelet last published it (for the minimum republish interval)
  * @param refreshSeen the class's refresh annotation at that publish
  * @param secretObjects the Secrets its class syncs
+ * @param keepOrphans whether its class keeps the Secrets it no longer lists (labelled)
  */
 record Volume(
     String volumeId,
@@ -24,7 +25,8 @@ record Volume(
     Instant lastPublish,
     String refreshSeen,
     List<SecretSpec> secretObjects,
-    boolean restartOnRotation) {
+    boolean restartOnRotation,
+    boolean keepOrphans) {
 
   Volume {
     secretObjects = List.copyOf(secretObjects);
@@ -43,6 +45,7 @@ record Volume(
             at,
             "",
             List.of(),
+            false,
             false)
         .republished(at, spc);
   }
@@ -60,7 +63,8 @@ record Volume(
         at,
         spc.refreshRequestedAt().orElse(""),
         spc.secretObjects(),
-        spc.restartOnRotation());
+        spc.restartOnRotation(),
+        spc.keepsOrphanedSecrets());
   }
 
   /** The object name of its SecretProviderClassPodStatus. */

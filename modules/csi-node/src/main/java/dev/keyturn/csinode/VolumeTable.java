@@ -91,6 +91,7 @@ final class VolumeTable {
         Instant.EPOCH,
         "",
         List.of(),
+        false,
         false);
   }
 

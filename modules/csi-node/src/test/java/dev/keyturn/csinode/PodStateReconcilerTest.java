@@ -69,6 +69,7 @@ class PodStateReconcilerTest {
             Instant.EPOCH,
             "",
             List.of(),
+            false,
             false);
     table.put(id, v);
     return v;

@@ -43,6 +43,9 @@ public final class SecretSyncer {
   /** Event reason when a Secret could not be created or updated. */
   public static final String FAILED = "FailedToCreateSecret";
 
+  /** The event reason when a Secret its class no longer lists is deleted or kept. */
+  public static final String ORPHANED = "SecretOrphaned";
+
   private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
 
   /** What happened to one Secret. */
@@ -76,14 +79,17 @@ public final class SecretSyncer {
   private final PodEvents events;
   private final Optional<RolloutRestarter> restarter;
   private final Optional<ManagedSecrets> cache;
+  private final OrphanedSecrets orphans;
 
   private SecretSyncer(
       ApiClient client,
       Clock clock,
       String component,
       Optional<RolloutRestarter> restarter,
-      Optional<ManagedSecrets> cache) {
+      Optional<ManagedSecrets> cache,
+      OrphanedSecrets orphans) {
     this.client = Objects.requireNonNull(client, "client");
+    this.orphans = orphans;
     this.cache = cache;
     this.api = new CoreV1Api(client);
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -97,7 +103,7 @@ public final class SecretSyncer {
    * SyncTarget#restartOnRotation()}) when one of their Secrets changed.
    */
   public SecretSyncer withRestarter(RolloutRestarter value) {
-    return new SecretSyncer(client, clock, component, Optional.of(value), cache);
+    return new SecretSyncer(client, clock, component, Optional.of(value), cache, orphans);
   }
 
   /**
@@ -105,12 +111,18 @@ public final class SecretSyncer {
    * at all for an unchanged sync); the caller starts and closes the cache.
    */
   public SecretSyncer withCache(ManagedSecrets value) {
-    return new SecretSyncer(client, clock, component, restarter, Optional.of(value));
+    return new SecretSyncer(client, clock, component, restarter, Optional.of(value), orphans);
   }
 
   /** A syncer over this client; events name {@code component} as their source. */
   public static SecretSyncer create(ApiClient client, Clock clock, String component) {
-    return new SecretSyncer(client, clock, component, Optional.empty(), Optional.empty());
+    return new SecretSyncer(
+        client,
+        clock,
+        component,
+        Optional.empty(),
+        Optional.empty(),
+        new OrphanedSecrets(new CoreV1Api(client)));
   }
 
   /**
@@ -127,7 +139,7 @@ public final class SecretSyncer {
         Outcome outcome =
             unchangedInCache(target.namespace(), desired)
                 ? Outcome.UNCHANGED
-                : apply(target.namespace(), desired, owners);
+                : apply(target, desired, owners);
         outcomes.put(spec.secretName(), outcome);
         if (outcome == Outcome.UPDATED) {
           event(
@@ -152,7 +164,39 @@ public final class SecretSyncer {
         event(target, true, FAILED, e.getMessage());
       }
     }
+    sweepOrphans(target);
     return new Result(outcomes, failures);
+  }
+
+  /** Orphans of the target's class: deleted or labelled, each told as an event on the pod. */
+  private void sweepOrphans(SyncTarget target) {
+    try {
+      orphans
+          .sweep(target)
+          .forEach(
+              (name, fate) ->
+                  event(
+                      target,
+                      false,
+                      ORPHANED,
+                      "Secret "
+                          + name
+                          + (fate == OrphanedSecrets.Fate.DELETED
+                              ? " deleted"
+                              : fate == OrphanedSecrets.Fate.KEPT_IN_USE
+                                  ? " kept, a pod still refers to it"
+                                  : " kept, as the class asks")
+                          + ": class "
+                          + target.secretProviderClass()
+                          + " no longer lists it in secretObjects"));
+    } catch (ApiException | KeyturnException e) {
+      LOG.log(
+          Level.WARNING,
+          "orphaned Secrets of class {0}/{1} not looked for, again at the next sync: {2}",
+          target.namespace(),
+          target.secretProviderClass(),
+          e instanceof ApiException a ? "HTTP " + a.getCode() : e.getMessage());
+    }
   }
 
   /** The pod's owners, read once per sync and only when needed (a create or a restart). */
@@ -189,14 +233,17 @@ public final class SecretSyncer {
         && desired.spec().type().equals(existing.getType());
   }
 
-  private Outcome apply(String namespace, DesiredSecret desired, Owners owners) {
+  private Outcome apply(SyncTarget target, DesiredSecret desired, Owners owners) {
+    String namespace = target.namespace();
+    String className = target.secretProviderClass();
     String name = desired.spec().secretName();
     return ApiCalls.retryOnConflict(
         "writing Secret " + namespace + "/" + name,
         () -> {
           V1Secret existing = read(namespace, name);
           if (existing == null) {
-            api.createNamespacedSecret(namespace, build(namespace, desired, owners.get(), null))
+            api.createNamespacedSecret(
+                    namespace, build(namespace, className, desired, owners.get(), null))
                 .execute();
             return Outcome.CREATED;
           }
@@ -218,6 +265,7 @@ public final class SecretSyncer {
           V1Secret replacement =
               build(
                   namespace,
+                  className,
                   desired,
                   existing.getMetadata().getOwnerReferences(),
                   existing.getMetadata().getResourceVersion());
@@ -239,6 +287,7 @@ public final class SecretSyncer {
 
   private static V1Secret build(
       String namespace,
+      String className,
       DesiredSecret desired,
       List<V1OwnerReference> owners,
       String resourceVersion) {
@@ -246,6 +295,9 @@ public final class SecretSyncer {
     labels.put(MANAGED_LABEL, "true");
     Map<String, String> annotations = new LinkedHashMap<>(desired.spec().annotations());
     annotations.put(HASH_ANNOTATION, desired.contentHash());
+    if (!className.isEmpty()) {
+      annotations.put(OrphanedSecrets.CLASS_ANNOTATION, className);
+    }
     V1ObjectMeta metadata =
         new V1ObjectMeta()
             .name(desired.spec().secretName())

@@ -14,6 +14,10 @@ import java.util.Objects;
  * @param secrets the Secrets to keep in step
  * @param restartOnRotation whether the pod's workload is restarted when one of its Secrets changes
  *     (for applications that read them as environment variables)
+ * @param secretProviderClass the class the Secrets come from ("" when none): each Secret is
+ *     annotated with it, and a Secret the class no longer lists is an orphan ({@link
+ *     OrphanedSecrets})
+ * @param keepOrphans whether orphans are kept and labelled rather than deleted
  */
 public record SyncTarget(
     String namespace,
@@ -21,7 +25,9 @@ public record SyncTarget(
     String podUid,
     Path volume,
     List<SecretSpec> secrets,
-    boolean restartOnRotation) {
+    boolean restartOnRotation,
+    String secretProviderClass,
+    boolean keepOrphans) {
   /** Validates and copies. */
   public SyncTarget {
     Objects.requireNonNull(namespace, "namespace");
@@ -29,6 +35,18 @@ public record SyncTarget(
     Objects.requireNonNull(podUid, "podUid");
     Objects.requireNonNull(volume, "volume");
     secrets = List.copyOf(secrets);
+    Objects.requireNonNull(secretProviderClass, "secretProviderClass");
+  }
+
+  /** A target of no named class: its orphans are not looked for. */
+  public SyncTarget(
+      String namespace,
+      String podName,
+      String podUid,
+      Path volume,
+      List<SecretSpec> secrets,
+      boolean restartOnRotation) {
+    this(namespace, podName, podUid, volume, secrets, restartOnRotation, "", false);
   }
 
   /** A target whose workload is not restarted on rotation. */

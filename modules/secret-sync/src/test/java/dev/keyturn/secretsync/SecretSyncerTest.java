@@ -7,6 +7,7 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -286,6 +288,103 @@ class SecretSyncerTest {
       assertThat(syncer.sync(target(kube, pod, volume, foreign)).failures())
           .containsKey("users-own");
     }
+  }
+
+  static SecretSpec apiKeySecret() {
+    return new SecretSpec(
+        "api-key",
+        "Opaque",
+        Map.of(),
+        Map.of(),
+        List.of(new SecretSpec.DataEntry("db/password", "key")));
+  }
+
+  static SyncTarget classTarget(
+      KubeContext kube, V1Pod pod, Path volume, boolean keep, SecretSpec... specs) {
+    return new SyncTarget(
+        kube.namespace(),
+        pod.getMetadata().getName(),
+        pod.getMetadata().getUid(),
+        volume,
+        List.of(specs),
+        false,
+        "app-class",
+        keep);
+  }
+
+  static Optional<V1Secret> secret(KubeContext kube, String name) throws Exception {
+    try {
+      return Optional.of(
+          new CoreV1Api(kube.client()).readNamespacedSecret(name, kube.namespace()).execute());
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Test
+  void aSecretTheClassNoLongerListsIsDeletedUnlessAPodUsesItOrTheClassKeepsIt(KubeContext kube)
+      throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "orph");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+    syncer.sync(classTarget(kube, pod, volume, false, dbSecret(), apiKeySecret()));
+    assertThat(secret(kube, "api-key").orElseThrow().getMetadata().getAnnotations())
+        .containsEntry(OrphanedSecrets.CLASS_ANNOTATION, "app-class");
+    // Unchanged: no list of Secrets or pods, nothing at all for the orphan check.
+    assertThat(
+            namespacedRequestsDuring(
+                kube,
+                () ->
+                    syncer.sync(classTarget(kube, pod, volume, false, dbSecret(), apiKeySecret()))))
+        .noneMatch(r -> r.endsWith("/secrets") || r.endsWith("/pods"));
+
+    // api-key leaves secretObjects: deleted, with an event; db-credentials stays.
+    syncer.sync(classTarget(kube, pod, volume, false, dbSecret()));
+    assertThat(secret(kube, "api-key")).isEmpty();
+    assertThat(secret(kube, "db-credentials")).isPresent();
+    assertThat(
+            new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getReason()).isEqualTo(SecretSyncer.ORPHANED);
+              assertThat(e.getMessage()).contains("api-key deleted", "class app-class");
+            });
+
+    // A pod that reads db-credentials as an environment variable keeps it when the class drops it.
+    KubeObjects.createPod(
+        kube,
+        Map.of("name", "reads-env"),
+        Map.of(
+            "automountServiceAccountToken",
+            false,
+            "containers",
+            List.of(
+                Map.of(
+                    "name",
+                    "app",
+                    "image",
+                    "registry.example/app:1",
+                    "env",
+                    List.of(
+                        Map.of(
+                            "name",
+                            "PASSWORD",
+                            "valueFrom",
+                            Map.of(
+                                "secretKeyRef",
+                                Map.of("name", "db-credentials", "key", "password"))))))));
+    syncer.sync(classTarget(kube, pod, volume, false));
+    assertThat(secret(kube, "db-credentials").orElseThrow().getMetadata().getLabels())
+        .containsEntry(OrphanedSecrets.ORPHANED_LABEL, "in-use");
+
+    // A class that keeps its orphans: labelled, not deleted.
+    syncer.sync(classTarget(kube, pod, volume, true, apiKeySecret()));
+    syncer.sync(classTarget(kube, pod, volume, true));
+    assertThat(secret(kube, "api-key").orElseThrow().getMetadata().getLabels())
+        .containsEntry(OrphanedSecrets.ORPHANED_LABEL, "kept-by-policy");
   }
 
   @Test

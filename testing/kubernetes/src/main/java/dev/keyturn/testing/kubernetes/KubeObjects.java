@@ -24,6 +24,20 @@ public final class KubeObjects {
    */
   public static V1Pod createPod(KubeContext kube, Map<String, Object> metadata)
       throws ApiException {
+    return createPod(
+        kube,
+        metadata,
+        Map.of(
+            "automountServiceAccountToken",
+            false,
+            "containers",
+            List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+  }
+
+  /** As {@link #createPod(KubeContext, Map)}, with the pod's spec as plain JSON. */
+  public static V1Pod createPod(
+      KubeContext kube, Map<String, Object> metadata, Map<String, Object> spec)
+      throws ApiException {
     CoreV1Api core = new CoreV1Api(kube.client());
     try {
       core.createNamespacedServiceAccount(
@@ -39,19 +53,7 @@ public final class KubeObjects {
       }
     }
     Map<String, Object> pod =
-        Map.of(
-            "apiVersion",
-            "v1",
-            "kind",
-            "Pod",
-            "metadata",
-            metadata,
-            "spec",
-            Map.of(
-                "automountServiceAccountToken",
-                false,
-                "containers",
-                List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+        Map.of("apiVersion", "v1", "kind", "Pod", "metadata", metadata, "spec", spec);
     DynamicKubernetesObject created =
         new DynamicKubernetesApi("", "v1", "pods", kube.client())
             .create(
