@@ -156,6 +156,30 @@ class RealNodeIT {
         .alias("synced Secret follows the rotation")
         .until(() -> syncedValue(kube, "app-synced").equals(Optional.of("v4")));
 
+    // The class stops listing the Secret: kubelet's next republish reads the class, and the
+    // Secret no pod refers to is deleted.
+    CustomObjectsApi objects = new CustomObjectsApi(kube.client());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spc =
+        (Map<String, Object>)
+            objects
+                .getNamespacedCustomObject(
+                    KubernetesApiGateway.GROUP,
+                    "v1",
+                    kube.namespace(),
+                    "secretproviderclasses",
+                    "app")
+                .execute();
+    ((Map<String, Object>) spc.get("spec")).remove("secretObjects");
+    objects
+        .replaceNamespacedCustomObject(
+            KubernetesApiGateway.GROUP, "v1", kube.namespace(), "secretproviderclasses", "app", spc)
+        .execute();
+    await()
+        .atMost(REPUBLISH)
+        .alias("the Secret the class no longer lists is deleted")
+        .until(() -> syncedValue(kube, "app-synced").isEmpty());
+
     new CoreV1Api(kube.client()).deleteNamespacedPod("reader", kube.namespace()).execute();
     await()
         .atMost(START)

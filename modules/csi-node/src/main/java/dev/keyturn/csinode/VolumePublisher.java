@@ -176,11 +176,17 @@ public final class VolumePublisher implements AutoCloseable {
     }
     // A changed refresh annotation asks for a fresh provider call, not a shared answer.
     boolean refreshRequested = !spc.refreshRequestedAt().orElse("").equals(existing.refreshSeen());
-    table.replace(existing, existing.republished(clock.instant(), spc));
+    Volume republished = existing.republished(clock.instant(), spc);
+    table.replace(existing, republished);
+    // The class's secretObjects changed (or are known for the first time since a restart): the
+    // Secrets are synced, and those it no longer lists are orphans, even with unchanged content.
+    boolean secretsChanged =
+        !existing.secretObjects().equals(republished.secretObjects())
+            || existing.keepOrphans() != republished.keepOrphans();
     CheckResult result =
         engine.mount(VolumeSpecs.spec(request, target, spc, defaultMode), !refreshRequested);
     // The engine's listener queued the status and Secrets if something changed: written now.
-    podState.reconcileNow(request.volumeId(), false, false);
+    podState.reconcileNow(request.volumeId(), false, secretsChanged);
     if (result.outcome() == CheckResult.Outcome.FAILED) {
       throw result
           .failure()
