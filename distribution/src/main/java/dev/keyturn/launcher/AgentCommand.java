@@ -87,7 +87,10 @@ final class AgentCommand implements Callable<Integer> {
 
   @Option(
       names = "--file-root",
-      description = "Root directory of the file provider (default: working directory).",
+      description =
+          "Root directory of the file provider (default: the --config file's directory, else the"
+              + " working directory): sources are relative to it, as targets are to the config"
+              + " file.",
       defaultValue = "${env:KEYTURN_FILE_PROVIDER_ROOT}")
   Path fileRoot;
 
@@ -240,6 +243,7 @@ final class AgentCommand implements Callable<Integer> {
   }
 
   private void prepare(AgentConfig.SetConfig set) throws Exception {
+    TargetLock.take(set.target());
     refuseForeignTarget(set);
     if (set.tmpfs()) {
       TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults());
@@ -359,12 +363,13 @@ final class AgentCommand implements Callable<Integer> {
     ProviderRegistry.Builder builder = ProviderRegistry.builder();
     if (agentConfig.sets().stream().anyMatch(set -> set.provider().equals(FileProvider.NAME))) {
       Map<String, String> settings = new LinkedHashMap<>();
-      settings.put(
-          FileProviderFactory.ROOT,
-          (fileRoot == null ? Path.of("") : fileRoot).toAbsolutePath().toString());
+      settings.put(FileProviderFactory.ROOT, fileRoot().toAbsolutePath().toString());
       String keyFile = System.getenv("KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE");
       if (keyFile != null && !keyFile.isBlank()) {
         settings.put(FileProviderFactory.VERSION_KEY_FILE, keyFile);
+      } else {
+        VersionKey.kept()
+            .ifPresent(k -> settings.put(FileProviderFactory.VERSION_KEY_FILE, k.toString()));
       }
       try {
         builder.create(FileProvider.NAME, settings);
@@ -373,6 +378,18 @@ final class AgentCommand implements Callable<Integer> {
       }
     }
     return builder.discover().build();
+  }
+
+  /** The file provider's root: --file-root, else the config file's directory, else ".". */
+  private Path fileRoot() {
+    if (fileRoot != null) {
+      return fileRoot;
+    }
+    if (config != null) {
+      Path parent = config.toAbsolutePath().getParent();
+      return parent == null ? Path.of("") : parent;
+    }
+    return Path.of("");
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.keyturn.launcher;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;
@@ -32,6 +33,7 @@ final class LogSetup {
     }
     ConsoleHandler handler = new ConsoleHandler();
     handler.setFormatter(formatter(newFormat));
+    handler.setFilter(new LibraryLines(Clock.systemUTC()));
     handler.setLevel(Level.ALL);
     root.addHandler(handler);
     root.setLevel(Level.INFO);
@@ -100,6 +102,7 @@ final class LogSetup {
           + shortName(record.getLoggerName())
           + ": "
           + formatMessage(record)
+          + LibraryLines.cause(record)
           + System.lineSeparator();
     }
   }
@@ -114,7 +117,7 @@ final class LogSetup {
           + "\",\"logger\":\""
           + escape(record.getLoggerName())
           + "\",\"msg\":\""
-          + escape(formatMessage(record))
+          + escape(formatMessage(record) + LibraryLines.cause(record))
           + "\"}"
           + System.lineSeparator();
     }

@@ -49,6 +49,9 @@ final class NodeAssembly {
 
   private final NodeConfig config;
 
+  /** The gateway once built, for readiness: whether its class cache has listed. */
+  private final AtomicReference<KubernetesApiGateway> built = new AtomicReference<>();
+
   private NodeAssembly(NodeConfig config) {
     this.config = config;
   }
@@ -94,7 +97,7 @@ final class NodeAssembly {
             server,
             registration,
             cannotMount,
-            readiness(resolver, client, executor));
+            readiness(resolver, client, built, executor));
     AutoCloseable probes =
         ProbeServer.startIfAsked(
             "--metrics-addr", config.metricsAddr(), ProbeServer.probes(endpoints));
@@ -260,9 +263,12 @@ final class NodeAssembly {
   }
 
   private KubernetesGateway gateway(ApiClient api) {
-    return config.watchClasses()
-        ? KubernetesApiGateway.watchingClasses(api, config.eventSource())
-        : KubernetesApiGateway.create(api, config.eventSource());
+    KubernetesApiGateway gateway =
+        config.watchClasses()
+            ? KubernetesApiGateway.watchingClasses(api, config.eventSource())
+            : KubernetesApiGateway.create(api, config.eventSource());
+    built.set(gateway);
+    return gateway;
   }
 
   private void scheduleHealthChecks(ProviderResolver resolver, ScheduledExecutorService executor) {
@@ -289,10 +295,11 @@ final class NodeAssembly {
   private static AtomicReference<Map<String, String>> readiness(
       ProviderResolver resolver,
       CompletableFuture<ApiClient> client,
+      AtomicReference<KubernetesApiGateway> built,
       ScheduledExecutorService executor) {
     AtomicReference<Map<String, String>> notReady =
         new AtomicReference<>(Map.of("providers", "not checked yet"));
-    Runnable check = () -> notReady.set(readinessProblems(resolver, client));
+    Runnable check = () -> notReady.set(readinessProblems(resolver, client, built));
     executor.scheduleWithFixedDelay(check, 0, READINESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     // Ready as soon as the Kubernetes client is, not at the next round.
     client.whenComplete((api, e) -> executor.execute(check));
@@ -312,7 +319,9 @@ final class NodeAssembly {
    * are always reachable), and a Kubernetes client not (yet) set up.
    */
   private static Map<String, String> readinessProblems(
-      ProviderResolver resolver, CompletableFuture<ApiClient> client) {
+      ProviderResolver resolver,
+      CompletableFuture<ApiClient> client,
+      AtomicReference<KubernetesApiGateway> built) {
     Map<String, String> problems = new TreeMap<>();
     try {
       resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
@@ -323,6 +332,16 @@ final class NodeAssembly {
       problems.put("kubernetes", "the client could not be set up (see the log)");
     } else if (!client.isDone()) {
       problems.put("kubernetes", "the client is still being set up");
+    } else {
+      KubernetesApiGateway gateway = built.get();
+      if (gateway != null && !gateway.classesSynced()) {
+        problems.put(
+            "kubernetes",
+            "SecretProviderClasses not listed yet from "
+                + client.join().getBasePath()
+                + ": is the API server reachable, and the kubeconfig (--kubeconfig, KUBECONFIG or"
+                + " the pod's service account) the right one?");
+      }
     }
     return Map.copyOf(problems);
   }

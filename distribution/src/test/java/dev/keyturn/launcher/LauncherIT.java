@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,23 @@ class LauncherIT {
     keyturn = KeyturnProcess.start(dir, Map.of(), List.of(args));
     output = keyturn.output;
     return keyturn.process;
+  }
+
+  /** {@code agent} with the file provider rooted at {@code <dir>/store}, one set "app". */
+  private List<String> fileAgent(String source, Path target, String... more) {
+    List<String> args = new ArrayList<>(List.of("agent"));
+    args.addAll(List.of(more));
+    args.addAll(
+        List.of(
+            "--file-root",
+            dir.resolve("store").toString(),
+            "--param",
+            "source=" + source,
+            "--target",
+            target.toString(),
+            "--name",
+            "app"));
+    return args;
   }
 
   private int run(String... args) throws Exception {
@@ -74,18 +93,7 @@ class LauncherIT {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");
     Path fresh = dir.resolve("fresh-target");
-    String[] missing = {
-      "agent",
-      "--once",
-      "--file-root",
-      dir.resolve("store").toString(),
-      "--param",
-      "source=gone",
-      "--target",
-      fresh.toString(),
-      "--name",
-      "app"
-    };
+    String[] missing = fileAgent("gone", fresh, "--once").toArray(String[]::new);
     assertThat(run(missing)).isEqualTo(1);
     assertThat(fresh).as("nothing left at a new target").doesNotExist();
     await()
@@ -97,18 +105,7 @@ class LauncherIT {
     assertThat(String.join("\n", output)).doesNotContain("next in");
 
     Path target = dir.resolve("target");
-    String[] good = {
-      "agent",
-      "--once",
-      "--file-root",
-      dir.resolve("store").toString(),
-      "--param",
-      "source=app",
-      "--target",
-      target.toString(),
-      "--name",
-      "app"
-    };
+    String[] good = fileAgent("app", target, "--once").toArray(String[]::new);
     assertThat(run(good)).isZero();
     // The source goes: the check fails, the last good content stays, and the run says so.
     Files.delete(store.resolve("token"));
@@ -285,6 +282,66 @@ class LauncherIT {
         .startsWith("VOLUME")
         .contains("PROVIDER", "OBJECTS", "WRITTEN", "TARGET");
     assertThat(String.join("\n", output)).doesNotContain("t0ken-value");
+  }
+
+  @Test
+  void theReadmesExampleMountsTheSameFromTheRepositoryAndFromExamples() throws Exception {
+    Path examples = Path.of(System.getProperty("keyturn.examples", "../examples"));
+    Path repo = Files.createDirectories(dir.resolve("repo"));
+    Path copy = Files.createDirectories(repo.resolve("examples/secrets/app"));
+    Files.copy(examples.resolve("agent.yaml"), repo.resolve("examples/agent.yaml"));
+    try (var files = Files.list(examples.resolve("secrets/app"))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
+    Path mounted = repo.resolve("target/keyturn-demo/app");
+    for (Path workDir : List.of(repo, repo.resolve("examples"))) {
+      String config = workDir.equals(repo) ? "examples/agent.yaml" : "agent.yaml";
+      KeyturnProcess.Finished run =
+          KeyturnProcess.run(workDir, Map.of(), List.of("agent", "--once", "--config", config));
+      assertThat(run.status()).as("from " + workDir + ": " + run.output()).isZero();
+      try (var files = Files.list(copy)) {
+        for (Path f : files.toList()) {
+          assertThat(mounted.resolve(f.getFileName())).hasSameTextualContentAs(f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aRestartedAgentSeesTheSameVersionsAndWritesNothing() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    Map<String, String> env = Map.of("XDG_STATE_HOME", dir.resolve("state").toString());
+    List<String> args = fileAgent("app", dir.resolve("target"), "--once");
+    KeyturnProcess.Finished first = KeyturnProcess.run(dir, env, args);
+    assertThat(first.output()).anyMatch(l -> l.endsWith("(written)"));
+    Path key = dir.resolve("state/keyturn/file-provider-version.key");
+    assertThat(Files.getPosixFilePermissions(key))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    KeyturnProcess.Finished second = KeyturnProcess.run(dir, env, args);
+    assertThat(second.status()).isZero();
+    assertThat(second.output())
+        .as("a restart is no rotation")
+        .anyMatch(l -> l.endsWith("(unchanged)"));
+  }
+
+  @Test
+  void aSecondAgentOnTheSameTargetIsRefusedAndToldWhoHoldsIt() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    List<String> args = fileAgent("app", dir.resolve("shared"));
+    start(args.toArray(String[]::new));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(output).anyMatch(l -> l.startsWith("rotating every")));
+    KeyturnProcess.Finished second =
+        KeyturnProcess.run(dir, Map.of(), fileAgent("app", dir.resolve("shared"), "--once"));
+    assertThat(second.status()).isEqualTo(1);
+    assertThat(String.join("\n", second.output()))
+        .contains("is held by another keyturn agent (pid ")
+        .contains(".shared.keyturn-lock");
   }
 
   @Test

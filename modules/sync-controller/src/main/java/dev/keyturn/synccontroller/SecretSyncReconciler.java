@@ -58,7 +58,8 @@ final class SecretSyncReconciler implements Reconciler {
       Map<String, String> deletedUids,
       Map<String, LongAdder> outcomes,
       SharedAnswers shared,
-      PodEvents events) {
+      PodEvents events,
+      ChangeWatches watches) {
     void count(String outcome) {
       outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
     }
@@ -183,6 +184,7 @@ final class SecretSyncReconciler implements Reconciler {
   /** A SecretSync that is gone: its Secret goes too, if it owned one. */
   private Result removed(Request request) {
     String key = request.getNamespace() + "/" + request.getName();
+    parts.watches().stop(key);
     String uid = parts.deletedUids().remove(key);
     if (uid != null
         && parts.secrets().deleteOrphan(request.getNamespace(), request.getName(), uid)) {
@@ -235,6 +237,17 @@ final class SecretSyncReconciler implements Reconciler {
         MountRequest.builder(TARGET).attributes(attributes).defaultMode(FileMode.DEFAULT).build();
     try {
       SecretProvider provider = parts.providers().apply(spc.provider());
+      parts
+          .watches()
+          .ensure(
+              sync.key(),
+              spc.provider() + "\n" + spc.parameters() + "\n" + sync.serviceAccount(),
+              provider,
+              request);
+      if (parts.watches().takePushed(sync.key())) {
+        // The provider said it changed: its answer now, not one shared moments ago.
+        return provider.mount(request);
+      }
       // Identical requests (same class, namespace and service account) share one call.
       return parts
           .shared()

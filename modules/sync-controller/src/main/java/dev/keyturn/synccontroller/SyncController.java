@@ -93,6 +93,11 @@ public final class SyncController implements AutoCloseable {
     syncs.addEventHandler(new SyncEvents(queue, deleted));
     classes.addEventHandler(new ClassEvents(queue, syncs));
     this.synced = () -> syncs.hasSynced() && classes.hasSynced();
+    watches.requeueTo(
+        key -> {
+          int slash = key.indexOf('/');
+          queue.add(new Request(key.substring(0, slash), key.substring(slash + 1)));
+        });
     SecretSyncReconciler reconciler = reconciler(b, syncs, classes, deleted);
     // Built directly: the library's builder starts a work queue of its own on a non-daemon
     // thread even when given one, which keeps an embedding JVM from exiting.
@@ -114,6 +119,7 @@ public final class SyncController implements AutoCloseable {
   }
 
   private final SharedInformerFactory stopClasses;
+  private final ChangeWatches watches = new ChangeWatches();
   private final Optional<LeaderElector> elector;
   private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
   private final BooleanSupplier synced;
@@ -140,7 +146,8 @@ public final class SyncController implements AutoCloseable {
             deleted,
             outcomes,
             new SharedAnswers(b.clock, b.coalesceWindow),
-            PodEvents.create(b.client, b.clock, "keyturn-sync"));
+            PodEvents.create(b.client, b.clock, "keyturn-sync"),
+            watches);
     return new SecretSyncReconciler(
         parts, b.controllerName, b.podAttributes(), b.interval, b.clock);
   }
@@ -212,6 +219,7 @@ public final class SyncController implements AutoCloseable {
     elector.ifPresent(LeaderElector::close);
     informers.stopAllRegisteredInformers();
     stopClasses.stopAllRegisteredInformers();
+    watches.close();
     leading.set(false);
   }
 

@@ -96,15 +96,34 @@ class SyncControllerTest {
   }
 
   SyncController controller(Optional<SyncController.Lease> lease) {
+    return controller(lease, Duration.ofSeconds(1));
+  }
+
+  SyncController controller(Optional<SyncController.Lease> lease, Duration interval) {
     SyncController.Builder builder =
         SyncController.builder(controllerClient)
             .providers(resolver::resolve)
-            .interval(Duration.ofSeconds(1))
+            .interval(interval)
             .pod("keyturn-sync-0", "uid-0");
     lease.ifPresent(builder::leaderElection);
     SyncController c = builder.build().start();
     controllers.add(c);
     return c;
+  }
+
+  @Test
+  void aProviderThatTellsOfChangesIsFollowedAtOnceNotAtTheNextPoll() throws Exception {
+    // An hour between polls: only the file provider's change notification can bring the change.
+    SyncController controller = controller(Optional.empty(), Duration.ofHours(1));
+    secretSync("pushed", "app");
+    awaitSecret("pushed", "s3cret-1");
+    long changed = System.nanoTime();
+    Files.writeString(store.resolve("password"), "s3cret-pushed");
+    awaitSecret("pushed", "s3cret-pushed");
+    System.out.printf(
+        "SyncControllerTest: a pushed change reached the Secret in %.2f s%n",
+        (System.nanoTime() - changed) / 1e9);
+    assertThat(controller.outcomes()).containsEntry("written", 2L);
   }
 
   @Test

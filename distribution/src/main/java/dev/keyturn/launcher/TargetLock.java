@@ -1,0 +1,70 @@
+package dev.keyturn.launcher;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * One agent per target: two would swap their payloads over each other's. An advisory lock on {@code
+ * <parent>/.<target name>.keyturn-lock} (beside the target, not in it, so applications never see
+ * it), held until the process ends, with the holder's pid inside for the error the second agent
+ * prints.
+ */
+final class TargetLock {
+  /** Held for the life of the process (the locks go with it, even on SIGKILL). */
+  private static final List<FileLock> HELD = new CopyOnWriteArrayList<>();
+
+  private TargetLock() {}
+
+  static Path fileFor(Path target) {
+    Path absolute = target.toAbsolutePath().normalize();
+    return absolute.resolveSibling("." + absolute.getFileName() + ".keyturn-lock");
+  }
+
+  /**
+   * Takes the target's lock.
+   *
+   * @throws AgentConfig.ConfigException when another process holds it, naming its pid
+   */
+  static void take(Path target) throws IOException {
+    Path file = fileFor(target);
+    Files.createDirectories(file.getParent());
+    FileChannel channel =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      ByteBuffer holder = ByteBuffer.allocate(64);
+      channel.read(holder, 0);
+      channel.close();
+      String pid = new String(holder.array(), 0, holder.position(), StandardCharsets.UTF_8).trim();
+      throw new AgentConfig.ConfigException(
+          "target "
+              + target
+              + " is held by another keyturn agent"
+              + (pid.isEmpty() ? "" : " (" + pid + ")")
+              + "; two agents on one target would overwrite each other (lock "
+              + file
+              + ")");
+    }
+    channel.truncate(0);
+    channel.write(
+        ByteBuffer.wrap(
+            ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
+        0);
+    HELD.add(lock);
+  }
+}
