@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -136,16 +138,17 @@ class SyncProcessIT {
       long killed = System.nanoTime();
       await().atMost(Duration.ofSeconds(45)).until(() -> !leaseHolder(kube).equals(holder));
       double takeover = (System.nanoTime() - killed) / 1e9;
-      // The new leader checks every SecretSync and finds nothing to write.
+      // The new leader checks the SecretSync (twice, counted) and finds nothing to write.
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> follower.printed(l -> l.contains("leads (Lease")));
-      Thread.sleep(3_000);
+      await().atMost(Duration.ofSeconds(20)).until(() -> unchangedChecks(follower) >= 2);
       assertThat(secretVersion(kube)).as("no write after the takeover").isEqualTo(written);
       Files.writeString(store.resolve("bar"), "rotated bar");
       awaitValue(kube, "rotated bar");
       String rotated = secretVersion(kube);
-      Thread.sleep(3_000);
+      long checked = unchangedChecks(follower);
+      await().atMost(Duration.ofSeconds(20)).until(() -> unchangedChecks(follower) >= checked + 2);
       assertThat(secretVersion(kube)).as("one write for one rotation").isEqualTo(rotated);
       System.out.printf(
           "SyncProcessIT: the follower took the Lease %.1f s after the leader was killed%n",
@@ -168,8 +171,19 @@ class SyncProcessIT {
             "--rotation-poll-interval=1s",
             "--leader-elect",
             "--leader-election-namespace=" + kube.namespace(),
-            "--health-probe-bind-address=127.0.0.1:0",
-            "--metrics-bind-address="));
+            "--health-probe-bind-address=",
+            "--metrics-bind-address=127.0.0.1:0"));
+  }
+
+  /** The replica's count of checks that found the Secret up to date (its /metrics). */
+  private static long unchangedChecks(KeyturnProcess replica) throws Exception {
+    if (replica.announcedUrl("metrics").isEmpty()) {
+      return 0;
+    }
+    Matcher m =
+        Pattern.compile("keyturn_sync_reconciles_total\\{outcome=\"unchanged\"} (\\d+)")
+            .matcher(replica.get("/metrics").body());
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
   }
 
   private static String leaseHolder(KubeContext kube) throws ApiException {
