@@ -81,7 +81,7 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
   }
 
   static AgentConfig parse(Map<?, ?> root, Path base) {
-    known(root, "", Set.of("interval", "sets"));
+    known(root, "", TOP_FIELDS);
     Duration interval =
         duration(root.get("interval"), "interval").orElse(RotationEngine.DEFAULT_INTERVAL);
     Object sets = root.get("sets");
@@ -104,7 +104,11 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     return new AgentConfig(interval, parsed);
   }
 
-  private static final Set<String> SET_FIELDS =
+  /** The top-level fields of the YAML file. */
+  static final Set<String> TOP_FIELDS = Set.of("interval", "sets");
+
+  /** The fields of a set in the YAML file (docs/configuration.md lists each). */
+  static final Set<String> SET_FIELDS =
       Set.of(
           "name",
           "provider",
