@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -103,7 +104,10 @@ class ConfigurationReferenceTest {
             node
                 ? "| Flag | Environment | Default | Go driver | What it does |\n|---|---|---|---|---|\n"
                 : "| Flag | Environment | Default | What it does |\n|---|---|---|---|\n");
-    for (CommandLine.Model.OptionSpec option : line.getCommandSpec().options()) {
+    // By name: picocli's order of inherited options differs from run to run.
+    List<CommandLine.Model.OptionSpec> options = new ArrayList<>(line.getCommandSpec().options());
+    options.sort(Comparator.comparing(CommandLine.Model.OptionSpec::longestName));
+    for (CommandLine.Model.OptionSpec option : options) {
       String name = option.longestName();
       if (name.equals("--help") || name.equals("--version")) {
         continue;
