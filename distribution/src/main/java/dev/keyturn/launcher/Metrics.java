@@ -103,6 +103,18 @@ final class Metrics implements NodeMetrics, RotationMetrics {
     rotationDuration.observe(seconds(duration));
   }
 
+  /** Each family's name, type, help and labels (after {@code os_type}), for docs/metrics.md. */
+  List<List<String>> describe() {
+    List<List<String>> out = new ArrayList<>();
+    for (Family f : families) {
+      List<String> labels = new ArrayList<>(List.of("os_type"));
+      labels.addAll(Arrays.asList(f.labels));
+      out.add(
+          List.of(f.name, f.histogram ? "histogram" : "counter", f.help, String.join(",", labels)));
+    }
+    return out;
+  }
+
   /** All families in the text exposition format. */
   String scrape() {
     StringBuilder out = new StringBuilder(4096);
