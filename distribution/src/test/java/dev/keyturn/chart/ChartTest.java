@@ -8,6 +8,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -63,10 +64,7 @@ class ChartTest {
   void everyFeatureOnStillValidates() {
     Rendered rendered =
         Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace("kube-system")
+            template()
                 .set("syncSecret.enabled", true)
                 .set("restartOnRotation.enabled", true)
                 .set("enableSecretRotation", true)
@@ -95,10 +93,7 @@ class ChartTest {
   void withoutTheRegistrarSidecarTheDriverRegistersWithKubeletItselfOnTheNodesNetworkIfAsked() {
     Rendered rendered =
         Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace("kube-system")
+            template()
                 .set("linux.registrar.enabled", "false")
                 .set("linux.hostNetwork", "true")
                 .call());
@@ -132,10 +127,7 @@ class ChartTest {
     assertThat(render().kinds()).doesNotContain("Deployment");
     Rendered rendered =
         Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace("kube-system")
+            template()
                 .set("syncController.enabled", true)
                 .set("syncController.tokenRequestAudiences[0]", "vault")
                 .call());
@@ -226,14 +218,7 @@ class ChartTest {
 
   @Test
   void aValuesFileOfTheGoDriversChartIsHonoured() {
-    Rendered rendered =
-        Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace("kube-system")
-                .withValuesFile(GO_VALUES)
-                .call());
+    Rendered rendered = Rendered.parse(template().withValuesFile(GO_VALUES).call());
     assertValid(rendered);
     JsonObject ds = rendered.only("DaemonSet");
     JsonObject keyturn = container(ds, "keyturn");
@@ -292,23 +277,13 @@ class ChartTest {
   @Test
   void tokensGoToTheSecretsFieldFromKubernetes135OrWhenAsked() {
     JsonObject on135 =
-        Rendered.parse(
-                new Helm(CHART)
-                    .template()
-                    .withName("keyturn")
-                    .withNamespace("kube-system")
-                    .withKubeVersion("1.35.0")
-                    .withValuesFile(GO_VALUES)
-                    .call())
+        Rendered.parse(template().withKubeVersion("1.35.0").withValuesFile(GO_VALUES).call())
             .only("CSIDriver");
     assertThat(Rendered.at(on135, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean())
         .isTrue();
     JsonObject off =
         Rendered.parse(
-                new Helm(CHART)
-                    .template()
-                    .withName("keyturn")
-                    .withNamespace("kube-system")
+                template()
                     .withKubeVersion("1.35.0")
                     .withValuesFile(GO_VALUES)
                     .set("serviceAccountTokenInSecrets", false)
@@ -317,10 +292,7 @@ class ChartTest {
     assertThat(Rendered.at(off, "spec.serviceAccountTokenInSecrets")).isEmpty();
     JsonObject asked =
         Rendered.parse(
-                new Helm(CHART)
-                    .template()
-                    .withName("keyturn")
-                    .withNamespace("kube-system")
+                template()
                     .withValuesFile(GO_VALUES)
                     .set("serviceAccountTokenInSecrets", true)
                     .call())
@@ -328,13 +300,7 @@ class ChartTest {
     assertThat(Rendered.at(asked, "spec.serviceAccountTokenInSecrets").orElseThrow().getAsBoolean())
         .isTrue();
     JsonObject withoutTokens =
-        Rendered.parse(
-                new Helm(CHART)
-                    .template()
-                    .withName("keyturn")
-                    .withNamespace("kube-system")
-                    .set("serviceAccountTokenInSecrets", true)
-                    .call())
+        Rendered.parse(template().set("serviceAccountTokenInSecrets", true).call())
             .only("CSIDriver");
     assertThat(Rendered.at(withoutTokens, "spec.serviceAccountTokenInSecrets")).isEmpty();
   }
@@ -357,14 +323,7 @@ class ChartTest {
     cases.forEach(
         (message, set) ->
             assertThatThrownBy(
-                    () ->
-                        new Helm(CHART)
-                            .template()
-                            .withName("keyturn")
-                            .withNamespace("kube-system")
-                            .withValuesFile(GO_VALUES)
-                            .set((String) set[0], set[1])
-                            .call())
+                    () -> template().withValuesFile(GO_VALUES).set((String) set[0], set[1]).call())
                 .as(message)
                 .hasMessageContaining(message));
   }
@@ -379,13 +338,7 @@ class ChartTest {
         }) {
       JsonObject keyturn =
           container(
-              Rendered.parse(
-                      new Helm(CHART)
-                          .template()
-                          .withName("keyturn")
-                          .withNamespace("kube-system")
-                          .set("linux.metricsAddr", shape[0])
-                          .call())
+              Rendered.parse(template().set("linux.metricsAddr", shape[0]).call())
                   .only("DaemonSet"),
               "keyturn");
       assertThat(strings(keyturn.getAsJsonArray("args")))
@@ -431,13 +384,7 @@ class ChartTest {
   @Test
   void withoutClassDataSharingTheDriverStartsWithoutAnArchive() {
     Rendered rendered =
-        Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace("kube-system")
-                .set("linux.classDataSharing.enabled", false)
-                .call());
+        Rendered.parse(template().set("linux.classDataSharing.enabled", false).call());
     assertValid(rendered);
     JsonObject ds = rendered.only("DaemonSet");
     assertThat(Rendered.at(ds, "spec.template.spec.initContainers")).isEmpty();
@@ -459,10 +406,7 @@ class ChartTest {
     String header =
         "# Generated from distribution/src/main/helm/keyturn with default values (release keyturn,\n"
             + "# namespace kube-system); ChartTest keeps it in step: -Dkeyturn.manifest.update=true rewrites it.\n";
-    String expected =
-        header
-            + crdText()
-            + new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call();
+    String expected = header + crdText() + template().call();
     if (UPDATE) {
       Files.createDirectories(MANIFEST.getParent());
       Files.writeString(MANIFEST, expected);
@@ -528,8 +472,12 @@ class ChartTest {
   }
 
   private static Rendered render() {
-    return Rendered.parse(
-        new Helm(CHART).template().withName("keyturn").withNamespace("kube-system").call());
+    return Rendered.parse(template().call());
+  }
+
+  /** {@code helm template keyturn <chart> -n kube-system}, to add values to. */
+  private static TemplateCommand template() {
+    return new Helm(CHART).template().withName("keyturn").withNamespace("kube-system");
   }
 
   private static void assertValid(Rendered rendered) {

@@ -60,18 +60,7 @@ class SyncProcessIT {
       System.out.println(why);
       Assumptions.abort(why);
     }
-    Path store = Files.createDirectories(dir.resolve("store"));
-    Files.writeString(store.resolve("bar"), "first bar");
-    provider =
-        GrpcJsProvider.start(
-            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    new CoreV1Api(kube.client())
-        .createNamespacedServiceAccount(
-            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
-        .execute();
-    NodeFixtures.createClass(
-        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "bar")));
-    createSecretSync(kube);
+    Path store = providerClassAndSync(kube);
     keyturn =
         KeyturnProcess.start(
             dir,
@@ -112,18 +101,7 @@ class SyncProcessIT {
       System.out.println(why);
       Assumptions.abort(why);
     }
-    Path store = Files.createDirectories(dir.resolve("store"));
-    Files.writeString(store.resolve("bar"), "first bar");
-    provider =
-        GrpcJsProvider.start(
-            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    new CoreV1Api(kube.client())
-        .createNamespacedServiceAccount(
-            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
-        .execute();
-    NodeFixtures.createClass(
-        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "bar")));
-    createSecretSync(kube);
+    Path store = providerClassAndSync(kube);
     KeyturnProcess a = replica(kube, "keyturn-sync-a");
     KeyturnProcess b = replica(kube, "keyturn-sync-b");
     try {
@@ -157,6 +135,26 @@ class SyncProcessIT {
       a.close();
       b.close();
     }
+  }
+
+  /**
+   * The grpc-js provider serving "bar" from a store, the service account "app", the class "js" and
+   * the SecretSync "js-secret"; the store's directory.
+   */
+  private Path providerClassAndSync(KubeContext kube) throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store"));
+    Files.writeString(store.resolve("bar"), "first bar");
+    provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    new CoreV1Api(kube.client())
+        .createNamespacedServiceAccount(
+            kube.namespace(), new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
+        .execute();
+    NodeFixtures.createClass(
+        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "bar")));
+    createSecretSync(kube);
+    return store;
   }
 
   private KeyturnProcess replica(KubeContext kube, String pod) throws Exception {

@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import dev.keyturn.csinode.internal.ControllerService;
 import dev.keyturn.csinode.internal.IdentityService;
 import dev.keyturn.csinode.internal.NodeService;
+import dev.keyturn.csinode.internal.UnixSockets;
 import dev.keyturn.fswriter.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
@@ -64,14 +65,7 @@ public final class CsiNodeServer implements AutoCloseable {
    */
   public CsiNodeServer start() {
     try {
-      Files.createDirectories(socket.getParent());
-      if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-        if (Files.isDirectory(socket, LinkOption.NOFOLLOW_LINKS)) {
-          throw new KeyturnException(
-              KeyturnException.Reason.IO, "endpoint " + socket + " is a directory");
-        }
-        Files.delete(socket);
-      }
+      UnixSockets.prepare(socket, "endpoint");
       server.start();
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString(socketMode));
       serving = true;

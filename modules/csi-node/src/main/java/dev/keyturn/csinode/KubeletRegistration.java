@@ -1,6 +1,7 @@
 package dev.keyturn.csinode;
 
 import dev.keyturn.csinode.internal.RegistrationService;
+import dev.keyturn.csinode.internal.UnixSockets;
 import dev.keyturn.fswriter.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
@@ -13,7 +14,6 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
@@ -75,15 +75,7 @@ public final class KubeletRegistration implements AutoCloseable {
 
   private void start() {
     try {
-      Files.createDirectories(socket.getParent());
-      if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-        if (Files.isDirectory(socket, LinkOption.NOFOLLOW_LINKS)) {
-          throw new KeyturnException(
-              KeyturnException.Reason.IO,
-              "kubelet registration socket " + socket + " is a directory");
-        }
-        Files.delete(socket);
-      }
+      UnixSockets.prepare(socket, "kubelet registration socket");
       server.start();
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
     } catch (IOException e) {
