@@ -341,6 +341,17 @@ final class NodeAssembly {
                 + client.join().getBasePath()
                 + ": is the API server reachable, and the kubeconfig (--kubeconfig, KUBECONFIG or"
                 + " the pod's service account) the right one?");
+      } else if (gateway != null) {
+        gateway
+            .classWatchProblem()
+            .ifPresent(
+                why ->
+                    problems.put(
+                        "kubernetes",
+                        why
+                            + " (API server "
+                            + client.join().getBasePath()
+                            + "; volumes keep their content, republishes read the last list)"));
       }
     }
     return Map.copyOf(problems);

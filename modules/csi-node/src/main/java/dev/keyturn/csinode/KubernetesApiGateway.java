@@ -1,6 +1,7 @@
 package dev.keyturn.csinode;
 
 import com.google.gson.Gson;
+import dev.keyturn.csinode.internal.WatchedLists;
 import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.secretsync.internal.ApiCalls;
 import dev.keyturn.secretsync.internal.PodEvents;
@@ -13,6 +14,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesListObject;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -50,6 +52,8 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   private record Converted(String resourceVersion, SecretProviderClass spc) {}
 
   private final Optional<SharedIndexInformer<DynamicKubernetesObject>> classes;
+  private final Optional<WatchedLists<DynamicKubernetesObject, DynamicKubernetesListObject>>
+      classLists;
 
   private KubernetesApiGateway(ApiClient client, boolean watchClasses, String eventSource) {
     this.api = new CustomObjectsApi(Objects.requireNonNull(client, "client"));
@@ -57,17 +61,22 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     if (watchClasses) {
       ApiClient watching = WatchClients.withoutReadTimeout(client);
       var factory = new SharedInformerFactory(watching);
+      var lists =
+          new WatchedLists<>(
+              new DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
+              "SecretProviderClasses from " + client.getBasePath(),
+              Clock.systemUTC());
       this.classes =
           Optional.of(
               factory.sharedIndexInformerFor(
-                  new DynamicKubernetesApi(GROUP, VERSION, CLASSES, watching),
-                  DynamicKubernetesObject.class,
-                  0));
+                  lists, DynamicKubernetesObject.class, 0, lists::failed));
       factory.startAllRegisteredInformers();
       this.informers = Optional.of(factory);
+      this.classLists = Optional.of(lists);
     } else {
       this.classes = Optional.empty();
       this.informers = Optional.empty();
+      this.classLists = Optional.empty();
     }
   }
 
@@ -101,6 +110,24 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   /** Whether the class cache has its first list (always true without a cache). */
   public boolean classesSynced() {
     return classes.map(SharedIndexInformer::hasSynced).orElse(true);
+  }
+
+  /**
+   * Why the class cache is not followed now: its last list or watch failed (the API server is
+   * unreachable, or refuses), since when and how often; empty while it is followed, and without a
+   * cache. The cache keeps what it held, and republishes read it.
+   */
+  public Optional<String> classWatchProblem() {
+    return classLists
+        .flatMap(WatchedLists::failing)
+        .map(
+            f ->
+                "cannot list or watch SecretProviderClasses since "
+                    + f.since()
+                    + " ("
+                    + f.times()
+                    + " failed tries): "
+                    + f.why());
   }
 
   @Override

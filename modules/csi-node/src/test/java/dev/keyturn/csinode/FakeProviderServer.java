@@ -11,6 +11,7 @@ import dev.keyturn.csinode.internal.proto.provider.VersionResponse;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
@@ -69,6 +70,8 @@ final class FakeProviderServer implements AutoCloseable {
             .bossEventLoopGroup(group)
             .workerEventLoopGroup(group)
             .channelType(EpollServerDomainSocketChannel.class)
+            // grpc-netty sets SO_KEEPALIVE, which a Unix socket has not (a warning per channel).
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
             .addService(
                 new CSIDriverProviderGrpc.CSIDriverProviderImplBase() {
                   @Override

@@ -77,6 +77,18 @@ class KubernetesApiGatewayTest {
         List.of(ObjectVersion.of("password", version), ObjectVersion.of("username", "1")));
   }
 
+  /** Creates a class of the file provider with {@code source: app} in the test's namespace. */
+  static void createClass(KubeContext kube, String name) throws ApiException {
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            kube.namespace(),
+            "secretproviderclasses",
+            secretProviderClass(kube.namespace(), name, Map.of("source", "app")))
+        .execute();
+  }
+
   void assumeReal(KubeContext kube, String what) {
     if (!kube.real()) {
       String reason =
@@ -88,14 +100,7 @@ class KubernetesApiGatewayTest {
 
   @Test
   void readsASecretProviderClassAsUsersWriteIt(KubeContext kube) throws Exception {
-    new CustomObjectsApi(kube.client())
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            kube.namespace(),
-            "secretproviderclasses",
-            secretProviderClass(kube.namespace(), "app-secrets", Map.of("source", "app")))
-        .execute();
+    createClass(kube, "app-secrets");
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
     SecretProviderClass spc =
         gateway.secretProviderClass(kube.namespace(), "app-secrets").orElseThrow();
@@ -117,14 +122,7 @@ class KubernetesApiGatewayTest {
   void theWatchedClassCacheAnswersWithoutAnApiCallAndFollowsChanges(KubeContext kube)
       throws Exception {
     CustomObjectsApi custom = new CustomObjectsApi(kube.client());
-    custom
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            kube.namespace(),
-            "secretproviderclasses",
-            secretProviderClass(kube.namespace(), "cached", Map.of("source", "app")))
-        .execute();
+    createClass(kube, "cached");
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
     okhttp3.OkHttpClient original = kube.client().getHttpClient();
     // The gateway's own reads go through this client (the watch has its own copy of it).
@@ -197,6 +195,45 @@ class KubernetesApiGatewayTest {
       assertThat(gateway.secretProviderClass(kube.namespace(), "not-there")).isEmpty();
     } finally {
       kube.client().setHttpClient(original);
+    }
+  }
+
+  @Test
+  void theClassCacheSaysWhenTheApiServerWentAwayAndWhenItIsBack(KubeContext kube) throws Exception {
+    assumeReal(
+        kube, "fabric8's mock serves watches over WebSocket only (HTTP 400 to client-java's)");
+    createClass(kube, "kept");
+    String original = kube.client().getBasePath();
+    java.net.URI server = java.net.URI.create(original);
+    try (TcpRelay relay = new TcpRelay(server.getHost(), server.getPort())) {
+      // The gateway reaches the server through the relay, which then goes away and comes back.
+      kube.client().setBasePath(server.getScheme() + "://" + server.getHost() + ":" + relay.port());
+      try (KubernetesApiGateway gateway = KubernetesApiGateway.watchingClasses(kube.client())) {
+        await().atMost(Duration.ofSeconds(30)).until(gateway::classesSynced);
+        assertThat(gateway.classWatchProblem()).isEmpty();
+
+        relay.cut();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(gateway.classWatchProblem())
+                        .hasValueSatisfying(
+                            why ->
+                                assertThat(why)
+                                    .startsWith("cannot list or watch SecretProviderClasses since ")
+                                    .contains("ConnectException")));
+        // What the cache held is still answered while the server is away.
+        assertThat(gateway.classesSynced()).isTrue();
+        assertThat(gateway.secretProviderClass(kube.namespace(), "kept")).isPresent();
+
+        relay.open();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(gateway.classWatchProblem()).isEmpty());
+      }
+    } finally {
+      kube.client().setBasePath(original);
     }
   }
 

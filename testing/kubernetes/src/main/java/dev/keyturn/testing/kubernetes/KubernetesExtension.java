@@ -165,7 +165,12 @@ public final class KubernetesExtension
       return new Cluster(client, true, version, null, kubeconfig);
     }
 
+    /** Held so the level stays set: the mock logs every request it receives at INFO. */
+    private static final java.util.logging.Logger MOCK_LOG =
+        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
     private static Cluster mock() throws IOException {
+      MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
       KubernetesMockServer server =
           new KubernetesMockServer(
               new Context(),
