@@ -364,13 +364,8 @@ final class AgentCommand implements Callable<Integer> {
     if (agentConfig.sets().stream().anyMatch(set -> set.provider().equals(FileProvider.NAME))) {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put(FileProviderFactory.ROOT, fileRoot().toAbsolutePath().toString());
-      String keyFile = System.getenv("KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE");
-      if (keyFile != null && !keyFile.isBlank()) {
-        settings.put(FileProviderFactory.VERSION_KEY_FILE, keyFile);
-      } else {
-        VersionKey.kept()
-            .ifPresent(k -> settings.put(FileProviderFactory.VERSION_KEY_FILE, k.toString()));
-      }
+      VersionKey.forAgent()
+          .ifPresent(k -> settings.put(FileProviderFactory.VERSION_KEY_FILE, k.toString()));
       try {
         builder.create(FileProvider.NAME, settings);
       } catch (KeyturnException e) {

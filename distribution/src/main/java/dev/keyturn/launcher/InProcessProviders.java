@@ -5,6 +5,7 @@ import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderRegistry;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,18 +17,20 @@ import java.util.Optional;
 final class InProcessProviders {
   private InProcessProviders() {}
 
-  static ProviderRegistry discover(Optional<Path> fileProviderRoot) {
+  /**
+   * @param versionKey the file provider's version key file; empty: a key of this run
+   */
+  static ProviderRegistry discover(Optional<Path> fileProviderRoot, Optional<Path> versionKey) {
     ProviderRegistry.Builder builder = ProviderRegistry.builder();
     fileProviderRoot.ifPresent(
         root -> {
+          Map<String, String> settings = new LinkedHashMap<>();
+          settings.put(FileProviderFactory.ROOT, root.toString());
+          settings.put(FileProviderFactory.PER_NAMESPACE, "true");
+          versionKey.ifPresent(
+              k -> settings.put(FileProviderFactory.VERSION_KEY_FILE, k.toString()));
           try {
-            builder.create(
-                FileProvider.NAME,
-                Map.of(
-                    FileProviderFactory.ROOT,
-                    root.toString(),
-                    FileProviderFactory.PER_NAMESPACE,
-                    "true"));
+            builder.create(FileProvider.NAME, settings);
           } catch (KeyturnException e) {
             throw new AgentConfig.ConfigException("--file-provider-root: " + e.getMessage());
           }

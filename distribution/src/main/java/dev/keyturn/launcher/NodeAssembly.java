@@ -74,7 +74,12 @@ final class NodeAssembly {
     CompletableFuture<ApiClient> client = kubernetesClient();
     ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
-    ProviderRegistry registry = InProcessProviders.discover(config.fileProviderRoot());
+    ProviderRegistry registry =
+        InProcessProviders.discover(
+            config.fileProviderRoot(),
+            config.fileProviderRoot().isPresent()
+                ? VersionKey.forNode(config.csiSocket())
+                : Optional.empty());
     ProviderResolver resolver = resolver(registry);
     RotationEngine engine = engine(resolver, executor, metrics);
     VolumePublisher publisher = publisher(client, engine, executor, metrics);

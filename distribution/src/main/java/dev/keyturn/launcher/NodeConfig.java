@@ -85,15 +85,16 @@ record NodeConfig(
         });
   }
 
+  /** The CSI socket's path as this process reaches it. */
+  Path csiSocket() {
+    return Path.of(
+            endpoint.startsWith("unix://") ? endpoint.substring("unix://".length()) : endpoint)
+        .toAbsolutePath();
+  }
+
   /** The CSI socket's path as kubelet reaches it, which kubelet's plugin watcher is told. */
   Path csiSocketForKubelet() {
-    return kubeletRegistrationPath.orElseGet(
-        () ->
-            Path.of(
-                    endpoint.startsWith("unix://")
-                        ? endpoint.substring("unix://".length())
-                        : endpoint)
-                .toAbsolutePath());
+    return kubeletRegistrationPath.orElseGet(this::csiSocket);
   }
 
   /** The component every Event of this node names: the same for mounts and for synced Secrets. */

@@ -128,7 +128,13 @@ final class SyncCommand implements Callable<Integer> {
       throw new AgentConfig.ConfigException("--coalesce-window must not be negative");
     }
     ApiClient client = client();
-    ProviderRegistry registry = InProcessProviders.discover(Optional.ofNullable(fileProviderRoot));
+    // A Deployment keeps no state: versions are keyed per run unless the variable names a key.
+    ProviderRegistry registry =
+        InProcessProviders.discover(
+            Optional.ofNullable(fileProviderRoot),
+            Optional.ofNullable(System.getenv(VersionKey.ENV))
+                .filter(k -> !k.isBlank())
+                .map(Path::of));
     ProviderResolver resolver =
         ProviderResolver.builder(registry)
             .directory(providerVolume)

@@ -12,21 +12,43 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The agent's file-provider version key, kept between runs so a restart sees the same versions (and
- * writes nothing when nothing changed) instead of a new key's: {@code
- * $XDG_STATE_HOME/keyturn/file-provider-version.key}, else {@code
- * ~/.local/state/keyturn/file-provider-version.key}, 32 random bytes, readable by its owner only
- * (the versions are keyed so that they do not reveal a hash of the secret). {@code
- * KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE} names another file.
+ * The file provider's version key, kept between runs so a restart sees the same versions (and
+ * writes nothing when nothing changed) instead of a new key's: 32 random bytes, readable by its
+ * owner only (the versions are keyed so that they do not reveal a hash of the secret). {@code
+ * KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE} names the file for every command; else the agent keeps it
+ * in {@code $XDG_STATE_HOME/keyturn/file-provider-version.key} (or {@code
+ * ~/.local/state/keyturn/}), and {@code keyturn node} beside its CSI socket, in the plugin
+ * directory on the node's disk that outlives the driver's pod.
  */
 final class VersionKey {
   private static final System.Logger LOG = System.getLogger(VersionKey.class.getName());
 
   private VersionKey() {}
 
-  /** The kept key's file, made now if missing; empty (a key per run) when it cannot be kept. */
-  static Optional<Path> kept() {
-    Optional<Path> file = location();
+  /** The environment variable that names the key file. */
+  static final String ENV = "KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE";
+
+  static final String FILE_NAME = "file-provider-version.key";
+
+  /** The agent's key file: the variable's, else the kept one in the user's state directory. */
+  static Optional<Path> forAgent() {
+    return named().or(() -> kept(stateDirectory()));
+  }
+
+  /** The node's key file: the variable's, else the kept one beside the CSI socket. */
+  static Optional<Path> forNode(Path csiSocket) {
+    Path dir = csiSocket.toAbsolutePath().getParent();
+    return named().or(() -> kept(Optional.ofNullable(dir).map(d -> d.resolve(FILE_NAME))));
+  }
+
+  /** The file the variable names, taken as it is (the provider says if it cannot read it). */
+  private static Optional<Path> named() {
+    String named = System.getenv(ENV);
+    return named == null || named.isBlank() ? Optional.empty() : Optional.of(Path.of(named));
+  }
+
+  /** The key file, made now if missing; empty (a key per run) when it cannot be kept. */
+  private static Optional<Path> kept(Optional<Path> file) {
     if (file.isEmpty()) {
       return Optional.empty();
     }
@@ -63,15 +85,15 @@ final class VersionKey {
     }
   }
 
-  private static Optional<Path> location() {
+  private static Optional<Path> stateDirectory() {
     String state = System.getenv("XDG_STATE_HOME");
     if (state != null && !state.isBlank()) {
-      return Optional.of(Path.of(state, "keyturn", "file-provider-version.key"));
+      return Optional.of(Path.of(state, "keyturn", FILE_NAME));
     }
     String home = System.getProperty("user.home");
     if (home == null || home.isBlank() || home.equals("?")) {
       return Optional.empty();
     }
-    return Optional.of(Path.of(home, ".local", "state", "keyturn", "file-provider-version.key"));
+    return Optional.of(Path.of(home, ".local", "state", "keyturn", FILE_NAME));
   }
 }

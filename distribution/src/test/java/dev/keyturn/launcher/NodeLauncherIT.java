@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Base64;
@@ -48,6 +49,20 @@ class NodeLauncherIT {
   private void start(List<String> args, Map<String, String> env) throws IOException {
     keyturn = KeyturnProcess.start(dir, env, args);
     output = keyturn.output;
+  }
+
+  /** Starts {@code keyturn node} and waits until it says it serves CSI on {@code socket}. */
+  private void startServing(List<String> args, Map<String, String> env, Path socket)
+      throws IOException {
+    start(args, env);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(output)
+                    .as("output")
+                    .anyMatch(
+                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
   }
 
   /** Runs another keyturn command to its end; its output lines. */
@@ -97,7 +112,7 @@ class NodeLauncherIT {
     String podUid = KubeObjects.createPod(kube, Map.of("name", "web-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
     boolean tmpfs = KeyturnProcess.isRoot();
-    start(
+    startServing(
         List.of(
             "node",
             "--endpoint",
@@ -117,20 +132,15 @@ class NodeLauncherIT {
             "127.0.0.1:0",
             "--admin-addr",
             "127.0.0.1:0",
-            "--watch-synced-secrets"),
+            "--watch-synced-secrets",
+            // fabric8's mock serves watches over WebSocket only: client-java's are refused there.
+            "--watch-secret-provider-classes=" + kube.real()),
         Map.of(
             "KEYTURN_FILE_PROVIDER_ROOT",
             dir.resolve("store").toString(),
             "KEYTURN_JAVA_OPTS",
-            "-Xlog:class+load=info:file=" + dir.resolve("classes.log")));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(output)
-                    .as("output")
-                    .anyMatch(
-                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+            "-Xlog:class+load=info:file=" + dir.resolve("classes.log")),
+        socket);
 
     Path target = dir.resolve("kubelet/pods/p1/volumes/kubernetes.io~csi/secrets/mount");
     PublishRequest publish =
@@ -246,6 +256,63 @@ class NodeLauncherIT {
                         ".*\\] io\\.kubernetes\\.client\\.openapi\\.models\\.[A-Za-z0-9]+ source:.*"))
             .count();
     assertThat(models).as("client-java model classes loaded").isBetween(3L, 300L);
+  }
+
+  @Test
+  void aRestartedNodeSeesTheSameFileProviderVersionsAndWritesNothing(KubeContext kube)
+      throws Exception {
+    Path store =
+        Files.createDirectories(dir.resolve("store").resolve(kube.namespace()).resolve("app"));
+    Files.writeString(store.resolve("api-key"), "k-1");
+    NodeFixtures.createClass(
+        kube, "app", Map.of("provider", "file", "parameters", Map.of("source", "app")));
+    String podUid = KubeObjects.createPod(kube, Map.of("name", "web-0")).getMetadata().getUid();
+    Path socket = dir.resolve("csi/csi.sock");
+    List<String> args =
+        List.of(
+            "node",
+            "--endpoint",
+            "unix://" + socket,
+            "--nodeid",
+            "node-1",
+            "--kubeconfig",
+            kube.kubeconfig().toString(),
+            "--provider-volume",
+            dir.resolve("providers").toString(),
+            "--republish-min-interval",
+            "0s",
+            "--kubelet-dir",
+            dir.resolve("kubelet").toString(),
+            "--tmpfs=" + KeyturnProcess.isRoot(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0");
+    Map<String, String> env = Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
+    Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
+    PublishRequest publish =
+        NodeFixtures.publish(kube, "csi-vol-1", target, "app", "web-0", podUid, Map.of());
+    startServing(args, env, socket);
+    try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+      kubelet.publish(publish);
+    }
+    Path generation = target.resolve("..data").toRealPath();
+    // The versions are keyed with a key kept beside the CSI socket, readable by root only.
+    assertThat(Files.getPosixFilePermissions(socket.resolveSibling("file-provider-version.key")))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(keyturn.stop()).as("stopped on SIGTERM").isTrue();
+
+    startServing(args, env, socket);
+    try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+      kubelet.publish(publish);
+      // Same versions: kubelet's republish after the restart wrote nothing.
+      assertThat(target.resolve("..data").toRealPath()).isEqualTo(generation);
+      Files.writeString(store.resolve("api-key"), "k-2");
+      kubelet.publish(publish);
+      assertThat(target.resolve("..data").toRealPath()).isNotEqualTo(generation);
+      assertThat(Files.readString(target.resolve("api-key"))).isEqualTo("k-2");
+      kubelet.unpublish("csi-vol-1", target.toString());
+    }
   }
 
   @Test
