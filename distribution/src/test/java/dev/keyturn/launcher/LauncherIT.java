@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -282,6 +283,56 @@ class LauncherIT {
         .startsWith("VOLUME")
         .contains("PROVIDER", "OBJECTS", "WRITTEN", "TARGET");
     assertThat(String.join("\n", output)).doesNotContain("t0ken-value");
+  }
+
+  @Test
+  void aProviderOfItsOwnOnKeyturnModulePathRunsInTheAgent() throws Exception {
+    // examples/provider: a separate project against the BOM, built before this module.
+    Path built = Path.of(System.getProperty("keyturn.examples", "../examples"), "provider/target");
+    Path jar;
+    try (var files = Files.list(built)) {
+      jar =
+          files
+              .filter(f -> f.getFileName().toString().matches("keyturn-example-provider-.*\\.jar"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no provider jar in " + built + ": build it"));
+    }
+    Path properties = dir.resolve("app.properties");
+    Files.writeString(properties, "db.user=app\ndb.password=pw-f1rst\n");
+    Path target = dir.resolve("target");
+    BiFunction<String, Path, KeyturnProcess.Finished> once =
+        (keys, at) -> {
+          try {
+            return KeyturnProcess.run(
+                dir,
+                Map.of("KEYTURN_MODULE_PATH", jar.toAbsolutePath().toString()),
+                List.of(
+                    "agent",
+                    "--once",
+                    "--provider",
+                    "properties",
+                    "--param",
+                    "file=" + properties,
+                    "--param",
+                    "keys=" + keys,
+                    "--target",
+                    at.toString(),
+                    "--name",
+                    "db"));
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+    KeyturnProcess.Finished run = once.apply("db.user,db.password", target);
+    assertThat(run.status()).as("output %s", run.output()).isZero();
+    assertThat(target.resolve("db.password")).hasContent("pw-f1rst");
+    assertThat(target.resolve("db.user")).hasContent("app");
+    assertThat(run.output()).noneMatch(l -> l.contains("pw-f1rst"));
+
+    // Its errors reach the user as it wrote them, with its code.
+    KeyturnProcess.Finished missing = once.apply("db.host", dir.resolve("other"));
+    assertThat(missing.status()).isEqualTo(1);
+    assertThat(missing.output()).anyMatch(l -> l.contains("NotFound") && l.contains("db.host"));
   }
 
   @Test
