@@ -302,12 +302,13 @@ public final class NodeFootprint {
         Map.of());
   }
 
-  private static long awaitProbe(Path socket, Process node, long started) throws Exception {
+  /** Milliseconds from {@code started} to the first Probe a driver at {@code socket} answered. */
+  static long awaitProbe(Path socket, Process node, long started) throws Exception {
     long deadline = started + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       if (!node.isAlive()) {
         throw new IllegalStateException(
-            "keyturn node exited with " + node.exitValue() + " before serving");
+            "the driver exited with " + node.exitValue() + " before serving");
       }
       if (Files.exists(socket)) {
         try (CsiClient client = CsiClient.connect(socket, Duration.ofSeconds(1))) {
@@ -320,10 +321,10 @@ public final class NodeFootprint {
       }
       Thread.sleep(5);
     }
-    throw new IllegalStateException("keyturn node did not serve within 60 s");
+    throw new IllegalStateException("the driver did not serve within 60 s");
   }
 
-  private static long rssKib(long pid) throws IOException {
+  static long rssKib(long pid) throws IOException {
     return statusKib(pid, "VmRSS:");
   }
 

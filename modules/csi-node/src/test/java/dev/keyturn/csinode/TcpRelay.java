@@ -19,6 +19,7 @@ final class TcpRelay implements AutoCloseable {
   private final InetSocketAddress target;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile ServerSocket listening;
+  private boolean cut;
   private final int port;
 
   TcpRelay(String host, int targetPort) throws IOException {
@@ -33,6 +34,7 @@ final class TcpRelay implements AutoCloseable {
 
   /** Closes the port and every relayed connection: connections are refused until {@link #open}. */
   synchronized void cut() throws IOException {
+    cut = true;
     listening.close();
     for (Socket s : open) {
       s.close();
@@ -42,6 +44,7 @@ final class TcpRelay implements AutoCloseable {
 
   /** Listens on the same port again. */
   synchronized void open() throws IOException {
+    cut = false;
     listen(port);
   }
 
@@ -64,8 +67,16 @@ final class TcpRelay implements AutoCloseable {
       try {
         Socket in = server.accept();
         Socket out = new Socket(target.getAddress(), target.getPort());
-        open.add(in);
-        open.add(out);
+        synchronized (this) {
+          // A connection accepted while the relay was being cut is cut too.
+          if (cut) {
+            in.close();
+            out.close();
+            continue;
+          }
+          open.add(in);
+          open.add(out);
+        }
         pipe(in, out);
         pipe(out, in);
       } catch (IOException e) {

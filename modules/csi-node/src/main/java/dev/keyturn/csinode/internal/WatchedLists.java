@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * The list and watch of one resource for an informer, which remembers whether the API server
  * answered the last of them: an informer keeps its cache when the server goes away, so its {@code
  * hasSynced} stays true and says nothing of whether the cache is still followed. A list or watch
- * that the server answers clears the failure; the informer's exception handler ({@link
- * #failed(Class, Throwable)}) records one. The first failure after a success and the recovery are
- * logged once each, not at every retry of the informer (once a second).
+ * that the server answers clears the failure; one that fails records it, and so does the informer's
+ * exception handler ({@link #failed(Class, Throwable)}) when an open watch breaks. The first
+ * failure after a success and the recovery are logged once each, not at every retry of the informer
+ * (once a second).
  */
 public final class WatchedLists<T extends KubernetesObject, L extends KubernetesListObject>
     implements ListerWatcher<T, L> {
@@ -33,6 +34,7 @@ public final class WatchedLists<T extends KubernetesObject, L extends Kubernetes
   private final String what;
   private final Clock clock;
   private final AtomicReference<Failing> failing = new AtomicReference<>();
+  private volatile Throwable lastRecorded;
 
   /**
    * @param what what is listed and from where, for the log ("SecretProviderClasses from URL")
@@ -45,21 +47,49 @@ public final class WatchedLists<T extends KubernetesObject, L extends Kubernetes
 
   @Override
   public L list(CallGeneratorParams params) throws ApiException {
-    L list = api.list(options(params)).throwsApiException().getObject();
+    L list;
+    try {
+      list = api.list(options(params)).throwsApiException().getObject();
+    } catch (ApiException | RuntimeException e) {
+      record(e);
+      throw e;
+    }
     answered();
     return list;
   }
 
   @Override
   public Watchable<T> watch(CallGeneratorParams params) throws ApiException {
-    // The server has answered once the watch is open (its response headers arrived).
-    Watchable<T> watch = api.watch(options(params));
+    // The server has answered once the watch is open (its response headers arrived). The
+    // informer retries a watch that cannot be opened without telling its exception handler.
+    Watchable<T> watch;
+    try {
+      watch = api.watch(options(params));
+    } catch (ApiException | RuntimeException e) {
+      record(e);
+      throw e;
+    }
     answered();
     return watch;
   }
 
   /** The informer's exception handler: a list or watch failed, or an open watch broke. */
   public void failed(Class<T> type, Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t == lastRecorded) {
+        return; // Recorded when list or watch threw it.
+      }
+    }
+    record(error);
+  }
+
+  private void record(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException) {
+        return; // The informer is being stopped.
+      }
+    }
+    lastRecorded = error;
     String why = describe(error);
     Failing before =
         failing.getAndUpdate(

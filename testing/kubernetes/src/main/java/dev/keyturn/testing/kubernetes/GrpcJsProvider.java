@@ -1,6 +1,4 @@
-package dev.keyturn.launcher;
-
-import static org.awaitility.Awaitility.await;
+package dev.keyturn.testing.kubernetes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,16 +12,23 @@ import java.util.concurrent.TimeUnit;
  * the authority and the request's shapes as the Go driver's e2e provider is. Its npm dependencies
  * are installed from its lock file on first use.
  */
-final class GrpcJsProvider implements AutoCloseable {
-  static final Path HOME =
+public final class GrpcJsProvider implements AutoCloseable {
+  /** The provider's directory ({@code -Dkeyturn.grpcjs.dir}, else from the module's directory). */
+  public static final Path HOME =
       Path.of(System.getProperty("keyturn.grpcjs.dir", "../testing/grpc-js-provider"))
           .toAbsolutePath()
           .normalize();
 
   private final Process process;
-  final Path socket;
-  final Path store;
-  final Path requestLog;
+
+  /** Its socket. */
+  public final Path socket;
+
+  /** The directory it serves files from. */
+  public final Path store;
+
+  /** Where it appends each request's shape. */
+  public final Path requestLog;
 
   private GrpcJsProvider(Process process, Path socket, Path store) {
     this.process = process;
@@ -36,7 +41,7 @@ final class GrpcJsProvider implements AutoCloseable {
    * Starts the provider named {@code name} on {@code <providerDir>/<name>.sock}, serving files of
    * {@code store}.
    */
-  static GrpcJsProvider start(Path providerDir, String name, Path store, Path log)
+  public static GrpcJsProvider start(Path providerDir, String name, Path store, Path log)
       throws IOException, InterruptedException {
     installDependencies();
     Path socket = Files.createDirectories(providerDir).resolve(name + ".sock");
@@ -54,16 +59,17 @@ final class GrpcJsProvider implements AutoCloseable {
             .redirectOutput(log.toFile())
             .start();
     GrpcJsProvider provider = new GrpcJsProvider(process, socket, store);
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () -> {
-              if (!process.isAlive()) {
-                throw new IllegalStateException(
-                    "the grpc-js provider exited: " + Files.readString(log));
-              }
-              return Files.exists(socket);
-            });
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Files.exists(socket)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the grpc-js provider exited: " + Files.readString(log));
+      }
+      if (System.nanoTime() > deadline) {
+        provider.close();
+        throw new IllegalStateException("the grpc-js provider did not listen within 30 s");
+      }
+      Thread.sleep(20);
+    }
     return provider;
   }
 
@@ -85,7 +91,7 @@ final class GrpcJsProvider implements AutoCloseable {
   }
 
   /** The requests it was sent, one JSON line each (shapes only, no values). */
-  List<String> requests() throws IOException {
+  public List<String> requests() throws IOException {
     return Files.exists(requestLog) ? Files.readAllLines(requestLog) : List.of();
   }
 

@@ -1,0 +1,444 @@
+package dev.keyturn.benchmarks;
+
+import dev.keyturn.csinode.CsiClient;
+import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.testing.kubernetes.GrpcJsProvider;
+import dev.keyturn.testing.kubernetes.KubernetesExtension;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.auth.ApiKeyAuth;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/**
+ * The Go driver and {@code keyturn node} on one harness, one after the other in the same run: the
+ * same kubelet stand-in over the CSI socket ({@link CsiClient}), the same external provider on
+ * another stack (the grpc-js provider, 10 objects of 4 KiB), the same real kube-apiserver, the same
+ * SecretProviderClass with a {@code secretObjects} sync and the same pods. Both get the Go chart's
+ * flags with rotation on, plus the one flag that makes every republish due (a provider call):
+ * {@code --rotation-poll-interval=0s} for the Go driver, {@code --republish-min-interval=0s} for
+ * Keyturn, whose defaults would answer most republishes without calling anyone.
+ *
+ * <p>For each: start to the first Probe answered (median of {@code starts}); RSS idle and with
+ * {@code volumes} volumes; republish latency over the first 20 rounds and over 20 rounds after 100;
+ * provider calls, API requests and API writes per republish round (the API server's own {@code
+ * apiserver_request_total} for the resources a driver touches, read before and after); CPU seconds
+ * per hour of a steady state with kubelet's cadence (one republish of every volume per minute,
+ * measured over {@code window} seconds). Usage: {@code SideBySide <work dir> <go driver binary>
+ * <keyturn home> <volumes> <starts> <window seconds>}; {@code KEYTURN_IT_KUBECONFIG} names the real
+ * API server.
+ */
+public final class SideBySide {
+  private static final Set<String> DRIVER_RESOURCES =
+      Set.of(
+          "secretproviderclasses", "secretproviderclasspodstatuses", "secrets", "pods", "events");
+  private static final Pattern REQUESTS =
+      Pattern.compile("^apiserver_request_total\\{(.*)\\} ([0-9.e+]+)$");
+
+  private SideBySide() {}
+
+  /** What one driver measured. */
+  record Figures(
+      String driver,
+      long startMillis,
+      double rssIdleMib,
+      double rssLoadedMib,
+      long[] coldNanos,
+      long[] steadyNanos,
+      double providerCallsPerRound,
+      double apiRequestsPerRound,
+      double apiWritesPerRound,
+      double cpuSecondsPerHour) {}
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Files.createDirectories(Path.of(args[0]));
+    Path goDriver = Path.of(args[1]);
+    Path keyturnHome = Path.of(args[2]);
+    int volumes = Integer.parseInt(args[3]);
+    int starts = Integer.parseInt(args[4]);
+    int window = Integer.parseInt(args[5]);
+    try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
+      if (!cluster.real()) {
+        throw new IllegalStateException(
+            "SideBySide needs the real API server (KEYTURN_IT_KUBECONFIG)");
+      }
+      Path store = Files.createDirectories(dir.resolve("store"));
+      List<String> objects = new ArrayList<>();
+      byte[] content = new byte[Volumes.FILE_BYTES];
+      for (int i = 0; i < Volumes.FILES; i++) {
+        Arrays.fill(content, (byte) ('a' + i));
+        Files.write(store.resolve("o" + i), content);
+        objects.add("o" + i);
+      }
+      List<Figures> all = new ArrayList<>();
+      try (GrpcJsProvider provider =
+          GrpcJsProvider.start(
+              dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"))) {
+        for (String driver : List.of("go", "keyturn")) {
+          String namespace = "bench-" + driver + "-" + ProcessHandle.current().pid();
+          List<String> uids =
+              setUp(cluster.client(), namespace, String.join(",", objects), volumes);
+          Path work = Files.createDirectories(dir.resolve(driver));
+          List<String> command =
+              driver.equals("go")
+                  ? goCommand(goDriver, work, dir.resolve("providers"))
+                  : keyturnCommand(
+                      keyturnHome, work, dir.resolve("providers"), cluster.kubeconfig());
+          all.add(
+              measure(driver, command, cluster, work, provider, namespace, uids, starts, window));
+        }
+      }
+      print(all, volumes, window);
+    }
+  }
+
+  private static List<String> goCommand(Path binary, Path work, Path providers) {
+    return new ArrayList<>(
+        List.of(
+            binary.toString(),
+            "--endpoint=unix://" + work.resolve("csi/csi.sock"),
+            "--nodeid=bench-node",
+            "--provider-volume=" + providers,
+            "--additional-provider-volume-paths=" + providers,
+            "--metrics-addr=127.0.0.1:" + freePort(),
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=0s"));
+  }
+
+  private static List<String> keyturnCommand(
+      Path home, Path work, Path providers, Path kubeconfig) {
+    return new ArrayList<>(
+        List.of(
+            home.resolve("bin/keyturn").toString(),
+            "--endpoint=unix://" + work.resolve("csi/csi.sock"),
+            "--nodeid=bench-node",
+            "--provider-volume=" + providers,
+            "--additional-provider-volume-paths=" + providers,
+            "--metrics-addr=127.0.0.1:" + freePort(),
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=2m",
+            "--kubeconfig=" + kubeconfig,
+            "--kubelet-dir=" + work.resolve("kubelet"),
+            "--admin-addr=",
+            "--republish-min-interval=0s"));
+  }
+
+  /** The namespace, its class and {@code volumes} pods; the pods' uids. */
+  private static List<String> setUp(ApiClient client, String namespace, String objects, int volumes)
+      throws Exception {
+    CoreV1Api core = new CoreV1Api(client);
+    core.createNamespace(
+            new V1Namespace()
+                .apiVersion("v1")
+                .kind("Namespace")
+                .metadata(new V1ObjectMeta().name(namespace)))
+        .execute();
+    Map<String, Object> spec = new LinkedHashMap<>();
+    spec.put("provider", "grpcjs");
+    spec.put("parameters", Map.of("objects", objects));
+    spec.put(
+        "secretObjects",
+        List.of(
+            Map.of(
+                "secretName",
+                "bench-secret",
+                "type",
+                "Opaque",
+                "data",
+                List.of(Map.of("objectName", "o0", "key", "o0")))));
+    new CustomObjectsApi(client)
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            namespace,
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", "bench", "namespace", namespace),
+                "spec",
+                spec))
+        .execute();
+    List<String> uids = new ArrayList<>();
+    for (int i = 0; i < volumes; i++) {
+      V1Pod pod =
+          new V1Pod()
+              .apiVersion("v1")
+              .kind("Pod")
+              .metadata(new V1ObjectMeta().name("pod-" + i).namespace(namespace))
+              .spec(
+                  new V1PodSpec()
+                      .nodeName("bench-node")
+                      .overhead(null)
+                      .containers(List.of(new V1Container().name("app").image("app:1"))));
+      uids.add(core.createNamespacedPod(namespace, pod).execute().getMetadata().getUid());
+    }
+    return uids;
+  }
+
+  private static Figures measure(
+      String driver,
+      List<String> command,
+      KubernetesExtension.Cluster cluster,
+      Path work,
+      GrpcJsProvider provider,
+      String namespace,
+      List<String> uids,
+      int starts,
+      int window)
+      throws Exception {
+    Path socket = work.resolve("csi/csi.sock");
+    Files.createDirectories(socket.getParent());
+    List<Long> startMillis = new ArrayList<>();
+    for (int run = 1; run < starts; run++) {
+      long t0 = System.nanoTime();
+      Process p = start(command, cluster.kubeconfig(), work);
+      try {
+        startMillis.add(NodeFootprint.awaitProbe(socket, p, t0));
+      } finally {
+        stop(p, work);
+      }
+    }
+    long started = System.nanoTime();
+    Process node = start(command, cluster.kubeconfig(), work);
+    try {
+      startMillis.add(NodeFootprint.awaitProbe(socket, node, started));
+      Thread.sleep(3000);
+      long idle = NodeFootprint.rssKib(node.pid());
+      List<PublishRequest> requests = new ArrayList<>();
+      for (int i = 0; i < uids.size(); i++) {
+        Path target =
+            work.resolve("kubelet/pods/" + uids.get(i) + "/volumes/kubernetes.io~csi/s/mount");
+        Files.createDirectories(target.getParent());
+        requests.add(request(namespace, i, uids.get(i), target));
+      }
+      try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(60))) {
+        for (PublishRequest r : requests) {
+          kubelet.publish(r);
+        }
+        Thread.sleep(3000);
+        long loaded = NodeFootprint.rssKib(node.pid());
+        // The first 20 rounds, with the counts of what they caused.
+        int callsBefore = provider.requests().size();
+        Map<String, Double> apiBefore = apiRequests(cluster.client());
+        long[] cold = rounds(kubelet, requests, 20);
+        // Let asynchronous work a round caused (Secret syncs, status updates) reach the server.
+        Thread.sleep(3000);
+        Map<String, Double> apiAfter = apiRequests(cluster.client());
+        int callsAfter = provider.requests().size();
+        for (int round = 20; round < 100; round++) {
+          rounds(kubelet, requests, 1);
+        }
+        long[] steady = rounds(kubelet, requests, 20);
+        Thread.sleep(2000);
+        // Steady state at kubelet's cadence: one republish of every volume per minute.
+        long cpuBefore = cpuTicks(node.pid());
+        long t0 = System.nanoTime();
+        long next = t0;
+        while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(window)) {
+          if (System.nanoTime() >= next) {
+            rounds(kubelet, requests, 1);
+            next += TimeUnit.SECONDS.toNanos(60);
+          }
+          Thread.sleep(100);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpuSeconds = (cpuTicks(node.pid()) - cpuBefore) / 100.0;
+        for (PublishRequest r : requests) {
+          kubelet.unpublish(r.volumeId(), r.targetPath());
+        }
+        List<Long> sorted = startMillis.stream().sorted().toList();
+        return new Figures(
+            driver,
+            sorted.get(sorted.size() / 2),
+            idle / 1024.0,
+            loaded / 1024.0,
+            cold,
+            steady,
+            (callsAfter - callsBefore) / 20.0,
+            (sum(apiAfter, false) - sum(apiBefore, false)) / 20.0,
+            (sum(apiAfter, true) - sum(apiBefore, true)) / 20.0,
+            cpuSeconds * 3600 / seconds);
+      }
+    } finally {
+      stop(node, work);
+    }
+  }
+
+  private static PublishRequest request(String namespace, int i, String uid, Path target) {
+    return new PublishRequest(
+        "vol-" + i,
+        target.toString(),
+        true,
+        false,
+        true,
+        Map.of(
+            "secretProviderClass",
+            "bench",
+            "csi.storage.k8s.io/pod.name",
+            "pod-" + i,
+            "csi.storage.k8s.io/pod.namespace",
+            namespace,
+            "csi.storage.k8s.io/pod.uid",
+            uid,
+            "csi.storage.k8s.io/serviceAccount.name",
+            "default",
+            "csi.storage.k8s.io/ephemeral",
+            "true"),
+        Map.of());
+  }
+
+  private static long[] rounds(CsiClient kubelet, List<PublishRequest> requests, int rounds) {
+    long[] nanos = new long[rounds * requests.size()];
+    int n = 0;
+    for (int round = 0; round < rounds; round++) {
+      for (PublishRequest r : requests) {
+        long t0 = System.nanoTime();
+        kubelet.publish(r);
+        nanos[n++] = System.nanoTime() - t0;
+      }
+    }
+    return nanos;
+  }
+
+  private static Process start(List<String> command, Path kubeconfig, Path work)
+      throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("driver.log").toFile()));
+    builder.environment().put("KUBECONFIG", kubeconfig.toString());
+    builder.environment().put("MALLOC_ARENA_MAX", "2");
+    return builder.start();
+  }
+
+  private static void stop(Process p, Path work) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+    }
+    TmpfsMounter mounter = TmpfsMounter.system();
+    mounter.tmpfsMountsUnder(work).forEach(mounter::unmount);
+  }
+
+  /** utime + stime of the process, in clock ticks (100 a second on Linux). */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  /** The API server's request counters for the drivers' resources, by verb. */
+  private static Map<String, Double> apiRequests(ApiClient client) throws IOException {
+    Request.Builder get = new Request.Builder().url(client.getBasePath() + "/metrics");
+    if (client.getAuthentication("BearerToken") instanceof ApiKeyAuth bearer
+        && bearer.getApiKey() != null) {
+      get.header("Authorization", "Bearer " + bearer.getApiKey());
+    }
+    Map<String, Double> byVerb = new LinkedHashMap<>();
+    try (Response response = client.getHttpClient().newCall(get.build()).execute()) {
+      if (!response.isSuccessful()) {
+        throw new IOException("GET /metrics of the API server: HTTP " + response.code());
+      }
+      for (String line : response.body().string().split("\n")) {
+        Matcher m = REQUESTS.matcher(line);
+        if (m.matches() && DRIVER_RESOURCES.contains(label(m.group(1), "resource"))) {
+          byVerb.merge(label(m.group(1), "verb"), Double.parseDouble(m.group(2)), Double::sum);
+        }
+      }
+    }
+    return byVerb;
+  }
+
+  private static String label(String labels, String name) {
+    Matcher m = Pattern.compile("(?:^|,)" + name + "=\"([^\"]*)\"").matcher(labels);
+    return m.find() ? m.group(1) : "";
+  }
+
+  private static double sum(Map<String, Double> byVerb, boolean writesOnly) {
+    Set<String> writes = Set.of("POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE");
+    return byVerb.entrySet().stream()
+        .filter(e -> !writesOnly || writes.contains(e.getKey()))
+        .mapToDouble(Map.Entry::getValue)
+        .sum();
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void print(List<Figures> all, int volumes, int window) {
+    System.out.println(
+        "side by side: the same harness, run, provider (grpc-js, 10 x 4 KiB) and API server");
+    row(all, "start to first Probe (median)", f -> f.startMillis() + " ms");
+    row(all, "RSS idle", f -> String.format("%.1f MiB", f.rssIdleMib()));
+    row(all, "RSS with " + volumes + " volumes", f -> String.format("%.1f MiB", f.rssLoadedMib()));
+    row(
+        all,
+        "republish p50 / p99, first 20 rounds",
+        f ->
+            String.format(
+                "%.2f / %.2f ms",
+                PublishLatency.percentile(f.coldNanos(), 50),
+                PublishLatency.percentile(f.coldNanos(), 99)));
+    row(
+        all,
+        "republish p50 / p99, after 100 rounds",
+        f ->
+            String.format(
+                "%.2f / %.2f ms",
+                PublishLatency.percentile(f.steadyNanos(), 50),
+                PublishLatency.percentile(f.steadyNanos(), 99)));
+    row(all, "provider calls per republish round", f -> fmt(f.providerCallsPerRound()));
+    row(all, "API requests per republish round", f -> fmt(f.apiRequestsPerRound()));
+    row(all, "API writes per republish round", f -> fmt(f.apiWritesPerRound()));
+    row(
+        all,
+        "CPU seconds per hour, steady (" + window + " s measured)",
+        f -> String.format("%.1f", f.cpuSecondsPerHour()));
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : String.format("%.1f", v);
+  }
+
+  private static void row(
+      List<Figures> all, String what, java.util.function.Function<Figures, String> value) {
+    StringBuilder line = new StringBuilder("side by side: ").append(what).append(":");
+    for (Figures f : all) {
+      line.append(" ").append(f.driver()).append(" ").append(value.apply(f)).append(";");
+    }
+    line.setLength(line.length() - 1);
+    System.out.println(line);
+  }
+}
