@@ -2,8 +2,8 @@
 // A Secrets Store CSI provider (v1alpha1.CSIDriverProvider) on Node's HTTP/2 stack, for Keyturn's
 // tests. It is as strict as the Go driver's own e2e provider and Node's nghttp2 make a real one:
 //   - any HTTP/2 :authority other than "localhost" is refused with UNKNOWN;
-//   - attributes must be a JSON object of strings, secrets a JSON object of strings ("{}" when
-//     empty), permission a bare decimal ("420"), target_path present;
+//   - attributes and secrets must be JSON objects of strings (or null, which Go providers read as
+//     an empty map), permission a bare decimal ("420"), target_path present;
 //   - errors are gRPC UNKNOWN with a message, never MountResponse.error.
 // Parameter "objects": object names separated by commas; each is served from <store>/<name>, its
 // version the SHA-256 of its content (so writing the file is a rotation). The first object comes
@@ -44,7 +44,10 @@ function stringObject(field, text) {
   } catch (e) {
     throw new Refused(`failed to unmarshal ${field}: not JSON`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  // The Go driver sends "null" for a pod without nodePublishSecretRef (json.Marshal of a nil map),
+  // and Go providers read it as an empty map (encoding/json): so does this one.
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Refused(`failed to unmarshal ${field}: not a JSON object`);
   }
   for (const [key, value] of Object.entries(parsed)) {

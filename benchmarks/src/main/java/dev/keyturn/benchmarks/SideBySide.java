@@ -5,16 +5,15 @@ import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.auth.ApiKeyAuth;
-import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1PodSpec;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +57,9 @@ public final class SideBySide {
   private static final Pattern REQUESTS =
       Pattern.compile("^apiserver_request_total\\{(.*)\\} ([0-9.e+]+)$");
 
+  private static final String GO = "Go driver v1.6.0";
+  private static final String KEYTURN = "keyturn node";
+
   private SideBySide() {}
 
   /** What one driver measured. */
@@ -80,6 +82,7 @@ public final class SideBySide {
     int volumes = Integer.parseInt(args[3]);
     int starts = Integer.parseInt(args[4]);
     int window = Integer.parseInt(args[5]);
+    int warmup = args.length > 6 ? Integer.parseInt(args[6]) : 100;
     try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
       if (!cluster.real()) {
         throw new IllegalStateException(
@@ -97,21 +100,27 @@ public final class SideBySide {
       try (GrpcJsProvider provider =
           GrpcJsProvider.start(
               dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"))) {
-        for (String driver : List.of("go", "keyturn")) {
-          String namespace = "bench-" + driver + "-" + ProcessHandle.current().pid();
+        for (String driver : List.of(GO, KEYTURN)) {
+          String namespace =
+              "bench-"
+                  + (driver.equals(GO) ? "go" : "keyturn")
+                  + "-"
+                  + ProcessHandle.current().pid();
           List<String> uids =
               setUp(cluster.client(), namespace, String.join(",", objects), volumes);
-          Path work = Files.createDirectories(dir.resolve(driver));
+          Path work = Files.createDirectories(dir.resolve(driver.equals(GO) ? "go" : "keyturn"));
           List<String> command =
-              driver.equals("go")
+              driver.equals(GO)
                   ? goCommand(goDriver, work, dir.resolve("providers"))
                   : keyturnCommand(
                       keyturnHome, work, dir.resolve("providers"), cluster.kubeconfig());
           all.add(
-              measure(driver, command, cluster, work, provider, namespace, uids, starts, window));
+              measure(
+                  driver, command, cluster, work, provider, namespace, uids, starts, window,
+                  warmup));
         }
       }
-      print(all, volumes, window);
+      print(all, volumes, window, warmup);
     }
   }
 
@@ -188,16 +197,18 @@ public final class SideBySide {
     List<String> uids = new ArrayList<>();
     for (int i = 0; i < volumes; i++) {
       V1Pod pod =
-          new V1Pod()
-              .apiVersion("v1")
-              .kind("Pod")
-              .metadata(new V1ObjectMeta().name("pod-" + i).namespace(namespace))
-              .spec(
-                  new V1PodSpec()
-                      .nodeName("bench-node")
-                      .overhead(null)
-                      .containers(List.of(new V1Container().name("app").image("app:1"))));
-      uids.add(core.createNamespacedPod(namespace, pod).execute().getMetadata().getUid());
+          KubeObjects.createPod(
+              client,
+              namespace,
+              Map.of("name", "pod-" + i, "namespace", namespace),
+              Map.of(
+                  "nodeName",
+                  "bench-node",
+                  "automountServiceAccountToken",
+                  false,
+                  "containers",
+                  List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
+      uids.add(pod.getMetadata().getUid());
     }
     return uids;
   }
@@ -211,7 +222,8 @@ public final class SideBySide {
       String namespace,
       List<String> uids,
       int starts,
-      int window)
+      int window,
+      int warmup)
       throws Exception {
     Path socket = work.resolve("csi/csi.sock");
     Files.createDirectories(socket.getParent());
@@ -252,7 +264,7 @@ public final class SideBySide {
         Thread.sleep(3000);
         Map<String, Double> apiAfter = apiRequests(cluster.client());
         int callsAfter = provider.requests().size();
-        for (int round = 20; round < 100; round++) {
+        for (int round = 20; round < warmup; round++) {
           rounds(kubelet, requests, 1);
         }
         long[] steady = rounds(kubelet, requests, 20);
@@ -397,9 +409,15 @@ public final class SideBySide {
     }
   }
 
-  private static void print(List<Figures> all, int volumes, int window) {
+  /**
+   * One line per measure, {@code side by side: | measure | Go driver | Keyturn |}, a Markdown row
+   * that {@code run.sh} writes into docs/performance.md.
+   */
+  private static void print(List<Figures> all, int volumes, int window, int warmup) {
     System.out.println(
-        "side by side: the same harness, run, provider (grpc-js, 10 x 4 KiB) and API server");
+        "side by side: | Measure | "
+            + String.join(" | ", all.stream().map(Figures::driver).toList())
+            + " |");
     row(all, "start to first Probe (median)", f -> f.startMillis() + " ms");
     row(all, "RSS idle", f -> String.format("%.1f MiB", f.rssIdleMib()));
     row(all, "RSS with " + volumes + " volumes", f -> String.format("%.1f MiB", f.rssLoadedMib()));
@@ -413,7 +431,7 @@ public final class SideBySide {
                 PublishLatency.percentile(f.coldNanos(), 99)));
     row(
         all,
-        "republish p50 / p99, after 100 rounds",
+        "republish p50 / p99, 20 rounds after " + warmup,
         f ->
             String.format(
                 "%.2f / %.2f ms",
@@ -434,11 +452,10 @@ public final class SideBySide {
 
   private static void row(
       List<Figures> all, String what, java.util.function.Function<Figures, String> value) {
-    StringBuilder line = new StringBuilder("side by side: ").append(what).append(":");
+    StringBuilder line = new StringBuilder("side by side: | ").append(what).append(" |");
     for (Figures f : all) {
-      line.append(" ").append(f.driver()).append(" ").append(value.apply(f)).append(";");
+      line.append(" ").append(value.apply(f)).append(" |");
     }
-    line.setLength(line.length() - 1);
     System.out.println(line);
   }
 }

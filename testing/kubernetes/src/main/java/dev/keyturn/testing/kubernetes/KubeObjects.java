@@ -1,6 +1,7 @@
 package dev.keyturn.testing.kubernetes;
 
 import com.google.gson.Gson;
+import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -38,10 +39,17 @@ public final class KubeObjects {
   public static V1Pod createPod(
       KubeContext kube, Map<String, Object> metadata, Map<String, Object> spec)
       throws ApiException {
-    CoreV1Api core = new CoreV1Api(kube.client());
+    return createPod(kube.client(), kube.namespace(), metadata, spec);
+  }
+
+  /** As {@link #createPod(KubeContext, Map, Map)}, in {@code namespace} through {@code client}. */
+  public static V1Pod createPod(
+      ApiClient client, String namespace, Map<String, Object> metadata, Map<String, Object> spec)
+      throws ApiException {
+    CoreV1Api core = new CoreV1Api(client);
     try {
       core.createNamespacedServiceAccount(
-              kube.namespace(),
+              namespace,
               new V1ServiceAccount()
                   .apiVersion("v1")
                   .kind("ServiceAccount")
@@ -55,13 +63,13 @@ public final class KubeObjects {
     Map<String, Object> pod =
         Map.of("apiVersion", "v1", "kind", "Pod", "metadata", metadata, "spec", spec);
     DynamicKubernetesObject created =
-        new DynamicKubernetesApi("", "v1", "pods", kube.client())
+        new DynamicKubernetesApi("", "v1", "pods", client)
             .create(
-                kube.namespace(),
+                namespace,
                 new DynamicKubernetesObject(new Gson().toJsonTree(pod).getAsJsonObject()),
                 new CreateOptions())
             .throwsApiException()
             .getObject();
-    return core.readNamespacedPod(created.getMetadata().getName(), kube.namespace()).execute();
+    return core.readNamespacedPod(created.getMetadata().getName(), namespace).execute();
   }
 }
