@@ -107,7 +107,7 @@ sbsdir=$(mktemp -d /tmp/keyturn-bench-sbs.XXXXXX)
 JAVA=$fp_java "$home/bin/keyturn" cds-archive --output "$sbsdir/cds/node.jsa"
 # The Go driver spends about 100 ms on a due republish (its API client's 20 requests/s), so a
 # full run's rounds take most of its 15 minutes.
-if $smoke; then sbs_args=(10 1 5 30); else sbs_args=(110 5 180 60); fi
+if $smoke; then sbs_args=(10 1 5 30); else sbs_args=(110 5 120 60); fi
 JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m -XX:SharedArchiveFile=$sbsdir/cds/node.jsa -Xshare:on" \
   KEYTURN_IT_KUBECONFIG=$kc "$java" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
   -cp "$cp" dev.keyturn.benchmarks.SideBySide "$sbsdir/run" "$go_driver" "$home" "${sbs_args[@]}" 2>"$sbsdir/stderr" \

@@ -206,6 +206,21 @@ public final class SideBySide {
                   "bench-node",
                   "automountServiceAccountToken",
                   false,
+                  // The inline volume kubelet's target names: the Go driver's Secret sync looks
+                  // for it in the pod.
+                  "volumes",
+                  List.of(
+                      Map.of(
+                          "name",
+                          "s",
+                          "csi",
+                          Map.of(
+                              "driver",
+                              "secrets-store.csi.k8s.io",
+                              "readOnly",
+                              true,
+                              "volumeAttributes",
+                              Map.of("secretProviderClass", "bench")))),
                   "containers",
                   List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
       uids.add(pod.getMetadata().getUid());

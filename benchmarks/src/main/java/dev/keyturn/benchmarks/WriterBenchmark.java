@@ -35,7 +35,10 @@ public class WriterBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    dir = Path.of(System.getProperty("keyturn.bench.dir", "/tmp/keyturn-bench-writer"));
+    // A directory of this trial's own (-Dkeyturn.bench.dir names another), so two runs on one
+    // machine do not mount over each other.
+    String named = System.getProperty("keyturn.bench.dir");
+    dir = named != null ? Path.of(named) : Files.createTempDirectory("keyturn-bench-writer.");
     mounted = Volumes.mount(dir);
     target = Files.createDirectories(dir.resolve("volume"));
     writer = AtomicWriter.create();
@@ -44,8 +47,15 @@ public class WriterBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws IOException {
     Volumes.unmount(dir, mounted);
+    if (System.getProperty("keyturn.bench.dir") == null) {
+      try (var files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
   }
 
   /** A full swap: new content for all ten files. */
