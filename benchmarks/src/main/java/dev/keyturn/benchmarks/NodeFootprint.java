@@ -1,14 +1,9 @@
 package dev.keyturn.benchmarks;
 
 import dev.keyturn.csinode.CsiClient;
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
-import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -80,29 +75,12 @@ public final class NodeFootprint {
    */
   private static void createNamespaceAndClass(KubernetesExtension.Cluster cluster, String namespace)
       throws Exception {
-    new CoreV1Api(cluster.client())
-        .createNamespace(
-            new V1Namespace()
-                .apiVersion("v1")
-                .kind("Namespace")
-                .metadata(new V1ObjectMeta().name(namespace)))
-        .execute();
-    new CustomObjectsApi(cluster.client())
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            namespace,
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", "bench", "namespace", namespace),
-                "spec",
-                Map.of("provider", "file", "parameters", Map.of("source", "app"))))
-        .execute();
+    Volumes.createNamespace(cluster.client(), namespace);
+    Volumes.createClass(
+        cluster.client(),
+        namespace,
+        "bench",
+        Map.of("provider", "file", "parameters", Map.of("source", "app")));
   }
 
   private static long runOnce(

@@ -1,18 +1,13 @@
 package dev.keyturn.benchmarks;
 
 import dev.keyturn.csinode.CsiClient;
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.auth.ApiKeyAuth;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -158,13 +153,7 @@ public final class SideBySide {
   /** The namespace, its class and {@code volumes} pods; the pods' uids. */
   private static List<String> setUp(ApiClient client, String namespace, String objects, int volumes)
       throws Exception {
-    CoreV1Api core = new CoreV1Api(client);
-    core.createNamespace(
-            new V1Namespace()
-                .apiVersion("v1")
-                .kind("Namespace")
-                .metadata(new V1ObjectMeta().name(namespace)))
-        .execute();
+    Volumes.createNamespace(client, namespace);
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("provider", "grpcjs");
     spec.put("parameters", Map.of("objects", objects));
@@ -178,22 +167,7 @@ public final class SideBySide {
                 "Opaque",
                 "data",
                 List.of(Map.of("objectName", "o0", "key", "o0")))));
-    new CustomObjectsApi(client)
-        .createNamespacedCustomObject(
-            KubernetesApiGateway.GROUP,
-            "v1",
-            namespace,
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", "bench", "namespace", namespace),
-                "spec",
-                spec))
-        .execute();
+    Volumes.createClass(client, namespace, "bench", spec);
     List<String> uids = new ArrayList<>();
     for (int i = 0; i < volumes; i++) {
       V1Pod pod =

@@ -105,23 +105,9 @@ public final class SyncBench {
     core.createNamespacedServiceAccount(
             ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
         .execute();
+    Volumes.createClass(
+        admin, ns, "store", Map.of("provider", "file", "parameters", Map.of("source", "app")));
     CustomObjectsApi custom = new CustomObjectsApi(admin);
-    custom
-        .createNamespacedCustomObject(
-            "secrets-store.csi.x-k8s.io",
-            "v1",
-            ns,
-            "secretproviderclasses",
-            Map.of(
-                "apiVersion",
-                "secrets-store.csi.x-k8s.io/v1",
-                "kind",
-                "SecretProviderClass",
-                "metadata",
-                Map.of("name", "store"),
-                "spec",
-                Map.of("provider", "file", "parameters", Map.of("source", "app"))))
-        .execute();
     for (int i = 0; i < n; i++) {
       custom
           .createNamespacedCustomObject(

@@ -1,17 +1,25 @@
 package dev.keyturn.benchmarks;
 
+import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.fswriter.Payload;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.SecretFile;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The benchmark payload (10 files of 4 KiB, as the Go driver's published figures) and its tmpfs.
@@ -70,5 +78,37 @@ final class Volumes {
   /** Whether this process runs as root (tmpfs mounts possible). */
   static boolean isRoot() throws IOException {
     return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+  }
+
+  /** Creates the namespace {@code name}. */
+  static void createNamespace(ApiClient client, String name) throws ApiException {
+    new CoreV1Api(client)
+        .createNamespace(
+            new V1Namespace()
+                .apiVersion("v1")
+                .kind("Namespace")
+                .metadata(new V1ObjectMeta().name(name)))
+        .execute();
+  }
+
+  /** Creates the SecretProviderClass {@code name} in {@code namespace} with {@code spec}. */
+  static void createClass(ApiClient client, String namespace, String name, Map<String, Object> spec)
+      throws ApiException {
+    new CustomObjectsApi(client)
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP,
+            "v1",
+            namespace,
+            "secretproviderclasses",
+            Map.of(
+                "apiVersion",
+                "secrets-store.csi.x-k8s.io/v1",
+                "kind",
+                "SecretProviderClass",
+                "metadata",
+                Map.of("name", name, "namespace", namespace),
+                "spec",
+                spec))
+        .execute();
   }
 }
