@@ -28,7 +28,7 @@ write_report() {
     echo "| Benchmark | Result |"
     echo "|---|---|"
     awk '/^WriterBenchmark\./ { printf "| %s (JMH) | %s %s %s %s |\n", $1, $4, $5, $6, $7 }' target/jmh-writer.txt
-    grep -E '^(first mount|republish|cycle|propagation|RSS|start to serving|changed:|unchanged:|sync:)' "$out" \
+    grep -E '^(kubelet AtomicWriter|first mount|republish|cycle|propagation|RSS|start to serving|changed:|unchanged:|sync:)' "$out" \
       | sed -E 's/^([^:]*): (.*)$/| \1 | \2 |/'
     echo
     echo "### Side by side with the Go driver, same harness and run"
@@ -57,6 +57,29 @@ fi
 echo "== writer throughput (JMH, tmpfs when root, 10 files x 4 KiB)"
 "$java" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" -rf text -rff target/jmh-writer.txt WriterBenchmark
 cat target/jmh-writer.txt
+
+echo "== kubelet's own atomic writer (Kubernetes v1.20.2 from Debian's source), the same volume, this machine"
+kubelet_writer=$(kubelet-writer/build.sh)
+kwdir=$(mktemp -d /tmp/keyturn-bench-kubelet-writer.XXXXXX)
+kw_mounted=false
+if [ "$(id -u)" = 0 ]; then mount -t tmpfs -o size=64m tmpfs "$kwdir"; kw_mounted=true; fi
+# The shape of the JMH run above: warm-up iterations, then 10 measured ones of 5 s (smoke: 1 of 1 s).
+if $smoke; then kw_args=(1 1 1); else kw_args=(5 3 10); fi
+"$kubelet_writer" "$kwdir" "${kw_args[@]}" > target/kubelet-writer.txt
+$kw_mounted && umount "$kwdir"
+rmdir "$kwdir"
+# One line per operation: the mean and standard deviation of the iterations, and Keyturn's JMH score
+# over it.
+awk -v seconds="${kw_args[0]}" '
+  FNR == NR && /^WriterBenchmark\./ { split($1, name, "."); keyturn[name[2]] = $4; next }
+  FNR != NR { n[$2]++; sum[$2] += $3; sq[$2] += $3 * $3 }
+  END {
+    for (op in n) {
+      mean = sum[op] / n[op]; var = sq[op] / n[op] - mean * mean; if (var < 0) var = 0
+      printf "kubelet AtomicWriter.%s: %.0f ± %.0f ops/s (%d x %d s); Keyturn %.0f ops/s, %.1fx\n", \
+        op, mean, sqrt(var), n[op], seconds, keyturn[op], keyturn[op] / mean
+    }
+  }' target/jmh-writer.txt target/kubelet-writer.txt | sort
 
 echo "== NodePublishVolume latency over the Unix socket (file provider, 10 objects)"
 pubdir=$(mktemp -d /tmp/keyturn-bench-publish.XXXXXX)

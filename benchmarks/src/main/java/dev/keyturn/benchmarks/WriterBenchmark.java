@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The writer on tmpfs with 10 files of 4 KiB: a swap with changed content, and the check of an
- * unchanged payload. Compare with kubelet's atomic writer on this kind of machine (2,550 swaps/s,
- * 3,600 unchanged checks/s, docs/performance.md).
+ * unchanged payload. {@code benchmarks/kubelet-writer} drives kubelet's own atomic writer the same
+ * way, and {@code benchmarks/run.sh} runs both in one run and reports the ratio.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -40,7 +40,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -65,8 +68,14 @@ import java.util.stream.Stream;
  *       if asked, then the metadata file; flush files and directories.
  *   <li>Create the link {@code ..data_tmp -> ..<timestamp>.<random>} and rename(2) it over {@code
  *       ..data}: the single atomic step.
- *   <li>Create the top-level links for new names, remove our links for names no longer present, and
- *       delete the old payload directory and any strays of an interrupted write.
+ *   <li>Create the top-level links for new names and remove our links for names no longer present.
+ *   <li>After the write returns, delete the old payload directory on a cleanup thread of the
+ *       writer's own, so the deletion is off the swap's path; it needs no lock, since nothing links
+ *       to that directory any more and nothing writes into it. At most {@value
+ *       #MAX_PENDING_CLEANUPS} deletions wait; past that the writing thread deletes for itself. A
+ *       deletion still waiting when the process dies leaves a payload directory that {@code ..data}
+ *       does not name: the first write of the next process, or {@link #recover}, removes it with
+ *       any other strays of an interrupted write, and no reader sees it meanwhile.
  * </ol>
  *
  * <p>The scheme itself has no locking; this class serialises writes per target directory, so
@@ -86,6 +95,10 @@ public final class AtomicWriter {
   private static final Set<PosixFilePermission> DIR_MODE =
       PosixFilePermissions.fromString("rwxr-xr-x");
   private static final int DIR_MODE_BITS = 0755;
+
+  /** How many deletions of old payloads may wait for the cleanup thread. */
+  static final int MAX_PENDING_CLEANUPS = 256;
+
   private static final Set<PosixFilePermission> PRIVATE =
       PosixFilePermissions.fromString("rw-------");
 
@@ -94,9 +107,29 @@ public final class AtomicWriter {
   private final Map<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<Path, Current> known = new ConcurrentHashMap<>();
   private final Map<Path, Boolean> stableStorage = new ConcurrentHashMap<>();
+  private final Map<Path, Deletions> deletions = new ConcurrentHashMap<>();
+  private final Object cleanupMonitor = new Object();
+  private int cleanupsPending;
+  private final ThreadPoolExecutor cleaner;
 
   private AtomicWriter(WriterOptions options) {
     this.options = Objects.requireNonNull(options, "options");
+    // One thread, started on demand and gone after a quiet minute; a full queue makes the writing
+    // thread delete for itself, after it released its target's lock.
+    this.cleaner =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            1,
+            TimeUnit.MINUTES,
+            new ArrayBlockingQueue<>(MAX_PENDING_CLEANUPS),
+            runnable -> {
+              Thread thread = new Thread(runnable, "keyturn-payload-cleanup");
+              thread.setDaemon(true);
+              return thread;
+            },
+            new ThreadPoolExecutor.CallerRunsPolicy());
+    cleaner.allowCoreThreadTimeOut(true);
   }
 
   /** A writer with these options. */
@@ -123,9 +156,10 @@ public final class AtomicWriter {
   public WriteResult write(Path target, Payload payload) {
     Objects.requireNonNull(payload, "payload");
     ReentrantLock lock = lockFor(target);
+    Cleanup[] cleanup = new Cleanup[1];
     lock.lock();
     try {
-      return writeLocked(target, payload);
+      return writeLocked(target, payload, cleanup);
     } catch (IOException e) {
       throw new KeyturnException(
           KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
@@ -140,6 +174,60 @@ public final class AtomicWriter {
           e);
     } finally {
       lock.unlock();
+      if (cleanup[0] != null) {
+        schedule(cleanup[0]);
+      }
+    }
+  }
+
+  /**
+   * Waits until the deletions of old payloads that earlier writes left to the cleanup thread are
+   * done (tests and benchmarks that look at a volume's listing call it first).
+   *
+   * @throws InterruptedException when interrupted while waiting
+   */
+  public void awaitCleanups() throws InterruptedException {
+    synchronized (cleanupMonitor) {
+      while (cleanupsPending > 0) {
+        cleanupMonitor.wait();
+      }
+    }
+  }
+
+  private void schedule(Cleanup cleanup) {
+    synchronized (cleanupMonitor) {
+      cleanupsPending++;
+    }
+    cleaner.execute(
+        () -> {
+          try {
+            cleanUp(cleanup);
+          } finally {
+            synchronized (cleanupMonitor) {
+              cleanupsPending--;
+              cleanupMonitor.notifyAll();
+            }
+          }
+        });
+  }
+
+  /**
+   * Deletes the payload a write replaced, unless its target was forgotten since (its volume is
+   * gone). Needs no write lock: no reader is shown that directory any more and no writer touches
+   * it. One that cannot be deleted makes the next write look for strays.
+   */
+  private void cleanUp(Cleanup cleanup) {
+    cleanup.deletions.lock.lock();
+    try {
+      if (cleanup.deletions.forgotten) {
+        return;
+      }
+      if (!deletePayloadDirectory(
+          cleanup.target.resolve(cleanup.oldDirName), cleanup.oldMetadata)) {
+        known.remove(cleanup.key);
+      }
+    } finally {
+      cleanup.deletions.lock.unlock();
     }
   }
 
@@ -173,9 +261,21 @@ public final class AtomicWriter {
     }
   }
 
-  /** Drops what this writer remembers of {@code target} (call after the volume is gone). */
+  /**
+   * Drops what this writer remembers of {@code target} (call when the volume goes): waits for a
+   * cleanup of it that is running, and cancels those still waiting.
+   */
   public void forget(Path target) {
     Path key = key(target);
+    Deletions pending = deletions.remove(key);
+    if (pending != null) {
+      pending.lock.lock();
+      try {
+        pending.forgotten = true;
+      } finally {
+        pending.lock.unlock();
+      }
+    }
     known.remove(key);
     stableStorage.remove(key);
     locks.remove(key);
@@ -189,7 +289,8 @@ public final class AtomicWriter {
     return target.toAbsolutePath().normalize();
   }
 
-  private WriteResult writeLocked(Path target, Payload requested) throws IOException {
+  private WriteResult writeLocked(Path target, Payload requested, Cleanup[] cleanup)
+      throws IOException {
     Optional<Current> current = current(target); // (2)
     Payload payload =
         options.removeDeleted() || current.isEmpty()
@@ -211,9 +312,20 @@ public final class AtomicWriter {
     createLinks(target, missingLinks); // (7)
     if (current.isPresent()) {
       removeOldLinks(target, current.get(), names);
-      deletePayloadDirectory(target.resolve(current.get().dirName), current.get().metadata);
     }
-    removeStrayDirectories(target, newDirName);
+    if (current.isPresent()) {
+      cleanup[0] =
+          new Cleanup(
+              target,
+              key(target),
+              deletions.computeIfAbsent(key(target), k -> new Deletions()),
+              current.get().dirName,
+              current.get().metadata);
+    }
+    if (current.filter(Current::verified).isEmpty()) {
+      // The first write this writer makes here: what an earlier process left goes now.
+      removeStrayDirectories(target, newDirName);
+    }
     return new WriteResult(
         WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
   }
@@ -278,7 +390,7 @@ public final class AtomicWriter {
    * Deletes a payload directory by the file list its metadata names, without walking it; falls back
    * to a walk when something else is in it.
    */
-  private static void deletePayloadDirectory(Path dir, VolumeMetadata metadata) {
+  private static boolean deletePayloadDirectory(Path dir, VolumeMetadata metadata) {
     try {
       Set<Path> parents =
           new TreeSet<>(
@@ -298,11 +410,9 @@ public final class AtomicWriter {
         remove(parent);
       }
       remove(dir.resolve(VolumeMetadata.FILE_NAME));
-      if (!remove(dir)) {
-        deleteRecursively(dir);
-      }
+      return remove(dir) || deleteRecursively(dir);
     } catch (IOException e) {
-      deleteRecursively(dir);
+      return deleteRecursively(dir);
     }
   }
 
@@ -741,7 +851,8 @@ public final class AtomicWriter {
     return changed;
   }
 
-  private static void deleteRecursively(Path path) {
+  /** Deletes a file or a tree; whether it is gone (a failure is logged). */
+  private static boolean deleteRecursively(Path path) {
     try {
       if (Files.isDirectory(path, NOFOLLOW_LINKS)) {
         try (Stream<Path> walk = Files.walk(path)) {
@@ -752,8 +863,10 @@ public final class AtomicWriter {
       } else {
         Files.deleteIfExists(path);
       }
+      return true;
     } catch (IOException e) {
       LOG.log(Level.WARNING, "could not remove {0}: {1}", path, describe(e));
+      return false;
     }
   }
 
@@ -763,6 +876,16 @@ public final class AtomicWriter {
 
   private static String describe(IOException e) {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  /** The deletion a write leaves for after its return: the payload it replaced, and strays. */
+  private record Cleanup(
+      Path target, Path key, Deletions deletions, String oldDirName, VolumeMetadata oldMetadata) {}
+
+  /** The deferred deletions of one target: forgetting the target cancels those not yet run. */
+  private static final class Deletions {
+    final ReentrantLock lock = new ReentrantLock();
+    boolean forgotten; // guarded by lock
   }
 
   /** A payload directory and its metadata; {@code verified} when this writer made its links. */

@@ -121,7 +121,7 @@ abstract class AtomicWriterContract {
   }
 
   @Test
-  void aChangeSwapsEverythingAndCleansUp() throws IOException {
+  void aChangeSwapsEverythingAndCleansUp() throws Exception {
     Path target = target();
     writer.write(
         target, payload(Map.of("a", "1", "b", "1"), file("a", "a1", 0644), file("b", "b1", 0644)));
@@ -134,6 +134,7 @@ abstract class AtomicWriterContract {
     assertThat(result.changedObjects()).containsExactlyInAnyOrder("a", "c");
     assertThat(read(target.resolve("a"))).isEqualTo("a2");
     assertThat(read(target.resolve("c"))).isEqualTo("c1");
+    writer.awaitCleanups(); // the old payload goes after the write returns
     assertThat(Files.exists(target.resolve("b"), LinkOption.NOFOLLOW_LINKS)).isFalse();
     assertThat(Files.exists(target.resolve(old))).isFalse();
     assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "a", "c");
@@ -180,7 +181,7 @@ abstract class AtomicWriterContract {
   }
 
   @Test
-  void nestedPayloadsAreCleanedUpAfterASwap() throws IOException {
+  void nestedPayloadsAreCleanedUpAfterASwap() throws Exception {
     Path target = target();
     writer.write(
         target,
@@ -192,6 +193,7 @@ abstract class AtomicWriterContract {
     String old = dataDir(target);
     writer.write(
         target, payload(Map.of("db", "2"), file("db/user", "u2", 0644), file("y", "2", 0644)));
+    writer.awaitCleanups(); // the old payload goes after the write returns
     assertThat(Files.exists(target.resolve(old))).isFalse();
     assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "db", "y");
     assertThat(read(target.resolve("db/user"))).isEqualTo("u2");
@@ -250,9 +252,39 @@ abstract class AtomicWriterContract {
   }
 
   @Test
-  void recoverRemovesWhatAnInterruptedWriteLeft() throws IOException {
+  void anOldPayloadWhoseDeletionDiedWithTheWriterGoesWithTheNextWrite() throws Exception {
     Path target = target();
     writer.write(target, payload(Map.of("a", "1"), file("a", "a1", 0644)));
+    writer.awaitCleanups();
+    String first = dataDir(target);
+    // A writer that swapped and died before its cleanup ran: the old payload is still there.
+    Path before = target.getFileSystem().getPath("..before");
+    Files.move(target.resolve(first), target.resolve(before));
+    Files.createDirectory(target.resolve(first));
+    Files.walk(target.resolve(before))
+        .skip(1)
+        .forEach(
+            p -> {
+              try {
+                Files.copy(p, target.resolve(first).resolve(p.getFileName().toString()));
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    Path leftover = target.resolve("..2020_01_01_00_00_00.456");
+    Files.move(target.resolve(before), leftover);
+    AtomicWriter restarted = AtomicWriter.create();
+    restarted.write(target, payload(Map.of("a", "2"), file("a", "a2", 0644)));
+    restarted.awaitCleanups();
+    assertThat(entries(target)).containsExactlyInAnyOrder("..data", dataDir(target), "a");
+    assertThat(Files.readString(target.resolve("a"))).isEqualTo("a2");
+  }
+
+  @Test
+  void recoverRemovesWhatAnInterruptedWriteLeft() throws Exception {
+    Path target = target();
+    writer.write(target, payload(Map.of("a", "1"), file("a", "a1", 0644)));
+    writer.awaitCleanups();
     String live = dataDir(target);
     Path orphan = Files.createDirectory(target.resolve("..2020_01_01_00_00_00.123"));
     Files.writeString(orphan.resolve("a"), "half");
@@ -291,6 +323,7 @@ abstract class AtomicWriterContract {
     }
     String user = read(target.resolve("user"));
     assertThat(read(target.resolve("pass"))).isEqualTo("p" + user.substring(1));
+    writer.awaitCleanups(); // the old payload goes after the write returns
     assertThat(entries(target)).hasSize(4);
   }
 

@@ -93,6 +93,7 @@ class WriterUnderStressIT {
     AtomicWriter writer = AtomicWriter.create();
     writer.recover(target);
     assertThat(writer.write(target, CrashingWriter.pair(next)).written()).isTrue();
+    writer.awaitCleanups(); // the payload it replaced goes after the write returns
     assertThat(AtomicWriterContract.entries(target))
         .allMatch(
             name ->
