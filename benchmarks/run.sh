@@ -71,7 +71,8 @@ rmdir "$kwdir"
 # One line per operation: the mean and standard deviation of the iterations, and Keyturn's JMH score
 # over it.
 awk -v seconds="${kw_args[0]}" '
-  FNR == NR && /^WriterBenchmark\./ { split($1, name, "."); keyturn[name[2]] = $4; next }
+  # JMH prints "name thrpt count score ± error ops/s", or "name thrpt score ops/s" for one iteration.
+  FNR == NR && /^WriterBenchmark\./ { split($1, name, "."); keyturn[name[2]] = ($(NF - 2) == "±" ? $(NF - 3) : $(NF - 1)); next }
   FNR != NR { n[$2]++; sum[$2] += $3; sq[$2] += $3 * $3 }
   END {
     for (op in n) {
