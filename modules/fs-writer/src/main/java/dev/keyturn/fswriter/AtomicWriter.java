@@ -878,7 +878,7 @@ public final class AtomicWriter {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
-  /** The deletion a write leaves for after its return: the payload it replaced, and strays. */
+  /** The deletion a write leaves for after its return: the payload it replaced. */
   private record Cleanup(
       Path target, Path key, Deletions deletions, String oldDirName, VolumeMetadata oldMetadata) {}
 
