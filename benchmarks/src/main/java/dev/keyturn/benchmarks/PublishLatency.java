@@ -155,7 +155,7 @@ public final class PublishLatency {
   }
 
   /** The file provider under {@code store}, counting its calls. */
-  private static ProviderRegistry countingRegistry(Path store, AtomicInteger providerCalls) {
+  static ProviderRegistry countingRegistry(Path store, AtomicInteger providerCalls) {
     FileProvider file = FileProvider.builder(store).versionKey(new byte[32]).build();
     return ProviderRegistry.builder()
         .register(

@@ -4,11 +4,8 @@ import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
-import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.auth.ApiKeyAuth;
-import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -20,12 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import okhttp3.Request;
-import okhttp3.Response;
 
 /**
  * The Go driver and {@code keyturn node} on one harness, one after the other in the same run: the
@@ -38,19 +30,14 @@ import okhttp3.Response;
  *
  * <p>For each: start to the first Probe answered (median of {@code starts}); RSS idle and with
  * {@code volumes} volumes; republish latency over the first 20 rounds and over 20 rounds after 100;
- * provider calls, API requests and API writes per republish round (the API server's own {@code
- * apiserver_request_total} for the resources a driver touches, read before and after); CPU seconds
- * per hour of a steady state with kubelet's cadence (one republish of every volume per minute,
- * measured over {@code window} seconds). Usage: {@code SideBySide <work dir> <go driver binary>
- * <keyturn home> <volumes> <starts> <window seconds>}; {@code KEYTURN_IT_KUBECONFIG} names the real
- * API server.
+ * API requests and writes per first mount; provider calls, API requests and API writes per
+ * republish round (the API server's own {@code apiserver_request_total} for the resources a driver
+ * touches, read before and after: {@link ApiServerMetrics}); CPU seconds per hour of a steady state
+ * with kubelet's cadence (one republish of every volume per minute, measured over {@code window}
+ * seconds). Usage: {@code SideBySide <work dir> <go driver binary> <keyturn home> <volumes>
+ * <starts> <window seconds>}; {@code KEYTURN_IT_KUBECONFIG} names the real API server.
  */
 public final class SideBySide {
-  private static final Set<String> DRIVER_RESOURCES =
-      Set.of(
-          "secretproviderclasses", "secretproviderclasspodstatuses", "secrets", "pods", "events");
-  private static final Pattern REQUESTS =
-      Pattern.compile("^apiserver_request_total\\{(.*)\\} ([0-9.e+]+)$");
 
   private static final String GO = "Go driver v1.6.0";
   private static final String KEYTURN = "keyturn node";
@@ -66,6 +53,8 @@ public final class SideBySide {
       long[] coldNanos,
       long[] steadyNanos,
       double providerCallsPerRound,
+      double apiRequestsPerMount,
+      double apiWritesPerMount,
       double apiRequestsPerRound,
       double apiWritesPerRound,
       double cpuSecondsPerHour) {}
@@ -157,47 +146,11 @@ public final class SideBySide {
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("provider", "grpcjs");
     spec.put("parameters", Map.of("objects", objects));
-    spec.put(
-        "secretObjects",
-        List.of(
-            Map.of(
-                "secretName",
-                "bench-secret",
-                "type",
-                "Opaque",
-                "data",
-                List.of(Map.of("objectName", "o0", "key", "o0")))));
+    spec.put("secretObjects", Volumes.syncedSecret("bench-secret", "o0"));
     Volumes.createClass(client, namespace, "bench", spec);
     List<String> uids = new ArrayList<>();
     for (int i = 0; i < volumes; i++) {
-      V1Pod pod =
-          KubeObjects.createPod(
-              client,
-              namespace,
-              Map.of("name", "pod-" + i, "namespace", namespace),
-              Map.of(
-                  "nodeName",
-                  "bench-node",
-                  "automountServiceAccountToken",
-                  false,
-                  // The inline volume kubelet's target names: the Go driver's Secret sync looks
-                  // for it in the pod.
-                  "volumes",
-                  List.of(
-                      Map.of(
-                          "name",
-                          "s",
-                          "csi",
-                          Map.of(
-                              "driver",
-                              "secrets-store.csi.k8s.io",
-                              "readOnly",
-                              true,
-                              "volumeAttributes",
-                              Map.of("secretProviderClass", "bench")))),
-                  "containers",
-                  List.of(Map.of("name", "app", "image", "registry.example/app:1"))));
-      uids.add(pod.getMetadata().getUid());
+      uids.add(Volumes.createPod(client, namespace, "pod-" + i, "bench-node", "bench"));
     }
     return uids;
   }
@@ -237,21 +190,24 @@ public final class SideBySide {
         Path target =
             work.resolve("kubelet/pods/" + uids.get(i) + "/volumes/kubernetes.io~csi/s/mount");
         Files.createDirectories(target.getParent());
-        requests.add(request(namespace, i, uids.get(i), target));
+        requests.add(request("bench", namespace, "pod-" + i, "vol-" + i, uids.get(i), target));
       }
       try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(60))) {
+        ApiServerMetrics.Reading beforeMounts = ApiServerMetrics.read(cluster.client());
         for (PublishRequest r : requests) {
           kubelet.publish(r);
         }
         Thread.sleep(3000);
+        Map<String, Double> mounts = ApiServerMetrics.read(cluster.client()).since(beforeMounts);
         long loaded = NodeFootprint.rssKib(node.pid());
         // The first 20 rounds, with the counts of what they caused.
         int callsBefore = provider.requests().size();
-        Map<String, Double> apiBefore = apiRequests(cluster.client());
+        ApiServerMetrics.Reading apiBefore = ApiServerMetrics.read(cluster.client());
         long[] cold = rounds(kubelet, requests, 20);
         // Let asynchronous work a round caused (Secret syncs, status updates) reach the server.
         Thread.sleep(3000);
-        Map<String, Double> apiAfter = apiRequests(cluster.client());
+        Map<String, Double> roundRequests =
+            ApiServerMetrics.read(cluster.client()).since(apiBefore);
         int callsAfter = provider.requests().size();
         for (int round = 20; round < warmup; round++) {
           rounds(kubelet, requests, 1);
@@ -283,8 +239,10 @@ public final class SideBySide {
             cold,
             steady,
             (callsAfter - callsBefore) / 20.0,
-            (sum(apiAfter, false) - sum(apiBefore, false)) / 20.0,
-            (sum(apiAfter, true) - sum(apiBefore, true)) / 20.0,
+            ApiServerMetrics.sum(mounts, false) / requests.size(),
+            ApiServerMetrics.sum(mounts, true) / requests.size(),
+            ApiServerMetrics.sum(roundRequests, false) / 20.0,
+            ApiServerMetrics.sum(roundRequests, true) / 20.0,
             cpuSeconds * 3600 / seconds);
       }
     } finally {
@@ -292,18 +250,25 @@ public final class SideBySide {
     }
   }
 
-  private static PublishRequest request(String namespace, int i, String uid, Path target) {
+  /** kubelet's NodePublishVolume of the pod's inline volume {@code s}, naming {@code className}. */
+  static PublishRequest request(
+      String className,
+      String namespace,
+      String podName,
+      String volumeId,
+      String uid,
+      Path target) {
     return new PublishRequest(
-        "vol-" + i,
+        volumeId,
         target.toString(),
         true,
         false,
         true,
         Map.of(
             "secretProviderClass",
-            "bench",
+            className,
             "csi.storage.k8s.io/pod.name",
-            "pod-" + i,
+            podName,
             "csi.storage.k8s.io/pod.namespace",
             namespace,
             "csi.storage.k8s.io/pod.uid",
@@ -349,45 +314,10 @@ public final class SideBySide {
   }
 
   /** utime + stime of the process, in clock ticks (100 a second on Linux). */
-  private static long cpuTicks(long pid) throws IOException {
+  static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-  }
-
-  /** The API server's request counters for the drivers' resources, by verb. */
-  private static Map<String, Double> apiRequests(ApiClient client) throws IOException {
-    Request.Builder get = new Request.Builder().url(client.getBasePath() + "/metrics");
-    if (client.getAuthentication("BearerToken") instanceof ApiKeyAuth bearer
-        && bearer.getApiKey() != null) {
-      get.header("Authorization", "Bearer " + bearer.getApiKey());
-    }
-    Map<String, Double> byVerb = new LinkedHashMap<>();
-    try (Response response = client.getHttpClient().newCall(get.build()).execute()) {
-      if (!response.isSuccessful()) {
-        throw new IOException("GET /metrics of the API server: HTTP " + response.code());
-      }
-      for (String line : response.body().string().split("\n")) {
-        Matcher m = REQUESTS.matcher(line);
-        if (m.matches() && DRIVER_RESOURCES.contains(label(m.group(1), "resource"))) {
-          byVerb.merge(label(m.group(1), "verb"), Double.parseDouble(m.group(2)), Double::sum);
-        }
-      }
-    }
-    return byVerb;
-  }
-
-  private static String label(String labels, String name) {
-    Matcher m = Pattern.compile("(?:^|,)" + name + "=\"([^\"]*)\"").matcher(labels);
-    return m.find() ? m.group(1) : "";
-  }
-
-  private static double sum(Map<String, Double> byVerb, boolean writesOnly) {
-    Set<String> writes = Set.of("POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE");
-    return byVerb.entrySet().stream()
-        .filter(e -> !writesOnly || writes.contains(e.getKey()))
-        .mapToDouble(Map.Entry::getValue)
-        .sum();
   }
 
   private static int freePort() {
@@ -427,6 +357,10 @@ public final class SideBySide {
                 PublishLatency.percentile(f.steadyNanos(), 50),
                 PublishLatency.percentile(f.steadyNanos(), 99)));
     row(all, "provider calls per republish round", f -> fmt(f.providerCallsPerRound()));
+    row(
+        all,
+        "API requests / writes per first mount",
+        f -> fmt(f.apiRequestsPerMount()) + " / " + fmt(f.apiWritesPerMount()));
     row(all, "API requests per republish round", f -> fmt(f.apiRequestsPerRound()));
     row(all, "API writes per republish round", f -> fmt(f.apiWritesPerRound()));
     row(

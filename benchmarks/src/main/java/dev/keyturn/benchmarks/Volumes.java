@@ -7,6 +7,7 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.SecretFile;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -89,6 +90,57 @@ final class Volumes {
                 .kind("Namespace")
                 .metadata(new V1ObjectMeta().name(name)))
         .execute();
+  }
+
+  /**
+   * Creates the pod {@code name} on {@code nodeName} with the inline volume {@code s} of the
+   * driver, naming {@code className} (the Go driver's Secret sync looks for it in the pod); its
+   * uid.
+   */
+  static String createPod(
+      ApiClient client, String namespace, String name, String nodeName, String className)
+      throws ApiException {
+    return KubeObjects.createPod(
+            client,
+            namespace,
+            Map.of("name", name, "namespace", namespace),
+            Map.of(
+                "nodeName",
+                nodeName,
+                "automountServiceAccountToken",
+                false,
+                "volumes",
+                List.of(
+                    Map.of(
+                        "name",
+                        "s",
+                        "csi",
+                        Map.of(
+                            "driver",
+                            "secrets-store.csi.k8s.io",
+                            "readOnly",
+                            true,
+                            "volumeAttributes",
+                            Map.of("secretProviderClass", className)))),
+                "containers",
+                List.of(Map.of("name", "app", "image", "registry.example/app:1"))))
+        .getMetadata()
+        .getUid();
+  }
+
+  /**
+   * A class's {@code secretObjects} with one Opaque Secret {@code secretName} holding the object
+   * {@code objectName} under its own name.
+   */
+  static List<Map<String, Object>> syncedSecret(String secretName, String objectName) {
+    return List.of(
+        Map.of(
+            "secretName",
+            secretName,
+            "type",
+            "Opaque",
+            "data",
+            List.of(Map.of("objectName", objectName, "key", objectName))));
   }
 
   /** Creates the SecretProviderClass {@code name} in {@code namespace} with {@code spec}. */
