@@ -8,11 +8,13 @@ import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.secretsync.internal.WatchClients;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
+import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesListObject;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
@@ -23,14 +25,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link KubernetesGateway} over the official client-java: SecretProviderClass reads and
- * SecretProviderClassPodStatus writes in group {@code secrets-store.csi.x-k8s.io}, version v1.
- * Updates carry the resourceVersion read, and a 409 Conflict is answered with a fresh read and
- * another try. Errors become {@link KeyturnException} {@code KUBERNETES} naming the object and the
- * HTTP status, never a response body (it may quote object content).
+ * SecretProviderClassPodStatus writes in group {@code secrets-store.csi.x-k8s.io}, version v1. A
+ * status is created, or updated with a JSON Patch ({@link #applyPodStatus}). Errors become {@link
+ * KeyturnException} {@code KUBERNETES} naming the object and the HTTP status, never a response body
+ * (it may quote object content).
  */
 public final class KubernetesApiGateway implements KubernetesGateway, AutoCloseable {
   /** The API group. */
@@ -47,6 +50,9 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
   private final PodEvents events;
   private final Optional<SharedInformerFactory> informers;
   private final Map<String, Converted> converted = new ConcurrentHashMap<>();
+
+  /** The status objects ({@code namespace/name}) this gateway wrote and has not deleted since. */
+  private final Set<String> written = ConcurrentHashMap.newKeySet();
 
   /** A cached class as read, at the resourceVersion it was read at. */
   private record Converted(String resourceVersion, SecretProviderClass spc) {}
@@ -165,32 +171,83 @@ public final class KubernetesApiGateway implements KubernetesGateway, AutoClosea
     }
   }
 
+  /**
+   * Creates the status object, or brings the one there in step with a JSON Patch: one request for a
+   * status this gateway wrote before (a patch) or has not seen (a create), two when a create finds
+   * one left from before a restart. No read first and no resourceVersion: each pod's status has one
+   * writer, its node's reconciler, which writes one volume at a time.
+   */
   @Override
   public void applyPodStatus(PodStatus status) {
-    ApiCalls.retryOnConflict(
-        "writing SecretProviderClassPodStatus " + status.namespace() + "/" + status.name(),
-        () -> {
-          Optional<Map<String, Object>> existing = readStatus(status.namespace(), status.name());
-          if (existing.isEmpty()) {
-            return api.createNamespacedCustomObject(
-                    GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null))
-                .execute();
+    String key = status.namespace() + "/" + status.name();
+    try {
+      if (written.contains(key)) {
+        try {
+          patchStatus(status);
+          return;
+        } catch (ApiException e) {
+          if (e.getCode() != 404) {
+            throw e;
           }
-          String resourceVersion =
-              String.valueOf(asMap(existing.get().get("metadata")).get("resourceVersion"));
-          return api.replaceNamespacedCustomObject(
-                  GROUP,
-                  VERSION,
-                  status.namespace(),
-                  STATUSES,
-                  status.name(),
-                  toObject(status, resourceVersion))
-              .execute();
-        });
+          // Deleted meanwhile (its pod went, and the garbage collector with it): made again.
+          written.remove(key);
+        }
+      }
+      try {
+        api.createNamespacedCustomObject(
+                GROUP, VERSION, status.namespace(), STATUSES, toObject(status, null))
+            .execute();
+      } catch (ApiException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        patchStatus(status);
+      }
+      written.add(key);
+    } catch (ApiException e) {
+      throw ApiCalls.failure("writing SecretProviderClassPodStatus " + key, e);
+    }
+  }
+
+  /**
+   * Sets the status object's labels, owner and status with a JSON Patch ({@code add} replaces a
+   * member that is there): the same content a create writes, the lists replaced whole.
+   */
+  private void patchStatus(PodStatus status) throws ApiException {
+    Map<String, Object> object = toObject(status, null);
+    Map<String, Object> metadata = asMap(object.get("metadata"));
+    List<Map<String, Object>> ops = new ArrayList<>();
+    ops.add(Map.of("op", "add", "path", "/metadata/labels", "value", metadata.get("labels")));
+    if (metadata.containsKey("ownerReferences")) {
+      ops.add(
+          Map.of(
+              "op",
+              "add",
+              "path",
+              "/metadata/ownerReferences",
+              "value",
+              metadata.get("ownerReferences")));
+    }
+    ops.add(Map.of("op", "add", "path", "/status", "value", object.get("status")));
+    // PatchUtils sends the patch's content type; the generated call alone sends plain JSON.
+    PatchUtils.patch(
+        Object.class,
+        () ->
+            api.patchNamespacedCustomObject(
+                    GROUP,
+                    VERSION,
+                    status.namespace(),
+                    STATUSES,
+                    status.name(),
+                    new V1Patch(GSON.toJson(ops)))
+                .buildCall(null),
+        V1Patch.PATCH_FORMAT_JSON_PATCH,
+        api.getApiClient());
   }
 
   @Override
   public void deletePodStatus(String namespace, String name) {
+    written.remove(namespace + "/" + name);
     try {
       api.deleteNamespacedCustomObject(GROUP, VERSION, namespace, STATUSES, name).execute();
     } catch (ApiException e) {

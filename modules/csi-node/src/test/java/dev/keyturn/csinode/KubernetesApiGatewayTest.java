@@ -273,6 +273,63 @@ class KubernetesApiGatewayTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void aStatusIsWrittenWithOneRequestAndMadeAgainWhenItWasDeletedOrLeftFromBefore(KubeContext kube)
+      throws Exception {
+    String name = "web-0-" + kube.namespace() + "-app-secrets";
+    List<String> requests = Collections.synchronizedList(new ArrayList<>());
+    okhttp3.OkHttpClient original = kube.client().getHttpClient();
+    kube.client()
+        .setHttpClient(
+            original
+                .newBuilder()
+                .addInterceptor(
+                    chain -> {
+                      okhttp3.Response response = chain.proceed(chain.request());
+                      // The mock answers a patch with 202, the real server with 200.
+                      requests.add(
+                          chain.request().method()
+                              + " "
+                              + (response.isSuccessful() ? "2xx" : response.code()));
+                      return response;
+                    })
+                .build());
+    try {
+      KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
+      gateway.applyPodStatus(status(kube, "1"));
+      gateway.applyPodStatus(status(kube, "2"));
+      assertThat(requests).containsExactly("POST 2xx", "PATCH 2xx");
+
+      // Its pod was deleted, and the status object with it: made again.
+      new CustomObjectsApi(kube.client())
+          .deleteNamespacedCustomObject(
+              KubernetesApiGateway.GROUP,
+              "v1",
+              kube.namespace(),
+              "secretproviderclasspodstatuses",
+              name)
+          .execute();
+      requests.clear();
+      gateway.applyPodStatus(status(kube, "3"));
+      assertThat(requests).containsExactly("PATCH 404", "POST 2xx");
+
+      // A gateway that did not write it (the node restarted) finds it there and updates it.
+      requests.clear();
+      KubernetesApiGateway.create(kube.client()).applyPodStatus(status(kube, "4"));
+      assertThat(requests).containsExactly("POST 409", "PATCH 2xx");
+    } finally {
+      kube.client().setHttpClient(original);
+    }
+    Map<String, Object> stored =
+        KubernetesApiGateway.create(kube.client()).readStatus(kube.namespace(), name).orElseThrow();
+    assertThat((List<Object>) asMap(stored.get("status")).get("objects"))
+        .containsExactlyInAnyOrder(
+            Map.of("id", "password", "version", "4"), Map.of("id", "username", "version", "1"));
+    assertThat(asMap(stored.get("metadata")).get("ownerReferences").toString())
+        .contains("kind=Pod", "name=web-0", "uid=6f1c-uid");
+  }
+
+  @Test
   void concurrentWritersAllSucceedThroughConflicts(KubeContext kube) throws Exception {
     KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
     gateway.applyPodStatus(status(kube, "0"));
