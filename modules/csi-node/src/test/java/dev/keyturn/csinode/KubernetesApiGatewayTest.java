@@ -124,21 +124,16 @@ class KubernetesApiGatewayTest {
     CustomObjectsApi custom = new CustomObjectsApi(kube.client());
     createClass(kube, "cached");
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
-    okhttp3.OkHttpClient original = kube.client().getHttpClient();
     // The gateway's own reads go through this client (the watch has its own copy of it).
-    kube.client()
-        .setHttpClient(
-            original
-                .newBuilder()
-                .addInterceptor(
-                    chain -> {
-                      if (chain.request().url().encodedPath().contains("/secretproviderclasses/")) {
-                        requests.add(
-                            chain.request().method() + " " + chain.request().url().encodedPath());
-                      }
-                      return chain.proceed(chain.request());
-                    })
-                .build());
+    okhttp3.OkHttpClient original =
+        observe(
+            kube,
+            chain -> {
+              if (chain.request().url().encodedPath().contains("/secretproviderclasses/")) {
+                requests.add(chain.request().method() + " " + chain.request().url().encodedPath());
+              }
+              return chain.proceed(chain.request());
+            });
     try (KubernetesApiGateway gateway = KubernetesApiGateway.watchingClasses(kube.client())) {
       await().atMost(Duration.ofSeconds(30)).until(gateway::classesSynced);
       await()
@@ -237,6 +232,13 @@ class KubernetesApiGatewayTest {
     }
   }
 
+  /** Puts {@code interceptor} on the test's client; returns the client's HTTP client as it was. */
+  private static okhttp3.OkHttpClient observe(KubeContext kube, okhttp3.Interceptor interceptor) {
+    okhttp3.OkHttpClient original = kube.client().getHttpClient();
+    kube.client().setHttpClient(original.newBuilder().addInterceptor(interceptor).build());
+    return original;
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> asMap(Object o) {
     return (Map<String, Object>) o;
@@ -278,22 +280,18 @@ class KubernetesApiGatewayTest {
       throws Exception {
     String name = "web-0-" + kube.namespace() + "-app-secrets";
     List<String> requests = Collections.synchronizedList(new ArrayList<>());
-    okhttp3.OkHttpClient original = kube.client().getHttpClient();
-    kube.client()
-        .setHttpClient(
-            original
-                .newBuilder()
-                .addInterceptor(
-                    chain -> {
-                      okhttp3.Response response = chain.proceed(chain.request());
-                      // The mock answers a patch with 202, the real server with 200.
-                      requests.add(
-                          chain.request().method()
-                              + " "
-                              + (response.isSuccessful() ? "2xx" : response.code()));
-                      return response;
-                    })
-                .build());
+    okhttp3.OkHttpClient original =
+        observe(
+            kube,
+            chain -> {
+              okhttp3.Response response = chain.proceed(chain.request());
+              // The mock answers a patch with 202, the real server with 200.
+              requests.add(
+                  chain.request().method()
+                      + " "
+                      + (response.isSuccessful() ? "2xx" : response.code()));
+              return response;
+            });
     try {
       KubernetesApiGateway gateway = KubernetesApiGateway.create(kube.client());
       gateway.applyPodStatus(status(kube, "1"));
