@@ -3,13 +3,16 @@ package dev.keyturn.secretsync;
 import dev.keyturn.secretsync.internal.WatchClients;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.informer.cache.Caches;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SecretList;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A watched cache of the Secrets this driver manages, and only those: the list and watch carry the
@@ -68,6 +71,42 @@ public final class ManagedSecrets implements AutoCloseable {
       return Optional.empty();
     }
     return Optional.ofNullable(informer.getIndexer().getByKey(namespace + "/" + name));
+  }
+
+  /**
+   * Whether the cache has its first list and does not hold this Secret: as far as the watch has
+   * told, no managed Secret of that name exists (one we do not manage may).
+   */
+  boolean knownAbsent(String namespace, String name) {
+    return informer.hasSynced() && informer.getIndexer().getByKey(namespace + "/" + name) == null;
+  }
+
+  /**
+   * Waits up to {@code timeout} for the cache to hold this Secret (one another writer just
+   * created); empty when it does not by then.
+   */
+  Optional<V1Secret> await(String namespace, String name, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Optional<V1Secret> cached = get(namespace, name);
+      if (cached.isPresent() || System.nanoTime() - deadline > 0) {
+        return cached;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+      if (Thread.currentThread().isInterrupted()) {
+        return Optional.empty();
+      }
+    }
+  }
+
+  /** The managed Secrets of a namespace, when the cache has its first list. */
+  Optional<List<V1Secret>> inNamespace(String namespace) {
+    if (!informer.hasSynced()) {
+      return Optional.empty();
+    }
+    // The informer's cache keeps a namespace index of its own.
+    return Optional.of(
+        List.copyOf(informer.getIndexer().byIndex(Caches.NAMESPACE_INDEX, namespace)));
   }
 
   @Override

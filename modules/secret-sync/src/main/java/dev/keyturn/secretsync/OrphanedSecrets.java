@@ -53,10 +53,23 @@ final class OrphanedSecrets {
   }
 
   private final CoreV1Api api;
-  private final Map<String, Set<String>> lastListed = new ConcurrentHashMap<>();
+  private final Optional<ManagedSecrets> cache;
+  private final Map<String, Set<String>> lastListed;
 
   OrphanedSecrets(CoreV1Api api) {
+    this(api, Optional.empty(), new ConcurrentHashMap<>());
+  }
+
+  private OrphanedSecrets(
+      CoreV1Api api, Optional<ManagedSecrets> cache, Map<String, Set<String>> lastListed) {
     this.api = Objects.requireNonNull(api, "api");
+    this.cache = cache;
+    this.lastListed = lastListed;
+  }
+
+  /** The same, taking the namespace's managed Secrets from a watched cache instead of a list. */
+  OrphanedSecrets withCache(ManagedSecrets value) {
+    return new OrphanedSecrets(api, Optional.of(value), lastListed);
   }
 
   /**
@@ -84,49 +97,45 @@ final class OrphanedSecrets {
   }
 
   private Map<String, Fate> settleAll(SyncTarget target, Set<String> listed) throws ApiException {
-    List<V1Secret> orphans =
-        api
-            .listNamespacedSecret(target.namespace())
-            .labelSelector(SecretSyncer.MANAGED_LABEL + "=true")
-            .execute()
-            .getItems()
-            .stream()
-            .filter(s -> fromClass(s, target.secretProviderClass()))
-            .filter(s -> !listed.contains(s.getMetadata().getName()))
-            .toList();
+    List<V1Secret> managed = cache.flatMap(c -> c.inNamespace(target.namespace())).orElse(null);
+    if (managed == null) {
+      managed =
+          api.listNamespacedSecret(target.namespace())
+              .labelSelector(SecretSyncer.MANAGED_LABEL + "=true")
+              .execute()
+              .getItems();
+    }
+    List<V1Secret> orphans = managed.stream().filter(s -> orphan(s, target, listed)).toList();
     if (orphans.isEmpty()) {
       return Map.of();
     }
     Set<String> inUse = target.keepOrphans() ? Set.of() : referencedByPods(target.namespace());
     Map<String, Fate> fates = new HashMap<>();
     for (V1Secret orphan : orphans) {
-      fates.put(orphan.getMetadata().getName(), settle(target, orphan, inUse));
+      settle(target, listed, orphan, inUse)
+          .ifPresent(fate -> fates.put(orphan.getMetadata().getName(), fate));
     }
     return fates;
   }
 
-  private static boolean fromClass(V1Secret secret, String className) {
+  /** A managed Secret of the target's class that the class no longer lists. */
+  private static boolean orphan(V1Secret secret, SyncTarget target, Set<String> listed) {
+    Map<String, String> labels = secret.getMetadata().getLabels();
     Map<String, String> annotations = secret.getMetadata().getAnnotations();
-    return annotations != null && className.equals(annotations.get(CLASS_ANNOTATION));
+    return labels != null
+        && "true".equals(labels.get(SecretSyncer.MANAGED_LABEL))
+        && annotations != null
+        && target.secretProviderClass().equals(annotations.get(CLASS_ANNOTATION))
+        && !listed.contains(secret.getMetadata().getName());
   }
 
-  private Fate settle(SyncTarget target, V1Secret orphan, Set<String> inUse) throws ApiException {
+  private Optional<Fate> settle(
+      SyncTarget target, Set<String> listed, V1Secret orphan, Set<String> inUse)
+      throws ApiException {
     String name = orphan.getMetadata().getName();
     if (!target.keepOrphans() && !inUse.contains(name)) {
-      try {
-        api.deleteNamespacedSecret(name, target.namespace())
-            .body(
-                new V1DeleteOptions()
-                    .preconditions(
-                        new V1Preconditions()
-                            .uid(orphan.getMetadata().getUid())
-                            .resourceVersion(orphan.getMetadata().getResourceVersion())))
-            .execute();
-      } catch (ApiException e) {
-        // Gone already, or changed since it was listed (the next sweep looks again).
-        if (e.getCode() != 404 && e.getCode() != 409) {
-          throw e;
-        }
+      if (!delete(target, listed, orphan)) {
+        return Optional.empty();
       }
       LOG.log(
           Level.INFO,
@@ -134,7 +143,7 @@ final class OrphanedSecrets {
           target.namespace(),
           name,
           target.secretProviderClass());
-      return Fate.DELETED;
+      return Optional.of(Fate.DELETED);
     }
     String why = target.keepOrphans() ? "kept-by-policy" : "in-use";
     Map<String, String> labels = orphan.getMetadata().getLabels();
@@ -159,7 +168,50 @@ final class OrphanedSecrets {
         name,
         why,
         target.secretProviderClass());
-    return target.keepOrphans() ? Fate.KEPT_BY_POLICY : Fate.KEPT_IN_USE;
+    return Optional.of(target.keepOrphans() ? Fate.KEPT_BY_POLICY : Fate.KEPT_IN_USE);
+  }
+
+  /**
+   * Deletes the orphan as it was seen (its uid and resourceVersion as preconditions, so a Secret
+   * changed or made again since is never deleted blindly); when it changed since (409, likelier
+   * when it came from the watched cache), it is read again and deleted only if it still is an
+   * orphan. Whether it is gone.
+   */
+  private boolean delete(SyncTarget target, Set<String> listed, V1Secret orphan)
+      throws ApiException {
+    String name = orphan.getMetadata().getName();
+    V1Secret seen = orphan;
+    for (int tries = 1; ; tries++) {
+      try {
+        api.deleteNamespacedSecret(name, target.namespace())
+            .body(
+                new V1DeleteOptions()
+                    .preconditions(
+                        new V1Preconditions()
+                            .uid(seen.getMetadata().getUid())
+                            .resourceVersion(seen.getMetadata().getResourceVersion())))
+            .execute();
+        return true;
+      } catch (ApiException e) {
+        if (e.getCode() == 404) {
+          return true;
+        }
+        if (e.getCode() != 409 || tries == ApiCalls.ATTEMPTS) {
+          throw e;
+        }
+      }
+      try {
+        seen = api.readNamespacedSecret(name, target.namespace()).execute();
+      } catch (ApiException e) {
+        if (e.getCode() == 404) {
+          return true;
+        }
+        throw e;
+      }
+      if (!orphan(seen, target, listed)) {
+        return false;
+      }
+    }
   }
 
   /** Names of the Secrets the namespace's live pods refer to. */

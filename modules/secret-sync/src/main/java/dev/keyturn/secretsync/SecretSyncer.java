@@ -12,6 +12,7 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1Secret;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,9 +27,10 @@ import java.util.Optional;
  * e.g. its ReplicaSet, so it lives as long as the workload; by the pod itself when it has none);
  * when it exists, refuse to touch it unless it carries {@value #MANAGED_LABEL}{@code =true}, and
  * write only when the content hash annotation differs. Writes carry the resourceVersion read; a 409
- * Conflict is answered with a fresh read. Events on the pod: {@value #ROTATED} after a changed
- * Secret, {@value #FAILED} when a Secret cannot be written. No Secret value is ever logged or put
- * in an event.
+ * Conflict is answered with a fresh read. With a watched cache of the managed Secrets ({@link
+ * #withCache}), an unchanged Secret costs no call, a missing one is created without a read, and the
+ * orphan check lists nothing. Events on the pod: {@value #ROTATED} after a changed Secret, {@value
+ * #FAILED} when a Secret cannot be written. No Secret value is ever logged or put in an event.
  */
 public final class SecretSyncer {
   /** The label that marks Secrets this driver manages. */
@@ -47,6 +49,9 @@ public final class SecretSyncer {
   public static final String ORPHANED = "SecretOrphaned";
 
   private static final System.Logger LOG = System.getLogger(SecretSyncer.class.getName());
+
+  /** How long a create that found the Secret made by another writer waits for the watch. */
+  private static final Duration CREATE_RACE_WAIT = Duration.ofSeconds(1);
 
   /** What happened to one Secret. */
   public enum Outcome {
@@ -111,7 +116,8 @@ public final class SecretSyncer {
    * at all for an unchanged sync); the caller starts and closes the cache.
    */
   public SecretSyncer withCache(ManagedSecrets value) {
-    return new SecretSyncer(client, clock, component, restarter, Optional.of(value), orphans);
+    return new SecretSyncer(
+        client, clock, component, restarter, Optional.of(value), orphans.withCache(value));
   }
 
   /** A syncer over this client; events name {@code component} as their source. */
@@ -237,10 +243,35 @@ public final class SecretSyncer {
     String namespace = target.namespace();
     String className = target.secretProviderClass();
     String name = desired.spec().secretName();
+    // With the watched cache: a Secret it knows to be missing is created without a read first; when
+    // another node created it meanwhile (409), the watch brings it within moments, so that answer
+    // is awaited before the API server is asked.
+    boolean[] createRaced = {false};
+    boolean[] firstTry = {true};
     return ApiCalls.retryOnConflict(
         "writing Secret " + namespace + "/" + name,
         () -> {
-          V1Secret existing = read(namespace, name);
+          boolean first = firstTry[0];
+          firstTry[0] = false;
+          if (first && cache.map(c -> c.knownAbsent(namespace, name)).orElse(false)) {
+            try {
+              api.createNamespacedSecret(
+                      namespace, build(namespace, className, desired, owners.get(), null))
+                  .execute();
+              return Outcome.CREATED;
+            } catch (ApiException e) {
+              createRaced[0] = e.getCode() == 409;
+              throw e;
+            }
+          }
+          V1Secret existing = null;
+          if (createRaced[0]) {
+            createRaced[0] = false;
+            existing = cache.flatMap(c -> c.await(namespace, name, CREATE_RACE_WAIT)).orElse(null);
+          }
+          if (existing == null) {
+            existing = read(namespace, name);
+          }
           if (existing == null) {
             api.createNamespacedSecret(
                     namespace, build(namespace, className, desired, owners.get(), null))

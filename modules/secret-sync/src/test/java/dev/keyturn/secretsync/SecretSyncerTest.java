@@ -233,11 +233,7 @@ class SecretSyncerTest {
     V1Pod pod = podOfReplicaSet(kube, "cached");
     Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
     try (ManagedSecrets cache = ManagedSecrets.start(kube.client())) {
-      assertThat(cache.awaitSynced(Duration.ofSeconds(30)))
-          .as("first list of managed Secrets")
-          .isTrue();
-      SecretSyncer syncer =
-          SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test").withCache(cache);
+      SecretSyncer syncer = cachedSyncer(kube, cache);
       assertThat(syncer.sync(target(kube, pod, volume, dbSecret())).outcomes())
           .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
       // Once the watch has delivered the new Secret, an unchanged sync asks the API server nothing.
@@ -287,6 +283,84 @@ class SecretSyncerTest {
               List.of(new SecretSpec.DataEntry("db/user", "k")));
       assertThat(syncer.sync(target(kube, pod, volume, foreign)).failures())
           .containsKey("users-own");
+    }
+  }
+
+  /** A syncer with the watched cache, once the cache has its first list. */
+  static SecretSyncer cachedSyncer(KubeContext kube, ManagedSecrets cache) throws Exception {
+    assertThat(cache.awaitSynced(Duration.ofSeconds(30)))
+        .as("first list of managed Secrets")
+        .isTrue();
+    return SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test").withCache(cache);
+  }
+
+  /** The requests to this namespace's Secrets (reads, lists, writes) among {@code requests}. */
+  static List<String> secretRequests(List<String> requests) {
+    return requests.stream().filter(r -> r.contains("/secrets")).toList();
+  }
+
+  @Test
+  void withTheWatchedCacheAMissingSecretIsCreatedWithoutAReadAndOrphansAreFoundWithoutAList(
+      KubeContext kube) throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "fresh");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    String secrets = "/api/v1/namespaces/" + kube.namespace() + "/secrets";
+    try (ManagedSecrets cache = ManagedSecrets.start(kube.client())) {
+      SecretSyncer syncer = cachedSyncer(kube, cache);
+      List<String> first =
+          namespacedRequestsDuring(
+              kube,
+              () ->
+                  assertThat(
+                          syncer
+                              .sync(
+                                  classTarget(kube, pod, volume, false, dbSecret(), apiKeySecret()))
+                              .outcomes())
+                      .containsOnly(
+                          Map.entry("db-credentials", SecretSyncer.Outcome.CREATED),
+                          Map.entry("api-key", SecretSyncer.Outcome.CREATED)));
+      // One create each, no read before it, and no list for orphans (the cache holds the list).
+      assertThat(secretRequests(first)).containsExactly("POST " + secrets, "POST " + secrets);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  cache.get(kube.namespace(), "api-key").isPresent()
+                      && cache.get(kube.namespace(), "db-credentials").isPresent());
+
+      // api-key leaves the class's list: deleted, found from the cache, not from a list.
+      List<String> dropped =
+          namespacedRequestsDuring(
+              kube, () -> syncer.sync(classTarget(kube, pod, volume, false, dbSecret())));
+      assertThat(secretRequests(dropped)).containsExactly("DELETE " + secrets + "/api-key");
+      assertThat(secret(kube, "api-key")).isEmpty();
+      assertThat(secret(kube, "db-credentials")).isPresent();
+    }
+  }
+
+  @Test
+  void aCreateThatFindsTheSecretMadeByAnotherNodeTakesItFromTheWatchNotFromARead(KubeContext kube)
+      throws Exception {
+    V1Pod pod = podOfReplicaSet(kube, "shared");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    String secrets = "/api/v1/namespaces/" + kube.namespace() + "/secrets";
+    try (ManagedSecrets cache = ManagedSecrets.start(kube.client())) {
+      SecretSyncer here = cachedSyncer(kube, cache);
+      // Another node's syncer creates the same Secret from the same content a moment before.
+      SecretSyncer otherNode =
+          SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+      assertThat(otherNode.sync(target(kube, pod, volume, dbSecret())).outcomes())
+          .containsExactly(Map.entry("db-credentials", SecretSyncer.Outcome.CREATED));
+      List<String> requests =
+          namespacedRequestsDuring(
+              kube,
+              () ->
+                  assertThat(here.sync(target(kube, pod, volume, dbSecret())).outcomes())
+                      .containsExactly(
+                          Map.entry("db-credentials", SecretSyncer.Outcome.UNCHANGED)));
+      // Either the watch had it already (no call), or the create met it (409) and the watch
+      // brought it: never a read of the Secret.
+      assertThat(secretRequests(requests)).isSubsetOf(List.of("POST " + secrets));
     }
   }
 
