@@ -246,36 +246,29 @@ public final class SecretSyncer {
     // With the watched cache: a Secret it knows to be missing is created without a read first; when
     // another node created it meanwhile (409), the watch brings it within moments, so that answer
     // is awaited before the API server is asked.
+    boolean[] readFirst = {!cache.map(c -> c.knownAbsent(namespace, name)).orElse(false)};
     boolean[] createRaced = {false};
-    boolean[] firstTry = {true};
     return ApiCalls.retryOnConflict(
         "writing Secret " + namespace + "/" + name,
         () -> {
-          boolean first = firstTry[0];
-          firstTry[0] = false;
-          if (first && cache.map(c -> c.knownAbsent(namespace, name)).orElse(false)) {
-            try {
-              api.createNamespacedSecret(
-                      namespace, build(namespace, className, desired, owners.get(), null))
-                  .execute();
-              return Outcome.CREATED;
-            } catch (ApiException e) {
-              createRaced[0] = e.getCode() == 409;
-              throw e;
-            }
-          }
           V1Secret existing = null;
           if (createRaced[0]) {
             createRaced[0] = false;
             existing = cache.flatMap(c -> c.await(namespace, name, CREATE_RACE_WAIT)).orElse(null);
           }
-          if (existing == null) {
+          if (existing == null && readFirst[0]) {
             existing = read(namespace, name);
           }
+          readFirst[0] = true;
           if (existing == null) {
-            api.createNamespacedSecret(
-                    namespace, build(namespace, className, desired, owners.get(), null))
-                .execute();
+            try {
+              api.createNamespacedSecret(
+                      namespace, build(namespace, className, desired, owners.get(), null))
+                  .execute();
+            } catch (ApiException e) {
+              createRaced[0] = e.getCode() == 409;
+              throw e;
+            }
             return Outcome.CREATED;
           }
           Map<String, String> labels = existing.getMetadata().getLabels();
