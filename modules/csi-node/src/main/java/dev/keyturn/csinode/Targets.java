@@ -39,14 +39,17 @@ final class Targets {
   }
 
   /**
-   * Makes a first publish's target ready. A tmpfs already there is adopted (a volume the Go driver
-   * mounted before Keyturn took over the node: its content is replaced by this publish's, in the
-   * same mount, so the pod's view never goes away); a file, a link or a directory holding files
-   * that are no secrets volume is refused.
+   * Makes a first publish's target ready. A volume already there is adopted only when kubelet's own
+   * record beside the target ({@code vol_data.json}) assigns it to this driver and this volume (a
+   * volume the Go driver mounted before Keyturn took over the node: its content is replaced by this
+   * publish's, in the same mount, so the pod's view never goes away). Anything else in the way is
+   * refused and left as it is: a file or a link, a directory of files, another file system's mount,
+   * and a tmpfs or secrets volume that kubelet's record does not give to this volume (another pod's
+   * live volume named by a forged request, or a foreign tmpfs).
    *
    * @return true if this call mounted or created the target
    */
-  boolean prepare(Path target) {
+  boolean prepare(Path target, String volumeId) {
     VolumeMounter.Found before = mounter.inspect(target);
     switch (before) {
       case NOT_A_DIRECTORY ->
@@ -57,6 +60,10 @@ final class Targets {
                   + " is a file or a symbolic link, or a symbolic link lies on the way to it; links below "
                   + mounter.kubeletDir()
                   + " are never followed");
+      case OTHER_MOUNT ->
+          throw new KeyturnException(
+              Reason.FAILED_PRECONDITION,
+              "target " + target + " holds a mount of another file system; it is left as it is");
       case DIRECTORY -> {
         if (!Files.isSymbolicLink(target.resolve("..data"))) {
           throw new KeyturnException(
@@ -65,7 +72,9 @@ final class Targets {
                   + target
                   + " already holds files that are not a secrets volume; it is left as it is");
         }
+        requireKubeletRecord(target, volumeId, "a secrets volume");
       }
+      case TMPFS -> requireKubeletRecord(target, volumeId, "a tmpfs mount");
       default -> {}
     }
     boolean created = mounter.prepare(target);
@@ -80,6 +89,20 @@ final class Targets {
     return created;
   }
 
+  private void requireKubeletRecord(Path target, String volumeId, String what) {
+    if (!assignedByKubelet(target, volumeId)) {
+      throw new KeyturnException(
+          Reason.FAILED_PRECONDITION,
+          "target "
+              + target
+              + " already holds "
+              + what
+              + " that kubelet's record (vol_data.json beside it) does not assign to driver "
+              + driverName
+              + " and this volume; it is left as it is");
+    }
+  }
+
   /** Whether the target is a link or a file: nothing is read through it, let alone removed. */
   boolean notADirectory(Path target) {
     return mounter.inspect(target) == VolumeMounter.Found.NOT_A_DIRECTORY;
@@ -91,9 +114,12 @@ final class Targets {
    * the target ({@code vol_data.json}) assigns to this driver name and this volume handle.
    */
   boolean adoptable(Path target, String volumeId) {
-    if (mounter.inspect(target) != VolumeMounter.Found.TMPFS) {
-      return false;
-    }
+    return mounter.inspect(target) == VolumeMounter.Found.TMPFS
+        && assignedByKubelet(target, volumeId);
+  }
+
+  /** Whether kubelet's record beside the target names this driver and {@code volumeId}. */
+  private boolean assignedByKubelet(Path target, String volumeId) {
     Path volumeData = target.getParent().resolve("vol_data.json");
     try {
       if (Files.isSymbolicLink(volumeData) || Files.size(volumeData) > MAX_VOLUME_DATA_BYTES) {

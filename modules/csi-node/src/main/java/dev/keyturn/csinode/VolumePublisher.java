@@ -147,7 +147,8 @@ public final class VolumePublisher implements AutoCloseable {
 
   private Outcome mountFirst(PublishRequest request, Path target, SecretProviderClass spc) {
     VolumeSpec spec = VolumeSpecs.spec(request, target, spc, defaultMode);
-    boolean created = targets.prepare(target);
+    refuseHeldTarget(request.volumeId(), target);
+    boolean created = targets.prepare(target, request.volumeId());
     try {
       engine.mount(spec, true);
     } catch (RuntimeException e) {
@@ -161,6 +162,25 @@ public final class VolumePublisher implements AutoCloseable {
     table.add(Volume.first(request, target, spc, clock.instant()));
     podState.reconcileNow(request.volumeId(), true, true);
     return Outcome.MOUNTED;
+  }
+
+  /** A target another volume of ours holds is never taken over by a new volume id. */
+  private void refuseHeldTarget(String volumeId, Path target) {
+    table.targets().entrySet().stream()
+        .filter(e -> e.getValue().equals(target) && !e.getKey().equals(volumeId))
+        .findFirst()
+        .ifPresent(
+            held -> {
+              throw new KeyturnException(
+                  Reason.FAILED_PRECONDITION,
+                  "target "
+                      + target
+                      + " is held by volume "
+                      + shown(held.getKey())
+                      + "; volume "
+                      + shown(volumeId)
+                      + " may not take it over");
+            });
   }
 
   private Outcome republish(PublishRequest request, Volume existing, SecretProviderClass spc) {

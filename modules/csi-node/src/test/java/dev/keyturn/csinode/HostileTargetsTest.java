@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,6 +200,68 @@ class HostileTargetsTest {
     csi.unpublish("legit", legit.toString());
     assertThat(Files.exists(legit)).isFalse();
     assertThat(kube.statuses).isEmpty();
+  }
+
+  @Test
+  void aNewVolumeIdAtAnotherPodsLiveTargetIsRefusedAndItsUnpublishLeavesTheVolume()
+      throws Exception {
+    Path legit = legitimate();
+    Files.writeString(store.resolve("password"), "attacker-chosen");
+    assertThatThrownBy(() -> csi.publish(request("intruder", legit, "app")))
+        .hasMessageContaining("FAILED_PRECONDITION")
+        .hasMessageContaining("held by volume legit");
+    Files.writeString(store.resolve("password"), "legit-1");
+    assertLegitimateIntact(legit);
+    assertThat(publisher.volumes()).doesNotContainKey("intruder");
+    csi.unpublish("intruder", legit.toString());
+    assertLegitimateIntact(legit);
+  }
+
+  @Test
+  void aSecretsVolumeThatKubeletsRecordDoesNotGiveToTheVolumeIsNotAdopted() throws Exception {
+    // Keyturn's layout (or the Go driver's) at a target, as a restart would leave it, but kubelet's
+    // record beside it names another volume handle: neither replaced nor unmounted.
+    Path foreign = Files.createDirectories(target("uid-f", "secrets"));
+    if (tmpfs) {
+      mounts.mount(foreign, TmpfsOptions.defaults());
+    }
+    Path payload = Files.createDirectory(foreign.resolve("..2026_12_01_00_00_00.1"));
+    Files.writeString(payload.resolve("password"), "foreign");
+    Files.createSymbolicLink(foreign.resolve("..data"), payload.getFileName());
+    Files.createSymbolicLink(foreign.resolve("password"), Path.of("..data/password"));
+    Files.writeString(
+        foreign.getParent().resolve("vol_data.json"),
+        "{\"driverName\":\"secrets-store.csi.k8s.io\",\"volumeHandle\":\"csi-other\"}");
+    assertThatThrownBy(() -> csi.publish(request("csi-forged", foreign, "app")))
+        .hasMessageContaining("FAILED_PRECONDITION")
+        .hasMessageContaining("kubelet's record");
+    csi.unpublish("csi-forged", foreign.toString());
+    assertThat(foreign.resolve("password")).hasContent("foreign");
+    assertThat(Files.readSymbolicLink(foreign.resolve("..data"))).isEqualTo(payload.getFileName());
+    if (tmpfs) {
+      assertThat(mounts.state(foreign)).isEqualTo(TmpfsMounter.State.TMPFS);
+    }
+  }
+
+  @Test
+  void aForeignTmpfsWithoutKubeletsRecordGetsNoLayoutAndStaysMounted() throws Exception {
+    if (!tmpfs) {
+      String why =
+          "HostileTargetsTest.aForeignTmpfsWithoutKubeletsRecordGetsNoLayoutAndStaysMounted:"
+              + " skipped, mounting a tmpfs needs root (CI runs it as root)";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    Path foreign = Files.createDirectories(target("uid-t", "secrets"));
+    mounts.mount(foreign, TmpfsOptions.defaults());
+    assertThatThrownBy(() -> csi.publish(request("csi-t", foreign, "app")))
+        .hasMessageContaining("FAILED_PRECONDITION")
+        .hasMessageContaining("a tmpfs mount");
+    try (var entries = Files.list(foreign)) {
+      assertThat(entries).as("nothing written beside the foreign mount's files").isEmpty();
+    }
+    csi.unpublish("csi-t", foreign.toString());
+    assertThat(mounts.state(foreign)).isEqualTo(TmpfsMounter.State.TMPFS);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.keyturn.templates;
 
 import com.github.mustachejava.DefaultMustacheFactory;
+import com.github.mustachejava.Iteration;
 import com.github.mustachejava.Mustache;
 import com.github.mustachejava.MustacheException;
 import com.github.mustachejava.reflect.ReflectionObjectHandler;
@@ -19,6 +20,7 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +38,13 @@ import java.util.TreeMap;
  * replaced by {@code _} ({@code db/creds.json} is {@code db_creds_json}). Nothing is escaped. A
  * name with no value, a malformed template, an unknown partial or an output over {@value
  * #MAX_OUTPUT_BYTES} bytes is an error naming the template and line; no error holds a value.
+ *
+ * <p>A template is tenant input and its data the tenant's own secret, so the work of one rendering
+ * is bounded too, not only its output: nested sections over arrays multiply (ten levels over 40
+ * elements are 40<sup>10</sup> passes that may write nothing at all). Every pass of a section
+ * counts; past {@value #MAX_SECTION_PASSES} passes, past {@link #MAX_RENDER_TIME}, or once the
+ * rendering thread is interrupted, the rendering stops with an error and the caller keeps the last
+ * good content.
  */
 public final class Templates {
   /** The attribute prefix of a template; the rest of the name is the output file's path. */
@@ -46,6 +55,12 @@ public final class Templates {
 
   /** The largest output of one template. */
   public static final int MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+  /** The most passes through sections one template may make. */
+  public static final int MAX_SECTION_PASSES = 1_000_000;
+
+  /** The longest one template may take to render. */
+  public static final Duration MAX_RENDER_TIME = Duration.ofSeconds(2);
 
   private static final Gson GSON = new Gson();
 
@@ -106,7 +121,7 @@ public final class Templates {
     }
     BoundedWriter out = new BoundedWriter(path);
     try {
-      Mustache mustache = factory().compile(new StringReader(text), path);
+      Mustache mustache = factory(path).compile(new StringReader(text), path);
       mustache.execute(out, scope).flush();
     } catch (MustacheException | IOException | UncheckedIOException e) {
       throw invalid("template \"" + path + "\": " + reason(e));
@@ -153,7 +168,7 @@ public final class Templates {
   }
 
   /** No partials from anywhere, nothing escaped, and names resolved through maps only. */
-  private static DefaultMustacheFactory factory() {
+  private static DefaultMustacheFactory factory(String template) {
     DefaultMustacheFactory factory =
         new DefaultMustacheFactory(name -> null) {
           @Override
@@ -165,7 +180,7 @@ public final class Templates {
             }
           }
         };
-    factory.setObjectHandler(new MapsOnly());
+    factory.setObjectHandler(new MapsOnly(template, System.nanoTime()));
     return factory;
   }
 
@@ -179,6 +194,56 @@ public final class Templates {
    */
   private static final class MapsOnly extends ReflectionObjectHandler {
     private static final Object MISSING = new Object();
+
+    private final String template;
+    private final long startNanos;
+    private long passes;
+
+    MapsOnly(String template, long startNanos) {
+      this.template = template;
+      this.startNanos = startNanos;
+    }
+
+    @Override
+    public Writer iterate(Iteration iteration, Writer writer, Object object, List<Object> scopes) {
+      return super.iterate(counted(iteration), writer, object, scopes);
+    }
+
+    @Override
+    public Writer falsey(Iteration iteration, Writer writer, Object object, List<Object> scopes) {
+      return super.falsey(counted(iteration), writer, object, scopes);
+    }
+
+    private Iteration counted(Iteration iteration) {
+      return (writer, next, scopes) -> {
+        pass();
+        return iteration.next(writer, next, scopes);
+      };
+    }
+
+    /** One more pass through a section: refused past the bounds of work and time. */
+    private void pass() {
+      passes++;
+      if (passes > MAX_SECTION_PASSES) {
+        throw new MustacheException(
+            "template \""
+                + template
+                + "\" makes more than "
+                + MAX_SECTION_PASSES
+                + " passes through its sections (nested sections over arrays multiply)");
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        throw new MustacheException("rendering template \"" + template + "\" was interrupted");
+      }
+      if ((passes & 0x3ff) == 0 && System.nanoTime() - startNanos > MAX_RENDER_TIME.toNanos()) {
+        throw new MustacheException(
+            "template \""
+                + template
+                + "\" takes longer than "
+                + MAX_RENDER_TIME.toMillis()
+                + " ms to render");
+      }
+    }
 
     @Override
     public Wrapper find(String name, List<Object> scopes) {

@@ -101,6 +101,58 @@ class TemplatesTest {
     assertThatThrownBy(() -> render(bomb)).hasMessageContaining("is over");
   }
 
+  /** A tenant's secret holding a 40-element array, and ten sections nested over it. */
+  private static final MountResponse FORTY =
+      MountResponse.of(
+          List.of(
+              SecretFile.of(
+                  "list.json",
+                  FileMode.DEFAULT,
+                  ("{\"a\":[" + "1,".repeat(39) + "1]}").getBytes(StandardCharsets.UTF_8))),
+          List.of(ObjectVersion.of("list.json", "1")));
+
+  private static final String SILENT_BOMB =
+      "{{#json.list_json.a}}".repeat(10) + "{{/json.list_json.a}}".repeat(10);
+
+  @Test
+  void nestedSectionsThatWriteNothingStopAtTheWorkBoundNotAfter40ToThe10thPasses() {
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> Templates.render(Map.of("out", SILENT_BOMB), FORTY, FileMode.DEFAULT))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("template \"out\"")
+        .hasMessageContaining("passes through its sections");
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    System.out.printf("TemplatesTest: the silent bomb was refused after %d ms%n", ms);
+    // Bounded well within a request's deadline (the render-time bound is 2 s; 1M passes take
+    // far less): without a bound this call never returned.
+    assertThat(ms).isLessThan(Templates.MAX_RENDER_TIME.toMillis() * 5);
+    // Two levels over the same array are 1,640 passes: allowed.
+    assertThat(
+            Templates.render(
+                    Map.of(
+                        "out",
+                        "{{#json.list_json.a}}{{#json.list_json.a}}x{{/json.list_json.a}}"
+                            + "{{/json.list_json.a}}"),
+                    FORTY,
+                    FileMode.DEFAULT)
+                .files())
+        .anySatisfy(f -> assertThat(f.contents()).hasSize(1600));
+  }
+
+  @Test
+  void anInterruptedRenderingStopsAndKeepsTheInterrupt() {
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(
+              () -> Templates.render(Map.of("out", SILENT_BOMB), FORTY, FileMode.DEFAULT))
+          .isInstanceOf(KeyturnException.class)
+          .hasMessageContaining("interrupted");
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
   @Test
   void anOutputPathThatCollidesOrIsNoPathIsRefused() {
     assertThatThrownBy(() -> Templates.render(Map.of("password", "x"), ANSWER, FileMode.DEFAULT))
