@@ -9,7 +9,8 @@
 // version the SHA-256 of its content (so writing the file is a rotation). The first object comes
 // back with mode 0, as the e2e provider sends every file; the others with the request's permission.
 // Every request is appended to <store>/../requests.jsonl (the shapes only, no secret values) so a
-// test can check what it was sent.
+// test can check what it was sent. Each Version call appends a line to <store>/../versions.log; while
+// a file <store>/../hang-version exists, Version never answers (a provider that hangs).
 //
 // Usage: node provider.js --socket PATH --store DIR [--name NAME]
 
@@ -31,6 +32,8 @@ const socket = argument('socket');
 const store = argument('store');
 const name = argument('name', 'grpcjs');
 const requestLog = path.join(path.dirname(path.resolve(store)), 'requests.jsonl');
+const versionLog = path.join(path.dirname(path.resolve(store)), 'versions.log');
+const hangVersion = path.join(path.dirname(path.resolve(store)), 'hang-version');
 const protoFile = path.resolve(__dirname, '../../modules/csi-node/src/main/proto/provider.proto');
 const definition = protoLoader.loadSync(protoFile, { keepCase: false, longs: String, defaults: true });
 const service = grpc.loadPackageDefinition(definition).v1alpha1.CSIDriverProvider.service;
@@ -98,6 +101,8 @@ function mount(call) {
 const server = new grpc.Server();
 server.addService(service, {
   Version(call, callback) {
+    fs.appendFileSync(versionLog, 'Version\n');
+    if (fs.existsSync(hangVersion)) return;
     try {
       checkAuthority(call);
       callback(null, { version: 'v1alpha1', runtimeName: name, runtimeVersion: `grpc-js ${require('@grpc/grpc-js/package.json').version}` });

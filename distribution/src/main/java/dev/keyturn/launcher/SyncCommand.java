@@ -17,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -79,6 +83,9 @@ final class SyncCommand implements Callable<Integer> {
           "How long one provider answer serves identical requests of other SecretSyncs (same class,"
               + " namespace and service account); 0s: each calls (default 2s).")
   Duration coalesceWindow = SyncController.DEFAULT_COALESCE_WINDOW;
+
+  /** How often readiness is checked in the background. */
+  static final Duration READINESS_EVERY = Duration.ofSeconds(5);
 
   @Option(
       names = "--leader-elect",
@@ -154,9 +161,12 @@ final class SyncCommand implements Callable<Integer> {
       builder.leaderElection(SyncController.Lease.of(leaseNamespace(), leaderElectionId, pod));
     }
     SyncController controller = builder.build().start();
+    ScheduledExecutorService readinessChecks = readinessExecutor();
     AutoCloseable probes =
         ProbeServer.startIfAsked(
-            "--health-probe-bind-address", probeAddr, probes(controller, resolver));
+            "--health-probe-bind-address",
+            probeAddr,
+            probes(readiness(controller, resolver, readinessChecks)));
     AutoCloseable metrics =
         ProbeServer.startIfAsked(
             "--metrics-bind-address", metricsAddr, Map.of("/metrics", () -> metrics(controller)));
@@ -168,7 +178,8 @@ final class SyncCommand implements Callable<Integer> {
             + "; provider sockets in "
             + providerVolume
             + (leaderElect ? "; leader election on Lease " + leaderElectionId : ""));
-    Keyturn.runUntilStopped(metrics, probes, controller, resolver, registry);
+    Keyturn.runUntilStopped(
+        metrics, probes, readinessChecks::shutdownNow, controller, resolver, registry);
     return 0;
   }
 
@@ -194,20 +205,49 @@ final class SyncCommand implements Callable<Integer> {
         "--leader-election-namespace: is required outside a pod (or set POD_NAMESPACE)");
   }
 
+  /** The thread that keeps readiness fresh: probes only read what it found. */
+  private static ScheduledExecutorService readinessExecutor() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "keyturn-sync-readiness");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /**
+   * Readiness computed in the background every {@link #READINESS_EVERY}: the probes, which anyone
+   * on the pod network may call as often as they like, never call a provider (a hanging one would
+   * hold the probe server's thread, and each request would be one more provider call).
+   */
+  static AtomicReference<Map<String, String>> readiness(
+      SyncController controller, ProviderResolver resolver, ScheduledExecutorService executor) {
+    AtomicReference<Map<String, String>> problems =
+        new AtomicReference<>(Map.of("providers", "not checked yet"));
+    executor.scheduleWithFixedDelay(
+        () -> {
+          Map<String, String> found = new LinkedHashMap<>();
+          if (!controller.synced()) {
+            found.put("caches", "SecretSyncs and classes are still being listed");
+          }
+          try {
+            resolver.checkHealth().forEach((name, why) -> found.put("provider " + name, why));
+          } catch (RuntimeException e) {
+            found.put("providers", "the health check failed: " + e.getClass().getSimpleName());
+          }
+          problems.set(Map.copyOf(found));
+        },
+        0,
+        READINESS_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
+    return problems;
+  }
+
   private static Map<String, Supplier<ProbeServer.Reply>> probes(
-      SyncController controller, ProviderResolver resolver) {
+      AtomicReference<Map<String, String>> readiness) {
     Map<String, Supplier<ProbeServer.Reply>> routes = new LinkedHashMap<>();
     routes.put("/healthz", () -> ProbeServer.Reply.of(Map.of()));
-    routes.put(
-        "/readyz",
-        () -> {
-          Map<String, String> problems = new LinkedHashMap<>();
-          if (!controller.synced()) {
-            problems.put("caches", "SecretSyncs and classes are still being listed");
-          }
-          resolver.checkHealth().forEach((name, why) -> problems.put("provider " + name, why));
-          return ProbeServer.Reply.of(problems);
-        });
+    routes.put("/readyz", () -> ProbeServer.Reply.of(readiness.get()));
     return routes;
   }
 

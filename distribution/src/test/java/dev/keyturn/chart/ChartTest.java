@@ -148,6 +148,76 @@ class ChartTest {
     assertThat(rendered.only("Role").toString()).contains("leases");
   }
 
+  /** The verbs a role grants on {@code resource}, over all its rules. */
+  private static List<String> verbs(JsonObject role, String resource) {
+    List<String> verbs = new ArrayList<>();
+    for (JsonElement rule : role.getAsJsonArray("rules")) {
+      if (strings(rule.getAsJsonObject().getAsJsonArray("resources")).contains(resource)) {
+        verbs.addAll(strings(rule.getAsJsonObject().getAsJsonArray("verbs")));
+      }
+    }
+    return verbs;
+  }
+
+  @Test
+  void theNodesRulesCoverTheCallsItMakesAndTheLeaseRulesNameTheControllersLease() {
+    Rendered rendered =
+        Rendered.parse(
+            template().set("syncSecret.enabled", true).set("syncController.enabled", true).call());
+    JsonObject node =
+        rendered.ofKind("ClusterRole").stream()
+            .filter(
+                r -> Rendered.at(r, "metadata.name").orElseThrow().getAsString().equals("keyturn"))
+            .findFirst()
+            .orElseThrow();
+    // OrphanedSecrets deletes; KubernetesApiGateway patches status objects.
+    assertThat(verbs(node, "secrets")).contains("delete", "create", "update");
+    assertThat(verbs(node, "secretproviderclasspodstatuses")).contains("patch", "create");
+    JsonObject lease = rendered.only("Role");
+    for (JsonElement rule : lease.getAsJsonArray("rules")) {
+      List<String> ruleVerbs = strings(rule.getAsJsonObject().getAsJsonArray("verbs"));
+      if (!ruleVerbs.equals(List.of("create"))) {
+        assertThat(strings(rule.getAsJsonObject().getAsJsonArray("resourceNames")))
+            .as("every Lease verb but create is pinned to the controller's Lease")
+            .containsExactly("29f1d54e.secret-sync.x-k8s.io");
+      }
+    }
+  }
+
+  @Test
+  void fromKubernetes130TheApiServerHoldsTheSyncControllerToSecretsASecretSyncOwns() {
+    Rendered old =
+        Rendered.parse(
+            template().withKubeVersion("1.29.0").set("syncController.enabled", true).call());
+    assertThat(old.kinds()).doesNotContain("ValidatingAdmissionPolicy");
+    Rendered rendered =
+        Rendered.parse(
+            template().withKubeVersion("1.37.2").set("syncController.enabled", true).call());
+    assertValid(rendered);
+    JsonObject policy = rendered.only("ValidatingAdmissionPolicy");
+    assertThat(Rendered.at(policy, "spec.failurePolicy").orElseThrow().getAsString())
+        .isEqualTo("Fail");
+    assertThat(policy.toString())
+        .contains(
+            "system:serviceaccount:kube-system:keyturn-sync",
+            "'Opaque', 'kubernetes.io/basic-auth', 'kubernetes.io/dockercfg',",
+            "'kubernetes.io/dockerconfigjson', 'kubernetes.io/ssh-auth', 'kubernetes.io/tls'",
+            "kubernetes[.]io|k8s[.]io")
+        .doesNotContain("service-account-token'");
+    JsonObject binding = rendered.only("ValidatingAdmissionPolicyBinding");
+    assertThat(Rendered.at(binding, "spec.policyName").orElseThrow().getAsString())
+        .isEqualTo(Rendered.at(policy, "metadata.name").orElseThrow().getAsString());
+    assertThat(binding.toString()).contains("Deny");
+    Rendered off =
+        Rendered.parse(
+            template()
+                .withKubeVersion("1.37.2")
+                .set("syncController.enabled", true)
+                .set("syncController.admissionPolicies", false)
+                .call());
+    assertThat(off.kinds()).doesNotContain("ValidatingAdmissionPolicy");
+  }
+
   @Test
   void theDaemonSetIsWhatKubeletAndTheGoDriverManifestsExpect() {
     Rendered rendered = render();

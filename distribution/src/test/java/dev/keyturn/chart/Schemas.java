@@ -17,6 +17,8 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicy;
+import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +49,9 @@ final class Schemas {
           Map.entry("DaemonSet", V1DaemonSet::fromJson),
           Map.entry("Deployment", V1Deployment::fromJson),
           Map.entry("Pod", V1Pod::fromJson),
+          Map.entry("ValidatingAdmissionPolicy", V1ValidatingAdmissionPolicy::fromJson),
+          Map.entry(
+              "ValidatingAdmissionPolicyBinding", V1ValidatingAdmissionPolicyBinding::fromJson),
           Map.entry("CustomResourceDefinition", V1CustomResourceDefinition::fromJson));
 
   private Schemas() {}

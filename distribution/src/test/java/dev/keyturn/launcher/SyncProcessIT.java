@@ -14,6 +14,10 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,6 +94,51 @@ class SyncProcessIT {
     assertThat(keyturn.printed(l -> l.contains("first bar") || l.contains("rotated bar")))
         .as("secret values in the log")
         .isFalse();
+  }
+
+  @Test
+  void probesNeverCallAProviderSoAHangingOneNeitherSlowsThemNorIsCalledPerProbe(KubeContext kube)
+      throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store"));
+    provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    provider.hangVersion(true);
+    keyturn =
+        KeyturnProcess.start(
+            dir,
+            Map.of("SYNC_CONTROLLER_POD_NAME", "keyturn-sync-0"),
+            List.of(
+                "sync",
+                "--kubeconfig=" + kube.kubeconfig(),
+                "--provider-volume=" + dir.resolve("providers"),
+                "--health-probe-bind-address=127.0.0.1:0",
+                "--metrics-bind-address="));
+    await().atMost(Duration.ofSeconds(30)).until(() -> keyturn.announcedUrl("metrics").isPresent());
+    String base = keyturn.announcedUrl("metrics").orElseThrow();
+    HttpClient http = HttpClient.newHttpClient();
+    int before = provider.versionCalls();
+    long start = System.nanoTime();
+    for (int i = 0; i < 50; i++) {
+      for (String path : List.of("/readyz", "/healthz")) {
+        // The chart's probes give one second.
+        HttpResponse<String> answer =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                    .timeout(Duration.ofSeconds(1))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(path).isIn(200, 503);
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    int calls = provider.versionCalls() - before;
+    System.out.printf(
+        "SyncProcessIT: 100 probes against a hanging provider in %.2f s, %d Version calls%n",
+        seconds, calls);
+    // The background check asks at most once per 5 s, and waits on the hanging call meanwhile.
+    assertThat(calls).isLessThanOrEqualTo(1 + (int) (seconds / 5));
+    assertThat(keyturn.get("/healthz").statusCode()).isEqualTo(200);
   }
 
   @Test

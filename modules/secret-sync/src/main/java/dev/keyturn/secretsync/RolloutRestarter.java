@@ -7,8 +7,10 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1OwnerReference;
+import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 import io.kubernetes.client.openapi.models.V1ReplicaSet;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
@@ -25,9 +27,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Restarts the workloads of pods whose synced Secrets rotated, for applications that read secrets
- * from environment variables: the Deployment, StatefulSet or DaemonSet that owns the pod (through
- * its ReplicaSet for a Deployment) gets the pod-template annotation {@value #ANNOTATION} set to the
- * new content hash, which makes its controller roll the pods. Requests for one workload within the
+ * from environment variables: the Deployment, StatefulSet or DaemonSet that really controls the pod
+ * (through its ReplicaSet for a Deployment; each link's uid and selector checked, {@link
+ * #verifiedController}) gets the pod-template annotation {@value #ANNOTATION} set to the new
+ * content hash, which makes its controller roll the pods. Requests for one workload within the
  * debounce window are applied as one patch, so a rotation seen by every pod of a workload restarts
  * it once.
  */
@@ -62,11 +65,11 @@ public final class RolloutRestarter {
   }
 
   /**
-   * Asks for a restart of the workload owning a pod whose owners are {@code podOwners}; a bare pod
-   * has no workload and is not restarted.
+   * Asks for a restart of the workload that really controls {@code pod}; a bare pod, or one whose
+   * controller cannot be verified, is not restarted.
    */
-  public void request(String namespace, List<V1OwnerReference> podOwners, String contentHash) {
-    workload(namespace, podOwners)
+  public void request(V1Pod pod, String contentHash) {
+    workload(pod)
         .ifPresent(
             w -> {
               if (pending.put(w, contentHash) == null) {
@@ -75,38 +78,114 @@ public final class RolloutRestarter {
             });
   }
 
-  private Optional<Workload> workload(String namespace, List<V1OwnerReference> owners) {
-    for (V1OwnerReference owner : owners == null ? List.<V1OwnerReference>of() : owners) {
-      switch (owner.getKind()) {
-        case "StatefulSet", "DaemonSet", "Deployment" -> {
-          return Optional.of(new Workload(namespace, owner.getKind(), owner.getName()));
-        }
+  /**
+   * The pod's controller, verified the way its controller would see it: the one owner reference
+   * marked {@code controller}, naming a ReplicaSet, StatefulSet or DaemonSet that exists with that
+   * uid and whose selector selects the pod. A pod's owner references are written by whoever creates
+   * it, so a tenant's bare pod may name any workload of its namespace; only this check keeps it
+   * from having that workload restarted or its Secrets owned by it. Empty when the pod has none, or
+   * it cannot be verified (said in the log).
+   */
+  Optional<V1OwnerReference> verifiedController(V1Pod pod) {
+    Optional<V1OwnerReference> ref = controllerOf(pod.getMetadata().getOwnerReferences());
+    if (ref.isEmpty()) {
+      return Optional.empty();
+    }
+    String kind = ref.get().getKind();
+    if (!List.of("ReplicaSet", "StatefulSet", "DaemonSet").contains(kind)) {
+      return Optional.empty();
+    }
+    try {
+      V1ObjectMeta meta;
+      V1LabelSelector selector;
+      String namespace = pod.getMetadata().getNamespace();
+      String name = ref.get().getName();
+      switch (kind) {
         case "ReplicaSet" -> {
-          try {
-            V1ReplicaSet rs = apps.readNamespacedReplicaSet(owner.getName(), namespace).execute();
-            List<V1OwnerReference> rsOwners = rs.getMetadata().getOwnerReferences();
-            return rsOwners == null
-                ? Optional.empty()
-                : rsOwners.stream()
-                    .filter(o -> o.getKind().equals("Deployment"))
-                    .findFirst()
-                    .map(o -> new Workload(namespace, "Deployment", o.getName()));
-          } catch (ApiException e) {
-            LOG.log(
-                Level.WARNING,
-                "ReplicaSet {0}/{1} unreadable, no restart: HTTP {2}",
-                namespace,
-                owner.getName(),
-                e.getCode());
-            return Optional.empty();
-          }
+          V1ReplicaSet rs = apps.readNamespacedReplicaSet(name, namespace).execute();
+          meta = rs.getMetadata();
+          selector = rs.getSpec().getSelector();
+        }
+        case "StatefulSet" -> {
+          V1StatefulSet sts = apps.readNamespacedStatefulSet(name, namespace).execute();
+          meta = sts.getMetadata();
+          selector = sts.getSpec().getSelector();
         }
         default -> {
-          // Jobs, bare pods and others are not restarted.
+          V1DaemonSet ds = apps.readNamespacedDaemonSet(name, namespace).execute();
+          meta = ds.getMetadata();
+          selector = ds.getSpec().getSelector();
         }
       }
+      if (!Objects.equals(meta.getUid(), ref.get().getUid())
+          || !Selectors.selects(selector, pod.getMetadata().getLabels())) {
+        forged(pod, kind + " " + name);
+        return Optional.empty();
+      }
+      return ref;
+    } catch (ApiException e) {
+      LOG.log(
+          Level.WARNING,
+          "{0} {1}/{2} unreadable, its pods are not restarted: HTTP {3}",
+          kind,
+          pod.getMetadata().getNamespace(),
+          ref.get().getName(),
+          e.getCode());
+      return Optional.empty();
     }
-    return Optional.empty();
+  }
+
+  private Optional<Workload> workload(V1Pod pod) {
+    String namespace = pod.getMetadata().getNamespace();
+    Optional<V1OwnerReference> controller = verifiedController(pod);
+    if (controller.isEmpty()) {
+      return Optional.empty();
+    }
+    V1OwnerReference ref = controller.get();
+    if (!ref.getKind().equals("ReplicaSet")) {
+      return Optional.of(new Workload(namespace, ref.getKind(), ref.getName()));
+    }
+    try {
+      V1ReplicaSet rs = apps.readNamespacedReplicaSet(ref.getName(), namespace).execute();
+      Optional<V1OwnerReference> deployment =
+          controllerOf(rs.getMetadata().getOwnerReferences())
+              .filter(o -> o.getKind().equals("Deployment"));
+      if (deployment.isEmpty()) {
+        return Optional.empty();
+      }
+      V1Deployment d =
+          apps.readNamespacedDeployment(deployment.get().getName(), namespace).execute();
+      if (!Objects.equals(d.getMetadata().getUid(), deployment.get().getUid())
+          || !Selectors.selects(d.getSpec().getSelector(), pod.getMetadata().getLabels())) {
+        forged(pod, "Deployment " + deployment.get().getName());
+        return Optional.empty();
+      }
+      return Optional.of(new Workload(namespace, "Deployment", d.getMetadata().getName()));
+    } catch (ApiException e) {
+      LOG.log(
+          Level.WARNING,
+          "the Deployment of ReplicaSet {0}/{1} unreadable, no restart: HTTP {2}",
+          namespace,
+          ref.getName(),
+          e.getCode());
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<V1OwnerReference> controllerOf(List<V1OwnerReference> owners) {
+    return owners == null
+        ? Optional.empty()
+        : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst();
+  }
+
+  private static void forged(V1Pod pod, String claimed) {
+    LOG.log(
+        Level.WARNING,
+        "pod {0}/{1} names {2} as its controller, but that object has another uid or does not"
+            + " select the pod: it is not restarted, nor are its Secrets owned by it",
+        pod.getMetadata().getNamespace(),
+        pod.getMetadata().getName(),
+        claimed);
   }
 
   private void apply(Workload workload) {

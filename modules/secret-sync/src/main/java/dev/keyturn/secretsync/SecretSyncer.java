@@ -153,10 +153,8 @@ public final class SecretSyncer {
               false,
               ROTATED,
               "Secret " + spec.secretName() + " updated with rotated content");
-          if (target.restartOnRotation()) {
-            List<V1OwnerReference> podOwners = owners.get();
-            restarter.ifPresent(
-                r -> r.request(target.namespace(), podOwners, desired.contentHash()));
+          if (target.restartOnRotation() && restarter.isPresent()) {
+            restarter.get().request(owners.pod(), desired.contentHash());
           }
         }
       } catch (KeyturnException e) {
@@ -205,18 +203,26 @@ public final class SecretSyncer {
     }
   }
 
-  /** The pod's owners, read once per sync and only when needed (a create or a restart). */
+  /** The pod and its owners, read once per sync and only when needed (a create or a restart). */
   private final class Owners {
     private final SyncTarget target;
+    private V1Pod pod;
     private List<V1OwnerReference> owners;
 
     Owners(SyncTarget target) {
       this.target = target;
     }
 
+    V1Pod pod() {
+      if (pod == null) {
+        pod = readPod(target);
+      }
+      return pod;
+    }
+
     List<V1OwnerReference> get() {
       if (owners == null) {
-        owners = owners(target);
+        owners = owners(target, pod());
       }
       return owners;
     }
@@ -283,6 +289,7 @@ public final class SecretSyncer {
                     + MANAGED_LABEL
                     + "=true; it is not ours, so it is left as it is");
           }
+          refuseOtherClass(existing, namespace, className);
           if (same(existing, desired)) {
             return Outcome.UNCHANGED;
           }
@@ -296,6 +303,29 @@ public final class SecretSyncer {
           api.replaceNamespacedSecret(name, namespace, replacement).execute();
           return Outcome.UPDATED;
         });
+  }
+
+  /**
+   * A managed Secret that another class of the namespace wrote is that class's: a class that lists
+   * the same name gets an error, and the Secret keeps its values and its class. One without the
+   * class annotation (written by the Go driver, or before Keyturn kept it) is adopted.
+   */
+  private static void refuseOtherClass(V1Secret existing, String namespace, String className) {
+    Map<String, String> annotations = existing.getMetadata().getAnnotations();
+    String owner = annotations == null ? null : annotations.get(OrphanedSecrets.CLASS_ANNOTATION);
+    if (owner != null && !className.isEmpty() && !owner.equals(className)) {
+      throw new KeyturnException(
+          KeyturnException.Reason.FAILED_PRECONDITION,
+          "Secret "
+              + namespace
+              + "/"
+              + existing.getMetadata().getName()
+              + " is synced for SecretProviderClass "
+              + owner
+              + ", not "
+              + className
+              + "; it is left as it is (give this class's secretObjects another secretName)");
+    }
   }
 
   private V1Secret read(String namespace, String name) throws ApiException {
@@ -338,34 +368,47 @@ public final class SecretSyncer {
         .data(desired.dataCopy());
   }
 
-  /** The pod's own owners (its ReplicaSet, StatefulSet ...), or the pod itself when it has none. */
-  private List<V1OwnerReference> owners(SyncTarget target) {
+  private V1Pod readPod(SyncTarget target) {
     try {
-      V1Pod pod = api.readNamespacedPod(target.podName(), target.namespace()).execute();
-      List<V1OwnerReference> owners = pod.getMetadata().getOwnerReferences();
-      if (owners != null && !owners.isEmpty()) {
-        List<V1OwnerReference> copy = new ArrayList<>();
-        // Not a controller of the Secret: the owners' controllers must not adopt it.
-        owners.forEach(
-            o ->
-                copy.add(
-                    new V1OwnerReference()
-                        .apiVersion(o.getApiVersion())
-                        .kind(o.getKind())
-                        .name(o.getName())
-                        .uid(o.getUid())));
-        return copy;
-      }
-      return List.of(
-          new V1OwnerReference()
-              .apiVersion("v1")
-              .kind("Pod")
-              .name(target.podName())
-              .uid(pod.getMetadata().getUid()));
+      return api.readNamespacedPod(target.podName(), target.namespace()).execute();
     } catch (ApiException e) {
       throw ApiCalls.failure(
           "reading pod " + target.namespace() + "/" + target.podName() + " for its owners", e);
     }
+  }
+
+  /**
+   * The owners a new Secret gets: the pod's own (its ReplicaSet, StatefulSet ...), or the pod
+   * itself when it has none. With a restarter (whose rules let the node read workloads) only the
+   * pod's verified controller is taken, so a pod that names another workload as its owner cannot
+   * tie its Secret to it; without one they are copied as the Go driver copies them
+   * (docs/security.md).
+   */
+  private List<V1OwnerReference> owners(SyncTarget target, V1Pod pod) {
+    V1OwnerReference self =
+        new V1OwnerReference()
+            .apiVersion("v1")
+            .kind("Pod")
+            .name(target.podName())
+            .uid(pod.getMetadata().getUid());
+    List<V1OwnerReference> owners =
+        restarter.isPresent()
+            ? restarter.get().verifiedController(pod).map(List::of).orElse(List.of())
+            : pod.getMetadata().getOwnerReferences();
+    if (owners == null || owners.isEmpty()) {
+      return List.of(self);
+    }
+    List<V1OwnerReference> copy = new ArrayList<>();
+    // Not a controller of the Secret: the owners' controllers must not adopt it.
+    owners.forEach(
+        o ->
+            copy.add(
+                new V1OwnerReference()
+                    .apiVersion(o.getApiVersion())
+                    .kind(o.getKind())
+                    .name(o.getName())
+                    .uid(o.getUid())));
+    return copy;
   }
 
   private void event(SyncTarget target, boolean warning, String reason, String message) {

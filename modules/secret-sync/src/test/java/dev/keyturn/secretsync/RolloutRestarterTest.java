@@ -1,11 +1,13 @@
 package dev.keyturn.secretsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1DeploymentSpec;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
@@ -40,48 +42,7 @@ class RolloutRestarterTest {
   void aBurstOfRotationsAcrossAWorkloadRestartsItOnce(KubeContext kube) throws Exception {
     Map<String, String> labels = Map.of("app", "env-reader");
     AppsV1Api apps = new AppsV1Api(kube.client());
-    V1Deployment deployment =
-        apps.createNamespacedDeployment(
-                kube.namespace(),
-                new V1Deployment()
-                    .apiVersion("apps/v1")
-                    .kind("Deployment")
-                    .metadata(new V1ObjectMeta().name("env-reader"))
-                    .spec(
-                        new V1DeploymentSpec()
-                            .replicas(5)
-                            .selector(new V1LabelSelector().matchLabels(labels))
-                            .template(
-                                new V1PodTemplateSpec()
-                                    .metadata(new V1ObjectMeta().labels(labels))
-                                    .spec(SecretSyncerTest.podSpec()))))
-            .execute();
-    V1ReplicaSet rs =
-        apps.createNamespacedReplicaSet(
-                kube.namespace(),
-                new V1ReplicaSet()
-                    .apiVersion("apps/v1")
-                    .kind("ReplicaSet")
-                    .metadata(
-                        new V1ObjectMeta()
-                            .name("env-reader-7c9")
-                            .ownerReferences(
-                                List.of(
-                                    new V1OwnerReference()
-                                        .apiVersion("apps/v1")
-                                        .kind("Deployment")
-                                        .name("env-reader")
-                                        .uid(deployment.getMetadata().getUid())
-                                        .controller(true))))
-                    .spec(
-                        new V1ReplicaSetSpec()
-                            .replicas(5)
-                            .selector(new V1LabelSelector().matchLabels(labels))
-                            .template(
-                                new V1PodTemplateSpec()
-                                    .metadata(new V1ObjectMeta().labels(labels))
-                                    .spec(SecretSyncerTest.podSpec()))))
-            .execute();
+    V1ReplicaSet rs = deploymentWithReplicaSet(kube, "env-reader", labels);
     List<V1Pod> pods = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       pods.add(
@@ -142,8 +103,7 @@ class RolloutRestarterTest {
         // A burst of requests for the workload (say, several rotated Secrets) within the window:
         // one more patch.
         for (int i = 0; i < 5; i++) {
-          restarter.request(
-              kube.namespace(), pods.get(i).getMetadata().getOwnerReferences(), "burst-" + i);
+          restarter.request(pods.get(i), "burst-" + i);
         }
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(patches).hasSize(2));
         await()
@@ -159,6 +119,169 @@ class RolloutRestarterTest {
           .containsEntry(RolloutRestarter.ANNOTATION, "burst-4");
       assertThat(after.getSpec().getTemplate().getMetadata().getLabels()).isEqualTo(labels);
     } finally {
+      scheduler.shutdownNow();
+    }
+  }
+
+  /**
+   * A Deployment {@code name} and its ReplicaSet {@code name-7c9}, as the Deployment controller
+   * makes them.
+   */
+  static V1ReplicaSet deploymentWithReplicaSet(
+      KubeContext kube, String name, Map<String, String> labels) throws Exception {
+    AppsV1Api apps = new AppsV1Api(kube.client());
+    V1Deployment deployment =
+        apps.createNamespacedDeployment(
+                kube.namespace(),
+                new V1Deployment()
+                    .apiVersion("apps/v1")
+                    .kind("Deployment")
+                    .metadata(new V1ObjectMeta().name(name))
+                    .spec(
+                        new V1DeploymentSpec()
+                            .replicas(5)
+                            .selector(new V1LabelSelector().matchLabels(labels))
+                            .template(
+                                new V1PodTemplateSpec()
+                                    .metadata(new V1ObjectMeta().labels(labels))
+                                    .spec(SecretSyncerTest.podSpec()))))
+            .execute();
+    return apps.createNamespacedReplicaSet(
+            kube.namespace(),
+            new V1ReplicaSet()
+                .apiVersion("apps/v1")
+                .kind("ReplicaSet")
+                .metadata(
+                    new V1ObjectMeta()
+                        .name(name + "-7c9")
+                        .ownerReferences(
+                            List.of(
+                                new V1OwnerReference()
+                                    .apiVersion("apps/v1")
+                                    .kind("Deployment")
+                                    .name(name)
+                                    .uid(deployment.getMetadata().getUid())
+                                    .controller(true))))
+                .spec(
+                    new V1ReplicaSetSpec()
+                        .replicas(5)
+                        .selector(new V1LabelSelector().matchLabels(labels))
+                        .template(
+                            new V1PodTemplateSpec()
+                                .metadata(new V1ObjectMeta().labels(labels))
+                                .spec(SecretSyncerTest.podSpec()))))
+        .execute();
+  }
+
+  private static Map<String, Object> owner(String kind, String name, String uid) {
+    return Map.of(
+        "apiVersion", "apps/v1", "kind", kind, "name", name, "uid", uid, "controller", true);
+  }
+
+  @Test
+  void aPodThatNamesAnotherWorkloadAsItsOwnerRestartsNothingAndOwnsItsSecretItself(KubeContext kube)
+      throws Exception {
+    Map<String, String> labels = Map.of("app", "victim");
+    V1ReplicaSet victimRs = deploymentWithReplicaSet(kube, "victim-deploy", labels);
+    String deploymentUid = victimRs.getMetadata().getOwnerReferences().get(0).getUid();
+    String rsUid = victimRs.getMetadata().getUid();
+    // Bare pods of the attacker, each naming the victim as its controller in another way.
+    List<V1Pod> attackers =
+        List.of(
+            // The Deployment itself (the attack as found): Deployments own ReplicaSets, not pods.
+            SecretSyncerTest.createPod(
+                kube,
+                Map.of(
+                    "name",
+                    "forged-deploy",
+                    "labels",
+                    labels,
+                    "ownerReferences",
+                    List.of(owner("Deployment", "victim-deploy", deploymentUid)))),
+            // The ReplicaSet by name with a uid of the attacker's choosing.
+            SecretSyncerTest.createPod(
+                kube,
+                Map.of(
+                    "name",
+                    "forged-uid",
+                    "labels",
+                    labels,
+                    "ownerReferences",
+                    List.of(owner("ReplicaSet", "victim-deploy-7c9", "0000-forged")))),
+            // The ReplicaSet with its real uid, but not selected by it.
+            SecretSyncerTest.createPod(
+                kube,
+                Map.of(
+                    "name", "unselected",
+                    "labels", Map.of("app", "attacker"),
+                    "ownerReferences", List.of(owner("ReplicaSet", "victim-deploy-7c9", rsUid)))));
+    List<String> patches = Collections.synchronizedList(new ArrayList<>());
+    OkHttpClient original = kube.client().getHttpClient();
+    kube.client()
+        .setHttpClient(
+            original
+                .newBuilder()
+                .addInterceptor(
+                    chain -> {
+                      if (chain.request().method().equals("PATCH")) {
+                        patches.add(chain.request().url().encodedPath());
+                      }
+                      return chain.proceed(chain.request());
+                    })
+                .build());
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    try {
+      RolloutRestarter restarter =
+          RolloutRestarter.create(kube.client(), scheduler, Duration.ofMillis(100));
+      SecretSyncer syncer =
+          SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test")
+              .withRestarter(restarter);
+      int i = 0;
+      for (V1Pod pod : attackers) {
+        assertThat(restarter.verifiedController(pod)).as(pod.getMetadata().getName()).isEmpty();
+        Path volume =
+            Volumes.volume(dir.resolve("a" + i++), Map.of("db/user", "u", "db/password", "p1"));
+        syncer.sync(restarting(kube, pod, volume));
+        Volumes.volume(volume, Map.of("db/user", "u", "db/password", "p-" + i));
+        syncer.sync(restarting(kube, pod, volume));
+        restarter.request(pod, "attack-" + i);
+      }
+      // A pod the ReplicaSet really controls is restarted: the checks above are not blind.
+      V1Pod real =
+          SecretSyncerTest.createPod(
+              kube,
+              Map.of(
+                  "name",
+                  "victim-deploy-7c9-p0",
+                  "labels",
+                  labels,
+                  "ownerReferences",
+                  List.of(owner("ReplicaSet", "victim-deploy-7c9", rsUid))));
+      assertThat(restarter.verifiedController(real)).isPresent();
+      restarter.request(real, "legitimate");
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(patches).hasSize(1));
+      await()
+          .pollDelay(Duration.ofSeconds(1))
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(patches).hasSize(1));
+      assertThat(patches.get(0)).endsWith("/deployments/victim-deploy");
+      V1Deployment victim =
+          new AppsV1Api(kube.client())
+              .readNamespacedDeployment("victim-deploy", kube.namespace())
+              .execute();
+      assertThat(victim.getSpec().getTemplate().getMetadata().getAnnotations())
+          .containsEntry(RolloutRestarter.ANNOTATION, "legitimate");
+      // The attackers' shared Secret is owned by the first attacker pod, never by the victim.
+      assertThat(
+              new CoreV1Api(kube.client())
+                  .readNamespacedSecret("db-credentials", kube.namespace())
+                  .execute()
+                  .getMetadata()
+                  .getOwnerReferences())
+          .extracting(V1OwnerReference::getKind, V1OwnerReference::getName)
+          .containsExactly(tuple("Pod", "forged-deploy"));
+    } finally {
+      kube.client().setHttpClient(original);
       scheduler.shutdownNow();
     }
   }

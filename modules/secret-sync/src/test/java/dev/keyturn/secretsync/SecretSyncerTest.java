@@ -462,6 +462,40 @@ class SecretSyncerTest {
   }
 
   @Test
+  void aClassCannotTakeOverTheSyncedSecretOfAnotherClass(KubeContext kube) throws Exception {
+    V1Pod victim = podOfReplicaSet(kube, "victim");
+    Path volume = Volumes.volume(dir.resolve("v"), Map.of("db/user", "app", "db/password", "pw-1"));
+    SecretSyncer syncer = SecretSyncer.create(kube.client(), Clock.systemUTC(), "keyturn-test");
+    syncer.sync(classTarget(kube, victim, volume, false, dbSecret()));
+    // Another class of the namespace lists the victim class's Secret, with content of its own.
+    V1Pod attacker = podOfReplicaSet(kube, "attacker");
+    Path theirs =
+        Volumes.volume(dir.resolve("a"), Map.of("db/user", "evil", "db/password", "chosen"));
+    SecretSyncer.Result result =
+        syncer.sync(
+            new SyncTarget(
+                kube.namespace(),
+                attacker.getMetadata().getName(),
+                attacker.getMetadata().getUid(),
+                theirs,
+                List.of(dbSecret()),
+                false,
+                "attacker-class",
+                false));
+    assertThat(result.failures().get("db-credentials"))
+        .contains("is synced for SecretProviderClass app-class, not attacker-class")
+        .doesNotContain("chosen");
+    V1Secret secret = secret(kube, "db-credentials").orElseThrow();
+    assertThat(value(secret, "password")).isEqualTo("pw-1");
+    assertThat(secret.getMetadata().getAnnotations())
+        .containsEntry(OrphanedSecrets.CLASS_ANNOTATION, "app-class");
+    // Its own class still rotates it.
+    Volumes.volume(volume, Map.of("db/user", "app", "db/password", "pw-2"));
+    syncer.sync(classTarget(kube, victim, volume, false, dbSecret()));
+    assertThat(value(secret(kube, "db-credentials").orElseThrow(), "password")).isEqualTo("pw-2");
+  }
+
+  @Test
   void aSecretWeDoNotManageIsLeftAloneAndReported(KubeContext kube) throws Exception {
     V1Pod pod = podOfReplicaSet(kube, "job");
     new CoreV1Api(kube.client())

@@ -7,6 +7,7 @@ import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.reconciler.Reconciler;
@@ -25,7 +26,9 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -193,7 +196,63 @@ final class SecretSyncReconciler implements Reconciler {
     return new Result(false);
   }
 
+  /**
+   * The types a synced Secret may have: those of data a store holds. Never {@code
+   * kubernetes.io/service-account-token} (the token controller would fill it with a non-expiring
+   * token of whichever account its annotation names) nor {@code bootstrap.kubernetes.io/token} (a
+   * credential for joining nodes); the chart's ValidatingAdmissionPolicy holds the same list.
+   */
+  static final Set<String> ALLOWED_TYPES =
+      Set.of(
+          "Opaque",
+          "kubernetes.io/basic-auth",
+          "kubernetes.io/dockercfg",
+          "kubernetes.io/dockerconfigjson",
+          "kubernetes.io/ssh-auth",
+          "kubernetes.io/tls");
+
+  /**
+   * Whether an annotation key lies in Kubernetes' own domains ({@code kubernetes.io}, {@code
+   * k8s.io} and their subdomains), whose keys can change what a Secret means to the cluster ({@code
+   * kubernetes.io/service-account.name} among them): a SecretSync may not set them.
+   */
+  static boolean kubernetesReserved(String key) {
+    int slash = key.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String domain = key.substring(0, slash);
+    return domain.equals("kubernetes.io")
+        || domain.equals("k8s.io")
+        || domain.endsWith(".kubernetes.io")
+        || domain.endsWith(".k8s.io");
+  }
+
+  private static void checkMeaning(SecretSync sync) {
+    if (!ALLOWED_TYPES.contains(sync.secretType())) {
+      throw new SyncFailure(
+          SyncStatus.INVALID_TYPE,
+          "spec.secretObject.type \""
+              + PrintableText.escape(sync.secretType(), 64)
+              + "\" is not one a synced Secret may have; allowed: "
+              + new TreeSet<>(ALLOWED_TYPES));
+    }
+    Optional<String> annotation =
+        sync.annotations().keySet().stream()
+            .filter(SecretSyncReconciler::kubernetesReserved)
+            .findFirst();
+    if (annotation.isPresent()) {
+      throw new SyncFailure(
+          SyncStatus.INVALID_ANNOTATION,
+          "annotation \""
+              + PrintableText.escape(annotation.get(), 128)
+              + "\" is in a Kubernetes domain (kubernetes.io, k8s.io), which may change what the"
+              + " Secret means; a SecretSync may not set it");
+    }
+  }
+
   private static void checkReserved(SecretSync sync) {
+    checkMeaning(sync);
     if (sync.labels().keySet().stream().anyMatch(k -> k.startsWith(RESERVED))) {
       throw new SyncFailure(
           SyncStatus.INVALID_LABEL,

@@ -27,6 +27,7 @@ final class SyncStatus {
   static final String UP_TO_DATE = "SecretUpToDate";
   static final String PROVIDER_ERROR = "ProviderError";
   static final String INVALID_LABEL = "InvalidClusterSecretLabelError";
+  static final String INVALID_TYPE = "InvalidSecretTypeError";
   static final String INVALID_ANNOTATION = "InvalidClusterSecretAnnotationError";
   static final String SYNC_ERROR = "ControllerSyncError";
   static final String PATCH_ERROR = "ControllerPatchError";
@@ -38,6 +39,7 @@ final class SyncStatus {
       List.of(
           PROVIDER_ERROR,
           INVALID_LABEL,
+          INVALID_TYPE,
           INVALID_ANNOTATION,
           SYNC_ERROR,
           PATCH_ERROR,

@@ -1,6 +1,7 @@
 package dev.keyturn.synccontroller;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.gson.Gson;
@@ -10,12 +11,15 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
 import io.kubernetes.client.openapi.models.RbacV1Subject;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
+import io.kubernetes.client.openapi.models.V1Lease;
+import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1Role;
@@ -47,6 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
 @KubernetesTest
 class SyncControllerTest {
   private static final Gson GSON = new Gson();
+
+  /** The Lease the chart's rules name (keyturn sync's default --leader-election-id). */
+  private static final String LEASE = "29f1d54e.secret-sync.x-k8s.io";
 
   @TempDir Path dir;
   KubeContext kube;
@@ -236,6 +243,37 @@ class SyncControllerTest {
   }
 
   @Test
+  void aSecretSyncCannotMintATokenForAnotherServiceAccountNorSetKubernetesAnnotations()
+      throws Exception {
+    serviceAccount("admin-sa");
+    SyncController controller = controller(Optional.empty());
+    // The attack: a service-account-token Secret naming admin-sa, which the token controller
+    // would fill with a non-expiring admin-sa token.
+    secretSync(
+        "minted",
+        "app",
+        "kubernetes.io/service-account-token",
+        Map.of("kubernetes.io/service-account.name", "admin-sa"));
+    Map<String, Object> status = awaitCondition("minted", "SecretCreated", "False");
+    assertThat(condition(status, "SecretCreated").get("reason"))
+        .isEqualTo("InvalidSecretTypeError");
+    assertThat((String) condition(status, "SecretCreated").get("message"))
+        .contains("kubernetes.io/service-account-token", "is not one a synced Secret may have");
+    // An allowed type cannot carry the annotation either.
+    secretSync(
+        "annotated", "app", "Opaque", Map.of("kubernetes.io/service-account.name", "admin-sa"));
+    Map<String, Object> annotated = awaitCondition("annotated", "SecretCreated", "False");
+    assertThat(condition(annotated, "SecretCreated").get("reason"))
+        .isEqualTo("InvalidClusterSecretAnnotationError");
+    // A legitimate one beside them is synced, so the refusals above are not a broken controller.
+    secretSync("fine", "app");
+    awaitSecret("fine", "s3cret-1");
+    assertThat(secret("minted")).isEmpty();
+    assertThat(secret("annotated")).isEmpty();
+    assertThat(controller.outcomes()).containsKey("InvalidSecretTypeError");
+  }
+
+  @Test
   void aSecretItDoesNotOwnIsLeftAloneAndItsOwnGoesWithItsSecretSync() throws Exception {
     new CoreV1Api(kube.client())
         .createNamespacedSecret(
@@ -264,7 +302,7 @@ class SyncControllerTest {
     SyncController.Lease lease1 =
         new SyncController.Lease(
             kube.namespace(),
-            "keyturn-sync",
+            LEASE,
             "one",
             Duration.ofSeconds(4),
             Duration.ofSeconds(3),
@@ -276,7 +314,7 @@ class SyncControllerTest {
             Optional.of(
                 new SyncController.Lease(
                     kube.namespace(),
-                    "keyturn-sync",
+                    LEASE,
                     "two",
                     Duration.ofSeconds(4),
                     Duration.ofSeconds(3),
@@ -288,6 +326,28 @@ class SyncControllerTest {
     await().atMost(Duration.ofSeconds(30)).until(second::leading);
     Files.writeString(store.resolve("password"), "s3cret-2");
     awaitSecret("db", "s3cret-2");
+    // The chart's Lease rules name the controller's own Lease: another of the namespace (here as
+    // kube-scheduler's would be) can be neither read nor renewed by the controller.
+    CoordinationV1Api admin = new CoordinationV1Api(kube.client());
+    admin
+        .createNamespacedLease(
+            kube.namespace(),
+            new V1Lease()
+                .metadata(new V1ObjectMeta().name("kube-scheduler"))
+                .spec(new V1LeaseSpec().holderIdentity("scheduler-0")))
+        .execute();
+    CoordinationV1Api asController = new CoordinationV1Api(controllerClient);
+    assertThatThrownBy(
+            () -> asController.readNamespacedLease("kube-scheduler", kube.namespace()).execute())
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    V1Lease taken = admin.readNamespacedLease("kube-scheduler", kube.namespace()).execute();
+    taken.getSpec().holderIdentity("keyturn-sync");
+    assertThatThrownBy(
+            () ->
+                asController
+                    .replaceNamespacedLease("kube-scheduler", kube.namespace(), taken)
+                    .execute())
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
   }
 
   // --- helpers
@@ -395,6 +455,11 @@ class SyncControllerTest {
   }
 
   private void secretSync(String name, String account) throws ApiException {
+    secretSync(name, account, "Opaque", Map.of());
+  }
+
+  private void secretSync(String name, String account, String type, Map<String, String> annotations)
+      throws ApiException {
     custom(
         SecretSync.GROUP,
         SecretSync.VERSION,
@@ -410,7 +475,9 @@ class SyncControllerTest {
                     "secretObject",
                     Map.of(
                         "type",
-                        "Opaque",
+                        type,
+                        "annotations",
+                        annotations,
                         "data",
                         List.of(Map.of("sourcePath", "password", "targetKey", "password"))))));
   }

@@ -95,6 +95,22 @@ public final class GrpcJsProvider implements AutoCloseable {
     return Files.exists(requestLog) ? Files.readAllLines(requestLog) : List.of();
   }
 
+  /** How many Version calls it was sent. */
+  public int versionCalls() throws IOException {
+    Path log = store.getParent().resolve("versions.log");
+    return Files.exists(log) ? Files.readAllLines(log).size() : 0;
+  }
+
+  /** From now on its Version calls never answer (a provider that hangs), or answer again. */
+  public void hangVersion(boolean hang) throws IOException {
+    Path flag = store.getParent().resolve("hang-version");
+    if (hang) {
+      Files.writeString(flag, "");
+    } else {
+      Files.deleteIfExists(flag);
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
     process.destroy();
