@@ -242,14 +242,20 @@ final class AgentCommand implements Callable<Integer> {
     return AgentConfig.parse(root, Path.of("").toAbsolutePath());
   }
 
-  private void prepare(AgentConfig.SetConfig set) throws Exception {
+  /** What {@link #prepare} made at a set's target, so a failed {@code --once} takes back that. */
+  private record Prepared(boolean createdTarget, boolean mountedTmpfs) {}
+
+  private Prepared prepare(AgentConfig.SetConfig set) throws Exception {
+    boolean existed = Files.exists(set.target(), LinkOption.NOFOLLOW_LINKS);
     TargetLock.take(set.target());
     refuseForeignTarget(set);
     if (set.tmpfs()) {
-      TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults());
-    } else {
-      Files.createDirectories(set.target());
+      // Through Beneath: a target that is a link is refused, never mounted over.
+      return new Prepared(
+          !existed, TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults()));
     }
+    Files.createDirectories(set.target());
+    return new Prepared(!existed, false);
   }
 
   /**
@@ -260,8 +266,7 @@ final class AgentCommand implements Callable<Integer> {
   private List<String> mountAll(RotationEngine engine, AgentConfig agentConfig) throws Exception {
     List<String> failed = new ArrayList<>();
     for (AgentConfig.SetConfig set : agentConfig.sets()) {
-      boolean existed = Files.exists(set.target(), LinkOption.NOFOLLOW_LINKS);
-      prepare(set);
+      Prepared prepared = prepare(set);
       CheckResult result;
       try {
         result = engine.mount(spec(set));
@@ -274,8 +279,8 @@ final class AgentCommand implements Callable<Integer> {
       }
       if (result.outcome() == CheckResult.Outcome.FAILED) {
         String why = result.error().orElse("the check failed");
-        if (once && !existed) {
-          undoPrepare(set);
+        if (once) {
+          undoPrepare(set, prepared);
         }
         failed.add(
             "keyturn: "
@@ -284,7 +289,7 @@ final class AgentCommand implements Callable<Integer> {
                 + set.target()
                 + ": "
                 + why
-                + (once && !existed ? " (nothing was left at the target)" : ""));
+                + (once && prepared.createdTarget() ? " (nothing was left at the target)" : ""));
       }
       if (engine.status(set.name()).isEmpty()) {
         continue;
@@ -305,10 +310,16 @@ final class AgentCommand implements Callable<Integer> {
     return failed;
   }
 
-  /** Takes back what {@link #prepare} made for a set whose first check failed. */
-  private void undoPrepare(AgentConfig.SetConfig set) throws IOException {
-    if (set.tmpfs()) {
+  /**
+   * Takes back what {@link #prepare} made for a set whose first check failed: the tmpfs it mounted
+   * (also on a directory that was there before), the directory it created if nothing is in it.
+   */
+  private void undoPrepare(AgentConfig.SetConfig set, Prepared prepared) throws IOException {
+    if (prepared.mountedTmpfs()) {
       TmpfsMounter.system().unmount(set.target());
+    }
+    if (!prepared.createdTarget()) {
+      return;
     }
     try (Stream<Path> left = Files.list(set.target())) {
       if (left.findAny().isEmpty()) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,6 +120,48 @@ class LauncherIT {
             () ->
                 assertThat(String.join("\n", output))
                     .contains("app -> " + target, "source app does not exist"));
+  }
+
+  @Test
+  void withTmpfsALinkedTargetIsRefusedAndAFailedOnceLeavesNoMountBehind() throws Exception {
+    if (!KeyturnProcess.isRoot()) {
+      String why = "LauncherIT: --tmpfs needs root to mount; skipped (CI runs it as root)";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    // A target someone replaced with a link to a directory of theirs choosing (here: one that
+    // stands for /etc): refused, and nothing is mounted there.
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+    Files.writeString(elsewhere.resolve("passwd"), "root:x:0:0");
+    Path linked = Files.createSymbolicLink(dir.resolve("linked"), elsewhere);
+    assertThat(run(fileAgent("app", linked, "--once", "--tmpfs").toArray(String[]::new)))
+        .isNotZero();
+    assertThat(mountedAt(elsewhere)).as("no mount where the link points").isFalse();
+    assertThat(elsewhere.resolve("passwd")).hasContent("root:x:0:0");
+    // An existing empty directory, a source that fails: the tmpfs mounted for it goes again.
+    Path existing = Files.createDirectories(dir.resolve("existing"));
+    assertThat(run(fileAgent("gone", existing, "--once", "--tmpfs").toArray(String[]::new)))
+        .isEqualTo(1);
+    assertThat(mountedAt(existing)).as("no tmpfs left after a failed --once").isFalse();
+    assertThat(existing).isDirectory();
+    // The same target with a good source: mounted, and it stays (content off disk).
+    assertThat(run(fileAgent("app", existing, "--once", "--tmpfs").toArray(String[]::new)))
+        .isZero();
+    try {
+      assertThat(mountedAt(existing)).isTrue();
+      assertThat(existing.resolve("token")).hasContent("t0ken-value");
+    } finally {
+      new ProcessBuilder("umount", existing.toString()).inheritIO().start().waitFor();
+    }
+  }
+
+  /** Whether something is mounted exactly at {@code path}. */
+  private static boolean mountedAt(Path path) throws IOException {
+    String real = path.toRealPath().toString();
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+        .anyMatch(l -> l.split(" ")[4].equals(real));
   }
 
   @Test

@@ -26,7 +26,7 @@ public final class Beneath {
   private final LibC libc;
   private final Path base;
 
-  private Beneath(LibC libc, Path base) {
+  Beneath(LibC libc, Path base) {
     this.libc = libc;
     this.base = base.toAbsolutePath().normalize();
   }

@@ -100,38 +100,37 @@ public final class TmpfsMounter {
   }
 
   /**
-   * Mounts a tmpfs at {@code target}, creating the directory if needed. Does nothing when a tmpfs
-   * is already there; replaces a broken mount.
+   * Mounts a tmpfs at {@code target}, creating the directory if needed. The parent directory is the
+   * caller's (it is created as named, links and all); the target itself is reached and mounted
+   * through {@link #mount(Beneath, Path, TmpfsOptions)}, so a target that is a symbolic link (one
+   * planted by whoever may write in the parent) is refused, never followed. Does nothing when a
+   * tmpfs is already there; replaces a broken mount.
    *
-   * @throws KeyturnException {@code MOUNT} when the call fails or another file system is there
+   * @return true if this call mounted it, false if a tmpfs was there already
+   * @throws KeyturnException {@code INVALID_ARGUMENT} when the target is a link or not a directory,
+   *     {@code MOUNT} when the call fails or another file system is there
    */
-  public void mount(Path target, TmpfsOptions options) {
+  public boolean mount(Path target, TmpfsOptions options) {
     Path path = target.toAbsolutePath().normalize();
-    switch (state(path)) {
-      case TMPFS:
-        return;
-      case OTHER:
-        throw new KeyturnException(
-            KeyturnException.Reason.MOUNT,
-            "cannot mount tmpfs at " + path + ": another file system is mounted there");
-      case BROKEN:
-        detach(path);
-        break;
-      default:
-        break;
-    }
+    Path parent = parentOf(path);
     try {
-      Files.createDirectories(path);
+      Files.createDirectories(parent);
     } catch (IOException e) {
       throw new KeyturnException(
           KeyturnException.Reason.MOUNT,
           "cannot create mount point " + path + ": " + e.getMessage(),
           e);
     }
-    long flags = MS_NOSUID | MS_NODEV | (options.noexec() ? MS_NOEXEC : 0);
-    if (libc.mount("tmpfs", path.toString(), "tmpfs", flags, options.data()) != 0) {
-      throw failure("mount tmpfs (" + options.data() + ") at " + path);
+    return mount(new Beneath(libc, parent), path.getFileName(), options);
+  }
+
+  private static Path parentOf(Path path) {
+    Path parent = path.getParent();
+    if (parent == null) {
+      throw new KeyturnException(
+          KeyturnException.Reason.INVALID_ARGUMENT, "/ is never mounted over");
     }
+    return parent;
   }
 
   /**

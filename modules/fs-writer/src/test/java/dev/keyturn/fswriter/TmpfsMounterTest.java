@@ -63,6 +63,17 @@ class TmpfsMounterTest {
   }
 
   @Test
+  void aTargetThatIsALinkIsRefusedAndWhereItPointsIsNotMounted() throws Exception {
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+    Path link = Files.createSymbolicLink(dir.resolve("secrets"), elsewhere);
+    assertThatThrownBy(() -> mounter.mount(link, TmpfsOptions.defaults()))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("link");
+    assertThat(mounter.state(elsewhere)).isEqualTo(TmpfsMounter.State.NOT_MOUNTED);
+    assertThat(mounter.tmpfsMountsUnder(dir)).isEmpty();
+  }
+
+  @Test
   void errorsNameWhatFailed() {
     Path file = dir.resolve("plain-file");
     assertThatThrownBy(

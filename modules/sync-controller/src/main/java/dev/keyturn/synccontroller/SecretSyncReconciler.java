@@ -21,6 +21,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -29,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -72,22 +74,30 @@ final class SecretSyncReconciler implements Reconciler {
   private final String controllerName;
   private final Map<String, String> podAttributes;
   private final Duration interval;
+  private final Duration minStoreInterval;
   private final Clock clock;
+
+  /** When each SecretSync last called its provider. */
+  private final Map<String, Instant> lastStoreCall = new ConcurrentHashMap<>();
 
   /**
    * @param podAttributes the controller pod's name and uid, passed as the pod's
    * @param interval how long after a success the store is asked again (zero: only on change)
+   * @param minStoreInterval the least time between two provider calls for one SecretSync, however
+   *     many changes of it, its class or its forceSynchronization arrive meanwhile
    */
   SecretSyncReconciler(
       Parts parts,
       String controllerName,
       Map<String, String> podAttributes,
       Duration interval,
+      Duration minStoreInterval,
       Clock clock) {
     this.parts = parts;
     this.controllerName = controllerName;
     this.podAttributes = Map.copyOf(podAttributes);
     this.interval = interval;
+    this.minStoreInterval = minStoreInterval;
     this.clock = clock;
   }
 
@@ -119,6 +129,13 @@ final class SecretSyncReconciler implements Reconciler {
     if (!sync.controllerName().equals(controllerName)) {
       return new Result(false);
     }
+    Optional<Duration> wait = spacing(key);
+    if (wait.isPresent()) {
+      // API events (a tenant may update a class or a SecretSync as often as they like) drive no
+      // more than one store call per interval: the change is served once the interval is over.
+      parts.count("spaced");
+      return new Result(true, wait.get());
+    }
     try {
       sync(sync);
       return interval.isZero() ? new Result(false) : new Result(true, interval);
@@ -127,6 +144,16 @@ final class SecretSyncReconciler implements Reconciler {
     } catch (KeyturnException e) {
       return failed(sync, SyncStatus.SYNC_ERROR, e.getMessage());
     }
+  }
+
+  /** How long {@code key} must wait before its provider may be called again, if at all. */
+  private Optional<Duration> spacing(String key) {
+    Instant last = lastStoreCall.get(key);
+    if (last == null) {
+      return Optional.empty();
+    }
+    Duration left = Duration.between(clock.instant(), last.plus(minStoreInterval));
+    return left.isNegative() || left.isZero() ? Optional.empty() : Optional.of(left);
   }
 
   private void sync(SecretSync sync) {
@@ -188,6 +215,7 @@ final class SecretSyncReconciler implements Reconciler {
   private Result removed(Request request) {
     String key = request.getNamespace() + "/" + request.getName();
     parts.watches().stop(key);
+    lastStoreCall.remove(key);
     String uid = parts.deletedUids().remove(key);
     if (uid != null
         && parts.secrets().deleteOrphan(request.getNamespace(), request.getName(), uid)) {
@@ -294,6 +322,7 @@ final class SecretSyncReconciler implements Reconciler {
         parts.tokens().attribute(sync.namespace(), sync.serviceAccount()));
     MountRequest request =
         MountRequest.builder(TARGET).attributes(attributes).defaultMode(FileMode.DEFAULT).build();
+    lastStoreCall.put(sync.key(), clock.instant());
     try {
       SecretProvider provider = parts.providers().apply(spc.provider());
       parts

@@ -47,6 +47,9 @@ public final class SyncController implements AutoCloseable {
   /** The upstream controller's default poll interval. */
   public static final Duration DEFAULT_INTERVAL = Duration.ofHours(12);
 
+  /** The least time between two provider calls for one SecretSync, unless set. */
+  public static final Duration DEFAULT_MIN_STORE_INTERVAL = Duration.ofSeconds(10);
+
   /** How long one provider answer serves identical requests, unless set. */
   public static final Duration DEFAULT_COALESCE_WINDOW = Duration.ofSeconds(2);
 
@@ -149,7 +152,15 @@ public final class SyncController implements AutoCloseable {
             PodEvents.create(b.client, b.clock, "keyturn-sync"),
             watches);
     return new SecretSyncReconciler(
-        parts, b.controllerName, b.podAttributes(), b.interval, b.clock);
+        parts,
+        b.controllerName,
+        b.podAttributes(),
+        b.interval,
+        // A poll is never held back longer than its own interval.
+        b.interval.isZero() || b.interval.compareTo(b.minStoreInterval) > 0
+            ? b.minStoreInterval
+            : b.interval,
+        b.clock);
   }
 
   private static LeaderElector elector(ApiClient client, Lease lease) {
@@ -273,6 +284,7 @@ public final class SyncController implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private int workers = 2;
     private Duration coalesceWindow = DEFAULT_COALESCE_WINDOW;
+    private Duration minStoreInterval = DEFAULT_MIN_STORE_INTERVAL;
 
     private Builder(ApiClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -334,6 +346,19 @@ public final class SyncController implements AutoCloseable {
         throw new IllegalArgumentException("coalesceWindow (" + value + ") must not be negative");
       }
       this.coalesceWindow = value;
+      return this;
+    }
+
+    /**
+     * The least time between two provider calls for one SecretSync (default 10s): changes of it or
+     * its class arriving sooner are served together once it is over, so a tenant's API writes
+     * cannot drive calls to a store. Zero: no spacing.
+     */
+    public Builder minStoreInterval(Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("minStoreInterval (" + value + ") must not be negative");
+      }
+      this.minStoreInterval = value;
       return this;
     }
 

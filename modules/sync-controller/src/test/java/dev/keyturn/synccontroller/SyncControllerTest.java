@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.gson.Gson;
 import dev.keyturn.csinode.ProviderResolver;
+import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ProviderRegistry;
+import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
@@ -36,6 +39,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -271,6 +275,131 @@ class SyncControllerTest {
     assertThat(secret("minted")).isEmpty();
     assertThat(secret("annotated")).isEmpty();
     assertThat(controller.outcomes()).containsKey("InvalidSecretTypeError");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aTenantsApiWritesDriveAtMostOneStoreCallPerSecretSyncPerInterval() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    SyncController controller =
+        SyncController.builder(controllerClient)
+            .providers(name -> counting(resolver.resolve(name), calls))
+            .interval(Duration.ofHours(1))
+            .minStoreInterval(Duration.ofSeconds(10))
+            .pod("keyturn-sync-0", "uid-0")
+            .build()
+            .start();
+    controllers.add(controller);
+    for (int i = 0; i < 5; i++) {
+      secretSync("s" + i, "app");
+    }
+    List<String> hashes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      awaitSecret("s" + i, "s3cret-1");
+      hashes.add(syncHash("s" + i));
+    }
+    long synced = System.nanoTime();
+    int before = calls.get();
+    // The attack: 20 updates of the class and a forceSynchronization patch of each SecretSync,
+    // all within a few seconds.
+    CustomObjectsApi custom = new CustomObjectsApi(kube.client());
+    for (int i = 0; i < 20; i++) {
+      Map<String, Object> spc =
+          (Map<String, Object>)
+              GSON.fromJson(
+                  GSON.toJson(
+                      custom
+                          .getNamespacedCustomObject(
+                              "secrets-store.csi.x-k8s.io",
+                              "v1",
+                              kube.namespace(),
+                              "secretproviderclasses",
+                              "store")
+                          .execute()),
+                  Map.class);
+      ((Map<String, Object>) spc.get("metadata"))
+          .put("annotations", Map.of("touched", Integer.toString(i)));
+      custom
+          .replaceNamespacedCustomObject(
+              "secrets-store.csi.x-k8s.io",
+              "v1",
+              kube.namespace(),
+              "secretproviderclasses",
+              "store",
+              spc)
+          .execute();
+    }
+    for (int i = 0; i < 5; i++) {
+      Map<String, Object> sync = syncObject("s" + i);
+      ((Map<String, Object>) sync.get("spec")).put("forceSynchronization", "now-" + i);
+      custom
+          .replaceNamespacedCustomObject(
+              SecretSync.GROUP,
+              SecretSync.VERSION,
+              kube.namespace(),
+              SecretSync.PLURAL,
+              "s" + i,
+              sync)
+          .execute();
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> controller.outcomes().getOrDefault("spaced", 0L) >= 5);
+    int during = calls.get() - before;
+    double seconds = (System.nanoTime() - synced) / 1e9;
+    // Still inside the 10 s after each SecretSync's last call: none of it reached the store.
+    if (seconds < 9) {
+      assertThat(during).as("store calls within the interval, after %.1f s", seconds).isZero();
+    }
+    // Served once the interval is over: each forceSynchronization is seen through (status hash
+    // changes with it), with at most one call per SecretSync.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              for (int i = 0; i < 5; i++) {
+                if (syncHash("s" + i).equals(hashes.get(i))) {
+                  return false;
+                }
+              }
+              return true;
+            });
+    System.out.printf(
+        "SyncControllerTest: 25 API writes over 5 SecretSyncs made %d store calls%n",
+        calls.get() - before);
+    assertThat(calls.get() - before).isBetween(1, 5);
+  }
+
+  /** A SecretSync's status.syncHash, once it has one. */
+  @SuppressWarnings("unchecked")
+  private String syncHash(String name) {
+    String[] hash = new String[1];
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              Map<String, Object> status = (Map<String, Object>) syncObject(name).get("status");
+              Object value = status == null ? null : status.get("syncHash");
+              hash[0] = value == null ? "" : value.toString();
+              return !hash[0].isEmpty();
+            });
+    return hash[0];
+  }
+
+  /** {@code provider}, counting its mount calls. */
+  private static SecretProvider counting(SecretProvider provider, AtomicInteger calls) {
+    return new SecretProvider() {
+      @Override
+      public String name() {
+        return provider.name();
+      }
+
+      @Override
+      public MountResponse mount(MountRequest request) {
+        calls.incrementAndGet();
+        return provider.mount(request);
+      }
+    };
   }
 
   @Test
