@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The second test phase: the Kubernetes-facing tests (tag "kubernetes") against a real
-# kube-apiserver v1.20.2 built from Debian's source package. Fails if the server cannot be built
-# or started; it never falls back to the mock.
+# kube-apiserver: v1.20.2 built from Debian's source package by default, or the release given as
+# $1 (1.37.2, 1.35.4: built from the Go module proxy, tools/kubernetes). Fails if the server cannot
+# be built or started; it never falls back to the mock.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export KEYTURN_KUBE_VERSION=${1:-${KEYTURN_KUBE_VERSION:-1.20.2}}
 started=$(date +%s)
 kubeconfig=$(tools/kube-apiserver/start.sh)
 # Stop the servers, then remove their private state directory (certificates, etcd data, logs).
@@ -14,5 +16,5 @@ cleanup() {
   esac
 }
 trap cleanup EXIT
-echo "[kube-apiserver] up after $(( $(date +%s) - started )) s"
+echo "[kube-apiserver] v${KEYTURN_KUBE_VERSION} up after $(( $(date +%s) - started )) s"
 KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -Dgroups=kubernetes -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts etcd and a real kube-apiserver (v1.20.2, built by build.sh) on loopback only, waits for
+# Starts etcd and a real kube-apiserver (v1.20.2 built by build.sh, or the release
+# KEYTURN_KUBE_VERSION names, built by tools/kubernetes/build.sh) on loopback only, waits for
 # /readyz, and writes a kubeconfig with an admin token. Prints the kubeconfig's path on stdout.
 # State (certificates, data, logs, PIDs) lives in $KEYTURN_APISERVER_DIR, or a new private
 # directory (mktemp) next to the printed kubeconfig; `stop.sh KUBECONFIG` (or the same
@@ -11,7 +12,22 @@ state=${KEYTURN_APISERVER_DIR:-$(mktemp -d -t keyturn-apiserver.XXXXXX)}
 log() { printf '[kube-apiserver] %s\n' "$*" >&2; }
 
 KEYTURN_APISERVER_DIR="${state}" "${here}/stop.sh" >/dev/null 2>&1 || true
-bindir=$("${here}/build.sh")
+# Which release: KEYTURN_KUBE_VERSION (default 1.20.2, built from Debian's source package by
+# build.sh); any other is a current release built from the Go module proxy (tools/kubernetes).
+kube_version=${KEYTURN_KUBE_VERSION:-1.20.2}
+if [ "${kube_version}" = 1.20.2 ]; then
+  bindir=$("${here}/build.sh")
+  # Gone since 1.24: the insecure port; the token-request gate is GA and removed.
+  legacy_flags=(--insecure-port 0 --feature-gates CSIServiceAccountToken=true)
+else
+  if ! command -v etcd >/dev/null; then
+    log "installing etcd-server"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
+  fi
+  bindir=$("${here}/../kubernetes/build.sh" "${kube_version}" kube-apiserver)
+  legacy_flags=()
+fi
+log "$("${bindir}/kube-apiserver" --version), $(etcd --version | head -1)"
 rm -rf "${state}"
 mkdir -p "${state}/pki" "${state}/etcd"
 cd "${state}/pki"
@@ -43,12 +59,12 @@ echo $! > "${state}/etcd.pid"
 log "starting kube-apiserver on 127.0.0.1:${api_port}"
 "${bindir}/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:${etcd_port}" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "${api_port}" --insecure-port 0 \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "${api_port}" "${legacy_flags[@]}" \
   --tls-cert-file server.crt --tls-private-key-file server.key --client-ca-file ca.crt \
   --token-auth-file tokens.csv --authorization-mode RBAC \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file sa.pub \
   --service-account-signing-key-file sa.key --service-cluster-ip-range 10.0.0.0/24 \
-  --allow-privileged=true --feature-gates CSIServiceAccountToken=true --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
+  --allow-privileged=true --endpoint-reconciler-type none --cert-dir "${state}/pki" --profiling=false \
   >"${state}/kube-apiserver.log" 2>&1 &
 echo $! > "${state}/kube-apiserver.pid"
 

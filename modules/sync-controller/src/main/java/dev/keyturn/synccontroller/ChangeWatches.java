@@ -73,6 +73,11 @@ final class ChangeWatches implements AutoCloseable {
     }
   }
 
+  /** Whether the provider told of a change for {@code key} not yet taken. */
+  boolean pushPending(String key) {
+    return pushed.contains(key);
+  }
+
   /** Whether a change queued {@code key} since it was last asked (and forgets it). */
   boolean takePushed(String key) {
     return pushed.remove(key);

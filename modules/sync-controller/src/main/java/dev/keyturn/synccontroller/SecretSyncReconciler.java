@@ -130,9 +130,10 @@ final class SecretSyncReconciler implements Reconciler {
       return new Result(false);
     }
     Optional<Duration> wait = spacing(key);
-    if (wait.isPresent()) {
+    if (wait.isPresent() && !parts.watches().pushPending(key)) {
       // API events (a tenant may update a class or a SecretSync as often as they like) drive no
       // more than one store call per interval: the change is served once the interval is over.
+      // The provider's own change notification is followed at once: it says the store changed.
       parts.count("spaced");
       return new Result(true, wait.get());
     }

@@ -11,6 +11,7 @@ import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -30,7 +31,6 @@ import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1RoleRef;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.util.Config;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -529,17 +529,7 @@ class SyncControllerTest {
                             .name("keyturn-sync")
                             .namespace(ns))))
         .execute();
-    ApiClient client = Config.fromConfig(kube.kubeconfig().toString());
-    client.setHttpClient(
-        client
-            .getHttpClient()
-            .newBuilder()
-            .addInterceptor(
-                chain ->
-                    chain.proceed(
-                        chain.request().newBuilder().header("Impersonate-User", user).build()))
-            .build());
-    return client;
+    return KubeObjects.impersonating(kube, user);
   }
 
   /** What a namespace admin does to let the controller fetch as {@code account}. */

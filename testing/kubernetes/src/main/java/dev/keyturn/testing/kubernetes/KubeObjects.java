@@ -7,9 +7,11 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.Config;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import io.kubernetes.client.util.generic.options.CreateOptions;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -71,5 +73,23 @@ public final class KubeObjects {
             .throwsApiException()
             .getObject();
     return core.readNamespacedPod(created.getMetadata().getName(), namespace).execute();
+  }
+
+  /**
+   * A client of the test's API server that acts as {@code user} (the admin's token, with the
+   * Impersonate-User header), so RBAC and admission see that user, as they would a real one.
+   */
+  public static ApiClient impersonating(KubeContext kube, String user) throws IOException {
+    ApiClient client = Config.fromConfig(kube.kubeconfig().toString());
+    client.setHttpClient(
+        client
+            .getHttpClient()
+            .newBuilder()
+            .addInterceptor(
+                chain ->
+                    chain.proceed(
+                        chain.request().newBuilder().header("Impersonate-User", user).build()))
+            .build());
+    return client;
   }
 }
