@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$(date +%s)
-kubeconfig=$(tools/kube-apiserver/start.sh)
+# kubelet 1.20.2 beside an API server of its own release (a kubelet may not be newer than its
+# API server, nor more than three minors older).
+kubeconfig=$(KEYTURN_KUBE_VERSION=1.20.2 tools/kube-apiserver/start.sh)
 node_dir=
 cleanup() {
   status=$?

@@ -90,7 +90,10 @@ class SyncProcessIT {
             "\"csi.storage.k8s.io/serviceAccount.tokens\"");
     Files.writeString(store.resolve("bar"), "rotated bar");
     awaitValue(kube, "rotated bar");
-    assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200);
+    // Readiness is computed in the background every 5 s: ready by the next round at the latest.
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(() -> assertThat(keyturn.get("/readyz").statusCode()).isEqualTo(200));
     assertThat(keyturn.printed(l -> l.contains("first bar") || l.contains("rotated bar")))
         .as("secret values in the log")
         .isFalse();
