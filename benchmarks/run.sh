@@ -120,7 +120,10 @@ footprint "no CDS archive" ""
 echo "(runtime: $fp_java)"
 rm -rf "$fpdir"
 
-echo "== keyturn sync: SecretSyncs against the real kube-apiserver (file provider in process)"
+# The API server the benchmarks below talk to: the newest release the tests prove (built from the
+# Go module proxy by tools/kubernetes), or KEYTURN_KUBE_VERSION.
+export KEYTURN_KUBE_VERSION=${KEYTURN_KUBE_VERSION:-1.37.2}
+echo "== keyturn sync: SecretSyncs against the real kube-apiserver v$KEYTURN_KUBE_VERSION (file provider in process)"
 kc=$(../tools/kube-apiserver/start.sh)
 syncdir=$(mktemp -d /tmp/keyturn-bench-sync.XXXXXX)
 trap_cleanup() { ../tools/kube-apiserver/stop.sh "$kc"; rm -rf "$syncdir" "$(dirname "$kc")"; }
@@ -129,7 +132,7 @@ KEYTURN_IT_KUBECONFIG=$kc "$java" -XX:MaxRAM=512m -Dkeyturn.crds.dir=../distribu
   -cp "$cp" dev.keyturn.benchmarks.SyncBench "$syncdir" "$n_sync" "$every" 2>/dev/null | grep -E '^sync:' \
   || { trap_cleanup; exit 1; }
 
-echo "== side by side: the Go driver v1.6.0 and keyturn node on one harness (kubelet stand-in, grpc-js provider, this API server)"
+echo "== side by side: the Go driver v1.6.0 and keyturn node on one harness (kubelet stand-in, grpc-js provider, this API server, v$KEYTURN_KUBE_VERSION)"
 # keyturn node as the chart runs it: the image's runtime, the CDS archive its init container
 # writes, the JVM options a 200Mi limit implies.
 go_driver=$(go-driver/build.sh) || { trap_cleanup; exit 1; }
@@ -145,7 +148,7 @@ JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m -XX:SharedAr
 rm -rf "$sbsdir"
 trap_cleanup
 
-echo "== scale: many node drivers in one process against a kube-apiserver of their own"
+echo "== scale: many node drivers in one process against a kube-apiserver v$KEYTURN_KUBE_VERSION of their own"
 # Each simulated node is the client code of keyturn node (its own client, class and Secret
 # watches, syncer, engine, publisher); the API server's own counters say what they cost it.
 kc=$(../tools/kube-apiserver/start.sh)
