@@ -6,6 +6,7 @@ module dev.keyturn.csinode {
   requires transitive dev.keyturn.spi;
   requires transitive dev.keyturn.fswriter;
   requires transitive dev.keyturn.rotation;
+  requires transitive dev.keyturn.kubernetes;
   requires transitive dev.keyturn.secretsync;
   requires dev.keyturn.templates;
   requires io.grpc;

@@ -4,6 +4,7 @@
  */
 module dev.keyturn.secretsync {
   requires transitive dev.keyturn.spi;
+  requires transitive dev.keyturn.kubernetes;
   requires transitive io.kubernetes.client.java.api;
   requires io.kubernetes.client.java;
   // client-java is an automatic module: the explicit modules it uses must be required here.
@@ -14,9 +15,4 @@ module dev.keyturn.secretsync {
   requires java.sql;
 
   exports dev.keyturn.secretsync;
-  // Kubernetes call helpers (conflict retries, pod Events, watch clients) shared with the node
-  // driver, which writes its own objects with them; not API.
-  exports dev.keyturn.secretsync.internal to
-      dev.keyturn.csinode,
-      dev.keyturn.synccontroller;
 }

@@ -4,7 +4,8 @@
  * the SecretSync names, and kept in step with the store without any pod mounting it.
  */
 module dev.keyturn.synccontroller {
-  requires transitive dev.keyturn.csinode;
+  requires transitive dev.keyturn.kubernetes;
+  requires dev.keyturn.rotation;
   requires transitive io.kubernetes.client.java.api;
   requires io.kubernetes.client.java;
   requires io.kubernetes.client.java.extended;

@@ -2,15 +2,15 @@ package dev.keyturn.benchmarks;
 
 import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.CsiNodeServer;
-import dev.keyturn.csinode.KubernetesGateway;
-import dev.keyturn.csinode.PodStatus;
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.PublishRequest;
-import dev.keyturn.csinode.SecretProviderClass;
 import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.PodStatus;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;

@@ -1,11 +1,11 @@
 package dev.keyturn.benchmarks;
 
-import dev.keyturn.csinode.KubernetesApiGateway;
-import dev.keyturn.csinode.KubernetesJson;
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
+import dev.keyturn.kubernetes.KubernetesJson;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.secretsync.ManagedSecrets;

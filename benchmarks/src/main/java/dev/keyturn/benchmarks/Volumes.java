@@ -1,9 +1,9 @@
 package dev.keyturn.benchmarks;
 
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.fswriter.Payload;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.SecretFile;

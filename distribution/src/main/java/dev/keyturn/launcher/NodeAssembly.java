@@ -2,14 +2,14 @@ package dev.keyturn.launcher;
 
 import dev.keyturn.csinode.CsiNodeServer;
 import dev.keyturn.csinode.KubeletRegistration;
-import dev.keyturn.csinode.KubernetesApiGateway;
-import dev.keyturn.csinode.KubernetesGateway;
-import dev.keyturn.csinode.KubernetesJson;
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.KubernetesJson;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;

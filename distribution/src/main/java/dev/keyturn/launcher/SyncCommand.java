@@ -1,7 +1,7 @@
 package dev.keyturn.launcher;
 
-import dev.keyturn.csinode.KubernetesJson;
 import dev.keyturn.csinode.ProviderResolver;
+import dev.keyturn.kubernetes.KubernetesJson;
 import dev.keyturn.spi.ProviderRegistry;
 import dev.keyturn.synccontroller.SyncController;
 import io.kubernetes.client.openapi.ApiClient;

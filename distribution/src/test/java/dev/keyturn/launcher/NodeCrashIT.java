@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.csinode.CsiClient;
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.fswriter.Payload;
 import dev.keyturn.fswriter.TmpfsMounter;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.SecretFile;

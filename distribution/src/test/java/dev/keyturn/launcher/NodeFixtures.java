@@ -1,7 +1,7 @@
 package dev.keyturn.launcher;
 
-import dev.keyturn.csinode.KubernetesApiGateway;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;

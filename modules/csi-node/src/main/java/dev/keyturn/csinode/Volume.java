@@ -1,6 +1,8 @@
 package dev.keyturn.csinode;
 
-import dev.keyturn.secretsync.SecretSpec;
+import dev.keyturn.kubernetes.PodStatus;
+import dev.keyturn.kubernetes.SecretProviderClass;
+import dev.keyturn.kubernetes.SecretSpec;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;

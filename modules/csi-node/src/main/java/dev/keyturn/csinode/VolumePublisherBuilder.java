@@ -1,5 +1,6 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.kubernetes.KubernetesGateway;
 import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;

@@ -4,6 +4,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.keyturn.fswriter.Payload;
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.FileMode;

@@ -17,6 +17,8 @@ import dev.keyturn.csinode.internal.proto.csi.ProbeRequest;
 import dev.keyturn.csinode.internal.proto.csi.VolumeCapability;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.kubernetes.PodStatus;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.keyturn.fswriter.Beneath;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.spi.KeyturnException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -1,5 +1,8 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.PodStatus;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.spi.KeyturnException;
 import java.util.List;
 import java.util.Map;

@@ -2,6 +2,9 @@ package dev.keyturn.csinode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.kubernetes.KubernetesGateway;
+import dev.keyturn.kubernetes.PodStatus;
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.rotation.BackoffPolicy;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.spi.ObjectVersion;

@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.spi.KeyturnException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.keyturn.secretsync;
 
+import dev.keyturn.kubernetes.SecretSpec;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.SecretPath;
 import java.io.IOException;

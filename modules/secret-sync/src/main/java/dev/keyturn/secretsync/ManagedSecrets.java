@@ -1,6 +1,6 @@
 package dev.keyturn.secretsync;
 
-import dev.keyturn.secretsync.internal.WatchClients;
+import dev.keyturn.kubernetes.internal.WatchClients;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.informer.cache.Caches;

@@ -1,6 +1,6 @@
 package dev.keyturn.secretsync;
 
-import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.ApiCalls;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;

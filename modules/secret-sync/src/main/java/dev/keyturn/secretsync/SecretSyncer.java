@@ -1,7 +1,8 @@
 package dev.keyturn.secretsync;
 
-import dev.keyturn.secretsync.internal.ApiCalls;
-import dev.keyturn.secretsync.internal.PodEvents;
+import dev.keyturn.kubernetes.SecretSpec;
+import dev.keyturn.kubernetes.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.PodEvents;
 import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;

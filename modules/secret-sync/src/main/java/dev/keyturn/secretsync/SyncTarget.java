@@ -1,5 +1,6 @@
 package dev.keyturn.secretsync;
 
+import dev.keyturn.kubernetes.SecretSpec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;

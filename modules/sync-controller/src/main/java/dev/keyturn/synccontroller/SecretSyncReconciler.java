@@ -1,8 +1,8 @@
 package dev.keyturn.synccontroller;
 
-import dev.keyturn.csinode.SecretProviderClass;
+import dev.keyturn.kubernetes.SecretProviderClass;
+import dev.keyturn.kubernetes.internal.PodEvents;
 import dev.keyturn.rotation.SharedAnswers;
-import dev.keyturn.secretsync.internal.PodEvents;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;

@@ -1,7 +1,7 @@
 package dev.keyturn.synccontroller;
 
 import com.google.gson.JsonObject;
-import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.ApiCalls;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import io.kubernetes.client.openapi.ApiClient;

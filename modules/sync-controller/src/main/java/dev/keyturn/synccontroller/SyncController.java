@@ -1,9 +1,9 @@
 package dev.keyturn.synccontroller;
 
-import dev.keyturn.csinode.KubernetesApiGateway;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
+import dev.keyturn.kubernetes.internal.PodEvents;
+import dev.keyturn.kubernetes.internal.WatchClients;
 import dev.keyturn.rotation.SharedAnswers;
-import dev.keyturn.secretsync.internal.PodEvents;
-import dev.keyturn.secretsync.internal.WatchClients;
 import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.DefaultController;

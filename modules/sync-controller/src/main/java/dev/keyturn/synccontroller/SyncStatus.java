@@ -2,7 +2,7 @@ package dev.keyturn.synccontroller;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.ApiCalls;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;

@@ -2,7 +2,7 @@ package dev.keyturn.synccontroller;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.keyturn.secretsync.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.ApiCalls;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import io.kubernetes.client.custom.V1Patch;

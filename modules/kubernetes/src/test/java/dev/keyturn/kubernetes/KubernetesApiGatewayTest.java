@@ -1,10 +1,9 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.keyturn.secretsync.SecretSpec;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.testing.kubernetes.KubeContext;
@@ -403,15 +402,10 @@ class KubernetesApiGatewayTest {
         "web-0",
         "",
         false,
-        PodStateReconciler.MOUNT_ROTATED,
+        "MountRotationComplete",
         "rotated 1 objects of app: password");
     gateway.recordPodEvent(
-        kube.namespace(),
-        "web-0",
-        "",
-        true,
-        PodStateReconciler.MOUNT_ROTATION_FAILED,
-        "provider unavailable");
+        kube.namespace(), "web-0", "", true, "MountRotationFailed", "provider unavailable");
     var events =
         new CoreV1Api(kube.client()).listNamespacedEvent(kube.namespace()).execute().getItems();
     assertThat(events)

@@ -1,6 +1,5 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
-import dev.keyturn.secretsync.SecretSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.keyturn.csinode.internal;
+package dev.keyturn.kubernetes.internal;
 
 import io.kubernetes.client.common.KubernetesListObject;
 import io.kubernetes.client.common.KubernetesObject;

@@ -1,4 +1,4 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import dev.keyturn.spi.ObjectVersion;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.keyturn.secretsync.internal;
+package dev.keyturn.kubernetes.internal;
 
 import dev.keyturn.spi.KeyturnException;
 import io.kubernetes.client.openapi.ApiException;

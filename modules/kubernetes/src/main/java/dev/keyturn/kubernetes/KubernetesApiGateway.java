@@ -1,11 +1,10 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import com.google.gson.Gson;
-import dev.keyturn.csinode.internal.WatchedLists;
-import dev.keyturn.secretsync.SecretSpec;
-import dev.keyturn.secretsync.internal.ApiCalls;
-import dev.keyturn.secretsync.internal.PodEvents;
-import dev.keyturn.secretsync.internal.WatchClients;
+import dev.keyturn.kubernetes.internal.ApiCalls;
+import dev.keyturn.kubernetes.internal.PodEvents;
+import dev.keyturn.kubernetes.internal.WatchClients;
+import dev.keyturn.kubernetes.internal.WatchedLists;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ObjectVersion;
 import io.kubernetes.client.custom.V1Patch;

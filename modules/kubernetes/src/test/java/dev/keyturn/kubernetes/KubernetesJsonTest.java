@@ -1,4 +1,4 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;

@@ -1,4 +1,4 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;

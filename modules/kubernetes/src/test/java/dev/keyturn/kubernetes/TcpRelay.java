@@ -1,4 +1,4 @@
-package dev.keyturn.csinode;
+package dev.keyturn.kubernetes;
 
 import java.io.IOException;
 import java.io.InputStream;

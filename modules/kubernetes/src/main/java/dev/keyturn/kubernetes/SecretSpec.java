@@ -1,4 +1,4 @@
-package dev.keyturn.secretsync;
+package dev.keyturn.kubernetes;
 
 import java.util.List;
 import java.util.Map;

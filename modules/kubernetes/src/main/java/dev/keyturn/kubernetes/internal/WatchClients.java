@@ -1,4 +1,4 @@
-package dev.keyturn.secretsync.internal;
+package dev.keyturn.kubernetes.internal;
 
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.auth.ApiKeyAuth;
