@@ -7,8 +7,10 @@ import com.github.mustachejava.MustacheException;
 import com.github.mustachejava.reflect.ReflectionObjectHandler;
 import com.github.mustachejava.util.Wrapper;
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.ToNumberPolicy;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
@@ -62,7 +64,9 @@ public final class Templates {
   /** The longest one template may take to render. */
   public static final Duration MAX_RENDER_TIME = Duration.ofSeconds(2);
 
-  private static final Gson GSON = new Gson();
+  /** JSON numbers kept as written ({@code 5432}, not {@code 5432.0}; no precision lost). */
+  private static final Gson GSON =
+      new GsonBuilder().setObjectToNumberStrategy(ToNumberPolicy.LAZILY_PARSED_NUMBER).create();
 
   private Templates() {}
 

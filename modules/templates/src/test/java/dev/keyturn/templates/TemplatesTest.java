@@ -154,6 +154,32 @@ class TemplatesTest {
   }
 
   @Test
+  void jsonNumbersAreRenderedAsWritten() {
+    MountResponse numbers =
+        MountResponse.of(
+            List.of(
+                SecretFile.of(
+                    "db.json",
+                    FileMode.DEFAULT,
+                    "{\"host\":\"a\",\"port\":5432,\"id\":12345678901234567,\"ratio\":0.25}"
+                        .getBytes(StandardCharsets.UTF_8))),
+            List.of(ObjectVersion.of("db.json", "1")));
+    MountResponse out =
+        Templates.render(
+            Map.of(
+                "out",
+                "{{json.db_json.host}}:{{json.db_json.port}} {{json.db_json.id}} {{json.db_json.ratio}}"),
+            numbers,
+            FileMode.DEFAULT);
+    // Was "a:5432.0 1.2345678901234568E16 0.25" (every number read as a double).
+    assertThat(out.files())
+        .anySatisfy(
+            f ->
+                assertThat(new String(f.contents(), StandardCharsets.UTF_8))
+                    .isEqualTo("a:5432 12345678901234567 0.25"));
+  }
+
+  @Test
   void anOutputPathThatCollidesOrIsNoPathIsRefused() {
     assertThatThrownBy(() -> Templates.render(Map.of("password", "x"), ANSWER, FileMode.DEFAULT))
         .isInstanceOf(KeyturnException.class)
