@@ -157,16 +157,41 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
     return parameters;
   }
 
+  /**
+   * A mode written as a quoted octal string. An unquoted number is refused: YAML reads {@code 400}
+   * as decimal (mode 0620) and {@code 0400} as octal, and after parsing the two cannot be told
+   * apart. Write bits for group or others are refused too: the files are secrets, read-only.
+   */
   private static FileMode mode(Object raw, String where) {
     if (raw == null) {
       return FileMode.DEFAULT;
     }
+    if (raw instanceof Number n) {
+      throw new ConfigException(
+          where
+              + ".mode: an unquoted number is ambiguous in YAML (this one reads as 0"
+              + Integer.toOctalString(n.intValue())
+              + "); write the octal mode quoted, e.g. mode: \"0440\"");
+    }
+    int bits;
     try {
-      return FileMode.of(raw instanceof Integer n ? n : Integer.parseInt(String.valueOf(raw), 8));
-    } catch (RuntimeException e) {
+      bits = Integer.parseInt(String.valueOf(raw), 8);
+    } catch (NumberFormatException e) {
       throw new ConfigException(
           where + ".mode: \"" + raw + "\" must be an octal mode such as \"0440\"");
     }
+    if (bits < 0 || bits > 0777) {
+      throw new ConfigException(
+          where + ".mode: \"" + raw + "\" is outside 0000-0777 (no setuid, setgid or sticky bits)");
+    }
+    if ((bits & 0022) != 0) {
+      throw new ConfigException(
+          where
+              + ".mode: \""
+              + raw
+              + "\" lets group or others write the secret files; use at most \"0644\"");
+    }
+    return FileMode.of(bits);
   }
 
   private static List<String> command(Object value, String where) {
