@@ -99,6 +99,13 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
       if (!names.add(config.name())) {
         throw new ConfigException(where + ".name: \"" + config.name() + "\" is used twice");
       }
+      for (int j = 0; j < parsed.size(); j++) {
+        if (parsed.get(j).target().equals(config.target())) {
+          // One target, two writers: they would swap each other's ..data.
+          throw new ConfigException(
+              where + ".target: " + config.target() + " is sets[" + j + "]'s target already");
+        }
+      }
       parsed.add(config);
     }
     return new AgentConfig(interval, parsed);

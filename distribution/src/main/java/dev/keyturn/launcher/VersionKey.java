@@ -76,7 +76,7 @@ final class VersionKey {
     } catch (IOException | UnsupportedOperationException e) {
       LOG.log(
           Level.WARNING,
-          "the file provider's version key cannot be kept at {0} ({1}): versions change at each"
+          "the file provider''s version key cannot be kept at {0} ({1}): versions change at each"
               + " restart, and the first check after one rewrites every set; set"
               + " KEYTURN_FILE_PROVIDER_VERSION_KEY_FILE to keep it elsewhere",
           file.get(),

@@ -46,4 +46,14 @@ class AgentConfigTest {
     assertThatThrownBy(() -> parse("mode: \"rw-r--r--\""))
         .hasMessageContaining("must be an octal mode");
   }
+
+  @Test
+  void twoSetsWithOneTargetAreRefusedNamingBoth() {
+    // Was: "held by another keyturn agent (pid N)", naming the agent itself.
+    String yaml = "sets:\n  - name: a\n    target: out\n  - name: b\n    target: ./x/../out\n";
+    Map<?, ?> root =
+        new Yaml(new SafeConstructor(new LoaderOptions())).load(new StringReader(yaml));
+    assertThatThrownBy(() -> AgentConfig.parse(root, Path.of("/base")))
+        .hasMessage("sets[1].target: /base/out is sets[0]'s target already");
+  }
 }
