@@ -137,19 +137,32 @@ final class AgentCommand implements Callable<Integer> {
     try (ChangeCommands ignored = commands;
         ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
-      List<String> failed = mountAll(engine, agentConfig);
+      // Bound before anything is written: a busy address fails the start with nothing mounted.
+      AutoCloseable admin =
+          once
+              ? () -> {}
+              : AdminServer.startIfAsked(
+                  "--admin-addr",
+                  adminAddr,
+                  AdminServer.Endpoints.ALL,
+                  new AdminServer.Config(
+                      metrics,
+                      engine,
+                      Map::of,
+                      () -> failingSets(engine),
+                      AGENT_REFRESH_MIN_INTERVAL));
+      List<String> failed;
+      try {
+        failed = mountAll(engine, agentConfig);
+      } catch (Exception e) {
+        admin.close();
+        throw e;
+      }
       if (once) {
         engine.shutdown();
         failed.forEach(System.err::println);
         return failed.isEmpty() ? 0 : 1;
       }
-      AutoCloseable admin =
-          AdminServer.startIfAsked(
-              "--admin-addr",
-              adminAddr,
-              AdminServer.Endpoints.ALL,
-              new AdminServer.Config(
-                  metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
       String refreshHint = refreshOnHangup(engine, agentConfig);
       System.out.println(
           "rotating every "

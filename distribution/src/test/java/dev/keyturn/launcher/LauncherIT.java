@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,6 +164,23 @@ class LauncherIT {
     String real = path.toRealPath().toString();
     return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
         .anyMatch(l -> l.split(" ")[4].equals(real));
+  }
+
+  @Test
+  void aBusyAdminAddressFailsTheStartBeforeAnythingIsWritten() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store/app"));
+    Files.writeString(store.resolve("token"), "t0ken-value");
+    Path target = dir.resolve("busy-admin");
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String addr = "127.0.0.1:" + taken.getLocalPort();
+      // Was: the secrets were written, then the agent failed on the address.
+      assertThat(run(fileAgent("app", target, "--admin-addr", addr).toArray(String[]::new)))
+          .isNotZero();
+      assertThat(target).as("nothing written at the target").doesNotExist();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(String.join("\n", output)).contains(addr));
+    }
   }
 
   @Test
