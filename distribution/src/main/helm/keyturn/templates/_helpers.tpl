@@ -42,6 +42,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ .Values.linux.kubeletRootDir }}/plugins/csi-secrets-store
 {{- end -}}
 
+{{/*
+linux.additionalProvidersDirs without linux.providersDir and without repeats, as a comma list: a
+Go values file that moves providersDir to /etc/kubernetes/secrets-store-csi-providers (the
+default's additional directory) would otherwise mount one path twice, which the API server refuses.
+*/}}
+{{- define "keyturn.additionalProvidersDirs" -}}
+{{- $main := clean .Values.linux.providersDir -}}
+{{- $dirs := list -}}
+{{- range .Values.linux.additionalProvidersDirs -}}
+{{- $d := clean . -}}
+{{- if and (ne $d $main) (not (has $d $dirs)) -}}
+{{- $dirs = append $dirs $d -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $dirs -}}
+{{- end -}}
+
 {{/* linux.metricsAddr as the Go chart takes it (":8095", "0.0.0.0:8095") or a bare port ("8095"). */}}
 {{- define "keyturn.metricsAddr" -}}
 {{- $addr := toString .Values.linux.metricsAddr -}}
@@ -87,4 +104,16 @@ apply here, and keys this chart renamed to the Go chart's names.
 {{- if hasKey .Values.linux "healthzPort" -}}
 {{- fail "linux.healthzPort: renamed to livenessProbe.port, the Go chart's name" -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The registrar and livenessprobe sidecars: they read and write only the plugin directory's socket
+and kubelet's registration directory, so no privileges at all. The registrar runs as root (its
+image's user) to create its socket beside kubelet's; the probe runs as nobody.
+*/}}
+{{- define "keyturn.sidecarSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
 {{- end -}}

@@ -148,6 +148,80 @@ class ChartTest {
     assertThat(rendered.only("Role").toString()).contains("leases");
   }
 
+  @Test
+  void everyPodRunsUnderRuntimeDefaultSeccompAndEverySidecarWithoutPrivileges() {
+    Rendered rendered = Rendered.parse(template().set("syncController.enabled", true).call());
+    assertValid(rendered);
+    for (String kind : List.of("DaemonSet", "Deployment")) {
+      JsonObject spec =
+          Rendered.at(rendered.only(kind), "spec.template.spec").orElseThrow().getAsJsonObject();
+      assertThat(
+              Rendered.at(spec, "securityContext.seccompProfile.type").orElseThrow().getAsString())
+          .as(kind)
+          .isEqualTo("RuntimeDefault");
+      for (JsonElement c : spec.getAsJsonArray("containers")) {
+        JsonObject container = c.getAsJsonObject();
+        String name = container.get("name").getAsString();
+        assertThat(container.has("securityContext")).as(name + " has a securityContext").isTrue();
+        if (!name.equals("keyturn")) {
+          JsonObject sc = container.getAsJsonObject("securityContext");
+          assertThat(sc.get("allowPrivilegeEscalation").getAsBoolean()).as(name).isFalse();
+          assertThat(sc.get("readOnlyRootFilesystem").getAsBoolean()).as(name).isTrue();
+          assertThat(sc.getAsJsonObject("capabilities").toString()).as(name).contains("ALL");
+        }
+      }
+    }
+    JsonObject daemonSet = rendered.only("DaemonSet");
+    assertThat(
+            Rendered.at(daemonSet, "spec.template.spec.priorityClassName")
+                .orElseThrow()
+                .getAsString())
+        .isEqualTo("system-node-critical");
+    // Two sync replicas: on different nodes if possible, and drained one at a time.
+    assertThat(
+            Rendered.at(
+                    rendered.only("Deployment"),
+                    "spec.template.spec.affinity.podAntiAffinity"
+                        + ".preferredDuringSchedulingIgnoredDuringExecution")
+                .orElseThrow()
+                .toString())
+        .contains("kubernetes.io/hostname", "sync-controller");
+    JsonObject pdb = rendered.only("PodDisruptionBudget");
+    assertThat(Rendered.at(pdb, "spec.maxUnavailable").orElseThrow().getAsInt()).isEqualTo(1);
+    assertThat(
+            Rendered.parse(
+                    template()
+                        .set("syncController.enabled", true)
+                        .set("syncController.replicas", 1)
+                        .call())
+                .kinds())
+        .doesNotContain("PodDisruptionBudget");
+  }
+
+  @Test
+  void aGoValuesFileThatMovesProvidersDirToTheAdditionalOneMountsEachPathOnce() {
+    // Was: two volumeMounts at /etc/kubernetes/secrets-store-csi-providers (the API server
+    // refuses such a pod).
+    Rendered rendered =
+        Rendered.parse(
+            template()
+                .withValuesFile(GO_VALUES)
+                .set("linux.providersDir", "/etc/kubernetes/secrets-store-csi-providers")
+                .call());
+    assertValid(rendered);
+    JsonObject keyturn = container(rendered.only("DaemonSet"), "keyturn");
+    List<String> paths = new ArrayList<>();
+    keyturn
+        .getAsJsonArray("volumeMounts")
+        .forEach(m -> paths.add(m.getAsJsonObject().get("mountPath").getAsString()));
+    assertThat(paths)
+        .doesNotHaveDuplicates()
+        .contains("/etc/kubernetes/secrets-store-csi-providers");
+    assertThat(strings(keyturn.getAsJsonArray("args")))
+        .contains("--provider-volume=/etc/kubernetes/secrets-store-csi-providers")
+        .noneMatch(a -> a.startsWith("--additional-provider-volume-paths="));
+  }
+
   /** The verbs a role grants on {@code resource}, over all its rules. */
   private static List<String> verbs(JsonObject role, String resource) {
     List<String> verbs = new ArrayList<>();

@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.models.V1CustomResourceDefinition;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodDisruptionBudget;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
@@ -49,6 +50,7 @@ final class Schemas {
           Map.entry("DaemonSet", V1DaemonSet::fromJson),
           Map.entry("Deployment", V1Deployment::fromJson),
           Map.entry("Pod", V1Pod::fromJson),
+          Map.entry("PodDisruptionBudget", V1PodDisruptionBudget::fromJson),
           Map.entry("ValidatingAdmissionPolicy", V1ValidatingAdmissionPolicy::fromJson),
           Map.entry(
               "ValidatingAdmissionPolicyBinding", V1ValidatingAdmissionPolicyBinding::fromJson),
