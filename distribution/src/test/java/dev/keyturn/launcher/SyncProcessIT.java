@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,18 +67,7 @@ class SyncProcessIT {
       Assumptions.abort(why);
     }
     Path store = providerClassAndSync(kube);
-    keyturn =
-        KeyturnProcess.start(
-            dir,
-            Map.of("SYNC_CONTROLLER_POD_NAME", "keyturn-sync-0"),
-            List.of(
-                "sync",
-                "--kubeconfig=" + kube.kubeconfig(),
-                "--provider-volume=" + dir.resolve("providers"),
-                "--token-request-audience=vault,aws",
-                "--rotation-poll-interval=1s",
-                "--health-probe-bind-address=127.0.0.1:0",
-                "--metrics-bind-address="));
+    keyturn = startSync(kube, "--token-request-audience=vault,aws", "--rotation-poll-interval=1s");
     awaitValue(kube, "first bar");
     JsonObject request = GSON.fromJson(provider.requests().get(0), JsonObject.class);
     assertThat(request.get("authority").getAsString()).isEqualTo("localhost");
@@ -107,16 +97,7 @@ class SyncProcessIT {
         GrpcJsProvider.start(
             dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
     provider.hangVersion(true);
-    keyturn =
-        KeyturnProcess.start(
-            dir,
-            Map.of("SYNC_CONTROLLER_POD_NAME", "keyturn-sync-0"),
-            List.of(
-                "sync",
-                "--kubeconfig=" + kube.kubeconfig(),
-                "--provider-volume=" + dir.resolve("providers"),
-                "--health-probe-bind-address=127.0.0.1:0",
-                "--metrics-bind-address="));
+    keyturn = startSync(kube);
     await().atMost(Duration.ofSeconds(30)).until(() -> keyturn.announcedUrl("metrics").isPresent());
     String base = keyturn.announcedUrl("metrics").orElseThrow();
     HttpClient http = HttpClient.newHttpClient();
@@ -188,6 +169,20 @@ class SyncProcessIT {
       a.close();
       b.close();
     }
+  }
+
+  /** {@code keyturn sync} with its probes on a free loopback port and no metrics endpoint. */
+  private KeyturnProcess startSync(KubeContext kube, String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "sync",
+                "--kubeconfig=" + kube.kubeconfig(),
+                "--provider-volume=" + dir.resolve("providers"),
+                "--health-probe-bind-address=127.0.0.1:0",
+                "--metrics-bind-address="));
+    args.addAll(List.of(more));
+    return KeyturnProcess.start(dir, Map.of("SYNC_CONTROLLER_POD_NAME", "keyturn-sync-0"), args);
   }
 
   /**

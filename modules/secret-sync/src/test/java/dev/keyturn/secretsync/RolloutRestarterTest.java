@@ -79,19 +79,7 @@ class RolloutRestarterTest {
         syncer.sync(restarting(kube, pod, volume));
       }
       List<String> patches = Collections.synchronizedList(new ArrayList<>());
-      OkHttpClient original = kube.client().getHttpClient();
-      kube.client()
-          .setHttpClient(
-              original
-                  .newBuilder()
-                  .addInterceptor(
-                      chain -> {
-                        if (chain.request().method().equals("PATCH")) {
-                          patches.add(chain.request().url().encodedPath());
-                        }
-                        return chain.proceed(chain.request());
-                      })
-                  .build());
+      OkHttpClient original = recordPatches(kube, patches);
       try {
         Volumes.volume(volume, Map.of("db/user", "u", "db/password", "p2"));
         // Every pod's volume sees the rotation; the shared Secret is updated once, and each pod
@@ -173,6 +161,27 @@ class RolloutRestarterTest {
         .execute();
   }
 
+  /**
+   * Has the test's client add the path of every PATCH it sends to {@code patches}; the client it
+   * had, to put back.
+   */
+  private static OkHttpClient recordPatches(KubeContext kube, List<String> patches) {
+    OkHttpClient original = kube.client().getHttpClient();
+    kube.client()
+        .setHttpClient(
+            original
+                .newBuilder()
+                .addInterceptor(
+                    chain -> {
+                      if (chain.request().method().equals("PATCH")) {
+                        patches.add(chain.request().url().encodedPath());
+                      }
+                      return chain.proceed(chain.request());
+                    })
+                .build());
+    return original;
+  }
+
   private static Map<String, Object> owner(String kind, String name, String uid) {
     return Map.of(
         "apiVersion", "apps/v1", "kind", kind, "name", name, "uid", uid, "controller", true);
@@ -216,19 +225,7 @@ class RolloutRestarterTest {
                     "labels", Map.of("app", "attacker"),
                     "ownerReferences", List.of(owner("ReplicaSet", "victim-deploy-7c9", rsUid)))));
     List<String> patches = Collections.synchronizedList(new ArrayList<>());
-    OkHttpClient original = kube.client().getHttpClient();
-    kube.client()
-        .setHttpClient(
-            original
-                .newBuilder()
-                .addInterceptor(
-                    chain -> {
-                      if (chain.request().method().equals("PATCH")) {
-                        patches.add(chain.request().url().encodedPath());
-                      }
-                      return chain.proceed(chain.request());
-                    })
-                .build());
+    OkHttpClient original = recordPatches(kube, patches);
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     try {
       RolloutRestarter restarter =
