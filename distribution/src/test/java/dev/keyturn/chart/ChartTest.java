@@ -222,6 +222,27 @@ class ChartTest {
         .noneMatch(a -> a.startsWith("--additional-provider-volume-paths="));
   }
 
+  @Test
+  void theSchemaRefusesUnknownKeysAndMalformedValuesNamingThem() {
+    // Was: silently ignored, and rendered into the driver's args, each.
+    assertThatThrownBy(() -> template().set("enableSecretRotaton", true).call())
+        .hasMessageContaining("enableSecretRotaton");
+    assertThatThrownBy(() -> template().set("rotationPollInterval", "2minutes").call())
+        .hasMessageContaining("rotationPollInterval");
+    assertThatThrownBy(() -> template().set("linux.image.pullPolicy", "Sometimes").call())
+        .hasMessageContaining("pullPolicy");
+    assertThatThrownBy(() -> template().set("syncController.replicas", 0).call())
+        .hasMessageContaining("replicas");
+    assertThatThrownBy(() -> template().set("linux.providersDir", "relative/dir").call())
+        .hasMessageContaining("providersDir");
+    // The Go chart's own values file and its keys that do not apply still render (they are
+    // named in the install notes or fail with their own message).
+    assertThat(Rendered.parse(template().withValuesFile(GO_VALUES).call()).kinds())
+        .contains("DaemonSet");
+    assertThat(Rendered.parse(template().set("rotationPollInterval", "1h30m").call()).kinds())
+        .contains("DaemonSet");
+  }
+
   /** The verbs a role grants on {@code resource}, over all its rules. */
   private static List<String> verbs(JsonObject role, String resource) {
     List<String> verbs = new ArrayList<>();
