@@ -49,7 +49,7 @@ final class StatusCommand implements Callable<Integer> {
   @Option(
       names = "--addr",
       description =
-          "Admin endpoint of a running keyturn, e.g. http://127.0.0.1:8095 "
+          "Admin endpoint of a running keyturn (its --admin-addr), e.g. http://127.0.0.1:8096 "
               + "(env KEYTURN_ADMIN_URL); replaces --dir.",
       defaultValue = "${env:KEYTURN_ADMIN_URL}")
   String addr;

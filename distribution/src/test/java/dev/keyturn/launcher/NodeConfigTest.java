@@ -140,4 +140,19 @@ class NodeConfigTest {
     assertThat(config("--nodeid=n", "--additional-provider-volume-paths=").providerDirectories())
         .containsExactly(Path.of("/var/run/secrets-store-csi-providers"));
   }
+
+  @Test
+  void statusHelpNamesTheAdminEndpointsDefaultAddress() {
+    // Was: "e.g. http://127.0.0.1:8095", the node's read-only metrics port, which has no /volumes.
+    String admin = NodeConfig.DEFAULTS.get("--admin-addr").value().orElseThrow();
+    assertThat(
+            String.join(
+                " ",
+                new CommandLine(new StatusCommand())
+                    .getCommandSpec()
+                    .findOption("--addr")
+                    .description()))
+        .contains("http://" + admin)
+        .doesNotContain(":8095");
+  }
 }
