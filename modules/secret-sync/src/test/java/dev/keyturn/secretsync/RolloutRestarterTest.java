@@ -129,10 +129,7 @@ class RolloutRestarterTest {
                         new V1DeploymentSpec()
                             .replicas(5)
                             .selector(new V1LabelSelector().matchLabels(labels))
-                            .template(
-                                new V1PodTemplateSpec()
-                                    .metadata(new V1ObjectMeta().labels(labels))
-                                    .spec(SecretSyncerTest.podSpec()))))
+                            .template(podTemplate(labels))))
             .execute();
     return apps.createNamespacedReplicaSet(
             kube.namespace(),
@@ -154,11 +151,14 @@ class RolloutRestarterTest {
                     new V1ReplicaSetSpec()
                         .replicas(5)
                         .selector(new V1LabelSelector().matchLabels(labels))
-                        .template(
-                            new V1PodTemplateSpec()
-                                .metadata(new V1ObjectMeta().labels(labels))
-                                .spec(SecretSyncerTest.podSpec()))))
+                        .template(podTemplate(labels))))
         .execute();
+  }
+
+  private static V1PodTemplateSpec podTemplate(Map<String, String> labels) {
+    return new V1PodTemplateSpec()
+        .metadata(new V1ObjectMeta().labels(labels))
+        .spec(SecretSyncerTest.podSpec());
   }
 
   /**
