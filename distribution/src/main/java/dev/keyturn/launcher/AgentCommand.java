@@ -418,6 +418,18 @@ final class AgentCommand implements Callable<Integer> {
    */
   private void refuseForeignTarget(AgentConfig.SetConfig set) throws IOException {
     Path target = set.target();
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      // Was "file exists", from the directory that could not be made.
+      throw new AgentConfig.ConfigException(
+          "set "
+              + set.name()
+              + ": target "
+              + target
+              + " is "
+              + (Files.isSymbolicLink(target) ? "a symbolic link" : "a file")
+              + ", not a directory; name a directory (it is created when missing)");
+    }
     if (force || !Files.isDirectory(target) || AtomicWriter.create().read(target).isPresent()) {
       return;
     }

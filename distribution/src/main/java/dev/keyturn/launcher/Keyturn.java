@@ -1,6 +1,7 @@
 package dev.keyturn.launcher;
 
 import dev.keyturn.fswriter.IoErrors;
+import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -132,6 +133,19 @@ public final class Keyturn {
     // Every subcommand's -V/--version prints the version, as the top command's does.
     VersionCommand.Provider version = new VersionCommand.Provider();
     line.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(version));
+    // A mistyped flag gets its error, the nearest flags and where the rest is: not the whole
+    // usage (some 60 lines) that picocli prints by default.
+    line.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine cmd = e.getCommandLine();
+          PrintWriter err = cmd.getErr();
+          err.println("keyturn: " + e.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+          err.println(
+              "Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for every option.");
+          err.flush();
+          return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
     return line;
   }
 

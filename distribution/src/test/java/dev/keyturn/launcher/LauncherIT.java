@@ -167,6 +167,21 @@ class LauncherIT {
   }
 
   @Test
+  void aTargetThatIsAFileIsNamedAsSuch() throws Exception {
+    Files.createDirectories(dir.resolve("store/app"));
+    Path file = Files.writeString(dir.resolve("a-file"), "mine");
+    assertThat(run(fileAgent("app", file, "--once").toArray(String[]::new))).isNotZero();
+    // Was: "a-file: file exists".
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("target " + file + " is a file, not a directory"));
+    assertThat(file).hasContent("mine");
+  }
+
+  @Test
   void aBusyAdminAddressFailsTheStartBeforeAnythingIsWritten() throws Exception {
     Path store = Files.createDirectories(dir.resolve("store/app"));
     Files.writeString(store.resolve("token"), "t0ken-value");
