@@ -36,10 +36,24 @@ final class TargetLock {
    */
   static void take(Path target) throws IOException {
     Path file = fileFor(target);
-    Files.createDirectories(file.getParent());
-    FileChannel channel =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel channel;
+    try {
+      Files.createDirectories(file.getParent());
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      // Said of the target and its directory: the lock file is ours, not what the user named.
+      throw new AgentConfig.ConfigException(
+          "target "
+              + target
+              + ": cannot write in its directory "
+              + file.getParent()
+              + " ("
+              + Keyturn.describe(e)
+              + "); the agent creates the target there, and its lock file "
+              + file.getFileName());
+    }
     FileLock lock;
     try {
       lock = channel.tryLock();

@@ -179,6 +179,16 @@ class LauncherIT {
                 assertThat(String.join("\n", output))
                     .contains("target " + file + " is a file, not a directory"));
     assertThat(file).hasContent("mine");
+    // A target whose directory cannot be written (here: it is below a file): said of the
+    // target's directory, not of the hidden lock file (was: ".t.keyturn-lock: not a directory").
+    Path below = file.resolve("t");
+    assertThat(run(fileAgent("app", below, "--once").toArray(String[]::new))).isNotZero();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(String.join("\n", output))
+                    .contains("target " + below + ": cannot write in its directory " + file));
   }
 
   @Test
