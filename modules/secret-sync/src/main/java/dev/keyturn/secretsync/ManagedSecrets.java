@@ -74,11 +74,28 @@ public final class ManagedSecrets implements AutoCloseable {
   }
 
   /**
-   * Whether the cache has its first list and does not hold this Secret: as far as the watch has
-   * told, no managed Secret of that name exists (one we do not manage may).
+   * What the cache knows of one Secret, from one look: whether it has its first list, and the
+   * Secret if it holds it.
    */
-  boolean knownAbsent(String namespace, String name) {
-    return informer.hasSynced() && informer.getIndexer().getByKey(namespace + "/" + name) == null;
+  record Cached(boolean synced, Optional<V1Secret> secret) {
+    static final Cached UNKNOWN = new Cached(false, Optional.empty());
+
+    /**
+     * As far as the watch has told, no managed Secret of that name exists (one we do not manage
+     * may).
+     */
+    boolean knownAbsent() {
+      return synced && secret.isEmpty();
+    }
+  }
+
+  /** This Secret as the cache holds it now, read once (a watch event may land at any moment). */
+  Cached lookup(String namespace, String name) {
+    if (!informer.hasSynced()) {
+      return Cached.UNKNOWN;
+    }
+    return new Cached(
+        true, Optional.ofNullable(informer.getIndexer().getByKey(namespace + "/" + name)));
   }
 
   /**

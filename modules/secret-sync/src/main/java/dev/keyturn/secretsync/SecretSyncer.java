@@ -253,7 +253,14 @@ public final class SecretSyncer {
     // With the watched cache: a Secret it knows to be missing is created without a read first; when
     // another node created it meanwhile (409), the watch brings it within moments, so that answer
     // is awaited before the API server is asked.
-    boolean[] readFirst = {!cache.map(c -> c.knownAbsent(namespace, name)).orElse(false)};
+    ManagedSecrets.Cached seen =
+        cache.map(c -> c.lookup(namespace, name)).orElse(ManagedSecrets.Cached.UNKNOWN);
+    // The watch may have brought the Secret since sync() looked (another node just made it): one
+    // look decides, so the event cannot land between "is it unchanged" and "is it missing".
+    if (seen.secret().isPresent() && same(seen.secret().get(), desired)) {
+      return Outcome.UNCHANGED;
+    }
+    boolean[] readFirst = {!seen.knownAbsent()};
     boolean[] createRaced = {false};
     return ApiCalls.retryOnConflict(
         "writing Secret " + namespace + "/" + name,
