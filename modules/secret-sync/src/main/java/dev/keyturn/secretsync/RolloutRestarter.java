@@ -87,6 +87,13 @@ public final class RolloutRestarter {
    * it cannot be verified (said in the log).
    */
   Optional<V1OwnerReference> verifiedController(V1Pod pod) {
+    return verify(pod).map(Verified::ref);
+  }
+
+  /** The pod's controller reference and the metadata of the object it names, as read. */
+  private record Verified(V1OwnerReference ref, V1ObjectMeta object) {}
+
+  private Optional<Verified> verify(V1Pod pod) {
     Optional<V1OwnerReference> ref = controllerOf(pod.getMetadata().getOwnerReferences());
     if (ref.isEmpty()) {
       return Optional.empty();
@@ -122,7 +129,7 @@ public final class RolloutRestarter {
         forged(pod, kind + " " + name);
         return Optional.empty();
       }
-      return ref;
+      return Optional.of(new Verified(ref.get(), meta));
     } catch (ApiException e) {
       LOG.log(
           Level.WARNING,
@@ -137,22 +144,22 @@ public final class RolloutRestarter {
 
   private Optional<Workload> workload(V1Pod pod) {
     String namespace = pod.getMetadata().getNamespace();
-    Optional<V1OwnerReference> controller = verifiedController(pod);
+    Optional<Verified> controller = verify(pod);
     if (controller.isEmpty()) {
       return Optional.empty();
     }
-    V1OwnerReference ref = controller.get();
+    V1OwnerReference ref = controller.get().ref();
     if (!ref.getKind().equals("ReplicaSet")) {
       return Optional.of(new Workload(namespace, ref.getKind(), ref.getName()));
     }
+    // The ReplicaSet as verify() read it: its controller, without reading it again.
+    Optional<V1OwnerReference> deployment =
+        controllerOf(controller.get().object().getOwnerReferences())
+            .filter(o -> o.getKind().equals("Deployment"));
+    if (deployment.isEmpty()) {
+      return Optional.empty();
+    }
     try {
-      V1ReplicaSet rs = apps.readNamespacedReplicaSet(ref.getName(), namespace).execute();
-      Optional<V1OwnerReference> deployment =
-          controllerOf(rs.getMetadata().getOwnerReferences())
-              .filter(o -> o.getKind().equals("Deployment"));
-      if (deployment.isEmpty()) {
-        return Optional.empty();
-      }
       V1Deployment d =
           apps.readNamespacedDeployment(deployment.get().getName(), namespace).execute();
       if (!Objects.equals(d.getMetadata().getUid(), deployment.get().getUid())
