@@ -3,6 +3,7 @@ package dev.keyturn.benchmarks;
 import com.sun.management.OperatingSystemMXBean;
 import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.provider.file.FileProvider;
+import dev.keyturn.rotation.CheckResult;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.VolumeSpec;
@@ -110,7 +111,7 @@ public final class RotationBench {
               .attribute("csi.storage.k8s.io/pod.name", "pod-" + v)
               .secret("clientSecret", sharedIdentity ? "shared" : "credential-" + v)
               .build();
-      specs.add(new VolumeSpec(set + "-" + v, target, "file", request, Optional.empty(), Map.of()));
+      specs.add(new VolumeSpec(set + "-" + v, "file", request, Optional.empty(), Map.of()));
     }
     return specs;
   }
@@ -126,7 +127,7 @@ public final class RotationBench {
     try {
       List<VolumeSpec> specs = specs(dir, set, sharedIdentity);
       for (VolumeSpec spec : specs) {
-        engine.mount(spec);
+        mounted(engine.mount(spec));
       }
       List<String> before = payloads(specs);
       int calls = provider.calls.get();
@@ -190,14 +191,14 @@ public final class RotationBench {
             FileProvider.builder(dir.resolve("store")).versionKey(new byte[32]).build(), push);
     RotationEngine engine = engine(executor, provider, Duration.ofSeconds(1), !push);
     Path target = Files.createDirectories(dir.resolve("volumes/propagation-" + push));
-    engine.mount(
-        new VolumeSpec(
-            "p",
-            target,
-            "file",
-            MountRequest.builder(target).attribute("source", "app").build(),
-            Optional.empty(),
-            Map.of()));
+    mounted(
+        engine.mount(
+            new VolumeSpec(
+                "p",
+                "file",
+                MountRequest.builder(target).attribute("source", "app").build(),
+                Optional.empty(),
+                Map.of())));
     long[] nanos = new long[samples];
     try {
       for (int i = 0; i < samples; i++) {
@@ -222,5 +223,13 @@ public final class RotationBench {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /** A mount's result, thrown when it failed: a benchmark of failed mounts measures nothing. */
+  private static CheckResult mounted(CheckResult result) {
+    if (result.failed()) {
+      throw result.failure().orElseThrow();
+    }
+    return result;
   }
 }

@@ -280,15 +280,11 @@ final class AgentCommand implements Callable<Integer> {
     List<String> failed = new ArrayList<>();
     for (AgentConfig.SetConfig set : agentConfig.sets()) {
       Prepared prepared = prepare(set);
-      CheckResult result;
-      try {
-        result = engine.mount(spec(set));
-      } catch (KeyturnException e) {
-        // A first check that failed on a new volume: the engine keeps nothing.
-        if (!once) {
-          throw e;
-        }
-        result = CheckResult.failed(e, e.getMessage(), Duration.ZERO);
+      // A first check that failed on a new volume: the engine keeps nothing, and without --once
+      // the agent does not start.
+      CheckResult result = engine.mount(spec(set));
+      if (result.failed() && !once && engine.status(set.name()).isEmpty()) {
+        throw result.failure().orElseThrow();
       }
       if (result.outcome() == CheckResult.Outcome.FAILED) {
         String why = result.error().orElse("the check failed");
@@ -454,8 +450,7 @@ final class AgentCommand implements Callable<Integer> {
             .build();
     Map<String, String> attributes =
         Map.of("keyturn.dev/set", set.name(), "keyturn.dev/provider", set.provider());
-    return new VolumeSpec(
-        set.name(), set.target(), set.provider(), request, set.interval(), attributes);
+    return new VolumeSpec(set.name(), set.provider(), request, set.interval(), attributes);
   }
 
   private void report(VolumeStatus volume, CheckResult result) {

@@ -33,8 +33,9 @@ import java.util.function.Supplier;
  * time per key, and each pass returns {@link Control}: done, or retry after a delay (the backoff
  * policy's, with the injected randomness) when the API server failed. What is written is what the
  * volume holds at the time of the pass, so nothing is lost or written twice. A publish runs the
- * pass of its volume on its own thread ({@link #reconcileNow}), so kubelet's publish returns with
- * the status written.
+ * pass of its volume on its own thread with what its check needs ({@link #reconcileNow}), so
+ * kubelet's publish returns with the status written; the engine's listener, which hears only the
+ * checks nobody waits for (polls, pushes, refreshes), queues ({@link #checked}).
  */
 final class PodStateReconciler {
   private static final System.Logger LOG = System.getLogger(PodStateReconciler.class.getName());
@@ -47,6 +48,26 @@ final class PodStateReconciler {
 
   /** An Event to record on the volume's pod. */
   record Event(boolean warning, String reason, String message) {}
+
+  /**
+   * What a volume needs written.
+   *
+   * @param status its SecretProviderClassPodStatus
+   * @param secrets its synced Secrets
+   * @param event an Event on its pod
+   */
+  record Needs(boolean status, boolean secrets, Optional<Event> event) {
+    /** Nothing to write. */
+    static final Needs NOTHING = new Needs(false, false, Optional.empty());
+
+    /** A first mount: the status and the Secrets. */
+    static final Needs FIRST_MOUNT = new Needs(true, true, Optional.empty());
+
+    /** These needs, and the Secrets too when {@code also}. */
+    Needs withSecrets(boolean also) {
+      return also ? new Needs(status, true, event) : this;
+    }
+  }
 
   /** What a pass asks for next. */
   record Control(Optional<Duration> retryAfter) {
@@ -102,71 +123,77 @@ final class PodStateReconciler {
   }
 
   /** Records what the volume needs written, and schedules a pass; never blocks. */
-  void enqueue(String volumeId, boolean status, boolean sync, Optional<Event> event) {
-    Work w = work.computeIfAbsent(volumeId, id -> new Work());
-    if (status) {
-      w.status.set(true);
-    }
-    if (sync) {
-      w.sync.set(true);
-    }
-    event.ifPresent(w.events::add);
+  void enqueue(String volumeId, Needs needs) {
+    Work w = record(volumeId, needs);
     schedule(volumeId, w, Duration.ZERO);
   }
 
   /**
-   * Runs the volume's pass on the calling thread (a publish), then leaves any retry to the queue.
+   * Runs the volume's pass on the calling thread (a publish, with what its own check needs), then
+   * leaves any retry to the queue.
    */
-  void reconcileNow(String volumeId, boolean status, boolean sync) {
-    Work w = work.computeIfAbsent(volumeId, id -> new Work());
-    if (status) {
-      w.status.set(true);
-    }
-    if (sync) {
-      w.sync.set(true);
-    }
+  void reconcileNow(String volumeId, Needs needs) {
+    Work w = record(volumeId, needs);
     afterPass(volumeId, w, reconcile(volumeId, w));
   }
 
+  private Work record(String volumeId, Needs needs) {
+    Work w = work.computeIfAbsent(volumeId, id -> new Work());
+    if (needs.status()) {
+      w.status.set(true);
+    }
+    if (needs.secrets()) {
+      w.sync.set(true);
+    }
+    needs.event().ifPresent(w.events::add);
+    return w;
+  }
+
   /**
-   * A check of the volume ended (the engine's listener, under the engine's lock: this only queues):
-   * an Event once per failure streak; after a change, an Event, the status and Secrets.
+   * A background check of the volume ended (the engine's listener, under the engine's lock: this
+   * only queues).
    */
   void checked(Volume v, VolumeStatus volume, CheckResult result) {
-    if (result.outcome() == CheckResult.Outcome.FAILED) {
-      if (volume.consecutiveFailures() == 1) {
-        enqueue(
-            v.volumeId(),
-            false,
-            false,
-            Optional.of(
-                new Event(
-                    true,
-                    MOUNT_ROTATION_FAILED,
-                    "rotation of "
-                        + "SecretProviderClass "
-                        + v.className()
-                        + " failed: "
-                        + result.error().orElse("unknown error")
-                        + "; the last good content stays mounted")));
-      }
-      return;
+    enqueue(v.volumeId(), needs(v, volume, result));
+  }
+
+  /**
+   * What a check of a mounted volume asks of the API: an Event once per failure streak; after a
+   * change, an Event, the status and Secrets.
+   */
+  static Needs needs(Volume v, VolumeStatus volume, CheckResult result) {
+    if (result.failed()) {
+      return volume.consecutiveFailures() != 1
+          ? Needs.NOTHING
+          : new Needs(
+              false,
+              false,
+              Optional.of(
+                  new Event(
+                      true,
+                      MOUNT_ROTATION_FAILED,
+                      "rotation of SecretProviderClass "
+                          + v.className()
+                          + " failed: "
+                          + result.error().orElseThrow()
+                          + "; the last good content stays mounted")));
     }
-    boolean changed = !result.changedObjects().isEmpty();
-    Optional<Event> event =
-        changed
-            ? Optional.of(
-                new Event(
-                    false,
-                    MOUNT_ROTATED,
-                    "rotated "
-                        + result.changedObjects().size()
-                        + " objects of SecretProviderClass "
-                        + v.className()
-                        + ": "
-                        + String.join(", ", result.changedObjects())))
-            : Optional.empty();
-    enqueue(v.volumeId(), changed, changed, event);
+    if (result.changedObjects().isEmpty()) {
+      return Needs.NOTHING;
+    }
+    return new Needs(
+        true,
+        true,
+        Optional.of(
+            new Event(
+                false,
+                MOUNT_ROTATED,
+                "rotated "
+                    + result.changedObjects().size()
+                    + " objects of SecretProviderClass "
+                    + v.className()
+                    + ": "
+                    + String.join(", ", result.changedObjects()))));
   }
 
   /** Drops the volume's pending work (it was unpublished). */

@@ -152,7 +152,10 @@ public final class VolumePublisher implements AutoCloseable {
     refuseHeldTarget(request.volumeId(), target);
     boolean created = targets.prepare(target, request.volumeId());
     try {
-      engine.mount(spec, true);
+      CheckResult result = engine.mount(spec, true);
+      if (result.failed()) {
+        throw result.failure().orElseThrow();
+      }
     } catch (RuntimeException e) {
       engine.unmount(request.volumeId());
       // Only what this call made is undone: an adopted volume keeps its content.
@@ -161,8 +164,10 @@ public final class VolumePublisher implements AutoCloseable {
       }
       throw e;
     }
+    // The volume joins the table only with content. A background check between the mount and
+    // here finds no volume to report on; the pass below writes what the volume holds by then.
     table.add(Volume.first(request, target, spc, clock.instant()));
-    podState.reconcileNow(request.volumeId(), true, true);
+    podState.reconcileNow(request.volumeId(), PodStateReconciler.Needs.FIRST_MOUNT);
     return Outcome.MOUNTED;
   }
 
@@ -207,13 +212,17 @@ public final class VolumePublisher implements AutoCloseable {
             || existing.keepOrphans() != republished.keepOrphans();
     CheckResult result =
         engine.mount(VolumeSpecs.spec(request, target, spc, defaultMode), !refreshRequested);
-    // The engine's listener queued the status and Secrets if something changed: written now.
-    podState.reconcileNow(request.volumeId(), false, secretsChanged);
-    if (result.outcome() == CheckResult.Outcome.FAILED) {
-      throw result
-          .failure()
-          .orElseGet(
-              () -> new KeyturnException(Reason.INTERNAL, result.error().orElse("check failed")));
+    // The check's own needs (an Event, the status and Secrets after a change) are written now,
+    // before kubelet hears the answer.
+    podState.reconcileNow(
+        request.volumeId(),
+        engine
+            .status(request.volumeId())
+            .map(status -> PodStateReconciler.needs(republished, status, result))
+            .orElse(PodStateReconciler.Needs.NOTHING)
+            .withSecrets(secretsChanged));
+    if (result.failed()) {
+      throw result.failure().orElseThrow();
     }
     return result.outcome() == CheckResult.Outcome.WRITTEN ? Outcome.ROTATED : Outcome.UNCHANGED;
   }
@@ -257,9 +266,13 @@ public final class VolumePublisher implements AutoCloseable {
     return PrintableText.escape(field, 256);
   }
 
-  /** The engine's listener, called under its per-volume lock: the reconciler only queues. */
+  /**
+   * The engine's listener, called under its per-volume lock: the reconciler only queues. A publish
+   * reports its own check ({@link CheckResult.Trigger#MOUNT}); this hears the checks nobody waits
+   * for.
+   */
   private void onCheck(VolumeStatus volume, CheckResult result) {
-    if (closed) {
+    if (closed || !result.trigger().background()) {
       return;
     }
     table.get(volume.id()).ifPresent(v -> podState.checked(v, volume, result));

@@ -97,7 +97,6 @@ final class VolumeSpecs {
             .build();
     return new VolumeSpec(
         request.volumeId(),
-        target,
         spc.provider(),
         mountRequest,
         interval(spc),

@@ -78,18 +78,23 @@ class PodStateReconcilerTest {
     return v;
   }
 
+  static final PodStateReconciler.Needs STATUS =
+      new PodStateReconciler.Needs(true, false, Optional.empty());
+
   @Test
   void enqueueOnlySchedulesAndThePassWritesStatusAndEvents() {
     volume("v1");
     reconciler.enqueue(
         "v1",
-        true,
-        false,
-        Optional.of(new PodStateReconciler.Event(false, "MountRotationComplete", "rotated 1")));
+        new PodStateReconciler.Needs(
+            true,
+            false,
+            Optional.of(
+                new PodStateReconciler.Event(false, "MountRotationComplete", "rotated 1"))));
     assertThat(kube.writes).hasValue(0);
     assertThat(scheduler.held).singleElement().satisfies(h -> assertThat(h.delay()).isZero());
     // A second enqueue before the pass runs is folded into it.
-    reconciler.enqueue("v1", true, false, Optional.empty());
+    reconciler.enqueue("v1", STATUS);
     assertThat(scheduler.held).hasSize(1);
     scheduler.take().task().run();
     assertThat(kube.statuses.get("ns/web-0-ns-app").objects())
@@ -102,7 +107,7 @@ class PodStateReconcilerTest {
   void aFailedWriteIsRetriedWithTheBackoffPolicysDelayUntilItSucceeds() {
     volume("v1");
     kube.down.set(true);
-    reconciler.reconcileNow("v1", true, false);
+    reconciler.reconcileNow("v1", STATUS);
     assertThat(scheduler.held)
         .singleElement()
         .satisfies(h -> assertThat(h.delay()).isEqualTo(backoff.delay(1, false, 0.5)));
@@ -116,14 +121,14 @@ class PodStateReconcilerTest {
     assertThat(scheduler.held).as("done: nothing more scheduled").isEmpty();
     // The failure count starts again after a success.
     kube.down.set(true);
-    reconciler.reconcileNow("v1", true, false);
+    reconciler.reconcileNow("v1", STATUS);
     assertThat(scheduler.take().delay()).isEqualTo(backoff.delay(1, false, 0.5));
   }
 
   @Test
   void anUnpublishedVolumeIsDroppedWithItsWork() {
     volume("v1");
-    reconciler.enqueue("v1", true, true, Optional.empty());
+    reconciler.enqueue("v1", PodStateReconciler.Needs.FIRST_MOUNT);
     table.remove("v1");
     scheduler.take().task().run();
     assertThat(kube.writes).hasValue(0);
@@ -176,7 +181,7 @@ class PodStateReconcilerTest {
             scheduler,
             backoff,
             () -> 0.5);
-    Thread pass = new Thread(() -> blocked.reconcileNow("v1", true, false));
+    Thread pass = new Thread(() -> blocked.reconcileNow("v1", STATUS));
     pass.start();
     inWrite.await();
     // The engine's listener enqueues while the write hangs: it returns before the write does.
@@ -184,7 +189,7 @@ class PodStateReconcilerTest {
     Thread listener =
         new Thread(
             () -> {
-              blocked.enqueue("v1", true, true, Optional.empty());
+              blocked.enqueue("v1", PodStateReconciler.Needs.FIRST_MOUNT);
               enqueued.countDown();
             });
     listener.start();

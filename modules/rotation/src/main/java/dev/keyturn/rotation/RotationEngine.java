@@ -8,7 +8,6 @@ import dev.keyturn.spi.ChangeSource;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
-import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretProvider;
 import java.lang.System.Logger.Level;
@@ -27,6 +26,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 
@@ -38,8 +38,11 @@ import java.util.function.Function;
  * poll: {@link #refresh} on demand, and the provider's own change notifications when it has a
  * {@link ChangeSource}. Triggers that arrive while a check is queued fold into it.
  *
- * <p>A failed check keeps the last good content mounted. Lifecycle as {@code io.grpc.Server}:
- * {@link #shutdown()} stops new work and lets checks in flight finish.
+ * <p>Every check gives one {@link CheckResult}: {@link #mount} returns it to its caller, and the
+ * listeners hear it, with its {@link CheckResult.Trigger}. A failed check keeps the last good
+ * content mounted. Lifecycle as {@code io.grpc.Server}: {@link #shutdown()} stops new work and lets
+ * checks in flight finish, {@link #isTerminated()} says when they have, {@link #awaitTermination}
+ * waits for it.
  */
 public final class RotationEngine implements AutoCloseable {
   /**
@@ -130,11 +133,12 @@ public final class RotationEngine implements AutoCloseable {
   }
 
   /**
-   * Adds a volume and checks it now, on the caller's thread: after this returns normally the volume
-   * holds content. Adding a volume id that is already there checks it again (a kubelet republish)
-   * with the new spec.
+   * Adds a volume and checks it now, on the caller's thread, and returns the check's result. Adding
+   * a volume id that is already there checks it again (a kubelet republish) with the new spec. A
+   * new volume whose first check fails holds nothing to keep fresh: the result is {@link
+   * CheckResult.Outcome#FAILED} and the engine forgets the volume.
    *
-   * @throws KeyturnException when the first check of a new volume fails (nothing is kept)
+   * @throws KeyturnException {@code FAILED_PRECONDITION} after {@link #shutdown()}
    */
   public CheckResult mount(VolumeSpec spec) {
     return mount(spec, true);
@@ -163,13 +167,11 @@ public final class RotationEngine implements AutoCloseable {
       volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
       isNew = volume == fresh;
     }
-    CheckResult result = volume.check(shareable);
-    if (result.outcome() == CheckResult.Outcome.FAILED && isNew && volume.versions.isEmpty()) {
+    CheckResult result = volume.check(CheckResult.Trigger.MOUNT, shareable);
+    if (isNew && result.failed() && volume.state.get().versions().isEmpty()) {
       volumes.remove(spec.id(), volume);
       volume.stop();
-      throw volume.lastException;
-    }
-    if (isNew) {
+    } else if (isNew) {
       volume.subscribe();
     }
     return result;
@@ -185,7 +187,7 @@ public final class RotationEngine implements AutoCloseable {
     scheduler.schedule(
         () -> {
           try {
-            future.complete(volume.check(false));
+            future.complete(volume.check(CheckResult.Trigger.REFRESH, false));
           } catch (RuntimeException e) {
             future.completeExceptionally(e);
           }
@@ -208,7 +210,7 @@ public final class RotationEngine implements AutoCloseable {
     return true;
   }
 
-  /** The state of one volume. */
+  /** The state of one volume, as one check left it. */
   public Optional<VolumeStatus> status(String id) {
     return Optional.ofNullable(volumes.get(id)).map(Volume::status);
   }
@@ -220,23 +222,38 @@ public final class RotationEngine implements AutoCloseable {
     return list;
   }
 
-  /** Stops scheduling; checks in flight finish. Idempotent. */
-  public void shutdown() {
+  /**
+   * Stops scheduling: no check starts after this, checks in flight finish, and {@link #mount}
+   * refuses. Idempotent.
+   */
+  public RotationEngine shutdown() {
     shutdown = true;
     volumes.values().forEach(Volume::stop);
+    return this;
   }
 
-  /** Shuts down and forgets every volume. */
-  public void shutdownNow() {
+  /** Shuts down and forgets every volume; checks in flight still finish (a write is never cut). */
+  public RotationEngine shutdownNow() {
     shutdown();
     volumes.clear();
+    return this;
   }
 
-  /** Waits for checks in flight to finish after {@link #shutdown()}; whether they did. */
-  public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  /** Whether {@link #shutdown()} was called. */
+  public boolean isShutdown() {
+    return shutdown;
+  }
+
+  /** Whether the engine is shut down and no check runs any more. */
+  public boolean isTerminated() {
+    return shutdown && inFlight.get() == 0;
+  }
+
+  /** Waits for checks in flight to finish after {@link #shutdown()}; whether they did in time. */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
     synchronized (idle) {
-      while (inFlight.get() > 0) {
+      while (!isTerminated()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -247,12 +264,21 @@ public final class RotationEngine implements AutoCloseable {
     return true;
   }
 
+  /** Waits, without a limit, for checks in flight to finish after {@link #shutdown()}. */
+  public void awaitTermination() throws InterruptedException {
+    synchronized (idle) {
+      while (!isTerminated()) {
+        idle.wait();
+      }
+    }
+  }
+
   /** {@link #shutdown()}, then waits up to 30 seconds. */
   @Override
   public void close() {
     shutdown();
     try {
-      awaitTermination(Duration.ofSeconds(30));
+      awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -262,49 +288,105 @@ public final class RotationEngine implements AutoCloseable {
    * When to poll a volume next: its interval, up to the jitter fraction early. Volumes whose
    * requests are the same are lined up on one due time, so one provider call serves them all.
    */
-  private Duration pollDelay(Volume volume) {
-    Duration interval = volume.spec.interval().orElse(defaultInterval);
+  private Duration pollDelay(State volume) {
+    Duration interval = volume.spec().interval().orElse(defaultInterval);
     Duration jittered =
         Duration.ofNanos((long) (interval.toNanos() * (1 - pollJitter * random.getAsDouble())));
     Instant now = clock.instant();
-    Instant group = groupDue.get(volume.requestKey);
+    Instant group = groupDue.get(volume.requestKey());
     if (group != null && group.isAfter(now) && !group.isAfter(now.plus(interval))) {
       return Duration.between(now, group);
     }
     groupDue.values().removeIf(due -> !due.isAfter(now));
-    groupDue.put(volume.requestKey, now.plus(jittered));
+    groupDue.put(volume.requestKey(), now.plus(jittered));
     return jittered;
   }
 
+  /**
+   * What the engine knows of one volume, replaced whole: a status is always one check's view.
+   *
+   * @param spec the volume's spec, as its last mount gave it
+   * @param requestKey the key of requests one provider answer may serve
+   * @param versions the object versions the volume holds
+   * @param lastCheck when a check last started
+   * @param lastChange when new content was last swapped in
+   * @param lastFailure why the last check failed, when it did
+   * @param failures failed checks in a row
+   */
+  private record State(
+      VolumeSpec spec,
+      String requestKey,
+      List<ObjectVersion> versions,
+      Optional<Instant> lastCheck,
+      Optional<Instant> lastChange,
+      Optional<KeyturnException> lastFailure,
+      int failures) {
+
+    State respec(VolumeSpec newSpec, String newKey) {
+      return new State(newSpec, newKey, versions, lastCheck, lastChange, lastFailure, failures);
+    }
+
+    State checked(Instant at, WriteResult written) {
+      return new State(
+          spec,
+          requestKey,
+          written.versions(),
+          Optional.of(at),
+          written.written() ? Optional.of(at) : lastChange,
+          Optional.empty(),
+          0);
+    }
+
+    State failed(Instant at, KeyturnException e) {
+      return new State(
+          spec, requestKey, versions, Optional.of(at), lastChange, Optional.of(e), failures + 1);
+    }
+
+    VolumeStatus status() {
+      return new VolumeStatus(
+          spec.id(),
+          spec.target(),
+          spec.provider(),
+          versions,
+          lastCheck,
+          lastChange,
+          lastFailure.map(CheckResult::describe),
+          failures);
+    }
+  }
+
   private final class Volume {
-    private volatile VolumeSpec spec;
-    private volatile String requestKey;
-    private volatile List<ObjectVersion> versions;
+    private final AtomicReference<State> state;
     private final AtomicBoolean queued = new AtomicBoolean();
     // Guards scheduling and the subscription; the volume's own monitor serialises checks, so
     // stopping never waits for a provider call.
-    private final Object state = new Object();
+    private final Object scheduling = new Object();
     private Scheduler.Cancellable next = () -> {};
     private Optional<ChangeSource.Subscription> subscription = Optional.empty();
-    private volatile Optional<Instant> lastCheck = Optional.empty();
-    private volatile Optional<Instant> lastChange = Optional.empty();
-    private volatile Optional<String> lastError = Optional.empty();
-    private volatile KeyturnException lastException;
-    private volatile int failures;
     private volatile boolean stopped;
 
     Volume(VolumeSpec spec, List<ObjectVersion> versions) {
-      this.spec = spec;
-      this.requestKey = keyOf(spec);
-      this.versions = List.copyOf(versions);
+      this.state =
+          new AtomicReference<>(
+              new State(
+                  spec,
+                  keyOf(spec),
+                  List.copyOf(versions),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  0));
     }
 
     Volume respec(VolumeSpec newSpec) {
-      VolumeSpec old = this.spec;
-      this.spec = newSpec;
-      if (!old.provider().equals(newSpec.provider()) || !old.request().equals(newSpec.request())) {
-        this.requestKey = keyOf(newSpec);
-      }
+      state.updateAndGet(
+          old ->
+              old.respec(
+                  newSpec,
+                  old.spec().provider().equals(newSpec.provider())
+                          && old.spec().request().equals(newSpec.request())
+                      ? old.requestKey()
+                      : keyOf(newSpec)));
       return this;
     }
 
@@ -314,11 +396,12 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     void subscribe() {
+      VolumeSpec spec = state.get().spec();
       try {
         Optional<ChangeSource> source = providers.apply(spec.provider()).changeSource();
         if (source.isPresent()) {
           ChangeSource.Subscription sub = source.get().watch(spec.request(), this::trigger);
-          synchronized (state) {
+          synchronized (scheduling) {
             if (stopped) {
               sub.close();
             } else {
@@ -344,7 +427,7 @@ public final class RotationEngine implements AutoCloseable {
         scheduler.schedule(
             () -> {
               queued.set(false);
-              check(false);
+              check(CheckResult.Trigger.PUSH, false);
             },
             burstWindow);
       }
@@ -352,19 +435,20 @@ public final class RotationEngine implements AutoCloseable {
 
     /** A poll: the answer to an identical request made moments ago will do. */
     void poll() {
-      check(true);
+      check(CheckResult.Trigger.POLL, true);
     }
 
-    synchronized CheckResult check(boolean shareable) {
+    synchronized CheckResult check(CheckResult.Trigger trigger, boolean shareable) {
       if (stopped) {
-        return CheckResult.of(CheckResult.Outcome.UNCHANGED, List.of(), Duration.ZERO);
+        return CheckResult.of(CheckResult.Outcome.UNCHANGED, trigger, List.of(), Duration.ZERO);
       }
       inFlight.incrementAndGet();
       try {
         Instant started = clock.instant();
-        CheckResult result = checkOnce(shareable);
+        CheckResult result = checkOnce(trigger, shareable);
+        State now = state.get();
         metrics.reconciled(
-            spec.provider(),
+            now.spec().provider(),
             result.outcome() == CheckResult.Outcome.WRITTEN,
             result
                 .failure()
@@ -374,15 +458,13 @@ public final class RotationEngine implements AutoCloseable {
                             ? ErrorLabels.of(p.code())
                             : f.reason().label()),
             Duration.between(started, clock.instant()));
-        synchronized (state) {
+        synchronized (scheduling) {
           next.cancel();
-          if (!stopped
-              && !shutdown
-              && (polling || (retryFailures && result.outcome() == CheckResult.Outcome.FAILED))) {
+          if (!stopped && !shutdown && (polling || (retryFailures && result.failed()))) {
             next = scheduler.schedule(this::poll, result.nextCheckIn());
           }
         }
-        tell(status(), result);
+        tell(now.status(), result);
         return result;
       } finally {
         if (inFlight.decrementAndGet() == 0) {
@@ -393,25 +475,23 @@ public final class RotationEngine implements AutoCloseable {
       }
     }
 
-    private CheckResult checkOnce(boolean shareable) {
-      VolumeSpec current = spec;
+    private CheckResult checkOnce(CheckResult.Trigger trigger, boolean shareable) {
+      State before = state.get();
+      VolumeSpec current = before.spec();
       Instant now = clock.instant();
-      lastCheck = Optional.of(now);
       try {
         refuseExpiredCredentials(current, now);
         SecretProvider provider = providers.apply(current.provider());
-        WriteResult written = fetchAndWrite(current, provider, shareable);
-        versions = written.versions();
-        failures = 0;
-        lastError = Optional.empty();
-        if (written.written()) {
-          lastChange = Optional.of(now);
-        }
-        return CheckResult.of(outcome(written), written.changedObjects(), pollDelay(this));
+        WriteResult written = fetchAndWrite(before, provider, shareable);
+        State after = state.updateAndGet(s -> s.checked(now, written));
+        return CheckResult.of(
+            outcome(written), trigger, written.changedObjects(), pollDelay(after));
       } catch (KeyturnException e) {
-        return failed(e);
+        return failed(trigger, now, e);
       } catch (RuntimeException e) {
         return failed(
+            trigger,
+            now,
             new KeyturnException(
                 KeyturnException.Reason.INTERNAL,
                 "volume " + current.id() + ": " + e.getClass().getName(),
@@ -436,22 +516,27 @@ public final class RotationEngine implements AutoCloseable {
      * The provider's answer (shared with identical requests when allowed), written; one permit
      * held.
      */
-    private WriteResult fetchAndWrite(
-        VolumeSpec current, SecretProvider provider, boolean shareable) {
+    private WriteResult fetchAndWrite(State before, SecretProvider provider, boolean shareable) {
+      VolumeSpec current = before.spec();
       permits.acquireUninterruptibly();
       try {
         MountResponse response =
             keys.withVersions(
-                coalescer.call(requestKey, current.id(), shareable, () -> call(provider, current)));
+                coalescer.call(
+                    before.requestKey(),
+                    current.id(),
+                    shareable,
+                    () -> call(provider, current, before.versions())));
         return writer.write(current.target(), Payload.of(response, current.attributes()));
       } finally {
         permits.release();
       }
     }
 
-    private MountResponse call(SecretProvider provider, VolumeSpec current) {
+    private MountResponse call(
+        SecretProvider provider, VolumeSpec current, List<ObjectVersion> held) {
       try {
-        return provider.mount(current.request().withCurrentVersions(versions));
+        return provider.mount(current.request().withCurrentVersions(held));
       } catch (KeyturnException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -464,30 +549,30 @@ public final class RotationEngine implements AutoCloseable {
       }
     }
 
-    private CheckResult failed(KeyturnException e) {
-      failures++;
-      lastException = e;
-      String code =
-          e instanceof ProviderException p
-              ? PrintableText.escape(p.code(), 64)
-              : e.reason().label();
-      String message = e.reason().label() + " (" + code + "): " + e.getMessage();
-      lastError = Optional.of(message);
+    private CheckResult failed(CheckResult.Trigger trigger, Instant at, KeyturnException e) {
+      State after = state.updateAndGet(s -> s.failed(at, e));
+      String message = CheckResult.describe(e);
       Duration delay =
           backoff.delay(
-              failures, e.reason() == KeyturnException.Reason.THROTTLED, random.getAsDouble());
+              after.failures(),
+              e.reason() == KeyturnException.Reason.THROTTLED,
+              random.getAsDouble());
       if (polling || retryFailures) {
         LOG.log(
             Level.WARNING,
             "volume {0}: check failed ({1} in a row), next in {2}: {3}",
-            spec.id(),
-            failures,
+            after.spec().id(),
+            after.failures(),
             GoDuration.format(delay),
             message);
       } else {
-        LOG.log(Level.WARNING, "volume {0}: check failed, not retried: {1}", spec.id(), message);
+        LOG.log(
+            Level.WARNING,
+            "volume {0}: check failed, not retried: {1}",
+            after.spec().id(),
+            message);
       }
-      return CheckResult.failed(e, message, delay);
+      return CheckResult.failed(e, trigger, delay);
     }
 
     private CheckResult.Outcome outcome(WriteResult written) {
@@ -499,15 +584,7 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     VolumeStatus status() {
-      return new VolumeStatus(
-          spec.id(),
-          spec.target(),
-          spec.provider(),
-          versions,
-          lastCheck,
-          lastChange,
-          lastError,
-          failures);
+      return state.get().status();
     }
 
     /** Waits until no check of this volume runs; later checks see it stopped and do nothing. */
@@ -520,7 +597,7 @@ public final class RotationEngine implements AutoCloseable {
 
     void stop() {
       Optional<ChangeSource.Subscription> sub;
-      synchronized (state) {
+      synchronized (scheduling) {
         stopped = true;
         next.cancel();
         sub = subscription;

@@ -12,9 +12,9 @@ import java.util.Optional;
  * A volume the engine keeps fresh.
  *
  * @param id a stable id (the CSI volume id, or the agent's set name)
- * @param target the directory the payload is written into
  * @param provider the provider's name
- * @param request the provider request, without current versions (the engine adds them)
+ * @param request the provider request, without current versions (the engine adds them); its target
+ *     path is the directory the payload is written into
  * @param interval this volume's poll interval; the engine's default when empty
  * @param attributes non-secret facts stored in the volume's metadata
  * @param credentialsExpireAt when credentials in the request (service-account tokens kubelet handed
@@ -23,7 +23,6 @@ import java.util.Optional;
  */
 public record VolumeSpec(
     String id,
-    Path target,
     String provider,
     MountRequest request,
     Optional<Duration> interval,
@@ -36,7 +35,6 @@ public record VolumeSpec(
   /** Validates, naming the field and the value. */
   public VolumeSpec {
     Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(target, "target");
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(interval, "interval");
@@ -48,12 +46,16 @@ public record VolumeSpec(
   /** A spec whose credentials do not expire. */
   public VolumeSpec(
       String id,
-      Path target,
       String provider,
       MountRequest request,
       Optional<Duration> interval,
       Map<String, String> attributes) {
-    this(id, target, provider, request, interval, attributes, Optional.empty());
+    this(id, provider, request, interval, attributes, Optional.empty());
+  }
+
+  /** The directory the payload is written into: the request's target path. */
+  public Path target() {
+    return request.targetPath();
   }
 
   /** Checks a poll interval: at least {@link #MIN_INTERVAL}. */

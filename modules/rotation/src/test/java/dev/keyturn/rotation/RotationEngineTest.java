@@ -119,7 +119,7 @@ class RotationEngineTest {
 
   VolumeSpec spec(Optional<Duration> interval) {
     return new VolumeSpec(
-        "vol-1", target, "store", MountRequest.builder(target).build(), interval, Map.of());
+        "vol-1", "store", MountRequest.builder(target).build(), interval, Map.of());
   }
 
   String content() throws Exception {
@@ -198,11 +198,16 @@ class RotationEngineTest {
   }
 
   @Test
-  void aFirstMountThatFailsThrowsAndKeepsNothing() {
+  void aFirstMountThatFailsSaysWhyAndKeepsNothing() {
     store.failure.set(ProviderException.of("NotFound", "no such secret"));
-    assertThatThrownBy(() -> engine.mount(spec(Optional.empty())))
-        .isInstanceOf(ProviderException.class)
-        .hasMessageContaining("no such secret");
+    CheckResult result = engine.mount(spec(Optional.empty()));
+    assertThat(result.outcome()).isEqualTo(CheckResult.Outcome.FAILED);
+    assertThat(result.trigger()).isEqualTo(CheckResult.Trigger.MOUNT);
+    assertThat(result.failure())
+        .hasValueSatisfying(
+            f -> assertThat(f).isInstanceOf(ProviderException.class).hasMessage("no such secret"));
+    assertThat(result.error()).hasValue("provider_error (NotFound): no such secret");
+    assertThat(results).as("the listeners hear it too").containsExactly(result);
     assertThat(engine.volumes()).isEmpty();
     assertThat(scheduler.pending()).isZero();
   }
@@ -237,6 +242,90 @@ class RotationEngineTest {
         .isEqualTo(1);
     assertThat(content()).isEqualTo("v3");
     assertThat(engine.refresh("unknown")).isEmpty();
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(results)
+        .extracting(CheckResult::trigger)
+        .containsExactly(
+            CheckResult.Trigger.MOUNT,
+            CheckResult.Trigger.REFRESH,
+            CheckResult.Trigger.PUSH,
+            CheckResult.Trigger.POLL);
+    assertThat(results)
+        .extracting(r -> r.trigger().background())
+        .containsExactly(false, true, true, true);
+  }
+
+  @Test
+  void aResultHasAFailureExactlyWhenItFailed() {
+    KeyturnException e = new KeyturnException(KeyturnException.Reason.INTERNAL, "broken");
+    assertThatThrownBy(
+            () ->
+                new CheckResult(
+                    CheckResult.Outcome.FAILED,
+                    CheckResult.Trigger.POLL,
+                    List.of(),
+                    Duration.ZERO,
+                    Optional.empty()))
+        .hasMessage("a FAILED check needs a failure");
+    assertThatThrownBy(
+            () ->
+                new CheckResult(
+                    CheckResult.Outcome.WRITTEN,
+                    CheckResult.Trigger.POLL,
+                    List.of(),
+                    Duration.ZERO,
+                    Optional.of(e)))
+        .hasMessage("a WRITTEN check has no failure");
+    assertThat(CheckResult.failed(e, CheckResult.Trigger.POLL, Duration.ZERO).error())
+        .hasValue("internal (internal): broken");
+  }
+
+  @Test
+  void aStatusIsAlwaysOneChecksView() throws Exception {
+    // Checks alternate between failing and succeeding on one thread while another reads the
+    // status: an error always comes with a failure count, and a count always with its error.
+    AtomicInteger call = new AtomicInteger();
+    SecretProvider flaky =
+        new SecretProvider() {
+          @Override
+          public String name() {
+            return "flaky";
+          }
+
+          @Override
+          public MountResponse mount(MountRequest request) {
+            if (call.incrementAndGet() % 2 == 0) {
+              throw ProviderException.of("Flaky", "every other call");
+            }
+            return store.mount(request);
+          }
+        };
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+    try {
+      RotationEngine real =
+          RotationEngine.builder()
+              .scheduler(Scheduler.of(executor))
+              .writer(AtomicWriter.create(WriterOptions.defaults()))
+              .providers(n -> flaky)
+              .coalesceWindow(Duration.ZERO)
+              .build();
+      real.mount(spec(Optional.empty()));
+      List<String> mixed = new ArrayList<>();
+      for (int i = 0; i < 2000; i++) {
+        var pending = real.refresh("vol-1").orElseThrow();
+        while (!pending.isDone()) {
+          VolumeStatus seen = real.status("vol-1").orElseThrow();
+          if (seen.lastError().isPresent() != (seen.consecutiveFailures() > 0)) {
+            mixed.add(seen.lastError() + " with " + seen.consecutiveFailures() + " failures");
+          }
+        }
+      }
+      real.close();
+      assertThat(call.get()).isGreaterThan(2000);
+      assertThat(mixed).as("statuses that mix two checks").isEmpty();
+    } finally {
+      executor.shutdownNow();
+    }
   }
 
   @Test
@@ -249,8 +338,10 @@ class RotationEngineTest {
     scheduler.advance(Duration.ofMinutes(10));
     assertThat(store.calls).hasValue(1);
     engine.mount(spec(Optional.empty()));
-    engine.shutdown();
-    assertThat(engine.awaitTermination(Duration.ofSeconds(1))).isTrue();
+    assertThat(engine.isShutdown()).isFalse();
+    assertThat(engine.shutdown().isShutdown()).isTrue();
+    assertThat(engine.isTerminated()).as("nothing was in flight").isTrue();
+    assertThat(engine.awaitTermination(1, TimeUnit.SECONDS)).isTrue();
     assertThatThrownBy(() -> engine.mount(spec(Optional.empty())))
         .hasMessageContaining("shut down");
   }
@@ -279,7 +370,7 @@ class RotationEngineTest {
             .attribute("csi.storage.k8s.io/serviceAccount.tokens", "{\"token\":\"t-" + pod + "\"}")
             .secret("clientSecret", secret)
             .build();
-    return new VolumeSpec("pod-" + pod, dir, "store", request, Optional.empty(), Map.of());
+    return new VolumeSpec("pod-" + pod, "store", request, Optional.empty(), Map.of());
   }
 
   @Test
@@ -363,12 +454,7 @@ class RotationEngineTest {
             .build();
     own.mount(
         new VolumeSpec(
-            "u",
-            target,
-            "unversioned",
-            MountRequest.builder(target).build(),
-            Optional.empty(),
-            Map.of()));
+            "u", "unversioned", MountRequest.builder(target).build(), Optional.empty(), Map.of()));
     List<ObjectVersion> versions = own.status("u").orElseThrow().versions();
     assertThat(versions)
         .singleElement()
@@ -395,12 +481,7 @@ class RotationEngineTest {
     Path second = Files.createDirectories(fs.getPath("/second"));
     other.mount(
         new VolumeSpec(
-            "u2",
-            second,
-            "unversioned",
-            MountRequest.builder(second).build(),
-            Optional.empty(),
-            Map.of()));
+            "u2", "unversioned", MountRequest.builder(second).build(), Optional.empty(), Map.of()));
     assertThat(other.status("u2").orElseThrow().versions())
         .isNotEqualTo(own.status("u").orElseThrow().versions());
   }
@@ -460,7 +541,6 @@ class RotationEngineTest {
     VolumeSpec expiring =
         new VolumeSpec(
             base.id(),
-            base.target(),
             base.provider(),
             base.request(),
             base.interval(),
@@ -514,9 +594,11 @@ class RotationEngineTest {
       mounting.start();
       assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
       real.shutdown();
-      assertThat(real.awaitTermination(Duration.ofMillis(200))).as("still writing").isFalse();
+      assertThat(real.awaitTermination(200, TimeUnit.MILLISECONDS)).as("still writing").isFalse();
+      assertThat(real.isTerminated()).isFalse();
       release.countDown();
-      assertThat(real.awaitTermination(Duration.ofSeconds(30))).isTrue();
+      real.awaitTermination();
+      assertThat(real.isTerminated()).isTrue();
       mounting.join(30_000);
       assertThat(Files.readString(target.resolve("secret")))
           .as("the in-flight write completed")

@@ -74,16 +74,15 @@ public final class SecretsAgent implements AutoCloseable {
             .build();
     SecretsAgent agent = new SecretsAgent(executor, providers, engine);
     MountRequest request = MountRequest.builder(target).attribute("source", source).build();
-    try {
-      // The first check is made now; its failure is thrown (later ones are retried with backoff).
-      engine.mount(
-          new VolumeSpec("app", target, FileProvider.NAME, request, Optional.empty(), Map.of()));
-    } catch (KeyturnException e) {
+    // The first check is made now; its failure is thrown (later ones are retried with backoff).
+    CheckResult first =
+        engine.mount(new VolumeSpec("app", FileProvider.NAME, request, Optional.empty(), Map.of()));
+    if (first.failed()) {
       agent.close();
       if (made) {
         Files.deleteIfExists(target);
       }
-      throw e;
+      throw first.failure().orElseThrow();
     }
     return agent;
   }
@@ -115,7 +114,7 @@ public final class SecretsAgent implements AutoCloseable {
           if (result.outcome() == CheckResult.Outcome.WRITTEN) {
             System.out.println("wrote " + volume.target() + ": " + result.changedObjects());
           } else if (result.outcome() == CheckResult.Outcome.FAILED) {
-            System.out.println("check failed, keeping the last content: " + result.error());
+            System.out.println("check failed, keeping the last content: " + result.error().orElseThrow());
           }
         };
     try (SecretsAgent agent = start(Path.of(args[0]), args[1], Path.of(args[2]), interval, print)) {
