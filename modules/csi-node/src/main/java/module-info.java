@@ -27,6 +27,10 @@ module dev.keyturn.csinode {
   requires static com.google.common;
 
   exports dev.keyturn.csinode;
+  // A client of the driver's socket that speaks as kubelet does: the launcher's tests drive the
+  // assembled node through it (benchmarks reach it on the class path). Not the driver's API.
+  exports dev.keyturn.csinode.client to
+      dev.keyturn.launcher;
 
   // The protobuf runtime finds generated messages' fields and accessors reflectively.
   opens dev.keyturn.csinode.internal.proto.csi to

@@ -9,4 +9,9 @@ module dev.keyturn.fswriter {
   requires org.jnrproject.jffi;
 
   exports dev.keyturn.fswriter;
+  // IoErrors, an I/O failure as a person reads it (path and reason), for the messages of the
+  // driver's sockets (csinode) and of the command line (launcher). Not the writer's API.
+  exports dev.keyturn.fswriter.internal to
+      dev.keyturn.csinode,
+      dev.keyturn.launcher;
 }

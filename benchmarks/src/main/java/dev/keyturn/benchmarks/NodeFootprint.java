@@ -1,7 +1,7 @@
 package dev.keyturn.benchmarks;
 
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import java.io.IOException;

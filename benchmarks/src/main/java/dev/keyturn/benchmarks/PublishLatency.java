@@ -1,11 +1,11 @@
 package dev.keyturn.benchmarks;
 
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.CsiNodeServer;
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.csinode.VolumeMounter;
 import dev.keyturn.csinode.VolumePublisher;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.kubernetes.KubernetesGateway;

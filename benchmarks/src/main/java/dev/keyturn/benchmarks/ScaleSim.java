@@ -212,66 +212,85 @@ public final class ScaleSim {
     }
   }
 
+  /** What one run measures: where, how many nodes and pods, the poll and the rest windows. */
+  private record Run(Path dir, int nodeCount, int podCount, Duration poll, int rest) {
+    /**
+     * kubelet's minute between republishes is kept where the rest window holds one; a short (smoke)
+     * window republishes with no minimum, so the round is a full check.
+     */
+    Duration republishMin() {
+      return rest >= 120 ? VolumePublisher.DEFAULT_REPUBLISH_MIN_INTERVAL : Duration.ZERO;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
-    Path dir = Files.createDirectories(Path.of(args[0]));
-    int nodeCount = Integer.parseInt(args[1]);
-    int podCount = Integer.parseInt(args[2]);
-    Duration poll = Duration.ofSeconds(Integer.parseInt(args[3]));
-    int rest = Integer.parseInt(args[4]);
-    // kubelet's minute between republishes is kept where the rest window holds one; a short
-    // (smoke) window republishes with no minimum, so the round is a full check.
-    Duration republishMin =
-        rest >= 120 ? VolumePublisher.DEFAULT_REPUBLISH_MIN_INTERVAL : Duration.ZERO;
+    Run run =
+        new Run(
+            Files.createDirectories(Path.of(args[0])),
+            Integer.parseInt(args[1]),
+            Integer.parseInt(args[2]),
+            Duration.ofSeconds(Integer.parseInt(args[3])),
+            Integer.parseInt(args[4]));
     try (KubernetesExtension.Cluster cluster = KubernetesExtension.Cluster.open()) {
       if (!cluster.real()) {
         throw new IllegalStateException(
             "ScaleSim needs the real API server (KEYTURN_IT_KUBECONFIG)");
       }
-      ApiClient admin = cluster.client();
-      Path state = cluster.kubeconfig().toAbsolutePath().getParent();
-      Meter meter = new Meter(admin, state);
-      Path store = Volumes.fileStore(dir, (byte) 'a');
       KubernetesJson.install();
-      List<Phase> phases = new ArrayList<>();
-      Volumes.createNamespace(admin, NAMESPACE);
-      Volumes.createClass(
-          admin,
-          NAMESPACE,
-          CLASS,
-          Map.of(
-              "provider",
-              "file",
-              "parameters",
-              Map.of("source", "app"),
-              "secretObjects",
-              Volumes.syncedSecret(SECRET, "secret-0")));
-      List<Node> nodes = new ArrayList<>();
-      try {
-        Mark mark = meter.mark();
-        meter.baseWatchers = mark.api().openWatchers();
-        for (int n = 0; n < nodeCount; n++) {
-          nodes.add(
-              new Node(
-                  "sim-node-" + n,
-                  cluster.kubeconfig(),
-                  PublishLatency.countingRegistry(store, meter.providerCalls),
-                  dir.resolve("nodes/" + n + "/kubelet"),
-                  poll,
-                  republishMin));
-        }
-        awaitSynced(nodes);
-        phases.add(meter.phase("start of " + nodeCount + " nodes", mark, "every cache listed"));
-        phases.add(rest("rest, no pods", rest, meter, () -> {}));
-
-        createPods(admin, nodes, podCount, dir);
-        phases.add(rollout(nodes, meter, podCount));
-        phases.add(rest("rest, " + podCount + " pods", rest, meter, () -> republishAll(nodes)));
-        phases.add(rotation(nodes, store, meter, poll));
-      } finally {
-        nodes.parallelStream().forEach(Node::close);
-      }
-      print(phases, nodeCount, podCount, poll);
+      createClass(cluster.client());
+      List<Phase> phases = phases(cluster, run);
+      print(phases, run.nodeCount(), run.podCount(), run.poll());
     }
+  }
+
+  /** The namespace and the class every pod mounts, which syncs one Secret. */
+  private static void createClass(ApiClient admin) throws Exception {
+    Volumes.createNamespace(admin, NAMESPACE);
+    Volumes.createClass(
+        admin,
+        NAMESPACE,
+        CLASS,
+        Map.of(
+            "provider",
+            "file",
+            "parameters",
+            Map.of("source", "app"),
+            "secretObjects",
+            Volumes.syncedSecret(SECRET, "secret-0")));
+  }
+
+  /** Starts the nodes and measures each phase: start, rest, rollout, rest with pods, rotation. */
+  private static List<Phase> phases(KubernetesExtension.Cluster cluster, Run run) throws Exception {
+    ApiClient admin = cluster.client();
+    Meter meter = new Meter(admin, cluster.kubeconfig().toAbsolutePath().getParent());
+    Path store = Volumes.fileStore(run.dir(), (byte) 'a');
+    List<Phase> phases = new ArrayList<>();
+    List<Node> nodes = new ArrayList<>();
+    try {
+      Mark mark = meter.mark();
+      meter.baseWatchers = mark.api().openWatchers();
+      for (int n = 0; n < run.nodeCount(); n++) {
+        nodes.add(
+            new Node(
+                "sim-node-" + n,
+                cluster.kubeconfig(),
+                PublishLatency.countingRegistry(store, meter.providerCalls),
+                run.dir().resolve("nodes/" + n + "/kubelet"),
+                run.poll(),
+                run.republishMin()));
+      }
+      awaitSynced(nodes);
+      phases.add(meter.phase("start of " + run.nodeCount() + " nodes", mark, "every cache listed"));
+      phases.add(rest("rest, no pods", run.rest(), meter, () -> {}));
+      createPods(admin, nodes, run.podCount(), run.dir());
+      phases.add(rollout(nodes, meter, run.podCount()));
+      phases.add(
+          rest("rest, " + run.podCount() + " pods", run.rest(), meter, () -> republishAll(nodes)));
+      phases.add(rotation(nodes, store, meter, run.poll()));
+    } finally {
+      nodes.parallelStream().forEach(Node::close);
+    }
+    return phases;
   }
 
   /** The pods, spread evenly over the nodes, each with the inline volume; their requests. */

@@ -1,7 +1,7 @@
 package dev.keyturn.benchmarks;
 
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
@@ -73,39 +73,76 @@ public final class SideBySide {
             "SideBySide needs the real API server (KEYTURN_IT_KUBECONFIG)");
       }
       Path store = Files.createDirectories(dir.resolve("store"));
-      List<String> objects = new ArrayList<>();
-      byte[] content = new byte[Volumes.FILE_BYTES];
-      for (int i = 0; i < Volumes.FILES; i++) {
-        Arrays.fill(content, (byte) ('a' + i));
-        Files.write(store.resolve("o" + i), content);
-        objects.add("o" + i);
-      }
+      List<String> objects = writeObjects(store);
       List<Figures> all = new ArrayList<>();
       try (GrpcJsProvider provider =
           GrpcJsProvider.start(
               dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"))) {
         for (String driver : List.of(GO, KEYTURN)) {
-          String namespace =
-              "bench-"
-                  + (driver.equals(GO) ? "go" : "keyturn")
-                  + "-"
-                  + ProcessHandle.current().pid();
-          List<String> uids =
-              setUp(cluster.client(), namespace, String.join(",", objects), volumes);
-          Path work = Files.createDirectories(dir.resolve(driver.equals(GO) ? "go" : "keyturn"));
-          List<String> command =
-              driver.equals(GO)
-                  ? goCommand(goDriver, work, dir.resolve("providers"))
-                  : keyturnCommand(
-                      keyturnHome, work, dir.resolve("providers"), cluster.kubeconfig());
           all.add(
-              measure(
-                  driver, command, cluster, work, provider, namespace, uids, starts, window,
-                  warmup));
+              measureDriver(
+                  driver,
+                  cluster,
+                  dir,
+                  objects,
+                  provider,
+                  new Paths(goDriver, keyturnHome),
+                  new Counts(volumes, starts, window, warmup)));
         }
       }
       print(all, volumes, window, warmup);
     }
+  }
+
+  /** Where the two drivers are. */
+  private record Paths(Path goDriver, Path keyturnHome) {}
+
+  /** How many volumes, starts, seconds of steady state and warm-up publishes. */
+  private record Counts(int volumes, int starts, int window, int warmup) {}
+
+  /** The store's objects, each {@link Volumes#FILE_BYTES} long; their names. */
+  private static List<String> writeObjects(Path store) throws IOException {
+    List<String> objects = new ArrayList<>();
+    byte[] content = new byte[Volumes.FILE_BYTES];
+    for (int i = 0; i < Volumes.FILES; i++) {
+      Arrays.fill(content, (byte) ('a' + i));
+      Files.write(store.resolve("o" + i), content);
+      objects.add("o" + i);
+    }
+    return objects;
+  }
+
+  /** One driver's figures, in a namespace of its own. */
+  private static Figures measureDriver(
+      String driver,
+      KubernetesExtension.Cluster cluster,
+      Path dir,
+      List<String> objects,
+      GrpcJsProvider provider,
+      Paths paths,
+      Counts counts)
+      throws Exception {
+    String label = driver.equals(GO) ? "go" : "keyturn";
+    String namespace = "bench-" + label + "-" + ProcessHandle.current().pid();
+    List<String> uids =
+        setUp(cluster.client(), namespace, String.join(",", objects), counts.volumes());
+    Path work = Files.createDirectories(dir.resolve(label));
+    List<String> command =
+        driver.equals(GO)
+            ? goCommand(paths.goDriver(), work, dir.resolve("providers"))
+            : keyturnCommand(
+                paths.keyturnHome(), work, dir.resolve("providers"), cluster.kubeconfig());
+    return measure(
+        driver,
+        command,
+        cluster,
+        work,
+        provider,
+        namespace,
+        uids,
+        counts.starts(),
+        counts.window(),
+        counts.warmup());
   }
 
   private static List<String> goCommand(Path binary, Path work, Path providers) {

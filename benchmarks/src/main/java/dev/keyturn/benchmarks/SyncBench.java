@@ -51,38 +51,49 @@ public final class SyncBench {
       Path store = Files.createDirectories(dir.resolve(ns).resolve("app"));
       Files.writeString(store.resolve("password"), "v1");
       setUp(cluster.client(), ns, n);
-      try (ProviderRegistry registry =
-              ProviderRegistry.builder()
-                  .create("file", Map.of("root", dir.toString(), "perNamespace", "true"))
-                  .build();
-          ProviderResolver resolver = ProviderResolver.builder(registry).build();
-          SyncController controller =
-              SyncController.builder(counting(cluster.kubeconfig()))
-                  .providers(name -> counting(resolver.resolve(name)))
-                  .interval(interval)
-                  .workers(4)
-                  .build()) {
-        long started = System.nanoTime();
-        controller.start();
-        awaitAll(cluster.client(), ns, n, "v1");
-        System.out.printf(
-            "sync: first sync of %d SecretSyncs: %.1f s%n",
-            n, seconds(System.nanoTime() - started));
-        unchangedCycle(interval, n);
-        Files.writeString(store.resolve("password"), "v2");
-        started = System.nanoTime();
-        awaitAll(cluster.client(), ns, n, "v2");
-        System.out.printf(
-            "sync: one rotation reaching all %d Secrets (poll every %d s): %.1f s%n",
-            n, interval.toSeconds(), seconds(System.nanoTime() - started));
-        System.out.printf(
-            "sync: RSS of the controller's JVM with %d SecretSyncs: %.1f MiB%n", n, rssMiB());
-      }
+      measure(cluster, dir, ns, store, n, interval);
       new CoreV1Api(cluster.client()).deleteNamespace(ns).execute();
     }
     // A pool thread of the Kubernetes client outlives SyncController.close() (not one of ours:
     // every executor the controller makes is a daemon); the figures are printed, so exit.
     System.exit(0);
+  }
+
+  /** The first sync of every SecretSync, an unchanged cycle, one rotation, the RSS. */
+  private static void measure(
+      KubernetesExtension.Cluster cluster,
+      Path dir,
+      String ns,
+      Path store,
+      int n,
+      Duration interval)
+      throws Exception {
+    try (ProviderRegistry registry =
+            ProviderRegistry.builder()
+                .create("file", Map.of("root", dir.toString(), "perNamespace", "true"))
+                .build();
+        ProviderResolver resolver = ProviderResolver.builder(registry).build();
+        SyncController controller =
+            SyncController.builder(counting(cluster.kubeconfig()))
+                .providers(name -> counting(resolver.resolve(name)))
+                .interval(interval)
+                .workers(4)
+                .build()) {
+      long started = System.nanoTime();
+      controller.start();
+      awaitAll(cluster.client(), ns, n, "v1");
+      System.out.printf(
+          "sync: first sync of %d SecretSyncs: %.1f s%n", n, seconds(System.nanoTime() - started));
+      unchangedCycle(interval, n);
+      Files.writeString(store.resolve("password"), "v2");
+      started = System.nanoTime();
+      awaitAll(cluster.client(), ns, n, "v2");
+      System.out.printf(
+          "sync: one rotation reaching all %d Secrets (poll every %d s): %.1f s%n",
+          n, interval.toSeconds(), seconds(System.nanoTime() - started));
+      System.out.printf(
+          "sync: RSS of the controller's JVM with %d SecretSyncs: %.1f MiB%n", n, rssMiB());
+    }
   }
 
   private static void unchangedCycle(Duration interval, int n) throws InterruptedException {

@@ -6,13 +6,13 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.provider.file.FileProvider;
 import dev.keyturn.provider.file.FileProviderFactory;
 import dev.keyturn.rotation.CheckResult;
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.RotationListener;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.SentinelFiles;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.rotation.VolumeStatus;
+import dev.keyturn.rotation.internal.GoDuration;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.ProviderRegistry;
@@ -138,19 +138,7 @@ final class AgentCommand implements Callable<Integer> {
         ProviderRegistry registry = providers(agentConfig)) {
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
       // Bound before anything is written: a busy address fails the start with nothing mounted.
-      AutoCloseable admin =
-          once
-              ? () -> {}
-              : AdminServer.startIfAsked(
-                  "--admin-addr",
-                  adminAddr,
-                  AdminServer.Endpoints.ALL,
-                  new AdminServer.Config(
-                      metrics,
-                      engine,
-                      Map::of,
-                      () -> failingSets(engine),
-                      AGENT_REFRESH_MIN_INTERVAL));
+      AutoCloseable admin = once ? () -> {} : adminServer(engine, metrics);
       List<String> failed;
       try {
         failed = mountAll(engine, agentConfig);
@@ -176,6 +164,16 @@ final class AgentCommand implements Callable<Integer> {
     } finally {
       executor.shutdownNow();
     }
+  }
+
+  /** The admin endpoint on --admin-addr, when asked for. */
+  private AutoCloseable adminServer(RotationEngine engine, Metrics metrics) throws Exception {
+    return AdminServer.startIfAsked(
+        "--admin-addr",
+        adminAddr,
+        AdminServer.Endpoints.ALL,
+        new AdminServer.Config(
+            metrics, engine, Map::of, () -> failingSets(engine), AGENT_REFRESH_MIN_INTERVAL));
   }
 
   /**
@@ -448,9 +446,9 @@ final class AgentCommand implements Callable<Integer> {
             .attributes(set.parameters())
             .defaultMode(set.mode())
             .build();
-    Map<String, String> attributes =
+    Map<String, String> metadata =
         Map.of("keyturn.dev/set", set.name(), "keyturn.dev/provider", set.provider());
-    return new VolumeSpec(set.name(), set.provider(), request, set.interval(), attributes);
+    return new VolumeSpec(set.name(), set.provider(), request, set.interval(), metadata);
   }
 
   private void report(VolumeStatus volume, CheckResult result) {

@@ -1,8 +1,8 @@
 package dev.keyturn.launcher;
 
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.rotation.internal.GoDuration;
 import dev.keyturn.spi.FileMode;
 import java.io.IOException;
 import java.io.Reader;

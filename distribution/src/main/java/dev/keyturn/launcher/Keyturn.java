@@ -1,6 +1,6 @@
 package dev.keyturn.launcher;
 
-import dev.keyturn.fswriter.IoErrors;
+import dev.keyturn.fswriter.internal.IoErrors;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
 import java.util.concurrent.CountDownLatch;

@@ -10,9 +10,9 @@ import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.kubernetes.KubernetesGateway;
 import dev.keyturn.kubernetes.KubernetesJson;
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.rotation.internal.GoDuration;
 import dev.keyturn.secretsync.ManagedSecrets;
 import dev.keyturn.secretsync.RolloutRestarter;
 import dev.keyturn.secretsync.SecretSyncer;
@@ -62,15 +62,7 @@ final class NodeAssembly {
   }
 
   private void run() throws Exception {
-    Optional<String> cannotMount =
-        config.tmpfs() ? TmpfsMounter.whyCannotMount() : Optional.<String>empty();
-    cannotMount.ifPresent(
-        why ->
-            LOG.log(
-                Level.ERROR,
-                "--tmpfs is on (the default) but {0}; every NodePublishVolume will fail until then"
-                    + " (--tmpfs=false writes plain directories, on the node''s disk)",
-                why));
+    Optional<String> cannotMount = whyCannotMount();
     CompletableFuture<ApiClient> client = kubernetesClient();
     ScheduledExecutorService executor = Keyturn.daemonScheduler("keyturn-rotation", 2);
     Metrics metrics = new Metrics();
@@ -85,15 +77,7 @@ final class NodeAssembly {
     VolumePublisher publisher = publisher(client, engine, executor, metrics);
     scheduleHealthChecks(resolver, executor);
     recover(publisher);
-    CsiNodeServer server =
-        CsiNodeServer.builder()
-            .endpoint(config.endpoint())
-            .nodeId(config.nodeId())
-            .driverName(config.driverName())
-            .version(VersionCommand.version())
-            .publisher(publisher)
-            .build()
-            .start();
+    CsiNodeServer server = csiServer(publisher);
     Optional<KubeletRegistration> registration = registerWithKubelet();
     AdminServer.Config endpoints =
         endpoints(
@@ -121,6 +105,32 @@ final class NodeAssembly {
         resolver,
         registry,
         executor::shutdownNow);
+  }
+
+  /** Why --tmpfs cannot work here, said once at the start (logged); empty when it can. */
+  private Optional<String> whyCannotMount() {
+    Optional<String> cannotMount =
+        config.tmpfs() ? TmpfsMounter.whyCannotMount() : Optional.<String>empty();
+    cannotMount.ifPresent(
+        why ->
+            LOG.log(
+                Level.ERROR,
+                "--tmpfs is on (the default) but {0}; every NodePublishVolume will fail until then"
+                    + " (--tmpfs=false writes plain directories, on the node''s disk)",
+                why));
+    return cannotMount;
+  }
+
+  /** The CSI server on --endpoint, serving the publisher, started. */
+  private CsiNodeServer csiServer(VolumePublisher publisher) throws IOException {
+    return CsiNodeServer.builder()
+        .endpoint(config.endpoint())
+        .nodeId(config.nodeId())
+        .driverName(config.driverName())
+        .version(VersionCommand.version())
+        .publisher(publisher)
+        .build()
+        .start();
   }
 
   /** With --register-with-kubelet: the registration kubelet's plugin watcher finds. */

@@ -2,9 +2,9 @@ package dev.keyturn.launcher;
 
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.VolumePublisher;
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.VolumeSpec;
+import dev.keyturn.rotation.internal.GoDuration;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -17,7 +17,11 @@ final class RefreshLimiter {
 
   private final Duration minInterval;
   private final LongSupplier nanoTime;
-  private final ConcurrentMap<String, Long> last = new ConcurrentHashMap<>();
+
+  /** A turn taken at {@code at} (nanoTime); compared by identity to tell whose turn it is. */
+  private record Turn(long at) {}
+
+  private final ConcurrentMap<String, Turn> last = new ConcurrentHashMap<>();
 
   RefreshLimiter(Duration minInterval, LongSupplier nanoTime) {
     if (minInterval.isNegative()) {
@@ -39,26 +43,25 @@ final class RefreshLimiter {
    */
   Optional<Duration> acquire(String volumeId) {
     long now = nanoTime.getAsLong();
-    long[] waited = {0};
-    last.compute(
-        volumeId,
-        (id, previous) -> {
-          if (previous == null || now - previous >= minInterval.toNanos()) {
-            return now;
-          }
-          waited[0] = minInterval.toNanos() - (now - previous);
-          return previous;
-        });
-    return waited[0] == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(waited[0]));
+    Turn mine = new Turn(now);
+    Turn current =
+        last.compute(
+            volumeId,
+            (id, previous) ->
+                previous == null || now - previous.at() >= minInterval.toNanos() ? mine : previous);
+    return current == mine
+        ? Optional.empty()
+        : Optional.of(Duration.ofNanos(minInterval.toNanos() - (now - current.at())));
   }
 
   /** How long until the volume's next turn, without taking it. */
   Duration acquireWait(String volumeId) {
-    Long previous = last.get(volumeId);
+    Turn previous = last.get(volumeId);
     if (previous == null) {
       return Duration.ZERO;
     }
-    return Duration.ofNanos(Math.max(0, minInterval.toNanos() - (nanoTime.getAsLong() - previous)));
+    return Duration.ofNanos(
+        Math.max(0, minInterval.toNanos() - (nanoTime.getAsLong() - previous.at())));
   }
 
   /** Forgets volumes no longer there, so the map does not grow with every volume ever refreshed. */

@@ -128,12 +128,7 @@ final class SyncCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (rotationPollInterval.isNegative()) {
-      throw new AgentConfig.ConfigException("--rotation-poll-interval must not be negative");
-    }
-    if (coalesceWindow.isNegative()) {
-      throw new AgentConfig.ConfigException("--coalesce-window must not be negative");
-    }
+    checkDurations();
     ApiClient client = client();
     // A Deployment keeps no state: versions are keyed per run unless the variable names a key.
     ProviderRegistry registry =
@@ -149,18 +144,7 @@ final class SyncCommand implements Callable<Integer> {
             .callTimeout(providerTimeout)
             .build();
     String pod = env("SYNC_CONTROLLER_POD_NAME").orElse(InetAddress.getLocalHost().getHostName());
-    SyncController.Builder builder =
-        SyncController.builder(client)
-            .providers(resolver::resolve)
-            .audiences(audiences)
-            .interval(rotationPollInterval)
-            .coalesceWindow(coalesceWindow)
-            .controllerName(controllerName)
-            .pod(pod, env("SYNC_CONTROLLER_POD_UID").orElse(""));
-    if (leaderElect) {
-      builder.leaderElection(SyncController.Lease.of(leaseNamespace(), leaderElectionId, pod));
-    }
-    SyncController controller = builder.build().start();
+    SyncController controller = controller(client, resolver, pod).start();
     ScheduledExecutorService readinessChecks = readinessExecutor();
     AutoCloseable probes =
         ProbeServer.startIfAsked(
@@ -181,6 +165,32 @@ final class SyncCommand implements Callable<Integer> {
     Keyturn.runUntilStopped(
         metrics, probes, readinessChecks::shutdownNow, controller, resolver, registry);
     return 0;
+  }
+
+  private void checkDurations() {
+    if (rotationPollInterval.isNegative()) {
+      throw new AgentConfig.ConfigException("--rotation-poll-interval must not be negative");
+    }
+    if (coalesceWindow.isNegative()) {
+      throw new AgentConfig.ConfigException("--coalesce-window must not be negative");
+    }
+  }
+
+  /** The controller as the flags set it up, not started. */
+  private SyncController controller(ApiClient client, ProviderResolver resolver, String pod)
+      throws IOException {
+    SyncController.Builder builder =
+        SyncController.builder(client)
+            .providers(resolver::resolve)
+            .audiences(audiences)
+            .interval(rotationPollInterval)
+            .coalesceWindow(coalesceWindow)
+            .controllerName(controllerName)
+            .pod(pod, env("SYNC_CONTROLLER_POD_UID").orElse(""));
+    if (leaderElect) {
+      builder.leaderElection(SyncController.Lease.of(leaseNamespace(), leaderElectionId, pod));
+    }
+    return builder.build();
   }
 
   private ApiClient client() throws IOException {

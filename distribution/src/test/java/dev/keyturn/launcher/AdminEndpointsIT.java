@@ -3,7 +3,7 @@ package dev.keyturn.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.keyturn.csinode.CsiClient;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;

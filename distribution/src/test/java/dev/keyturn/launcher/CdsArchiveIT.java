@@ -3,8 +3,8 @@ package dev.keyturn.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;

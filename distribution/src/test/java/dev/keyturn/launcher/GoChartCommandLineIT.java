@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import dev.keyturn.csinode.CsiClient;
 import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.csinode.ProviderResolver;
 import dev.keyturn.csinode.VolumePublisher;
-import dev.keyturn.rotation.GoDuration;
 import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.internal.GoDuration;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -4,7 +4,7 @@ import dev.keyturn.csinode.internal.ControllerService;
 import dev.keyturn.csinode.internal.IdentityService;
 import dev.keyturn.csinode.internal.NodeService;
 import dev.keyturn.csinode.internal.UnixSockets;
-import dev.keyturn.fswriter.IoErrors;
+import dev.keyturn.fswriter.internal.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;

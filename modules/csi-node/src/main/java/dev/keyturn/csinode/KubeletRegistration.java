@@ -2,7 +2,7 @@ package dev.keyturn.csinode;
 
 import dev.keyturn.csinode.internal.RegistrationService;
 import dev.keyturn.csinode.internal.UnixSockets;
-import dev.keyturn.fswriter.IoErrors;
+import dev.keyturn.fswriter.internal.IoErrors;
 import dev.keyturn.spi.KeyturnException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * @param kubeletDir kubelet's root directory ({@code --kubelet-dir})
  * @param relative the target below it
  */
-public record KubeletTarget(Path kubeletDir, Path relative) {
+record KubeletTarget(Path kubeletDir, Path relative) {
   /** A pod uid or a volume name: what kubelet writes there, with no way to climb or hide. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,252}");
 

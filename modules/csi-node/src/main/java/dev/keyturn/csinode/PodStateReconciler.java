@@ -91,7 +91,7 @@ final class PodStateReconciler {
   }
 
   private final ConcurrentMap<String, Work> work = new ConcurrentHashMap<>();
-  private final Function<String, Optional<Volume>> volumes;
+  private final Function<String, Optional<PublishedVolume>> volumes;
   private final Function<String, List<ObjectVersion>> versions;
   private final KubernetesGateway kubernetes;
   private final Supplier<Optional<SecretSyncer>> secretSync;
@@ -102,7 +102,7 @@ final class PodStateReconciler {
   private final DoubleSupplier random;
 
   PodStateReconciler(
-      Function<String, Optional<Volume>> volumes,
+      Function<String, Optional<PublishedVolume>> volumes,
       Function<String, List<ObjectVersion>> versions,
       KubernetesGateway kubernetes,
       Supplier<Optional<SecretSyncer>> secretSync,
@@ -153,17 +153,17 @@ final class PodStateReconciler {
    * A background check of the volume ended (the engine's listener, under the engine's lock: this
    * only queues).
    */
-  void checked(Volume v, VolumeStatus volume, CheckResult result) {
-    enqueue(v.volumeId(), needs(v, volume, result));
+  void checked(PublishedVolume published, VolumeStatus state, CheckResult result) {
+    enqueue(published.volumeId(), needs(published, state, result));
   }
 
   /**
    * What a check of a mounted volume asks of the API: an Event once per failure streak; after a
    * change, an Event, the status and Secrets.
    */
-  static Needs needs(Volume v, VolumeStatus volume, CheckResult result) {
+  static Needs needs(PublishedVolume v, VolumeStatus state, CheckResult result) {
     if (result.failed()) {
-      return volume.consecutiveFailures() != 1
+      return state.consecutiveFailures() != 1
           ? Needs.NOTHING
           : new Needs(
               false,
@@ -223,7 +223,7 @@ final class PodStateReconciler {
   Control reconcile(String volumeId, Work w) {
     w.running.lock();
     try {
-      Optional<Volume> volume = volumes.apply(volumeId);
+      Optional<PublishedVolume> volume = volumes.apply(volumeId);
       if (volume.isEmpty()) {
         work.remove(volumeId, w);
         return Control.done();
@@ -256,7 +256,7 @@ final class PodStateReconciler {
   /**
    * Deletes the volume's status (it was unpublished); a failure is left to the garbage collector.
    */
-  void deleteStatus(Volume v) {
+  void deleteStatus(PublishedVolume v) {
     try {
       kubernetes.deletePodStatus(v.namespace(), v.statusName());
     } catch (KeyturnException e) {
@@ -269,7 +269,7 @@ final class PodStateReconciler {
     }
   }
 
-  private boolean applyStatus(Volume v) {
+  private boolean applyStatus(PublishedVolume v) {
     try {
       kubernetes.applyPodStatus(
           new PodStatus(
@@ -294,7 +294,7 @@ final class PodStateReconciler {
   }
 
   /** Keeps the class's secretObjects in step; false when some Secret is still to be written. */
-  private boolean syncSecrets(Volume v) {
+  private boolean syncSecrets(PublishedVolume v) {
     // A class without secretObjects still goes to the syncer: if it listed some before, those
     // Secrets are orphans now (the syncer makes no API call otherwise).
     try {
@@ -332,7 +332,7 @@ final class PodStateReconciler {
     }
   }
 
-  private void record(Volume v, Event e) {
+  private void record(PublishedVolume v, Event e) {
     try {
       kubernetes.recordPodEvent(
           v.namespace(), v.podName(), v.podUid(), e.warning(), e.reason(), e.message());

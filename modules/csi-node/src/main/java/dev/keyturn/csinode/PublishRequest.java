@@ -2,6 +2,7 @@ package dev.keyturn.csinode;
 
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.PrintableText;
 import java.util.Map;
 import java.util.Objects;
@@ -33,19 +34,19 @@ public record PublishRequest(
   public static final String CLASS_KEY = "secretProviderClass";
 
   /** Volume context key: the pod's name. */
-  public static final String POD_NAME = "csi.storage.k8s.io/pod.name";
+  public static final String POD_NAME = PodAttributes.POD_NAME;
 
   /** Volume context key: the pod's namespace. */
-  public static final String POD_NAMESPACE = "csi.storage.k8s.io/pod.namespace";
+  public static final String POD_NAMESPACE = PodAttributes.POD_NAMESPACE;
 
   /** Volume context key: the pod's uid. */
-  public static final String POD_UID = "csi.storage.k8s.io/pod.uid";
+  public static final String POD_UID = PodAttributes.POD_UID;
 
   /** Volume context key: the pod's service account. */
-  public static final String SERVICE_ACCOUNT = "csi.storage.k8s.io/serviceAccount.name";
+  public static final String SERVICE_ACCOUNT = PodAttributes.SERVICE_ACCOUNT;
 
   /** Volume context or secrets key: service-account tokens (JSON). */
-  public static final String TOKENS = "csi.storage.k8s.io/serviceAccount.tokens";
+  public static final String TOKENS = PodAttributes.TOKENS;
 
   /** Copies. */
   public PublishRequest {

@@ -119,7 +119,7 @@ public final class VolumePublisher implements AutoCloseable {
     Optional<SecretProviderClass> spc = Optional.empty();
     try {
       PublishRequest checked = validate(request);
-      Optional<Volume> existing = table.get(checked.volumeId());
+      Optional<PublishedVolume> existing = table.get(checked.volumeId());
       Path target = Path.of(checked.targetPath());
       if (existing.isPresent()
           && existing.get().target().equals(target)
@@ -142,7 +142,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
   }
 
-  private boolean withinMinInterval(Volume volume) {
+  private boolean withinMinInterval(PublishedVolume volume) {
     return Duration.between(volume.lastPublish(), clock.instant()).compareTo(republishMinInterval)
         < 0;
   }
@@ -166,7 +166,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
     // The volume joins the table only with content. A background check between the mount and
     // here finds no volume to report on; the pass below writes what the volume holds by then.
-    table.add(Volume.first(request, target, spc, clock.instant()));
+    table.add(PublishedVolume.first(request, target, spc, clock.instant()));
     podState.reconcileNow(request.volumeId(), PodStateReconciler.Needs.FIRST_MOUNT);
     return Outcome.MOUNTED;
   }
@@ -190,7 +190,8 @@ public final class VolumePublisher implements AutoCloseable {
             });
   }
 
-  private Outcome republish(PublishRequest request, Volume existing, SecretProviderClass spc) {
+  private Outcome republish(
+      PublishRequest request, PublishedVolume existing, SecretProviderClass spc) {
     Path target = Path.of(request.targetPath());
     if (!existing.target().equals(target)) {
       throw new KeyturnException(
@@ -203,7 +204,7 @@ public final class VolumePublisher implements AutoCloseable {
     }
     // A changed refresh annotation asks for a fresh provider call, not a shared answer.
     boolean refreshRequested = !spc.refreshRequestedAt().orElse("").equals(existing.refreshSeen());
-    Volume republished = existing.republished(clock.instant(), spc);
+    PublishedVolume republished = existing.republished(clock.instant(), spc);
     table.replace(existing, republished);
     // The class's secretObjects changed (or are known for the first time since a restart): the
     // Secrets are synced, and those it no longer lists are orphans, even with unchanged content.
@@ -271,11 +272,11 @@ public final class VolumePublisher implements AutoCloseable {
    * reports its own check ({@link CheckResult.Trigger#MOUNT}); this hears the checks nobody waits
    * for.
    */
-  private void onCheck(VolumeStatus volume, CheckResult result) {
+  private void onCheck(VolumeStatus state, CheckResult result) {
     if (closed || !result.trigger().background()) {
       return;
     }
-    table.get(volume.id()).ifPresent(v -> podState.checked(v, volume, result));
+    table.get(state.id()).ifPresent(published -> podState.checked(published, state, result));
   }
 
   /**

@@ -36,7 +36,7 @@ final class VolumeRemoval {
       throw new KeyturnException(Reason.INVALID_ARGUMENT, "volume id is required");
     }
     Path target = targets.checked(targetPath);
-    Optional<Volume> known = table.get(volumeId);
+    Optional<PublishedVolume> known = table.get(volumeId);
     if (known.isPresent() && !known.get().target().equals(target)) {
       // Someone names a real volume with another target: the volume is left as it is.
       LOG.log(
@@ -47,9 +47,9 @@ final class VolumeRemoval {
           target,
           known.get().target());
     }
-    Optional<Volume> entry = known.filter(v -> v.target().equals(target));
+    Optional<PublishedVolume> entry = known.filter(v -> v.target().equals(target));
     // A link or a file is never read through, let alone removed.
-    Optional<Volume> onDisk =
+    Optional<PublishedVolume> onDisk =
         entry.isPresent() || targets.notADirectory(target)
             ? Optional.empty()
             : table.onDisk(target).filter(v -> v.volumeId().equals(volumeId));

@@ -19,37 +19,37 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Stream;
 
 /**
- * The volumes this node has published, by volume id, each an immutable {@link Volume} swapped
- * atomically; rebuilt from disk after a restart ({@link #recover}).
+ * The volumes this node has published, by volume id, each an immutable {@link PublishedVolume}
+ * swapped atomically; rebuilt from disk after a restart ({@link #recover}).
  */
 final class VolumeTable {
   private static final System.Logger LOG = System.getLogger(VolumeTable.class.getName());
 
-  private final ConcurrentMap<String, Volume> volumes = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, PublishedVolume> volumes = new ConcurrentHashMap<>();
   private final AtomicWriter writer;
 
   VolumeTable(AtomicWriter writer) {
     this.writer = writer;
   }
 
-  Optional<Volume> get(String volumeId) {
+  Optional<PublishedVolume> get(String volumeId) {
     return Optional.ofNullable(volumes.get(volumeId));
   }
 
   /**
    * Adds a volume published for the first time; false if the id is taken (a concurrent publish).
    */
-  boolean add(Volume volume) {
+  boolean add(PublishedVolume volume) {
     return volumes.putIfAbsent(volume.volumeId(), volume) == null;
   }
 
   /** Swaps {@code old} for {@code updated}; false if another thread changed or removed it first. */
-  boolean replace(Volume old, Volume updated) {
+  boolean replace(PublishedVolume old, PublishedVolume updated) {
     return volumes.replace(old.volumeId(), old, updated);
   }
 
   /** Removes the volume if it is still {@code volume}. */
-  boolean remove(Volume volume) {
+  boolean remove(PublishedVolume volume) {
     return volumes.remove(volume.volumeId(), volume);
   }
 
@@ -73,14 +73,14 @@ final class VolumeTable {
    * The volume Keyturn wrote at {@code target}, read from its metadata there (not added to the
    * table).
    */
-  Optional<Volume> onDisk(Path target) {
+  Optional<PublishedVolume> onDisk(Path target) {
     return attributesOnDisk(target)
         .filter(a -> a.containsKey(VolumeSpecs.ATTR_VOLUME_ID))
         .map(a -> fromMetadata(target, a));
   }
 
-  private static Volume fromMetadata(Path target, Map<String, String> a) {
-    return new Volume(
+  private static PublishedVolume fromMetadata(Path target, Map<String, String> a) {
+    return new PublishedVolume(
         a.get(VolumeSpecs.ATTR_VOLUME_ID),
         target,
         a.getOrDefault(VolumeSpecs.ATTR_NAMESPACE, ""),

@@ -3,6 +3,7 @@ package dev.keyturn.csinode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.kubernetes.SecretProviderClass;

@@ -1,5 +1,6 @@
 package dev.keyturn.csinode;
 
+import dev.keyturn.csinode.client.CsiClient;
 import dev.keyturn.fswriter.TmpfsMounter;
 import dev.keyturn.fswriter.TmpfsOptions;
 import dev.keyturn.rotation.RotationEngine;

@@ -44,7 +44,7 @@ class PodStateReconcilerTest {
 
   final InMemoryKubernetes kube = new InMemoryKubernetes();
   final HeldScheduler scheduler = new HeldScheduler();
-  final Map<String, Volume> table = new ConcurrentHashMap<>();
+  final Map<String, PublishedVolume> table = new ConcurrentHashMap<>();
   final BackoffPolicy backoff =
       new BackoffPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0, 0.2);
   final PodStateReconciler reconciler =
@@ -59,9 +59,9 @@ class PodStateReconcilerTest {
           backoff,
           () -> 0.5);
 
-  private Volume volume(String id) {
-    Volume v =
-        new Volume(
+  private PublishedVolume volume(String id) {
+    PublishedVolume v =
+        new PublishedVolume(
             id,
             Path.of("/k/pods/u/volumes/kubernetes.io~csi/" + id + "/mount"),
             "ns",

@@ -49,7 +49,7 @@ class VolumeSpecsTest {
             Map.entry("csi.storage.k8s.io/pod.namespace", "ns"),
             Map.entry("csi.storage.k8s.io/pod.uid", "u-1"));
     assertThat(spec.request().secrets()).containsOnly(Map.entry("password", "p"));
-    assertThat(spec.attributes())
+    assertThat(spec.metadata())
         .containsEntry(VolumeSpecs.ATTR_VOLUME_ID, "vol-1")
         .containsEntry(VolumeSpecs.ATTR_CLASS, "app")
         .containsEntry(VolumeSpecs.ATTR_PROVIDER, "vault");

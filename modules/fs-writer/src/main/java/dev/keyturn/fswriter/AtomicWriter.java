@@ -40,10 +40,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -70,12 +67,10 @@ import java.util.stream.Stream;
  *       ..data}: the single atomic step.
  *   <li>Create the top-level links for new names and remove our links for names no longer present.
  *   <li>After the write returns, delete the old payload directory on a cleanup thread of the
- *       writer's own, so the deletion is off the swap's path; it needs no lock, since nothing links
- *       to that directory any more and nothing writes into it. At most {@value
- *       #MAX_PENDING_CLEANUPS} deletions wait; past that the writing thread deletes for itself. A
- *       deletion still waiting when the process dies leaves a payload directory that {@code ..data}
- *       does not name: the first write of the next process, or {@link #recover}, removes it with
- *       any other strays of an interrupted write, and no reader sees it meanwhile.
+ *       writer's own ({@link PayloadCleaner}), so the deletion is off the swap's path. A deletion
+ *       still waiting when the process dies leaves a payload directory that {@code ..data} does not
+ *       name: the first write of the next process, or {@link #recover}, removes it with any other
+ *       strays of an interrupted write, and no reader sees it meanwhile.
  * </ol>
  *
  * <p>The scheme itself has no locking; this class serialises writes per target directory, so
@@ -96,9 +91,6 @@ public final class AtomicWriter {
       PosixFilePermissions.fromString("rwxr-xr-x");
   private static final int DIR_MODE_BITS = 0755;
 
-  /** How many deletions of old payloads may wait for the cleanup thread. */
-  static final int MAX_PENDING_CLEANUPS = 256;
-
   private static final Set<PosixFilePermission> PRIVATE =
       PosixFilePermissions.fromString("rw-------");
 
@@ -107,29 +99,10 @@ public final class AtomicWriter {
   private final Map<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<Path, Current> known = new ConcurrentHashMap<>();
   private final Map<Path, Boolean> stableStorage = new ConcurrentHashMap<>();
-  private final Map<Path, Deletions> deletions = new ConcurrentHashMap<>();
-  private final Object cleanupMonitor = new Object();
-  private int cleanupsPending;
-  private final ThreadPoolExecutor cleaner;
+  private final PayloadCleaner cleaner = new PayloadCleaner(AtomicWriter::deletePayloadDirectory);
 
   private AtomicWriter(WriterOptions options) {
     this.options = Objects.requireNonNull(options, "options");
-    // One thread, started on demand and gone after a quiet minute; a full queue makes the writing
-    // thread delete for itself, after it released its target's lock.
-    this.cleaner =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            1,
-            TimeUnit.MINUTES,
-            new ArrayBlockingQueue<>(MAX_PENDING_CLEANUPS),
-            runnable -> {
-              Thread thread = new Thread(runnable, "keyturn-payload-cleanup");
-              thread.setDaemon(true);
-              return thread;
-            },
-            new ThreadPoolExecutor.CallerRunsPolicy());
-    cleaner.allowCoreThreadTimeOut(true);
   }
 
   /** A writer with these options. */
@@ -156,10 +129,12 @@ public final class AtomicWriter {
   public WriteResult write(Path target, Payload payload) {
     Objects.requireNonNull(payload, "payload");
     ReentrantLock lock = lockFor(target);
-    Cleanup[] cleanup = new Cleanup[1];
+    Optional<PayloadCleaner.Cleanup> cleanup = Optional.empty();
     lock.lock();
     try {
-      return writeLocked(target, payload, cleanup);
+      Written written = writeLocked(target, payload);
+      cleanup = written.cleanup();
+      return written.result();
     } catch (IOException e) {
       throw new KeyturnException(
           KeyturnException.Reason.IO, "writing volume " + target + " failed: " + describe(e), e);
@@ -174,9 +149,7 @@ public final class AtomicWriter {
           e);
     } finally {
       lock.unlock();
-      if (cleanup[0] != null) {
-        schedule(cleanup[0]);
-      }
+      cleanup.ifPresent(c -> cleaner.schedule(c, () -> known.remove(c.key())));
     }
   }
 
@@ -187,48 +160,7 @@ public final class AtomicWriter {
    * @throws InterruptedException when interrupted while waiting
    */
   public void awaitCleanups() throws InterruptedException {
-    synchronized (cleanupMonitor) {
-      while (cleanupsPending > 0) {
-        cleanupMonitor.wait();
-      }
-    }
-  }
-
-  private void schedule(Cleanup cleanup) {
-    synchronized (cleanupMonitor) {
-      cleanupsPending++;
-    }
-    cleaner.execute(
-        () -> {
-          try {
-            cleanUp(cleanup);
-          } finally {
-            synchronized (cleanupMonitor) {
-              cleanupsPending--;
-              cleanupMonitor.notifyAll();
-            }
-          }
-        });
-  }
-
-  /**
-   * Deletes the payload a write replaced, unless its target was forgotten since (its volume is
-   * gone). Needs no write lock: no reader is shown that directory any more and no writer touches
-   * it. One that cannot be deleted makes the next write look for strays.
-   */
-  private void cleanUp(Cleanup cleanup) {
-    cleanup.deletions.lock.lock();
-    try {
-      if (cleanup.deletions.forgotten) {
-        return;
-      }
-      if (!deletePayloadDirectory(
-          cleanup.target.resolve(cleanup.oldDirName), cleanup.oldMetadata)) {
-        known.remove(cleanup.key);
-      }
-    } finally {
-      cleanup.deletions.lock.unlock();
-    }
+    cleaner.awaitIdle();
   }
 
   /** The metadata of the payload {@code target} shows now, if it has one. */
@@ -267,15 +199,7 @@ public final class AtomicWriter {
    */
   public void forget(Path target) {
     Path key = key(target);
-    Deletions pending = deletions.remove(key);
-    if (pending != null) {
-      pending.lock.lock();
-      try {
-        pending.forgotten = true;
-      } finally {
-        pending.lock.unlock();
-      }
-    }
+    cleaner.forget(key);
     known.remove(key);
     stableStorage.remove(key);
     locks.remove(key);
@@ -289,8 +213,10 @@ public final class AtomicWriter {
     return target.toAbsolutePath().normalize();
   }
 
-  private WriteResult writeLocked(Path target, Payload requested, Cleanup[] cleanup)
-      throws IOException {
+  /** What a write did, and the deletion it leaves for after it. */
+  private record Written(WriteResult result, Optional<PayloadCleaner.Cleanup> cleanup) {}
+
+  private Written writeLocked(Path target, Payload requested) throws IOException {
     Optional<Current> current = current(target); // (2)
     Payload payload =
         options.removeDeleted() || current.isEmpty()
@@ -298,7 +224,7 @@ public final class AtomicWriter {
             : carryForward(target, requested, current.get());
     Set<String> names = topLevelNames(payload);
     if (current.isPresent() && sameAs(target, current.get(), payload)) { // (3)
-      return unchangedOrRepaired(target, payload, names);
+      return new Written(unchangedOrRepaired(target, payload, names), Optional.empty());
     }
     checkTarget(target); // (1)
     // Names the current payload already has are links this writer created and checked; only new
@@ -313,21 +239,17 @@ public final class AtomicWriter {
     if (current.isPresent()) {
       removeOldLinks(target, current.get(), names);
     }
-    if (current.isPresent()) {
-      cleanup[0] =
-          new Cleanup(
-              target,
-              key(target),
-              deletions.computeIfAbsent(key(target), k -> new Deletions()),
-              current.get().dirName,
-              current.get().metadata);
-    }
+    Optional<PayloadCleaner.Cleanup> cleanup =
+        current.map(
+            c -> new PayloadCleaner.Cleanup(target, key(target), c.dirName, c.metadata)); // (8)
     if (current.filter(Current::verified).isEmpty()) {
       // The first write this writer makes here: what an earlier process left goes now.
       removeStrayDirectories(target, newDirName);
     }
-    return new WriteResult(
-        WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload));
+    return new Written(
+        new WriteResult(
+            WriteResult.Outcome.WRITTEN, payload.versions(), changedIds(current, payload)),
+        cleanup);
   }
 
   /** (3) The payload is the current one: nothing is written, but missing links come back. */
@@ -876,16 +798,6 @@ public final class AtomicWriter {
 
   private static String describe(IOException e) {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-  }
-
-  /** The deletion a write leaves for after its return: the payload it replaced. */
-  private record Cleanup(
-      Path target, Path key, Deletions deletions, String oldDirName, VolumeMetadata oldMetadata) {}
-
-  /** The deferred deletions of one target: forgetting the target cancels those not yet run. */
-  private static final class Deletions {
-    final ReentrantLock lock = new ReentrantLock();
-    boolean forgotten; // guarded by lock
   }
 
   /** A payload directory and its metadata; {@code verified} when this writer made its links. */

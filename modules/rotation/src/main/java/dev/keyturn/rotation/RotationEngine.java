@@ -4,11 +4,13 @@ import dev.keyturn.fswriter.AtomicWriter;
 import dev.keyturn.fswriter.Payload;
 import dev.keyturn.fswriter.VolumeMetadata;
 import dev.keyturn.fswriter.WriteResult;
+import dev.keyturn.rotation.internal.Coalescer;
+import dev.keyturn.rotation.internal.GoDuration;
+import dev.keyturn.rotation.internal.RequestKeys;
 import dev.keyturn.spi.ChangeSource;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
-import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretProvider;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -70,7 +73,7 @@ public final class RotationEngine implements AutoCloseable {
   private final RequestKeys keys = new RequestKeys();
   private final Coalescer coalescer;
   private final Map<String, Instant> groupDue = new ConcurrentHashMap<>();
-  private final Map<String, Volume> volumes = new ConcurrentHashMap<>();
+  private final Map<String, Tracked> volumes = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object idle = new Object();
   private volatile boolean shutdown;
@@ -154,15 +157,15 @@ public final class RotationEngine implements AutoCloseable {
           KeyturnException.Reason.FAILED_PRECONDITION, "rotation engine is shut down");
     }
     // A republish finds its volume: only a new one needs the versions on disk and a fresh key.
-    Volume existing = volumes.get(spec.id());
-    Volume volume;
+    Tracked existing = volumes.get(spec.id());
+    Tracked volume;
     boolean isNew;
     if (existing != null) {
       volume = existing.respec(spec);
       isNew = false;
     } else {
-      Volume fresh =
-          new Volume(
+      Tracked fresh =
+          new Tracked(
               spec, writer.read(spec.target()).map(VolumeMetadata::versions).orElse(List.of()));
       volume = volumes.merge(spec.id(), fresh, (old, added) -> old.respec(spec));
       isNew = volume == fresh;
@@ -179,7 +182,7 @@ public final class RotationEngine implements AutoCloseable {
 
   /** Checks a volume now, off the caller's thread; empty when the id is unknown. */
   public Optional<CompletableFuture<CheckResult>> refresh(String id) {
-    Volume volume = volumes.get(id);
+    Tracked volume = volumes.get(id);
     if (volume == null || shutdown) {
       return Optional.empty();
     }
@@ -201,7 +204,7 @@ public final class RotationEngine implements AutoCloseable {
    * it afterwards (the caller then removes it from disk); whether it was tracked.
    */
   public boolean unmount(String id) {
-    Volume volume = volumes.remove(id);
+    Tracked volume = volumes.remove(id);
     if (volume == null) {
       return false;
     }
@@ -212,7 +215,7 @@ public final class RotationEngine implements AutoCloseable {
 
   /** The state of one volume, as one check left it. */
   public Optional<VolumeStatus> status(String id) {
-    return Optional.ofNullable(volumes.get(id)).map(Volume::status);
+    return Optional.ofNullable(volumes.get(id)).map(Tracked::status);
   }
 
   /** The state of every volume. */
@@ -228,7 +231,7 @@ public final class RotationEngine implements AutoCloseable {
    */
   public RotationEngine shutdown() {
     shutdown = true;
-    volumes.values().forEach(Volume::stop);
+    volumes.values().forEach(Tracked::stop);
     return this;
   }
 
@@ -281,6 +284,15 @@ public final class RotationEngine implements AutoCloseable {
       awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The error codes a provider declares; none when it cannot be had. */
+  private Set<String> declaredCodes(String provider) {
+    try {
+      return providers.apply(provider).errorCodes();
+    } catch (RuntimeException e) {
+      return Set.of();
     }
   }
 
@@ -355,7 +367,11 @@ public final class RotationEngine implements AutoCloseable {
     }
   }
 
-  private final class Volume {
+  /**
+   * One volume the engine keeps fresh: its {@link State}, its checks (serialised on this object's
+   * monitor), its next poll and its change subscription.
+   */
+  private final class Tracked {
     private final AtomicReference<State> state;
     private final AtomicBoolean queued = new AtomicBoolean();
     // Guards scheduling and the subscription; the volume's own monitor serialises checks, so
@@ -365,7 +381,7 @@ public final class RotationEngine implements AutoCloseable {
     private Optional<ChangeSource.Subscription> subscription = Optional.empty();
     private volatile boolean stopped;
 
-    Volume(VolumeSpec spec, List<ObjectVersion> versions) {
+    Tracked(VolumeSpec spec, List<ObjectVersion> versions) {
       this.state =
           new AtomicReference<>(
               new State(
@@ -378,7 +394,7 @@ public final class RotationEngine implements AutoCloseable {
                   0));
     }
 
-    Volume respec(VolumeSpec newSpec) {
+    Tracked respec(VolumeSpec newSpec) {
       state.updateAndGet(
           old ->
               old.respec(
@@ -450,13 +466,7 @@ public final class RotationEngine implements AutoCloseable {
         metrics.reconciled(
             now.spec().provider(),
             result.outcome() == CheckResult.Outcome.WRITTEN,
-            result
-                .failure()
-                .map(
-                    f ->
-                        f instanceof ProviderException p
-                            ? ErrorLabels.of(p.code())
-                            : f.reason().label()),
+            result.failure().map(f -> ErrorLabels.of(f, declaredCodes(now.spec().provider()))),
             Duration.between(started, clock.instant()));
         synchronized (scheduling) {
           next.cancel();
@@ -527,7 +537,7 @@ public final class RotationEngine implements AutoCloseable {
                     current.id(),
                     shareable,
                     () -> call(provider, current, before.versions())));
-        return writer.write(current.target(), Payload.of(response, current.attributes()));
+        return writer.write(current.target(), Payload.of(response, current.metadata()));
       } finally {
         permits.release();
       }

@@ -1,5 +1,6 @@
 package dev.keyturn.rotation;
 
+import dev.keyturn.rotation.internal.GoDuration;
 import dev.keyturn.spi.MountRequest;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * @param request the provider request, without current versions (the engine adds them); its target
  *     path is the directory the payload is written into
  * @param interval this volume's poll interval; the engine's default when empty
- * @param attributes non-secret facts stored in the volume's metadata
+ * @param metadata non-secret facts kept in the volume's metadata on disk (not sent to the provider;
+ *     the request's attributes are)
  * @param credentialsExpireAt when credentials in the request (service-account tokens kubelet handed
  *     over) expire; after that the engine does not call the provider with them and waits for a new
  *     request
@@ -26,7 +28,7 @@ public record VolumeSpec(
     String provider,
     MountRequest request,
     Optional<Duration> interval,
-    Map<String, String> attributes,
+    Map<String, String> metadata,
     Optional<Instant> credentialsExpireAt) {
 
   /** The shortest poll interval allowed. */
@@ -39,7 +41,7 @@ public record VolumeSpec(
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(interval, "interval");
     interval.ifPresent(VolumeSpec::checkInterval);
-    attributes = Map.copyOf(attributes);
+    metadata = Map.copyOf(metadata);
     Objects.requireNonNull(credentialsExpireAt, "credentialsExpireAt");
   }
 
@@ -49,8 +51,8 @@ public record VolumeSpec(
       String provider,
       MountRequest request,
       Optional<Duration> interval,
-      Map<String, String> attributes) {
-    this(id, provider, request, interval, attributes, Optional.empty());
+      Map<String, String> metadata) {
+    this(id, provider, request, interval, metadata, Optional.empty());
   }
 
   /** The directory the payload is written into: the request's target path. */

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -71,6 +72,11 @@ class RotationEngineTest {
     @Override
     public Optional<ChangeSource> changeSource() {
       return Optional.of(this);
+    }
+
+    @Override
+    public Set<String> errorCodes() {
+      return Set.of("TooManyRequests");
     }
 
     @Override
@@ -531,8 +537,19 @@ class RotationEngineTest {
     store.failure.set(
         ProviderException.of(KeyturnException.Reason.THROTTLED, "TooManyRequests", "slow down"));
     scheduler.advance(Duration.ofMinutes(2));
-    assertThat(reports)
-        .containsExactly("store true -", "store false -", "store false TooManyRequests");
+    // A code the provider does not declare is no label of its own: a store's text makes no series.
+    store.failure.set(ProviderException.of("Quota-" + System.nanoTime(), "over quota"));
+    scheduler.advance(Duration.ofMinutes(10));
+    store.failure.set(ProviderException.of("provider_error", "a reason's label is always known"));
+    scheduler.advance(Duration.ofMinutes(10));
+    // Each failure is retried with backoff: the labels in the order they first appear.
+    assertThat(reports.stream().distinct())
+        .containsExactly(
+            "store true -",
+            "store false -",
+            "store false TooManyRequests",
+            "store false other",
+            "store false provider_error");
   }
 
   @Test
@@ -544,7 +561,7 @@ class RotationEngineTest {
             base.provider(),
             base.request(),
             base.interval(),
-            base.attributes(),
+            base.metadata(),
             Optional.of(scheduler.clock().instant().plus(Duration.ofMinutes(3))));
     engine.mount(expiring);
     scheduler.advance(Duration.ofMinutes(2));

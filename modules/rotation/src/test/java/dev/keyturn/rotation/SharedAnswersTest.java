@@ -2,6 +2,7 @@ package dev.keyturn.rotation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.rotation.internal.SharedAnswers;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import java.nio.file.Path;

@@ -246,6 +246,19 @@ public final class SecretSyncer {
         && desired.spec().type().equals(existing.getType());
   }
 
+  /**
+   * What one attempt at writing a Secret tells the next (attempts run one after another): whether
+   * to read the Secret first, and whether a create just lost a race to another writer.
+   */
+  private static final class Attempts {
+    boolean readFirst;
+    boolean createRaced;
+
+    Attempts(boolean readFirst) {
+      this.readFirst = readFirst;
+    }
+  }
+
   private Outcome apply(SyncTarget target, DesiredSecret desired, Owners owners) {
     String namespace = target.namespace();
     String className = target.secretProviderClass();
@@ -260,27 +273,26 @@ public final class SecretSyncer {
     if (seen.secret().isPresent() && same(seen.secret().get(), desired)) {
       return Outcome.UNCHANGED;
     }
-    boolean[] readFirst = {!seen.knownAbsent()};
-    boolean[] createRaced = {false};
+    Attempts attempts = new Attempts(!seen.knownAbsent());
     return ApiCalls.retryOnConflict(
         "writing Secret " + namespace + "/" + name,
         () -> {
           V1Secret existing = null;
-          if (createRaced[0]) {
-            createRaced[0] = false;
+          if (attempts.createRaced) {
+            attempts.createRaced = false;
             existing = cache.flatMap(c -> c.await(namespace, name, CREATE_RACE_WAIT)).orElse(null);
           }
-          if (existing == null && readFirst[0]) {
+          if (existing == null && attempts.readFirst) {
             existing = read(namespace, name);
           }
-          readFirst[0] = true;
+          attempts.readFirst = true;
           if (existing == null) {
             try {
               api.createNamespacedSecret(
                       namespace, build(namespace, className, desired, owners.get(), null))
                   .execute();
             } catch (ApiException e) {
-              createRaced[0] = e.getCode() == 409;
+              attempts.createRaced = e.getCode() == 409;
               throw e;
             }
             return Outcome.CREATED;

@@ -1,6 +1,7 @@
 package dev.keyturn.spi;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A source of secrets. Implementations are found by a {@link ProviderRegistry}, explicitly or
@@ -33,6 +34,15 @@ public interface SecretProvider extends AutoCloseable {
   /** The provider's change notifications, for providers that can push; empty by default. */
   default Optional<ChangeSource> changeSource() {
     return Optional.empty();
+  }
+
+  /**
+   * The codes this provider's {@link ProviderException}s carry, a closed set (empty by default).
+   * Each is a fair metric label; any other code is labelled {@code other}, so a store's free text
+   * never makes new series. The code itself still appears, escaped and short, in logs and Events.
+   */
+  default Set<String> errorCodes() {
+    return Set.of();
   }
 
   /** Releases what the provider holds; idempotent. */

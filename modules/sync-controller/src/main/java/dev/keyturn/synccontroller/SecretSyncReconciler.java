@@ -2,11 +2,12 @@ package dev.keyturn.synccontroller;
 
 import dev.keyturn.kubernetes.SecretProviderClass;
 import dev.keyturn.kubernetes.internal.PodEvents;
-import dev.keyturn.rotation.SharedAnswers;
+import dev.keyturn.rotation.internal.SharedAnswers;
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
@@ -316,8 +317,8 @@ final class SecretSyncReconciler implements Reconciler {
   private MountResponse fetch(SecretSync sync, SecretProviderClass spc) {
     Map<String, String> attributes = new HashMap<>(spc.parameters());
     attributes.putAll(podAttributes);
-    attributes.put("csi.storage.k8s.io/pod.namespace", sync.namespace());
-    attributes.put("csi.storage.k8s.io/serviceAccount.name", sync.serviceAccount());
+    attributes.put(PodAttributes.POD_NAMESPACE, sync.namespace());
+    attributes.put(PodAttributes.SERVICE_ACCOUNT, sync.serviceAccount());
     attributes.put(
         ServiceAccountTokens.TOKENS_ATTRIBUTE,
         parts.tokens().attribute(sync.namespace(), sync.serviceAccount()));

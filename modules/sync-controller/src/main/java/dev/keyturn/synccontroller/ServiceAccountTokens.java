@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import dev.keyturn.kubernetes.internal.ApiCalls;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
+import dev.keyturn.spi.PodAttributes;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -25,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ServiceAccountTokens {
   /** The attribute kubelet passes tokens in. */
-  static final String TOKENS_ATTRIBUTE = "csi.storage.k8s.io/serviceAccount.tokens";
+  static final String TOKENS_ATTRIBUTE = PodAttributes.TOKENS;
 
   /** How long a requested token lives (the API server's least is 10 minutes). */
   static final Duration LIFETIME = Duration.ofMinutes(10);

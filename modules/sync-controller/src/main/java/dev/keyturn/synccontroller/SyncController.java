@@ -3,7 +3,8 @@ package dev.keyturn.synccontroller;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.kubernetes.internal.PodEvents;
 import dev.keyturn.kubernetes.internal.WatchClients;
-import dev.keyturn.rotation.SharedAnswers;
+import dev.keyturn.rotation.internal.SharedAnswers;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretProvider;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.DefaultController;
@@ -115,13 +116,11 @@ public final class SyncController implements AutoCloseable {
     if (b.lease.isEmpty()) {
       leading.set(true);
     }
-    informers.startAllRegisteredInformers();
-    classInformers.startAllRegisteredInformers();
     this.thread = daemon("keyturn-sync").newThread(controller);
-    this.stopClasses = classInformers;
+    this.classInformers = classInformers;
   }
 
-  private final SharedInformerFactory stopClasses;
+  private final SharedInformerFactory classInformers;
   private final ChangeWatches watches = new ChangeWatches();
   private final Optional<LeaderElector> elector;
   private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
@@ -196,8 +195,10 @@ public final class SyncController implements AutoCloseable {
     return new LeaderElectingController(elector, inner);
   }
 
-  /** Starts watching and reconciling (or competing for the Lease). */
+  /** Starts watching and reconciling (or competing for the Lease); building starts nothing. */
   public SyncController start() {
+    informers.startAllRegisteredInformers();
+    classInformers.startAllRegisteredInformers();
     thread.start();
     return this;
   }
@@ -229,7 +230,7 @@ public final class SyncController implements AutoCloseable {
     // Lease when it expires.
     elector.ifPresent(LeaderElector::close);
     informers.stopAllRegisteredInformers();
-    stopClasses.stopAllRegisteredInformers();
+    classInformers.stopAllRegisteredInformers();
     watches.close();
     leading.set(false);
   }
@@ -372,7 +373,7 @@ public final class SyncController implements AutoCloseable {
     }
 
     Map<String, String> podAttributes() {
-      return Map.of("csi.storage.k8s.io/pod.name", podName, "csi.storage.k8s.io/pod.uid", podUid);
+      return Map.of(PodAttributes.POD_NAME, podName, PodAttributes.POD_UID, podUid);
     }
 
     /** Builds the controller (informers start; call {@link SyncController#start()}). */

@@ -6,6 +6,7 @@ import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.SecretProvider;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A provider with templates: the request's template attributes ({@link Templates#PREFIX}) are taken
@@ -47,6 +48,11 @@ public final class TemplatingProvider implements SecretProvider {
   @Override
   public Optional<ChangeSource> changeSource() {
     return provider.changeSource();
+  }
+
+  @Override
+  public Set<String> errorCodes() {
+    return provider.errorCodes();
   }
 
   @Override

@@ -27,13 +27,17 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A provider served by another process on {@code <dir>/<name>.sock}, spoken to with the Secrets
@@ -294,11 +298,45 @@ public final class ExternalProvider implements SecretProvider {
   }
 
   /**
+   * The codes an external provider's failures carry that are fair metric labels: this bridge's own,
+   * the gRPC status names a failed call is reported with, and the common codes providers put in the
+   * protocol's {@code Error.code}. Any other code a provider sends is labelled {@code other}.
+   */
+  static final Set<String> ERROR_CODES =
+      Stream.concat(
+              Stream.of(
+                  "DeadlineExceeded",
+                  "Unavailable",
+                  "ResourceExhausted",
+                  "ResponseTooLarge",
+                  "InvalidResponse",
+                  "Unspecified",
+                  "Forbidden",
+                  "NotFound",
+                  "TooManyRequests",
+                  "Throttled",
+                  "AccessDenied",
+                  "Unauthorized",
+                  "PermissionDenied",
+                  "InvalidArgument",
+                  "Internal",
+                  "Unknown"),
+              Arrays.stream(Status.Code.values())
+                  .filter(c -> c != Status.Code.OK)
+                  .map(Status.Code::name))
+          .collect(Collectors.toUnmodifiableSet());
+
+  @Override
+  public Set<String> errorCodes() {
+    return ERROR_CODES;
+  }
+
+  /**
    * The provider's error code as a log word: its leading run of letters, digits, {@code _}, {@code
    * .} and {@code -}, at most 32 characters ({@code "Throttled:token=..."} is {@code Throttled}:
    * whatever a provider appends after a separator stays out of logs, events and metrics); a code
    * that starts with nothing of that is {@code Unspecified}. The metric label is narrower still
-   * ({@code ErrorLabels}).
+   * ({@link #ERROR_CODES}).
    */
   static String errorCode(String raw) {
     int end = 0;

@@ -7,7 +7,6 @@ import dev.keyturn.csinode.internal.proto.provider.Error;
 import dev.keyturn.csinode.internal.proto.provider.File;
 import dev.keyturn.csinode.internal.proto.provider.MountResponse;
 import dev.keyturn.csinode.internal.proto.provider.ObjectVersion;
-import dev.keyturn.rotation.ErrorLabels;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.ProviderException;
 import org.junit.jupiter.api.Test;
@@ -24,11 +23,12 @@ class ExternalProviderCodesTest {
   }
 
   @Test
-  void metricLabelsComeFromAClosedSet() {
-    assertThat(ErrorLabels.of("NotFound")).isEqualTo("NotFound");
-    assertThat(ErrorLabels.of("Throttled")).isEqualTo("Throttled");
-    assertThat(ErrorLabels.of("x" + System.nanoTime())).isEqualTo(ErrorLabels.OTHER);
-    assertThat(ErrorLabels.of("Throttled:token=abc")).isEqualTo(ErrorLabels.OTHER);
+  void theCodesItDeclaresForMetricLabelsAreAClosedSetOfWords() {
+    assertThat(ExternalProvider.ERROR_CODES)
+        .contains(
+            "NotFound", "Throttled", "DeadlineExceeded", "ResponseTooLarge", "UNAUTHENTICATED")
+        .doesNotContain("OK")
+        .allSatisfy(code -> assertThat(ExternalProvider.errorCode(code)).isEqualTo(code));
   }
 
   @Test

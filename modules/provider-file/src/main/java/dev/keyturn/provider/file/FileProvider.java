@@ -6,6 +6,7 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.PrintableText;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
@@ -66,7 +67,7 @@ public final class FileProvider implements SecretProvider {
   public static final int MAX_OBJECT_BYTES = 4 * 1024 * 1024;
 
   /** The volume context key kubelet puts the pod's namespace under. */
-  public static final String NAMESPACE_ATTRIBUTE = "csi.storage.k8s.io/pod.namespace";
+  public static final String NAMESPACE_ATTRIBUTE = PodAttributes.POD_NAMESPACE;
 
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -100,6 +101,24 @@ public final class FileProvider implements SecretProvider {
   /** Whether each request is confined to {@code <root>/<pod namespace>/}. */
   public boolean perNamespace() {
     return perNamespace;
+  }
+
+  /** The codes of this provider's failures. */
+  public static final Set<String> ERROR_CODES =
+      Set.of(
+          "Forbidden",
+          "InvalidName",
+          "InvalidSource",
+          "MissingParameter",
+          "NotFound",
+          "ReadFailed",
+          "SourceBusy",
+          "SourceNotFound",
+          "TooLarge");
+
+  @Override
+  public Set<String> errorCodes() {
+    return ERROR_CODES;
   }
 
   @Override

@@ -1,4 +1,4 @@
-package dev.keyturn.rotation;
+package dev.keyturn.rotation.internal;
 
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;

@@ -1,4 +1,4 @@
-package dev.keyturn.rotation;
+package dev.keyturn.rotation.internal;
 
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountResponse;
@@ -17,14 +17,15 @@ import java.util.function.Supplier;
  * answer serves the same request for {@code window} after it. Failures are never shared later.
  * Answers are held in memory only for the window.
  */
-final class Coalescer {
+public final class Coalescer {
   private record Entry(CompletableFuture<MountResponse> future, Instant at, Set<String> served) {}
 
   private final Clock clock;
   private final Duration window;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
-  Coalescer(Clock clock, Duration window) {
+  /** Sharing answers for {@code window} (zero: never). */
+  public Coalescer(Clock clock, Duration window) {
     this.clock = clock;
     this.window = window;
   }
@@ -34,7 +35,8 @@ final class Coalescer {
    * {@code volume} has not been given it yet (a volume's own next check always asks again),
    * otherwise a fresh call whose answer later callers may share.
    */
-  MountResponse call(String key, String volume, boolean shareable, Supplier<MountResponse> fetch) {
+  public MountResponse call(
+      String key, String volume, boolean shareable, Supplier<MountResponse> fetch) {
     if (window.isZero()) {
       return fetch.get();
     }

@@ -1,8 +1,9 @@
-package dev.keyturn.rotation;
+package dev.keyturn.rotation.internal;
 
 import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -23,36 +23,25 @@ import javax.crypto.spec.SecretKeySpec;
  * nor an unkeyed hash may be kept: telling which provider requests are the same, and versioning
  * content for providers that report no versions.
  */
-final class RequestKeys {
-  /**
-   * Attributes that differ from pod to pod without changing what the provider is asked for: who
-   * asks is the service account (its name and namespace stay in the key), not the pod, and the
-   * token only proves it.
-   */
-  static final Set<String> PER_POD =
-      Set.of(
-          "csi.storage.k8s.io/pod.name",
-          "csi.storage.k8s.io/pod.uid",
-          "csi.storage.k8s.io/ephemeral",
-          "csi.storage.k8s.io/serviceAccount.tokens");
-
+public final class RequestKeys {
   private final SecretKeySpec key;
 
-  RequestKeys() {
+  /** Keys under a fresh random key. */
+  public RequestKeys() {
     byte[] bytes = new byte[32];
     new SecureRandom().nextBytes(bytes);
     this.key = new SecretKeySpec(bytes, "HmacSHA256");
   }
 
   /** The same key for requests that ask the same provider the same thing as the same identity. */
-  String requestKey(
+  public String requestKey(
       String provider, Map<String, String> attributes, Map<String, String> secrets, FileMode mode) {
     Mac mac = mac();
     update(mac, provider);
     new TreeMap<>(attributes)
         .forEach(
             (k, v) -> {
-              if (!PER_POD.contains(k)) {
+              if (!PodAttributes.PER_POD.contains(k)) {
                 update(mac, k);
                 update(mac, v);
               }
@@ -69,7 +58,7 @@ final class RequestKeys {
   }
 
   /** The response with a keyed-hash version per file when the provider gave no versions. */
-  MountResponse withVersions(MountResponse response) {
+  public MountResponse withVersions(MountResponse response) {
     if (!response.objectVersions().isEmpty() || response.files().isEmpty()) {
       return response;
     }

@@ -1,4 +1,4 @@
-package dev.keyturn.rotation;
+package dev.keyturn.rotation.internal;
 
 import java.math.BigDecimal;
 import java.time.Duration;

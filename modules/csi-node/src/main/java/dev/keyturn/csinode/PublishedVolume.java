@@ -16,7 +16,7 @@ import java.util.List;
  * @param secretObjects the Secrets its class syncs
  * @param keepOrphans whether its class keeps the Secrets it no longer lists (labelled)
  */
-record Volume(
+record PublishedVolume(
     String volumeId,
     Path target,
     String namespace,
@@ -30,13 +30,14 @@ record Volume(
     boolean restartOnRotation,
     boolean keepOrphans) {
 
-  Volume {
+  PublishedVolume {
     secretObjects = List.copyOf(secretObjects);
   }
 
   /** A volume at its first publish. */
-  static Volume first(PublishRequest request, Path target, SecretProviderClass spc, Instant at) {
-    return new Volume(
+  static PublishedVolume first(
+      PublishRequest request, Path target, SecretProviderClass spc, Instant at) {
+    return new PublishedVolume(
             request.volumeId(),
             target,
             spc.namespace(),
@@ -53,8 +54,8 @@ record Volume(
   }
 
   /** The same volume after a republish that read {@code spc}. */
-  Volume republished(Instant at, SecretProviderClass spc) {
-    return new Volume(
+  PublishedVolume republished(Instant at, SecretProviderClass spc) {
+    return new PublishedVolume(
         volumeId,
         target,
         namespace,

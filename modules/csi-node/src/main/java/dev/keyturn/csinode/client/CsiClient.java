@@ -1,5 +1,6 @@
-package dev.keyturn.csinode;
+package dev.keyturn.csinode.client;
 
+import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.csinode.internal.proto.csi.GetPluginInfoRequest;
 import dev.keyturn.csinode.internal.proto.csi.GetPluginInfoResponse;
 import dev.keyturn.csinode.internal.proto.csi.IdentityGrpc;

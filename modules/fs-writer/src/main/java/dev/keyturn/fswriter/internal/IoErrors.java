@@ -1,4 +1,4 @@
-package dev.keyturn.fswriter;
+package dev.keyturn.fswriter.internal;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;

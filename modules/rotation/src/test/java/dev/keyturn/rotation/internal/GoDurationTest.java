@@ -1,4 +1,4 @@
-package dev.keyturn.rotation;
+package dev.keyturn.rotation.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
