@@ -87,23 +87,35 @@ final class VaultLogins {
     this.clock = clock;
   }
 
+  /**
+   * A token.
+   *
+   * @param fresh whether it comes from a login just made (a refusal of it is not staleness)
+   */
+  record Token(String value, boolean fresh) {
+    @Override
+    public String toString() {
+      return "Token[fresh=" + fresh + "]";
+    }
+  }
+
   /** A token for the identity: held, or from a fresh login. */
-  String token(OkHttpClient client, Login login) {
+  Token token(OkHttpClient client, Login login) {
     if (login.credentials() instanceof TokenFile file) {
-      return read(file.file(), "tokenFile");
+      return new Token(read(file.file(), "tokenFile"), true);
     }
     String key = key(login);
     synchronized (held) {
       Held h = held.get(key);
       if (h != null && clock.instant().isBefore(h.renewBy())) {
-        return h.token();
+        return new Token(h.token(), false);
       }
     }
     Held fresh = login(client, login);
     synchronized (held) {
       held.put(key, fresh);
     }
-    return fresh.token();
+    return new Token(fresh.token(), true);
   }
 
   /** Forgets the identity's token (Vault refused it). */

@@ -45,7 +45,7 @@ final class VaultReads implements ChangeSource, AutoCloseable {
       URI origin,
       Optional<String> namespace,
       String identity,
-      Supplier<String> token,
+      Supplier<VaultLogins.Token> token,
       Runnable forgetToken) {}
 
   private record Key(String identity, VaultObject.ReadKey read) {}
@@ -80,6 +80,7 @@ final class VaultReads implements ChangeSource, AutoCloseable {
         }
       };
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private final Set<Key> metadataDenied = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -136,6 +137,7 @@ final class VaultReads implements ChangeSource, AutoCloseable {
       } catch (ProviderException e) {
         if (e.code().equals("PermissionDenied")) {
           // The role may read the secret but not its metadata: read the secret each time.
+          metadataDenied.add(key);
           forget(key);
           return Optional.empty();
         }
@@ -201,7 +203,10 @@ final class VaultReads implements ChangeSource, AutoCloseable {
     }
     Optional<Long> kvVersion = number(object(data(answer), "metadata"), "version");
     Optional<String> metadataPath = metadataPath(object);
-    if (kvVersion.isPresent() && metadataPath.isPresent() && data(answer).has("data")) {
+    if (kvVersion.isPresent()
+        && metadataPath.isPresent()
+        && data(answer).has("data")
+        && !metadataDenied.contains(key)) {
       store(
           key,
           new Kept(answer, metadataPath, kvVersion.get(), Optional.empty(), false, Instant.MAX, 0));
@@ -250,27 +255,37 @@ final class VaultReads implements ChangeSource, AutoCloseable {
     return clock.instant().plusSeconds(leaseSeconds * 2 / 3);
   }
 
-  /** One call with the session's token; a refused token is dropped and the call made once more. */
+  /**
+   * One call with the session's token. A held token that is refused may have been revoked: it is
+   * dropped and the call made once more after a fresh login (a fresh token's refusal stands).
+   */
   private JsonObject withToken(
       Session session, String path, String method, Map<String, ?> body, String what) {
+    VaultLogins.Token token = session.token().get();
     try {
-      return http.send(session.client(), call(session, path, method, body, what));
+      return http.send(session.client(), call(session, token, path, method, body, what));
     } catch (ProviderException e) {
-      if (!e.code().equals("PermissionDenied")) {
+      if (!e.code().equals("PermissionDenied") || token.fresh()) {
         throw e;
       }
       session.forgetToken().run();
-      return http.send(session.client(), call(session, path, method, body, what));
+      return http.send(
+          session.client(), call(session, session.token().get(), path, method, body, what));
     }
   }
 
   private static VaultHttp.Call call(
-      Session session, String path, String method, Map<String, ?> body, String what) {
+      Session session,
+      VaultLogins.Token token,
+      String path,
+      String method,
+      Map<String, ?> body,
+      String what) {
     return new VaultHttp.Call(
         session.origin(),
         method,
         path,
-        Optional.of(session.token().get()),
+        Optional.of(token.value()),
         session.namespace(),
         body,
         what);

