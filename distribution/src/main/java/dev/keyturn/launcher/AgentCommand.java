@@ -379,6 +379,16 @@ final class AgentCommand implements Callable<Integer> {
    */
   private ProviderRegistry providers(AgentConfig agentConfig) {
     ProviderRegistry.Builder builder = ProviderRegistry.builder();
+    agentConfig
+        .providers()
+        .forEach(
+            (name, settings) -> {
+              try {
+                builder.create(name, settings);
+              } catch (KeyturnException e) {
+                throw new AgentConfig.ConfigException("providers." + name + ": " + e.getMessage());
+              }
+            });
     if (agentConfig.sets().stream().anyMatch(set -> set.provider().equals(FileProvider.NAME))) {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put(FileProviderFactory.ROOT, fileRoot().toAbsolutePath().toString());

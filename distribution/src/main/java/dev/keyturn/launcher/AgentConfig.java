@@ -28,6 +28,12 @@ import org.yaml.snakeyaml.error.YAMLException;
  *
  * <pre>
  * interval: 2m            # default poll interval
+ * providers:              # optional: store providers and their settings (docs/providers.md)
+ *   vault:
+ *     address: https://vault.example.com:8200
+ *     auth: approle
+ *     roleIdFile: /etc/keyturn/role-id
+ *     secretIdFile: /etc/keyturn/secret-id
  * sets:
  *   - name: app
  *     provider: file
@@ -44,9 +50,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  * Errors name the field, e.g. {@code sets[0].target}.
  *
  * @param interval the default poll interval
+ * @param providers the store providers to create, each with its settings
  * @param sets the secret sets
  */
-record AgentConfig(Duration interval, List<SetConfig> sets) {
+record AgentConfig(
+    Duration interval, Map<String, Map<String, String>> providers, List<SetConfig> sets) {
 
   /** One secret set. */
   record SetConfig(
@@ -108,11 +116,38 @@ record AgentConfig(Duration interval, List<SetConfig> sets) {
       }
       parsed.add(config);
     }
-    return new AgentConfig(interval, parsed);
+    return new AgentConfig(interval, providers(root.get("providers")), parsed);
+  }
+
+  /** {@code providers}: a mapping of provider names to mappings of settings (strings). */
+  private static Map<String, Map<String, String>> providers(Object value) {
+    if (value == null) {
+      return Map.of();
+    }
+    if (!(value instanceof Map<?, ?> map)) {
+      throw new ConfigException("providers: must be a mapping of provider names to settings");
+    }
+    Map<String, Map<String, String>> providers = new LinkedHashMap<>();
+    map.forEach(
+        (name, settings) -> {
+          if (!(settings instanceof Map<?, ?> entries)) {
+            throw new ConfigException("providers." + name + ": must be a mapping of settings");
+          }
+          Map<String, String> strings = new LinkedHashMap<>();
+          entries.forEach(
+              (k, v) -> {
+                if (v instanceof Map || v instanceof List) {
+                  throw new ConfigException("providers." + name + "." + k + ": must be a value");
+                }
+                strings.put(String.valueOf(k), String.valueOf(v));
+              });
+          providers.put(String.valueOf(name), strings);
+        });
+    return providers;
   }
 
   /** The top-level fields of the YAML file. */
-  static final Set<String> TOP_FIELDS = Set.of("interval", "sets");
+  static final Set<String> TOP_FIELDS = Set.of("interval", "providers", "sets");
 
   /** The fields of a set in the YAML file (docs/configuration.md lists each). */
   static final Set<String> SET_FIELDS =

@@ -71,7 +71,8 @@ final class NodeAssembly {
             config.fileProviderRoot(),
             config.fileProviderRoot().isPresent()
                 ? VersionKey.forNode(config.csiSocket())
-                : Optional.empty());
+                : Optional.empty(),
+            config.stores());
     ProviderResolver resolver = resolver(registry);
     RotationEngine engine = engine(resolver, executor, metrics);
     VolumePublisher publisher = publisher(client, engine, executor, metrics);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -172,6 +173,8 @@ final class NodeCommand implements Callable<Integer> {
               + "pod only from <root>/<pod namespace>/; the provider is off when unset (env KEYTURN_FILE_PROVIDER_ROOT).")
   Path fileProviderRoot;
 
+  @Mixin InProcessProviderOptions stores = new InProcessProviderOptions();
+
   @Option(
       names = "--register-with-kubelet",
       arity = "0..1",
@@ -244,6 +247,7 @@ final class NodeCommand implements Callable<Integer> {
         watchSyncedSecrets,
         kubeletDir,
         Optional.ofNullable(fileProviderRoot),
+        stores.providers(),
         registerWithKubelet,
         Optional.ofNullable(kubeletRegistrationPath));
   }

@@ -24,6 +24,7 @@ import picocli.CommandLine;
  *
  * @param kubeconfig empty: the in-cluster configuration
  * @param fileProviderRoot empty: the in-process file provider is off
+ * @param stores the in-process store providers turned on, each with its settings
  * @param metricsAddr empty: no read-only endpoint
  * @param adminAddr empty: no control endpoint
  * @param kubeletRegistrationPath the CSI socket as kubelet sees it; empty: the endpoint's path
@@ -49,6 +50,7 @@ record NodeConfig(
     boolean watchSyncedSecrets,
     Path kubeletDir,
     Optional<Path> fileProviderRoot,
+    Map<String, Map<String, String>> stores,
     boolean registerWithKubelet,
     Optional<Path> kubeletRegistrationPath) {
 
@@ -63,6 +65,7 @@ record NodeConfig(
     }
     Objects.requireNonNull(driverName, "--drivername");
     providerDirectories = List.copyOf(providerDirectories);
+    stores = Map.copyOf(stores);
     atLeast("--rotation-poll-interval", rotationPollInterval, VolumeSpec.MIN_INTERVAL);
     if (maxCallRecvMsgSize <= 0) {
       throw new AgentConfig.ConfigException(
@@ -173,6 +176,8 @@ record NodeConfig(
           Map.entry("--watch-synced-secrets", Default.of("KEYTURN_WATCH_SYNCED_SECRETS", "false")),
           Map.entry("--kubelet-dir", Default.of("KEYTURN_KUBELET_DIR", "/var/lib/kubelet")),
           Map.entry("--file-provider-root", Default.of("KEYTURN_FILE_PROVIDER_ROOT", null)),
+          Map.entry("--in-process-provider", Default.of("KEYTURN_IN_PROCESS_PROVIDERS", null)),
+          Map.entry("--provider-setting", Default.of(null, null)),
           Map.entry(
               "--register-with-kubelet", Default.of("KEYTURN_REGISTER_WITH_KUBELET", "false")),
           Map.entry(

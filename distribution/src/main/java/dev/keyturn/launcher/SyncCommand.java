@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -126,6 +127,8 @@ final class SyncCommand implements Callable<Integer> {
               + " namespace>/ (off when unset).")
   Path fileProviderRoot;
 
+  @Mixin InProcessProviderOptions stores = new InProcessProviderOptions();
+
   @Override
   public Integer call() throws Exception {
     checkDurations();
@@ -136,7 +139,8 @@ final class SyncCommand implements Callable<Integer> {
             Optional.ofNullable(fileProviderRoot),
             Optional.ofNullable(System.getenv(VersionKey.ENV))
                 .filter(k -> !k.isBlank())
-                .map(Path::of));
+                .map(Path::of),
+            stores.providers());
     ProviderResolver resolver =
         ProviderResolver.builder(registry)
             .directory(providerVolume)
