@@ -18,5 +18,8 @@ cleanup() {
   esac
 }
 trap cleanup EXIT
-KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -pl modules/provider-vault -am \
-  -Dtest='Vault*' -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+# The provider's own tests, then the assembled distribution: keyturn node over its CSI socket with a
+# class written for the upstream provider, and keyturn agent (VaultDistributionIT).
+KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -pl modules/provider-vault,distribution -am \
+  -Dtest='Vault*' -Dit.test='Vault*' \
+  -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -3,6 +3,7 @@ package dev.keyturn.provider.vault;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.spi.testkit.ProviderContractTest;
+import dev.keyturn.testing.stores.OpenBao;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

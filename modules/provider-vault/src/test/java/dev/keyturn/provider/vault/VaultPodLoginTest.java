@@ -8,6 +8,7 @@ import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
+import dev.keyturn.testing.stores.OpenBao;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -16,10 +17,7 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,21 +64,7 @@ class VaultPodLoginTest {
                       ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("web")))
                   .execute());
     }
-    if (!bao.api("GET", "sys/auth", null).has("kubernetes/")) {
-      bao.api("POST", "sys/auth/kubernetes", Map.of("type", "kubernetes"));
-    }
-    String kubeconfig = Files.readString(cluster.kubeconfig());
-    String ca =
-        new String(
-            Base64.getDecoder().decode(field(kubeconfig, "certificate-authority-data")),
-            StandardCharsets.UTF_8);
-    bao.api(
-        "POST",
-        "auth/kubernetes/config",
-        Map.of(
-            "kubernetes_host", client.getBasePath(),
-            "kubernetes_ca_cert", ca,
-            "token_reviewer_jwt", field(kubeconfig, "token")));
+    bao.kubernetesAuth(cluster.kubeconfig());
     bao.api("POST", "secret/data/team-a/db", Map.of("data", Map.of("password", "team-a-pw")));
     bao.api(
         "POST",
@@ -112,17 +96,6 @@ class VaultPodLoginTest {
         throw e;
       }
     }
-  }
-
-  /** A value of the kubeconfig the start script writes (one per line). */
-  static String field(String kubeconfig, String name) {
-    return kubeconfig
-        .lines()
-        .map(String::trim)
-        .filter(l -> l.startsWith(name + ":"))
-        .map(l -> l.substring(name.length() + 1).trim())
-        .findFirst()
-        .orElseThrow();
   }
 
   /** The pod's tokens attribute, as the CSI driver passes it. */

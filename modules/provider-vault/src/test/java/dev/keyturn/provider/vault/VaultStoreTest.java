@@ -8,6 +8,7 @@ import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
+import dev.keyturn.testing.stores.OpenBao;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.keyturn.provider.vault;
+package dev.keyturn.testing.stores;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -6,10 +6,13 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import okhttp3.MediaType;
@@ -25,18 +28,22 @@ import org.junit.jupiter.api.Assumptions;
  * {@code KEYTURN_BAO}; tools/stores/run-tests.sh installs it pinned and runs these tests. Without
  * it the tests are skipped and say so.
  */
-final class OpenBao implements AutoCloseable {
-  static final String BAO_ENV = "KEYTURN_BAO";
+public final class OpenBao implements AutoCloseable {
+  public static final String BAO_ENV = "KEYTURN_BAO";
 
   /** Set by the store phase: a missing store fails the tests instead of skipping them. */
-  static final String REQUIRED_ENV = "KEYTURN_STORES_REQUIRED";
+  public static final String REQUIRED_ENV = "KEYTURN_STORES_REQUIRED";
 
   private static final Gson GSON = new Gson();
   private static OpenBao shared;
 
-  final URI address;
-  final String rootToken;
-  final Path audit;
+  /** The server's address (http on loopback). */
+  public final URI address;
+
+  /** The dev server's root token. */
+  public final String rootToken;
+
+  private final Path audit;
   private final Process process;
   private final OkHttpClient http = new OkHttpClient();
 
@@ -48,7 +55,7 @@ final class OpenBao implements AutoCloseable {
   }
 
   /** The server of this JVM, started on first use; skips the test when no binary is named. */
-  static synchronized OpenBao shared() throws Exception {
+  public static synchronized OpenBao shared() throws Exception {
     Optional<Path> bao =
         Optional.ofNullable(System.getenv(BAO_ENV)).filter(b -> !b.isBlank()).map(Path::of);
     String why =
@@ -116,7 +123,7 @@ final class OpenBao implements AutoCloseable {
   }
 
   /** A call with the root token; the answer's JSON (empty for 204). */
-  JsonObject api(String method, String path, Object body) throws IOException {
+  public JsonObject api(String method, String path, Object body) throws IOException {
     Request request =
         new Request.Builder()
             .url(address.resolve("/v1/" + path).toString())
@@ -138,7 +145,7 @@ final class OpenBao implements AutoCloseable {
   }
 
   /** Requests the audit log has seen so far whose path is {@code path} ("secret/data/app"). */
-  long requests(String path) throws IOException {
+  public long requests(String path) throws IOException {
     if (!Files.exists(audit)) {
       return 0;
     }
@@ -151,10 +158,42 @@ final class OpenBao implements AutoCloseable {
   }
 
   /** Every request the audit log has seen. */
-  long requests() throws IOException {
+  public long requests() throws IOException {
     return Files.exists(audit)
         ? Files.readAllLines(audit).stream().filter(l -> l.contains("\"type\":\"request\"")).count()
         : 0;
+  }
+
+  /**
+   * Turns on the Kubernetes auth method, checking tokens through the API server of {@code
+   * kubeconfig} (one the start script wrote: server, CA data and an admin token, each on a line)
+   * with that token as reviewer.
+   */
+  public void kubernetesAuth(Path kubeconfig) throws IOException {
+    if (!api("GET", "sys/auth", null).has("kubernetes/")) {
+      api("POST", "sys/auth/kubernetes", Map.of("type", "kubernetes"));
+    }
+    String text = Files.readString(kubeconfig);
+    api(
+        "POST",
+        "auth/kubernetes/config",
+        Map.of(
+            "kubernetes_host", field(text, "server"),
+            "kubernetes_ca_cert",
+                new String(
+                    Base64.getDecoder().decode(field(text, "certificate-authority-data")),
+                    StandardCharsets.UTF_8),
+            "token_reviewer_jwt", field(text, "token")));
+  }
+
+  private static String field(String kubeconfig, String name) {
+    return kubeconfig
+        .lines()
+        .map(String::trim)
+        .filter(l -> l.startsWith(name + ":"))
+        .map(l -> l.substring(name.length() + 1).trim())
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("the kubeconfig has no " + name));
   }
 
   @Override

@@ -1,0 +1,287 @@
+package dev.keyturn.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonObject;
+import dev.keyturn.csinode.PublishRequest;
+import dev.keyturn.csinode.client.CsiClient;
+import dev.keyturn.kubernetes.KubernetesApiGateway;
+import dev.keyturn.spi.KeyturnException;
+import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubeObjects;
+import dev.keyturn.testing.kubernetes.KubernetesTest;
+import dev.keyturn.testing.stores.OpenBao;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The assembled distribution with the in-process {@code vault} provider against a real OpenBao:
+ * {@code keyturn node} mounts and rotates a pod's volume whose SecretProviderClass is written as
+ * hashicorp/vault-csi-provider's documentation writes one, logged in as the pod through the real
+ * kube-apiserver's TokenReview; {@code keyturn agent} does what Vault Agent does on a machine.
+ */
+@KubernetesTest
+class VaultDistributionIT {
+  /**
+   * The class of the upstream documentation's KV example
+   * (developer.hashicorp.com/vault/docs/platform/k8s/csi/examples), with this test's address, role
+   * and path.
+   */
+  static final String UPSTREAM_CLASS =
+      """
+      apiVersion: secrets-store.csi.x-k8s.io/v1
+      kind: SecretProviderClass
+      metadata:
+        name: vault-db-creds
+      spec:
+        provider: vault
+        parameters:
+          vaultAddress: "%s"
+          roleName: "%s"
+          objects: |
+            - objectName: "db-password"
+              secretPath: "secret/data/%s/db-pass"
+              secretKey: "password"
+      """;
+
+  @TempDir Path dir;
+  KeyturnProcess keyturn;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    boolean stopped = keyturn == null || keyturn.stop();
+    KeyturnProcess.unmountTmpfsUnder(dir);
+    assertThat(stopped).as("stopped on SIGTERM").isTrue();
+  }
+
+  @Test
+  void aPodsClassWrittenForTheUpstreamProviderMountsAndRotatesThroughKeyturnAlone(KubeContext kube)
+      throws Exception {
+    OpenBao bao = OpenBao.shared();
+    String why =
+        "the pod logs in through a real kube-apiserver's TokenReview (KEYTURN_IT_KUBECONFIG)";
+    if (!kube.real()) {
+      System.out.println("SKIPPED (" + why + ")");
+    }
+    Assumptions.assumeTrue(kube.real(), why);
+    String ns = kube.namespace();
+    bao.kubernetesAuth(kube.kubeconfig());
+    bao.api(
+        "POST", "secret/data/" + ns + "/db-pass", Map.of("data", Map.of("password", "db-pw-1")));
+    bao.api(
+        "POST",
+        "sys/policies/acl/" + ns,
+        Map.of(
+            "policy",
+            "path \"secret/data/"
+                + ns
+                + "/*\" { capabilities = [\"read\"] }\n"
+                + "path \"secret/metadata/"
+                + ns
+                + "/*\" { capabilities = [\"read\"] }"));
+    bao.api(
+        "POST",
+        "auth/kubernetes/role/" + ns + "-app",
+        Map.of(
+            "bound_service_account_names", List.of("app"),
+            "bound_service_account_namespaces", List.of(ns),
+            "audience", "vault",
+            "token_policies", List.of(ns)));
+    CoreV1Api core = new CoreV1Api(kube.client());
+    core.createNamespacedServiceAccount(
+            ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("app")))
+        .execute();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spc =
+        new Yaml().load(String.format(UPSTREAM_CLASS, bao.address, ns + "-app", ns));
+    ((Map<String, Object>) spc.get("metadata")).put("namespace", ns);
+    new CustomObjectsApi(kube.client())
+        .createNamespacedCustomObject(
+            KubernetesApiGateway.GROUP, "v1", ns, "secretproviderclasses", spc)
+        .execute();
+    String podUid =
+        KubeObjects.createPod(
+                kube,
+                Map.of("name", "web-0"),
+                Map.of(
+                    "serviceAccountName",
+                    "app",
+                    "automountServiceAccountToken",
+                    false,
+                    "containers",
+                    List.of(Map.of("name", "app", "image", "registry.example/app:1"))))
+            .getMetadata()
+            .getUid();
+
+    Path socket = dir.resolve("csi/csi.sock");
+    keyturn =
+        KeyturnProcess.start(
+            dir,
+            Map.of(),
+            List.of(
+                "node",
+                "--endpoint",
+                "unix://" + socket,
+                "--nodeid",
+                "node-1",
+                "--kubeconfig",
+                kube.kubeconfig().toString(),
+                "--provider-volume",
+                dir.resolve("providers").toString(),
+                "--republish-min-interval",
+                "0s",
+                "--kubelet-dir",
+                dir.resolve("kubelet").toString(),
+                "--tmpfs=" + KeyturnProcess.isRoot(),
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--admin-addr",
+                "127.0.0.1:0",
+                "--in-process-provider=vault",
+                "--provider-setting=vault.address=" + bao.address));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(keyturn.output)
+                    .anyMatch(
+                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+    Path target =
+        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
+      PublishRequest withoutToken = publish(target, ns, podUid, Map.of());
+      // The CSIDriver did not ask for the audience: the pod is told, and nothing is mounted.
+      assertThatThrownBy(() -> kubelet.publish(withoutToken))
+          .isInstanceOf(KeyturnException.class)
+          .hasMessageContaining("FAILED_PRECONDITION")
+          .hasMessageContaining("no service-account token for audience vault")
+          .hasMessageContaining("tokenRequests");
+      PublishRequest request =
+          publish(target, ns, podUid, Map.of(PublishRequest.TOKENS, tokens(core, ns)));
+      long dataBefore = bao.requests("secret/data/" + ns + "/db-pass");
+      kubelet.publish(request);
+      assertThat(Files.readString(target.resolve("db-password"))).isEqualTo("db-pw-1");
+      kubelet.publish(request);
+      assertThat(bao.requests("secret/data/" + ns + "/db-pass") - dataBefore)
+          .as("a republish of unchanged content reads only the metadata")
+          .isEqualTo(1);
+      bao.api(
+          "POST", "secret/data/" + ns + "/db-pass", Map.of("data", Map.of("password", "db-pw-2")));
+      kubelet.publish(request);
+      assertThat(Files.readString(target.resolve("db-password"))).isEqualTo("db-pw-2");
+      kubelet.unpublish("csi-vault-1", target.toString());
+    }
+  }
+
+  @Test
+  void theAgentDoesWhatVaultAgentDoesOnAMachine(KubeContext kube) throws Exception {
+    OpenBao bao = OpenBao.shared();
+    bao.api(
+        "POST",
+        "secret/data/agent-it/app",
+        Map.of("data", Map.of("password", "agent-pw", "user", "app")));
+    if (!bao.api("GET", "sys/auth", null).has("approle/")) {
+      bao.api("POST", "sys/auth/approle", Map.of("type", "approle"));
+    }
+    bao.api(
+        "POST",
+        "sys/policies/acl/agent-it",
+        Map.of("policy", "path \"secret/*\" { capabilities = [\"read\"] }"));
+    bao.api("POST", "auth/approle/role/agent-it", Map.of("token_policies", List.of("agent-it")));
+    JsonObject roleId =
+        bao.api("GET", "auth/approle/role/agent-it/role-id", null).getAsJsonObject("data");
+    JsonObject secretId =
+        bao.api("POST", "auth/approle/role/agent-it/secret-id", Map.of()).getAsJsonObject("data");
+    Files.writeString(dir.resolve("role-id"), roleId.get("role_id").getAsString());
+    Files.writeString(dir.resolve("secret-id"), secretId.get("secret_id").getAsString());
+    Path target = dir.resolve("run/app");
+    Map<String, Object> vault = new HashMap<>();
+    vault.put("address", bao.address.toString());
+    vault.put("auth", "approle");
+    vault.put("roleIdFile", dir.resolve("role-id").toString());
+    vault.put("secretIdFile", dir.resolve("secret-id").toString());
+    Map<String, Object> config =
+        Map.of(
+            "providers",
+            Map.of("vault", vault),
+            "sets",
+            List.of(
+                Map.of(
+                    "name",
+                    "app",
+                    "provider",
+                    "vault",
+                    "target",
+                    target.toString(),
+                    "parameters",
+                    Map.of(
+                        "objects",
+                        "- {objectName: password, secretPath: secret/data/agent-it/app, secretKey: password}\n"
+                            + "- objectName: db.conf\n  secretPath: secret/data/agent-it/app\n  secretKey: user\n",
+                        "keyturn.dev/template.app.env",
+                        "USER={{objects.db_conf}}\nPASSWORD={{objects.password}}\n"))));
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, new Yaml().dump(config));
+    KeyturnProcess.Finished once =
+        KeyturnProcess.run(dir, Map.of(), List.of("agent", "--config", file.toString(), "--once"));
+    assertThat(once.status()).as("output %s", once.output()).isZero();
+    assertThat(Files.readString(target.resolve("password"))).isEqualTo("agent-pw");
+    assertThat(Files.readString(target.resolve("db.conf"))).isEqualTo("app");
+    // A consul-template-style file rendered from the same answer.
+    assertThat(Files.readString(target.resolve("app.env")))
+        .isEqualTo("USER=app\nPASSWORD=agent-pw\n");
+  }
+
+  private static PublishRequest publish(
+      Path target, String ns, String podUid, Map<String, String> extra) {
+    Map<String, String> context = new HashMap<>();
+    context.put("secretProviderClass", "vault-db-creds");
+    context.put(PublishRequest.POD_NAME, "web-0");
+    context.put(PublishRequest.POD_NAMESPACE, ns);
+    context.put(PublishRequest.POD_UID, podUid);
+    context.put(PublishRequest.SERVICE_ACCOUNT, "app");
+    context.putAll(extra);
+    return new PublishRequest(
+        "csi-vault-1", target.toString(), true, false, true, context, Map.of());
+  }
+
+  /**
+   * The pod's tokens as kubelet passes them for a CSIDriver with tokenRequests [{audience: vault}].
+   */
+  private static String tokens(CoreV1Api core, String ns) throws Exception {
+    AuthenticationV1TokenRequest answer =
+        core.createNamespacedServiceAccountToken(
+                "app",
+                ns,
+                new AuthenticationV1TokenRequest()
+                    .spec(
+                        new V1TokenRequestSpec()
+                            .audiences(List.of("vault"))
+                            .expirationSeconds(600L)))
+            .execute();
+    JsonObject entry = new JsonObject();
+    entry.addProperty("token", answer.getStatus().getToken());
+    entry.addProperty(
+        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toString());
+    JsonObject all = new JsonObject();
+    all.add("vault", entry);
+    return all.toString();
+  }
+}
