@@ -6,15 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export KEYTURN_KUBE_VERSION=${1:-${KEYTURN_KUBE_VERSION:-1.20.2}}
-started=$(date +%s)
-kubeconfig=$(tools/kube-apiserver/start.sh)
-# Stop the servers, then remove their private state directory (certificates, etcd data, logs).
-cleanup() {
-  tools/kube-apiserver/stop.sh "${kubeconfig}"
-  case "$(dirname "${kubeconfig}")" in
-    */keyturn-apiserver.*) rm -rf "$(dirname "${kubeconfig}")" ;;
-  esac
-}
-trap cleanup EXIT
-echo "[kube-apiserver] v${KEYTURN_KUBE_VERSION} up after $(( $(date +%s) - started )) s"
-KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -Dgroups=kubernetes -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+tools/kube-apiserver/with-server.sh \
+  mvn -B verify -Dgroups=kubernetes -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

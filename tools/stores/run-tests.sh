@@ -10,16 +10,11 @@ export KEYTURN_BAO="${venv}/bin/bao"
 export KEYTURN_STORES_REQUIRED=1
 echo "[stores] $("${KEYTURN_BAO}" version)"
 export KEYTURN_KUBE_VERSION=${KEYTURN_KUBE_VERSION:-1.37.2}
-kubeconfig=$(tools/kube-apiserver/start.sh)
-cleanup() {
-  tools/kube-apiserver/stop.sh "${kubeconfig}"
-  case "$(dirname "${kubeconfig}")" in
-    */keyturn-apiserver.*) rm -rf "$(dirname "${kubeconfig}")" ;;
-  esac
-}
-trap cleanup EXIT
 # The provider's own tests, then the assembled distribution: keyturn node over its CSI socket with a
 # class written for the upstream provider, and keyturn agent (VaultDistributionIT).
-KEYTURN_IT_KUBECONFIG="${kubeconfig}" mvn -B verify -pl modules/provider-vault,distribution -am \
-  -Dtest='Vault*' -Dit.test='Vault*' \
-  -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+tools/kube-apiserver/with-server.sh bash -c '
+  set -e
+  mvn -B verify -pl modules/provider-vault -am -Dtest="Vault*" -Dit.test=none \
+    -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+  mvn -B verify -pl distribution -am -Dtest=none -Dit.test=VaultDistributionIT \
+    -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false'

@@ -6,7 +6,9 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** What the node tests set up the same way: classes, kubelet's targets and publish requests. */
@@ -42,6 +44,37 @@ public final class NodeFixtures {
   }
 
   /** kubelet's target for the inline volume {@code volume} of the pod {@code podUid}. */
+  /**
+   * {@code keyturn node}'s arguments for a test: its socket, the test's API server, providers and
+   * kubelet directories under {@code dir}, no minimum between republishes, tmpfs when root,
+   * endpoints on free loopback ports; then {@code more}.
+   */
+  static List<String> nodeArgs(Path dir, Path socket, KubeContext kube, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "node",
+                "--endpoint",
+                "unix://" + socket,
+                "--nodeid",
+                "node-1",
+                "--kubeconfig",
+                kube.kubeconfig().toString(),
+                "--provider-volume",
+                dir.resolve("providers").toString(),
+                "--republish-min-interval",
+                "0s",
+                "--kubelet-dir",
+                dir.resolve("kubelet").toString(),
+                "--tmpfs=" + KeyturnProcess.isRoot(),
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--admin-addr",
+                "127.0.0.1:0"));
+    args.addAll(List.of(more));
+    return args;
+  }
+
   public static Path target(Path kubeletDir, String podUid, String volume) {
     return kubeletDir.resolve("pods/" + podUid + "/volumes/kubernetes.io~csi/" + volume + "/mount");
   }

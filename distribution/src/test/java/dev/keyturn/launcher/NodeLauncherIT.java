@@ -268,26 +268,7 @@ class NodeLauncherIT {
         kube, "app", Map.of("provider", "file", "parameters", Map.of("source", "app")));
     String podUid = KubeObjects.createPod(kube, Map.of("name", "web-0")).getMetadata().getUid();
     Path socket = dir.resolve("csi/csi.sock");
-    List<String> args =
-        List.of(
-            "node",
-            "--endpoint",
-            "unix://" + socket,
-            "--nodeid",
-            "node-1",
-            "--kubeconfig",
-            kube.kubeconfig().toString(),
-            "--provider-volume",
-            dir.resolve("providers").toString(),
-            "--republish-min-interval",
-            "0s",
-            "--kubelet-dir",
-            dir.resolve("kubelet").toString(),
-            "--tmpfs=" + KeyturnProcess.isRoot(),
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--admin-addr",
-            "127.0.0.1:0");
+    List<String> args = NodeFixtures.nodeArgs(dir, socket, kube);
     Map<String, String> env = Map.of("KEYTURN_FILE_PROVIDER_ROOT", dir.resolve("store").toString());
     Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
     PublishRequest publish =

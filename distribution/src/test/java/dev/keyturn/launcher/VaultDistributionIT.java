@@ -15,10 +15,8 @@ import dev.keyturn.testing.kubernetes.KubernetesTest;
 import dev.keyturn.testing.stores.OpenBao;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
-import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -135,25 +133,10 @@ class VaultDistributionIT {
         KeyturnProcess.start(
             dir,
             Map.of(),
-            List.of(
-                "node",
-                "--endpoint",
-                "unix://" + socket,
-                "--nodeid",
-                "node-1",
-                "--kubeconfig",
-                kube.kubeconfig().toString(),
-                "--provider-volume",
-                dir.resolve("providers").toString(),
-                "--republish-min-interval",
-                "0s",
-                "--kubelet-dir",
-                dir.resolve("kubelet").toString(),
-                "--tmpfs=" + KeyturnProcess.isRoot(),
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--admin-addr",
-                "127.0.0.1:0",
+            NodeFixtures.nodeArgs(
+                dir,
+                socket,
+                kube,
                 "--in-process-provider=vault",
                 "--provider-setting=vault.address=" + bao.address));
     await()
@@ -163,18 +146,24 @@ class VaultDistributionIT {
                 assertThat(keyturn.output)
                     .anyMatch(
                         l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
-    Path target =
-        dir.resolve("kubelet/pods/" + podUid + "/volumes/kubernetes.io~csi/secrets/mount");
+    Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
-      PublishRequest withoutToken = publish(target, ns, podUid, Map.of());
+      Map<String, String> account = Map.of(PublishRequest.SERVICE_ACCOUNT, "app");
+      PublishRequest withoutToken =
+          NodeFixtures.publish(
+              kube, "csi-vault-1", target, "vault-db-creds", "web-0", podUid, account);
       // The CSIDriver did not ask for the audience: the pod is told, and nothing is mounted.
       assertThatThrownBy(() -> kubelet.publish(withoutToken))
           .isInstanceOf(KeyturnException.class)
           .hasMessageContaining("FAILED_PRECONDITION")
           .hasMessageContaining("no service-account token for audience vault")
           .hasMessageContaining("tokenRequests");
+      Map<String, String> withTokens = new HashMap<>(account);
+      withTokens.put(
+          PublishRequest.TOKENS, KubeObjects.podTokens(kube.client(), ns, "app", "vault", 600));
       PublishRequest request =
-          publish(target, ns, podUid, Map.of(PublishRequest.TOKENS, tokens(core, ns)));
+          NodeFixtures.publish(
+              kube, "csi-vault-1", target, "vault-db-creds", "web-0", podUid, withTokens);
       long dataBefore = bao.requests("secret/data/" + ns + "/db-pass");
       kubelet.publish(request);
       assertThat(Files.readString(target.resolve("db-password"))).isEqualTo("db-pw-1");
@@ -247,41 +236,5 @@ class VaultDistributionIT {
     // A consul-template-style file rendered from the same answer.
     assertThat(Files.readString(target.resolve("app.env")))
         .isEqualTo("USER=app\nPASSWORD=agent-pw\n");
-  }
-
-  private static PublishRequest publish(
-      Path target, String ns, String podUid, Map<String, String> extra) {
-    Map<String, String> context = new HashMap<>();
-    context.put("secretProviderClass", "vault-db-creds");
-    context.put(PublishRequest.POD_NAME, "web-0");
-    context.put(PublishRequest.POD_NAMESPACE, ns);
-    context.put(PublishRequest.POD_UID, podUid);
-    context.put(PublishRequest.SERVICE_ACCOUNT, "app");
-    context.putAll(extra);
-    return new PublishRequest(
-        "csi-vault-1", target.toString(), true, false, true, context, Map.of());
-  }
-
-  /**
-   * The pod's tokens as kubelet passes them for a CSIDriver with tokenRequests [{audience: vault}].
-   */
-  private static String tokens(CoreV1Api core, String ns) throws Exception {
-    AuthenticationV1TokenRequest answer =
-        core.createNamespacedServiceAccountToken(
-                "app",
-                ns,
-                new AuthenticationV1TokenRequest()
-                    .spec(
-                        new V1TokenRequestSpec()
-                            .audiences(List.of("vault"))
-                            .expirationSeconds(600L)))
-            .execute();
-    JsonObject entry = new JsonObject();
-    entry.addProperty("token", answer.getStatus().getToken());
-    entry.addProperty(
-        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toString());
-    JsonObject all = new JsonObject();
-    all.add("vault", entry);
-    return all.toString();
   }
 }

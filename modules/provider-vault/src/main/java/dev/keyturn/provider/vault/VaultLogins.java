@@ -31,7 +31,12 @@ final class VaultLogins {
       Optional<String> namespace,
       String mount,
       Optional<String> role,
-      Credentials credentials) {}
+      Credentials credentials) {
+    /** Where and as which role it logs in: address, namespace, mount, role (no secret). */
+    String where() {
+      return origin + "|" + namespace.orElse("") + "|" + mount + "|" + role.orElse("");
+    }
+  }
 
   /** What proves the identity (secret: never in a message). */
   sealed interface Credentials permits Jwt, TokenFile, AppRole {
@@ -168,15 +173,7 @@ final class VaultLogins {
   }
 
   private static String key(Login login) {
-    return login.origin()
-        + "|"
-        + login.namespace().orElse("")
-        + "|"
-        + login.mount()
-        + "|"
-        + login.role().orElse("")
-        + "|"
-        + login.credentials().fingerprint();
+    return login.where() + "|" + login.credentials().fingerprint();
   }
 
   private static String read(Path file, String setting) {

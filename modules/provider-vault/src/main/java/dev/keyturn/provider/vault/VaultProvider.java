@@ -211,13 +211,7 @@ public final class VaultProvider implements SecretProvider {
    * pod's namespace and service account (the identity Vault's role binds).
    */
   private static String identity(VaultParameters params, VaultLogins.Login login) {
-    return login.origin()
-        + "|"
-        + login.namespace().orElse("")
-        + "|"
-        + login.mount()
-        + "|"
-        + login.role().orElse("")
+    return login.where()
         + "|"
         + params.pod().namespace()
         + "/"

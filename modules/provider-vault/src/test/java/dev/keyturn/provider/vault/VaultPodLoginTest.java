@@ -3,20 +3,18 @@ package dev.keyturn.provider.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.gson.JsonObject;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.ProviderException;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import dev.keyturn.testing.stores.OpenBao;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -100,24 +98,7 @@ class VaultPodLoginTest {
 
   /** The pod's tokens attribute, as the CSI driver passes it. */
   static String tokens(String namespace, String audience) throws ApiException {
-    AuthenticationV1TokenRequest answer =
-        new CoreV1Api(cluster.client())
-            .createNamespacedServiceAccountToken(
-                "web",
-                namespace,
-                new AuthenticationV1TokenRequest()
-                    .spec(
-                        new V1TokenRequestSpec()
-                            .audiences(List.of(audience))
-                            .expirationSeconds(600L)))
-            .execute();
-    JsonObject entry = new JsonObject();
-    entry.addProperty("token", answer.getStatus().getToken());
-    entry.addProperty(
-        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toString());
-    JsonObject all = new JsonObject();
-    all.add(audience, entry);
-    return all.toString();
+    return KubeObjects.podTokens(cluster.client(), namespace, "web", audience, 600);
   }
 
   VaultProvider provider(Map<String, String> extra) {

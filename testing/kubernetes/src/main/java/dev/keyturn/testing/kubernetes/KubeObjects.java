@@ -1,12 +1,15 @@
 package dev.keyturn.testing.kubernetes;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
 import io.kubernetes.client.util.Config;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
@@ -91,5 +94,33 @@ public final class KubeObjects {
                         chain.request().newBuilder().header("Impersonate-User", user).build()))
             .build());
     return client;
+  }
+
+  /**
+   * The tokens attribute kubelet passes a CSI driver whose CSIDriver lists {@code tokenRequests}
+   * for {@code audience}: a TokenRequest of the service account, as JSON (audience to {@code token}
+   * and {@code expirationTimestamp}).
+   */
+  public static String podTokens(
+      ApiClient client, String namespace, String serviceAccount, String audience, long seconds)
+      throws ApiException {
+    AuthenticationV1TokenRequest answer =
+        new CoreV1Api(client)
+            .createNamespacedServiceAccountToken(
+                serviceAccount,
+                namespace,
+                new AuthenticationV1TokenRequest()
+                    .spec(
+                        new V1TokenRequestSpec()
+                            .audiences(List.of(audience))
+                            .expirationSeconds(seconds)))
+            .execute();
+    JsonObject entry = new JsonObject();
+    entry.addProperty("token", answer.getStatus().getToken());
+    entry.addProperty(
+        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toString());
+    JsonObject all = new JsonObject();
+    all.add(audience, entry);
+    return all.toString();
   }
 }
