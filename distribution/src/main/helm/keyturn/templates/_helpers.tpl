@@ -117,3 +117,17 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: [ALL]
 {{- end -}}
+
+{{/*
+The in-process store providers turned on, as keyturn node's and keyturn sync's flags.
+*/}}
+{{- define "keyturn.inProcessProviderArgs" -}}
+{{- range $name, $provider := .Values.inProcessProviders }}
+{{- if $provider.enabled }}
+- --in-process-provider={{ $name }}
+{{- range $key, $value := $provider.settings }}
+- --provider-setting={{ $name }}.{{ $key }}={{ $value }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -123,6 +123,35 @@ class ChartTest {
   }
 
   @Test
+  void inProcessStoreProvidersAreTurnedOnByNameWithTheirSettingsAndTheirTokenAudience() {
+    Rendered rendered =
+        Rendered.parse(
+            template()
+                .set("inProcessProviders.vault.enabled", "true")
+                .set("inProcessProviders.vault.settings.address", "https://vault.vault.svc:8200")
+                .set("inProcessProviders.vault.settings.rolePattern", "{namespace}-*")
+                .set("inProcessProviders.aws.enabled", "false")
+                .set("tokenRequests[0].audience", "vault")
+                .set("syncController.enabled", "true")
+                .call());
+    assertValid(rendered);
+    for (JsonObject pod :
+        List.of(
+            container(rendered.only("DaemonSet"), "keyturn"),
+            container(rendered.only("Deployment"), "keyturn-sync"))) {
+      assertThat(strings(pod.getAsJsonArray("args")))
+          .contains(
+              "--in-process-provider=vault",
+              "--provider-setting=vault.address=https://vault.vault.svc:8200",
+              "--provider-setting=vault.rolePattern={namespace}-*")
+          .noneMatch(a -> a.contains("aws"));
+    }
+    assertThat(rendered.only("CSIDriver").toString()).contains("\"audience\":\"vault\"");
+    assertThat(strings(container(render().only("DaemonSet"), "keyturn").getAsJsonArray("args")))
+        .noneMatch(a -> a.startsWith("--in-process-provider"));
+  }
+
+  @Test
   void theSyncControllerIsOptionalAndGetsOnlyItsOwnRules() {
     assertThat(render().kinds()).doesNotContain("Deployment");
     Rendered rendered =
