@@ -110,13 +110,17 @@ if $smoke; then n_vol=10; n_start=1; else n_vol=110; n_start=5; fi
 # As the chart runs it: from the class data sharing archive its init container writes (-Xshare:on,
 # so a JVM that could not map it fails instead of measuring without it); then without one.
 JAVA=$fp_java "$home/bin/keyturn" cds-archive --output "$fpdir/cds/node.jsa"
-footprint() { # label, extra JVM options
+footprint() { # label, extra JVM options, extra node flags
   JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m $2" "$java" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
-    -Dkeyturn.label="$1" -cp "$cp" dev.keyturn.benchmarks.NodeFootprint "$home" "$fpdir/run" "$n_vol" "$n_start" 2>/dev/null \
+    -Dkeyturn.label="$1" -Dkeyturn.node.args="${3:-}" -cp "$cp" dev.keyturn.benchmarks.NodeFootprint "$home" "$fpdir/run" "$n_vol" "$n_start" 2>/dev/null \
     | grep -E '^(RSS|start|republish)'
 }
 footprint "CDS archive" "-XX:SharedArchiveFile=$fpdir/cds/node.jsa -Xshare:on"
 footprint "no CDS archive" ""
+# The same node with the in-process vault provider turned on (created, no vault volume): what an
+# operator pays for enabling it; the volumes are the file provider's in every run.
+footprint "CDS archive, vault on" "-XX:SharedArchiveFile=$fpdir/cds/node.jsa -Xshare:on" \
+  "--in-process-provider=vault --provider-setting=vault.address=https://127.0.0.1:8200"
 echo "(runtime: $fp_java)"
 rm -rf "$fpdir"
 

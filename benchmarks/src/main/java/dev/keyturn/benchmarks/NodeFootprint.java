@@ -131,6 +131,11 @@ public final class NodeFootprint {
     command.addAll(List.of("--additional-provider-volume-paths", "", "--tmpfs=" + tmpfs));
     command.addAll(List.of("--kubelet-dir", dir.resolve("kubelet").toString()));
     command.addAll(List.of("--republish-min-interval", "0s"));
+    // More node flags for one measurement, e.g. an in-process store provider turned on.
+    String more = System.getProperty("keyturn.node.args", "").trim();
+    if (!more.isEmpty()) {
+      command.addAll(List.of(more.split("\\s+")));
+    }
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
