@@ -8,21 +8,17 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import okhttp3.OkHttpClient;
 
 /**
- * Vault tokens, one per identity, kept until shortly before they expire: a pod logs in once per
- * service-account token, not once per check. The cache key holds a hash of the pod's token, never
- * the token.
+ * Vault tokens, one per identity, kept until shortly before they expire: the pods of one service
+ * account log in once per token lease, not once per check. The cache key holds no secret.
  */
 final class VaultLogins {
   /** Who logs in where. */
@@ -44,16 +40,21 @@ final class VaultLogins {
     String fingerprint();
   }
 
-  /** A service-account token, for the Kubernetes or JWT auth method. */
-  record Jwt(String jwt) implements Credentials {
+  /**
+   * A pod's service-account token, for the Kubernetes or JWT auth method, and whose it is: the
+   * pod's namespace, service account and the token's audience, as kubelet named them. Vault binds
+   * roles to service accounts, so the Vault token one pod's login gave serves the other pods of
+   * that account; the key holds no token.
+   */
+  record Jwt(String jwt, String subject) implements Credentials {
     @Override
     public String fingerprint() {
-      return "jwt:" + sha256(jwt);
+      return "service-account:" + subject;
     }
 
     @Override
     public String toString() {
-      return "Jwt[...]";
+      return "Jwt[" + subject + "]";
     }
   }
 
@@ -191,16 +192,6 @@ final class VaultLogins {
           Reason.FAILED_PRECONDITION,
           "LoginFailed",
           "vault provider: " + setting + " " + file + " cannot be read");
-    }
-  }
-
-  static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is a mandatory JDK algorithm", e);
     }
   }
 }

@@ -187,6 +187,12 @@ public final class VaultProvider implements SecretProvider {
                       + pattern
                       + ")");
             });
+    if (params.pod().namespace().isEmpty() || params.pod().serviceAccount().isEmpty()) {
+      // Logins are kept per service account: a request that names none is not served at all.
+      throw VaultParameters.invalid(
+          "the request names no pod namespace or service account; the CSIDriver needs"
+              + " podInfoOnMount: true");
+    }
     String jwt =
         params
             .pod()
@@ -203,7 +209,17 @@ public final class VaultProvider implements SecretProvider {
                             + params.audience()
                             + "}])"));
     return new VaultLogins.Login(
-        origin, namespace, mount, Optional.of(role), new VaultLogins.Jwt(jwt));
+        origin,
+        namespace,
+        mount,
+        Optional.of(role),
+        new VaultLogins.Jwt(
+            jwt,
+            params.pod().namespace()
+                + "/"
+                + params.pod().serviceAccount()
+                + "@"
+                + params.audience()));
   }
 
   /**
