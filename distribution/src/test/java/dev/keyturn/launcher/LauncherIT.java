@@ -593,6 +593,22 @@ class LauncherIT {
                 "agent",
                 "--once",
                 "--provider",
+                "conjur",
+                "--target",
+                dir.resolve("out").toString()))
+        .isEqualTo(1);
+    assertThat(output)
+        .anyMatch(
+            l ->
+                l.contains("provider \"conjur\" not found among in-process providers []")
+                    && l.contains("(factories on the module path, used only when configured: [")
+                    && l.contains("vault"));
+    // A provider whose module is there but not configured says how to turn it on.
+    assertThat(
+            run(
+                "agent",
+                "--once",
+                "--provider",
                 "vault",
                 "--target",
                 dir.resolve("out").toString()))
@@ -600,8 +616,8 @@ class LauncherIT {
     assertThat(output)
         .anyMatch(
             l ->
-                l.contains("provider \"vault\" not found among in-process providers []")
-                    && l.contains(
-                        "(factories on the module path, used only when configured: [file])"));
+                l.contains("provider \"vault\" is on the module path but not turned on")
+                    && l.contains("providers.vault in the config file"));
   }
+
 }

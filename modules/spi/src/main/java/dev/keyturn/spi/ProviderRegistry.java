@@ -86,6 +86,19 @@ public final class ProviderRegistry implements AutoCloseable {
     SecretProvider provider = providers.get(name);
     if (provider == null) {
       List<String> factories = factories().stream().map(SecretProviderFactory::name).toList();
+      if (factories.contains(name)) {
+        throw new KeyturnException(
+            KeyturnException.Reason.NOT_FOUND,
+            "provider \""
+                + name
+                + "\" is on the module path but not turned on (in-process providers: "
+                + names()
+                + "): configure it (keyturn agent: providers."
+                + name
+                + " in the config file; keyturn node and sync: --in-process-provider="
+                + name
+                + ")");
+      }
       throw new KeyturnException(
           KeyturnException.Reason.NOT_FOUND,
           "provider \""
