@@ -39,19 +39,19 @@ class AwsStoreTest {
   static String prefix = "store-test-" + UUID.randomUUID().toString().substring(0, 8);
   @TempDir static Path dir;
 
-  static SecretsManagerClient secrets(String region) {
+  static SecretsManagerClient secrets(String region) throws Exception {
     return SecretsManagerClient.builder()
         .region(Region.of(region))
-        .endpointOverride(moto.endpoint)
+        .endpointOverride(Moto.shared().endpoint)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
         .build();
   }
 
-  static SsmClient ssm(String region) {
+  static SsmClient ssm(String region) throws Exception {
     return SsmClient.builder()
         .region(Region.of(region))
-        .endpointOverride(moto.endpoint)
+        .endpointOverride(Moto.shared().endpoint)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
         .build();
