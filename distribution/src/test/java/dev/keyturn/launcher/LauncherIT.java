@@ -619,5 +619,4 @@ class LauncherIT {
                 l.contains("provider \"vault\" is on the module path but not turned on")
                     && l.contains("providers.vault in the config file"));
   }
-
 }

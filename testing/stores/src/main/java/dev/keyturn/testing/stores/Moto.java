@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -122,6 +123,31 @@ public final class Moto implements AutoCloseable {
       body = new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
     }
     return body.contains("Action=" + operation + "&") || body.endsWith("Action=" + operation);
+  }
+
+  /**
+   * A Secrets Manager call on moto's JSON protocol ({@code secretsmanager.CreateSecret}, {@code
+   * PutSecretValue} ...) in {@code region}, as a test sets the store up; the answer's body.
+   */
+  public String secretsManager(String region, String operation, String json) throws IOException {
+    Request request =
+        new Request.Builder()
+            .url(endpoint + "/")
+            .header("X-Amz-Target", "secretsmanager." + operation)
+            .header(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/"
+                    + region
+                    + "/secretsmanager/aws4_request, SignedHeaders=host, Signature=0")
+            .post(RequestBody.create(json, MediaType.get("application/x-amz-json-1.1")))
+            .build();
+    try (Response r = http.newCall(request).execute()) {
+      String body = r.body() == null ? "" : r.body().string();
+      if (!r.isSuccessful()) {
+        throw new IOException("moto answered " + r.code() + " to " + operation + ": " + body);
+      }
+      return body;
+    }
   }
 
   private String get(String path) throws IOException {
