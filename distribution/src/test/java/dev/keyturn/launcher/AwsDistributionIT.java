@@ -1,7 +1,6 @@
 package dev.keyturn.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import dev.keyturn.csinode.PublishRequest;
@@ -106,39 +105,17 @@ class AwsDistributionIT {
         .createNamespacedCustomObject(
             KubernetesApiGateway.GROUP, "v1", ns, "secretproviderclasses", spc)
         .execute();
-    String podUid =
-        KubeObjects.createPod(
-                kube,
-                Map.of("name", "nginx-0"),
-                Map.of(
-                    "serviceAccountName",
-                    "nginx-deployment-sa",
-                    "automountServiceAccountToken",
-                    false,
-                    "containers",
-                    List.of(Map.of("name", "nginx", "image", "registry.example/nginx:1"))))
-            .getMetadata()
-            .getUid();
+    String podUid = NodeFixtures.createPod(kube, "nginx-0", "nginx-deployment-sa");
     Path socket = dir.resolve("csi/csi.sock");
     keyturn =
-        KeyturnProcess.start(
+        NodeFixtures.startNode(
             dir,
-            Map.of(),
-            NodeFixtures.nodeArgs(
-                dir,
-                socket,
-                kube,
-                "--in-process-provider=aws",
-                "--provider-setting=aws.region=us-east-1",
-                "--provider-setting=aws.endpoint=" + moto.endpoint,
-                "--provider-setting=aws.kubeconfig=" + kube.kubeconfig()));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(keyturn.output)
-                    .anyMatch(
-                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+            socket,
+            kube,
+            "--in-process-provider=aws",
+            "--provider-setting=aws.region=us-east-1",
+            "--provider-setting=aws.endpoint=" + moto.endpoint,
+            "--provider-setting=aws.kubeconfig=" + kube.kubeconfig());
     Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets-store-inline");
     Map<String, String> context = new HashMap<>();
     context.put(PublishRequest.SERVICE_ACCOUNT, "nginx-deployment-sa");

@@ -1,15 +1,21 @@
 package dev.keyturn.launcher;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.KubeContext;
+import dev.keyturn.testing.kubernetes.KubeObjects;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 
 /** What the node tests set up the same way: classes, kubelet's targets and publish requests. */
 public final class NodeFixtures {
@@ -73,6 +79,44 @@ public final class NodeFixtures {
                 "127.0.0.1:0"));
     args.addAll(List.of(more));
     return args;
+  }
+
+  /**
+   * Starts {@code keyturn node} with {@link #nodeArgs} and {@code more}, and waits until it serves
+   * CSI on {@code socket}.
+   */
+  static KeyturnProcess startNode(Path dir, Path socket, KubeContext kube, String... more)
+      throws IOException {
+    KeyturnProcess node = KeyturnProcess.start(dir, Map.of(), nodeArgs(dir, socket, kube, more));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(node.output)
+                    .as("output")
+                    .anyMatch(
+                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+    return node;
+  }
+
+  /**
+   * A pod in the test's namespace running as {@code serviceAccount}, without the API token mounted;
+   * its uid.
+   */
+  static String createPod(KubeContext kube, String name, String serviceAccount)
+      throws ApiException {
+    return KubeObjects.createPod(
+            kube,
+            Map.of("name", name),
+            Map.of(
+                "serviceAccountName",
+                serviceAccount,
+                "automountServiceAccountToken",
+                false,
+                "containers",
+                List.of(Map.of("name", "app", "image", "registry.example/app:1"))))
+        .getMetadata()
+        .getUid();
   }
 
   public static Path target(Path kubeletDir, String podUid, String volume) {

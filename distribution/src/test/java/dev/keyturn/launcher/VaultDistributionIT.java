@@ -2,7 +2,6 @@ package dev.keyturn.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import dev.keyturn.csinode.PublishRequest;
@@ -114,38 +113,16 @@ class VaultDistributionIT {
         .createNamespacedCustomObject(
             KubernetesApiGateway.GROUP, "v1", ns, "secretproviderclasses", spc)
         .execute();
-    String podUid =
-        KubeObjects.createPod(
-                kube,
-                Map.of("name", "web-0"),
-                Map.of(
-                    "serviceAccountName",
-                    "app",
-                    "automountServiceAccountToken",
-                    false,
-                    "containers",
-                    List.of(Map.of("name", "app", "image", "registry.example/app:1"))))
-            .getMetadata()
-            .getUid();
+    String podUid = NodeFixtures.createPod(kube, "web-0", "app");
 
     Path socket = dir.resolve("csi/csi.sock");
     keyturn =
-        KeyturnProcess.start(
+        NodeFixtures.startNode(
             dir,
-            Map.of(),
-            NodeFixtures.nodeArgs(
-                dir,
-                socket,
-                kube,
-                "--in-process-provider=vault",
-                "--provider-setting=vault.address=" + bao.address));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(keyturn.output)
-                    .anyMatch(
-                        l -> l.startsWith("serving CSI secrets-store.csi.k8s.io on " + socket)));
+            socket,
+            kube,
+            "--in-process-provider=vault",
+            "--provider-setting=vault.address=" + bao.address);
     Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
     try (CsiClient kubelet = CsiClient.connect(socket, Duration.ofSeconds(30))) {
       Map<String, String> account = Map.of(PublishRequest.SERVICE_ACCOUNT, "app");
