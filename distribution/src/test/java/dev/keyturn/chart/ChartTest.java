@@ -147,6 +147,20 @@ class ChartTest {
           .noneMatch(a -> a.contains("aws"));
     }
     assertThat(rendered.only("CSIDriver").toString()).contains("\"audience\":\"vault\"");
+    assertThat(
+            rendered.objects().stream()
+                .filter(o -> o.get("kind").getAsString().equals("ClusterRole"))
+                .map(Object::toString))
+        .as("aws off: the node reads no service accounts")
+        .noneMatch(r -> r.contains("\"resources\":[\"serviceaccounts\"],\"verbs\":[\"get\"]"));
+    Rendered aws = Rendered.parse(template().set("inProcessProviders.aws.enabled", "true").call());
+    assertValid(aws);
+    assertThat(
+            aws.objects().stream()
+                .filter(o -> o.get("kind").getAsString().equals("ClusterRole"))
+                .map(Object::toString))
+        .as("aws on: IRSA reads the pod's service account")
+        .anyMatch(r -> r.contains("\"resources\":[\"serviceaccounts\"],\"verbs\":[\"get\"]"));
     assertThat(strings(container(render().only("DaemonSet"), "keyturn").getAsJsonArray("args")))
         .noneMatch(a -> a.startsWith("--in-process-provider"));
   }
