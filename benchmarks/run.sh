@@ -121,6 +121,10 @@ footprint "no CDS archive" ""
 # operator pays for enabling it; the volumes are the file provider's in every run.
 footprint "CDS archive, vault on" "-XX:SharedArchiveFile=$fpdir/cds/node.jsa -Xshare:on" \
   "--in-process-provider=vault --provider-setting=vault.address=https://127.0.0.1:8200"
+footprint "CDS archive, aws on" "-XX:SharedArchiveFile=$fpdir/cds/node.jsa -Xshare:on" \
+  "--in-process-provider=aws --provider-setting=aws.region=us-east-1"
+footprint "CDS archive, vault and aws on" "-XX:SharedArchiveFile=$fpdir/cds/node.jsa -Xshare:on" \
+  "--in-process-provider=vault,aws --provider-setting=vault.address=https://127.0.0.1:8200 --provider-setting=aws.region=us-east-1"
 echo "(runtime: $fp_java)"
 rm -rf "$fpdir"
 
