@@ -16,6 +16,7 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +57,12 @@ class VaultDistributionIT {
             - objectName: "db-password"
               secretPath: "secret/data/%s/db-pass"
               secretKey: "password"
+        secretObjects:
+          - secretName: dbpass
+            type: Opaque
+            data:
+              - objectName: db-password
+                key: password
       """;
 
   @TempDir Path dir;
@@ -121,6 +128,7 @@ class VaultDistributionIT {
             dir,
             socket,
             kube,
+            "--watch-synced-secrets",
             "--in-process-provider=vault",
             "--provider-setting=vault.address=" + bao.address);
     Path target = NodeFixtures.target(dir.resolve("kubelet"), podUid, "secrets");
@@ -144,6 +152,11 @@ class VaultDistributionIT {
       long dataBefore = bao.requests("secret/data/" + ns + "/db-pass");
       kubelet.publish(request);
       assertThat(Files.readString(target.resolve("db-password"))).isEqualTo("db-pw-1");
+      assertThat(
+              new String(
+                  core.readNamespacedSecret("dbpass", ns).execute().getData().get("password"),
+                  StandardCharsets.UTF_8))
+          .isEqualTo("db-pw-1");
       kubelet.publish(request);
       assertThat(bao.requests("secret/data/" + ns + "/db-pass") - dataBefore)
           .as("a republish of unchanged content reads only the metadata")
@@ -152,6 +165,12 @@ class VaultDistributionIT {
           "POST", "secret/data/" + ns + "/db-pass", Map.of("data", Map.of("password", "db-pw-2")));
       kubelet.publish(request);
       assertThat(Files.readString(target.resolve("db-password"))).isEqualTo("db-pw-2");
+      // The synced Secret follows the rotation.
+      assertThat(
+              new String(
+                  core.readNamespacedSecret("dbpass", ns).execute().getData().get("password"),
+                  StandardCharsets.UTF_8))
+          .isEqualTo("db-pw-2");
       kubelet.unpublish("csi-vault-1", target.toString());
     }
   }

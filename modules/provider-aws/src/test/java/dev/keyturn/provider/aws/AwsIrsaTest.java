@@ -3,6 +3,10 @@ package dev.keyturn.provider.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.fswriter.AtomicWriter;
+import dev.keyturn.rotation.RotationEngine;
+import dev.keyturn.rotation.Scheduler;
+import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.ProviderException;
@@ -15,10 +19,15 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,6 +141,63 @@ class AwsIrsaTest {
       assertThat(
               moto.calls("AssumeRoleWithWebIdentity") + moto.calls("secretsmanager.GetSecretValue"))
           .isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aHundredAndTenPodsOfOneAccountCostOneDescribePerRotationCycle() throws Exception {
+    int pods = 110;
+    Duration interval = Duration.ofSeconds(3);
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
+    try (AwsProvider provider = provider();
+        RotationEngine engine =
+            RotationEngine.builder()
+                .scheduler(Scheduler.of(executor))
+                .writer(AtomicWriter.create())
+                .providers(n -> provider)
+                .defaultInterval(interval)
+                .build()) {
+      long assumed = moto.calls("AssumeRoleWithWebIdentity");
+      long gets = moto.calls("secretsmanager.GetSecretValue");
+      for (int i = 0; i < pods; i++) {
+        Path target = Files.createDirectories(dir.resolve("pods/" + i));
+        Map<String, String> attributes =
+            new HashMap<>(request("web", tokens("web"), Map.of()).attributes());
+        attributes.put(PodAttributes.POD_NAME, "web-" + i);
+        attributes.put(PodAttributes.POD_UID, "uid-" + i);
+        MountRequest request = MountRequest.builder(target).attributes(attributes).build();
+        assertThat(
+                engine
+                    .mount(new VolumeSpec("v" + i, "aws", request, Optional.empty(), Map.of()))
+                    .failed())
+            .isFalse();
+      }
+      long mountAssumed = moto.calls("AssumeRoleWithWebIdentity") - assumed;
+      long mountGets = moto.calls("secretsmanager.GetSecretValue") - gets;
+      long describes = moto.calls("secretsmanager.DescribeSecret");
+      gets = moto.calls("secretsmanager.GetSecretValue");
+      assumed = moto.calls("AssumeRoleWithWebIdentity");
+      int cycles = 4;
+      Thread.sleep(interval.toMillis() * cycles + 500);
+      long cycleDescribes = moto.calls("secretsmanager.DescribeSecret") - describes;
+      System.out.printf(
+          "AwsIrsaTest: %d pods of one account: mounting them took %d AssumeRoleWithWebIdentity and %d"
+              + " GetSecretValue; %d poll cycles of %d s took %d DescribeSecret, %d GetSecretValue and %d"
+              + " AssumeRoleWithWebIdentity%n",
+          pods,
+          mountAssumed,
+          mountGets,
+          cycles,
+          interval.toSeconds(),
+          cycleDescribes,
+          moto.calls("secretsmanager.GetSecretValue") - gets,
+          moto.calls("AssumeRoleWithWebIdentity") - assumed);
+      assertThat(moto.calls("secretsmanager.GetSecretValue") - gets)
+          .as("unchanged: no read")
+          .isZero();
+      assertThat(cycleDescribes).isBetween((long) cycles - 1, 2L * cycles + 1);
+    } finally {
+      executor.shutdownNow();
     }
   }
 }
