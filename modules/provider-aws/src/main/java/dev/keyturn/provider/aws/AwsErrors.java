@@ -21,7 +21,7 @@ final class AwsErrors {
           "RegionNotAllowed",
           "TokenMissing",
           "RoleMissing",
-          "PodIdentityUnsupported",
+          "InvalidResponse",
           "KubernetesError",
           "NotFound",
           "AccessDenied",

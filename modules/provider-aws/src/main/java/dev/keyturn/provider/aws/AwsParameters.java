@@ -31,6 +31,7 @@ record AwsParameters(
     Optional<String> region,
     Optional<String> failoverRegion,
     boolean usePodIdentity,
+    Optional<String> preferredAddressType,
     List<AwsObject> objects,
     Pod pod) {
 
@@ -72,6 +73,7 @@ record AwsParameters(
         region,
         failover,
         podIdentity,
+        present(attributes, "preferredAddressType"),
         objects(attributes.getOrDefault("objects", ""), translate, region, failover),
         new Pod(
             attributes.getOrDefault(PodAttributes.POD_NAMESPACE, ""),

@@ -72,6 +72,7 @@ public final class AwsProvider implements SecretProvider {
             settings,
             new ServiceAccountRoles(settings.kubeconfig(), Clock.systemUTC()),
             r -> stss.computeIfAbsent(r, this::sts),
+            new PodIdentityAgent(settings.podIdentityEndpoints(), http),
             Clock.systemUTC());
     this.reads =
         new AwsReads(

@@ -33,6 +33,9 @@ public final class AwsProviderFactory implements SecretProviderFactory {
   /** Endpoints of single regions, {@code region=url} comma-separated, over {@code endpoint}. */
   public static final String REGION_ENDPOINTS = "regionEndpoints";
 
+  /** The Pod Identity agent's endpoints, comma-separated (default: AWS's IPv4 and IPv6 ones). */
+  public static final String POD_IDENTITY_ENDPOINTS = "podIdentityEndpoints";
+
   /** {@code pod} (default) or {@code default} (the SDK's chain, for an agent). */
   public static final String AUTH = "auth";
 
@@ -51,6 +54,7 @@ public final class AwsProviderFactory implements SecretProviderFactory {
           ALLOWED_REGIONS,
           ENDPOINT,
           REGION_ENDPOINTS,
+          POD_IDENTITY_ENDPOINTS,
           AUTH,
           KUBECONFIG,
           MAX_OBJECT_BYTES,
@@ -86,6 +90,15 @@ public final class AwsProviderFactory implements SecretProviderFactory {
             .collect(Collectors.toSet()),
         optional(settings, ENDPOINT).map(AwsProviderFactory::endpoint),
         regionEndpoints(settings.getOrDefault(REGION_ENDPOINTS, "")),
+        optional(settings, POD_IDENTITY_ENDPOINTS)
+            .map(
+                v ->
+                    Arrays.stream(v.split(","))
+                        .map(String::trim)
+                        .filter(e -> !e.isEmpty())
+                        .map(AwsProviderFactory::endpoint)
+                        .toList())
+            .orElse(AwsSettings.POD_IDENTITY_ENDPOINTS),
         auth(settings.getOrDefault(AUTH, "pod")),
         optional(settings, KUBECONFIG).map(Path::of),
         integer(settings, MAX_OBJECT_BYTES, AwsSettings.DEFAULT_MAX_OBJECT_BYTES),

@@ -5,6 +5,7 @@ import dev.keyturn.spi.ProviderException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import java.util.TreeSet;
  * @param endpoint one endpoint for every service (a VPC endpoint, a test server); the regions' own
  *     AWS endpoints when empty. Only the operator sets it: a class names a region, never an address
  * @param regionEndpoints endpoints of single regions, over {@code endpoint}
+ * @param podIdentityEndpoints the EKS Pod Identity agent's credentials endpoints, IPv4 then IPv6
  * @param auth how the provider gets credentials
  * @param kubeconfig the kubeconfig for reading service accounts' role annotations; the in-cluster
  *     account (or $KUBECONFIG) when empty
@@ -30,6 +32,7 @@ public record AwsSettings(
     Set<String> allowedRegions,
     Optional<URI> endpoint,
     Map<String, URI> regionEndpoints,
+    List<URI> podIdentityEndpoints,
     Auth auth,
     Optional<Path> kubeconfig,
     int maxObjectBytes,
@@ -47,6 +50,12 @@ public record AwsSettings(
     DEFAULT
   }
 
+  /** The EKS Pod Identity agent's endpoints (IPv4, IPv6), as AWS documents them. */
+  public static final List<URI> POD_IDENTITY_ENDPOINTS =
+      List.of(
+          URI.create("http://169.254.170.23/v1/credentials"),
+          URI.create("http://[fd00:ec2::23]/v1/credentials"));
+
   /** The largest value taken from the store, unless set (Secrets Manager holds at most 64 KiB). */
   public static final int DEFAULT_MAX_OBJECT_BYTES = 1 << 20;
 
@@ -58,6 +67,7 @@ public record AwsSettings(
             allowedRegions.stream().map(r -> AwsParameters.region("allowedRegions", r)).toList());
     Objects.requireNonNull(endpoint, "endpoint");
     regionEndpoints = Map.copyOf(regionEndpoints);
+    podIdentityEndpoints = List.copyOf(podIdentityEndpoints);
     Objects.requireNonNull(auth, "auth");
     if (maxObjectBytes < 1024) {
       throw invalid("maxObjectBytes (" + maxObjectBytes + ") must be at least 1024");

@@ -14,6 +14,7 @@ import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import dev.keyturn.testing.stores.Moto;
 import dev.keyturn.testing.stores.OpenBao;
+import dev.keyturn.testing.stores.PodIdentityAgent;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Namespace;
@@ -121,7 +122,7 @@ class AwsIrsaTest {
   }
 
   @Test
-  void withoutARoleATokenOrIrsaThePodIsToldWhatIsMissingAndNothingIsCalled() throws Exception {
+  void withoutARoleOrATokenThePodIsToldWhatIsMissingAndNothingIsCalled() throws Exception {
     try (AwsProvider provider = provider()) {
       long before =
           moto.calls("AssumeRoleWithWebIdentity") + moto.calls("secretsmanager.GetSecretValue");
@@ -133,14 +134,36 @@ class AwsIrsaTest {
           .isInstanceOfSatisfying(
               ProviderException.class, e -> assertThat(e.code()).isEqualTo("TokenMissing"))
           .hasMessageContaining("tokenRequests: [{audience: sts.amazonaws.com}]");
-      assertThatThrownBy(
-              () -> provider.mount(request("web", tokens("web"), Map.of("usePodIdentity", "true"))))
-          .isInstanceOfSatisfying(
-              ProviderException.class,
-              e -> assertThat(e.code()).isEqualTo("PodIdentityUnsupported"));
       assertThat(
               moto.calls("AssumeRoleWithWebIdentity") + moto.calls("secretsmanager.GetSecretValue"))
           .isEqualTo(before);
+    }
+  }
+
+  @Test
+  void withUsePodIdentityThePodsTokenGoesToTheNodesPodIdentityAgent() throws Exception {
+    try (PodIdentityAgent agent = PodIdentityAgent.start();
+        AwsProvider provider =
+            (AwsProvider)
+                new AwsProviderFactory()
+                    .create(
+                        Map.of(
+                            "endpoint", moto.endpoint.toString(),
+                            "region", "us-east-1",
+                            "podIdentityEndpoints", agent.endpoint.toString()))) {
+      String tokens =
+          KubeObjects.podTokens(
+              cluster.client(), NS, "plain", AwsIdentities.POD_IDENTITY_AUDIENCE, 3600);
+      MountRequest request = request("plain", tokens, Map.of("usePodIdentity", "true"));
+      assertThat(AwsStoreTest.text(provider.mount(request), "db")).isEqualTo("irsa-pw");
+      provider.mount(request);
+      assertThat(agent.served()).as("credentials kept per account").isEqualTo(1);
+      // IRSA's token is not Pod Identity's.
+      assertThatThrownBy(
+              () -> provider.mount(request("web", tokens("web"), Map.of("usePodIdentity", "true"))))
+          .isInstanceOfSatisfying(
+              ProviderException.class, e -> assertThat(e.code()).isEqualTo("TokenMissing"))
+          .hasMessageContaining("pods.eks.amazonaws.com");
     }
   }
 
