@@ -4,6 +4,8 @@ import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.PrintableText;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -23,7 +25,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -42,10 +48,8 @@ final class VaultClients {
       Optional<Path> caDirectory,
       Optional<Path> clientCert,
       Optional<Path> clientKey,
-      boolean skipVerify) {
-    static final TlsKey NONE =
-        new TlsKey(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
-  }
+      Optional<String> serverName,
+      boolean skipVerify) {}
 
   private final VaultSettings settings;
   private final OkHttpClient base;
@@ -76,16 +80,13 @@ final class VaultClients {
     if (!tls.any()) {
       return base;
     }
-    if (tls.serverName().isPresent()) {
-      throw VaultParameters.invalid(
-          "vaultTLSServerName is not supported: name the address by the name its certificate holds");
-    }
     TlsKey key =
         new TlsKey(
             tls.caCertPath().map(p -> confined("vaultCACertPath", p)),
             tls.caDirectory().map(p -> confined("vaultCADirectory", p)),
             tls.clientCertPath().map(p -> confined("vaultTLSClientCertPath", p)),
             tls.clientKeyPath().map(p -> confined("vaultTLSClientKeyPath", p)),
+            tls.serverName().map(VaultClients::serverName),
             tls.skipVerify());
     if (key.clientCert().isPresent() != key.clientKey().isPresent()) {
       throw VaultParameters.invalid(
@@ -111,8 +112,88 @@ final class VaultClients {
         key.clientCert().isPresent()
             ? keyManagers(key.clientCert().get(), key.clientKey().get())
             : null;
-    builder.sslSocketFactory(context(trust, keys).getSocketFactory(), trust);
+    SSLSocketFactory sockets = context(trust, keys).getSocketFactory();
+    if (key.serverName().isPresent() && !key.skipVerify()) {
+      // The certificate is checked against the server name instead of the address's host: the
+      // JDK does it (SNI and HTTPS endpoint identification) for the name the socket is made for.
+      sockets = new ServerNameSockets(sockets, key.serverName().get());
+      builder.hostnameVerifier((host, session) -> true);
+    }
+    builder.sslSocketFactory(sockets, trust);
     return builder.build();
+  }
+
+  /** A DNS name as vaultTLSServerName may give one. */
+  private static String serverName(String value) {
+    if (!value.matches(
+        "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")) {
+      throw VaultParameters.invalid(
+          "vaultTLSServerName (" + PrintableText.escape(value, 100) + ") is not a DNS name");
+    }
+    return value;
+  }
+
+  /**
+   * TLS sockets made for {@code serverName} whatever host the connection goes to, with HTTPS
+   * endpoint identification on: the handshake sends that name (SNI) and the JDK checks the server's
+   * certificate against it.
+   */
+  private static final class ServerNameSockets extends SSLSocketFactory {
+    private final SSLSocketFactory delegate;
+    private final String serverName;
+
+    ServerNameSockets(SSLSocketFactory delegate, String serverName) {
+      this.delegate = delegate;
+      this.serverName = serverName;
+    }
+
+    private Socket identify(Socket socket) {
+      if (socket instanceof SSLSocket ssl) {
+        SSLParameters parameters = ssl.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        parameters.setServerNames(List.of(new SNIHostName(serverName)));
+        ssl.setSSLParameters(parameters);
+      }
+      return socket;
+    }
+
+    @Override
+    public Socket createSocket(Socket s, String host, int port, boolean autoClose)
+        throws IOException {
+      return identify(delegate.createSocket(s, serverName, port, autoClose));
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+      return identify(delegate.createSocket(host, port));
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress local, int localPort)
+        throws IOException {
+      return identify(delegate.createSocket(host, port, local, localPort));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+      return identify(delegate.createSocket(host, port));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress local, int localPort)
+        throws IOException {
+      return identify(delegate.createSocket(address, port, local, localPort));
+    }
+
+    @Override
+    public String[] getDefaultCipherSuites() {
+      return delegate.getDefaultCipherSuites();
+    }
+
+    @Override
+    public String[] getSupportedCipherSuites() {
+      return delegate.getSupportedCipherSuites();
+    }
   }
 
   /** A class's TLS file: below the operator's TLS directory, with no link on the way. */

@@ -189,6 +189,45 @@ class VaultPodLoginTest {
   }
 
   @Test
+  void aPodLogsInWithTheJwtAuthMethodToo() throws Exception {
+    if (!bao.api("GET", "sys/auth", null).has("jwt/")) {
+      bao.api("POST", "sys/auth/jwt", Map.of("type", "jwt"));
+    }
+    // The API server's service-account signing key (tools/kube-apiserver/start.sh writes it).
+    String key = Files.readString(cluster.kubeconfig().getParent().resolve("pki/sa.pub"));
+    bao.api(
+        "POST",
+        "auth/jwt/config",
+        Map.of(
+            "jwt_validation_pubkeys",
+            List.of(key),
+            "bound_issuer",
+            "https://kubernetes.default.svc"));
+    bao.api(
+        "POST",
+        "auth/jwt/role/team-a-web-jwt",
+        Map.of(
+            "role_type", "jwt",
+            "bound_audiences", List.of("vault"),
+            "user_claim", "sub",
+            "bound_subject", "system:serviceaccount:team-a:web",
+            "token_policies", List.of("team-a")));
+    try (VaultProvider provider = provider(Map.of())) {
+      Map<String, String> attributes =
+          new HashMap<>(
+              request("team-a", "team-a-web-jwt", tokens("team-a", "vault")).attributes());
+      attributes.put("vaultAuthMountPath", "jwt");
+      long logins = bao.requests("auth/jwt/login");
+      assertThat(
+              VaultStoreTest.text(
+                  provider.mount(MountRequest.builder(dir).attributes(attributes).build()),
+                  "db-password"))
+          .isEqualTo("team-a-pw");
+      assertThat(bao.requests("auth/jwt/login") - logins).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aHundredAndTenPodsOfOneAccountCostOneMetadataReadPerRotationCycle() throws Exception {
     int pods = 110;
     Duration interval = Duration.ofSeconds(3);

@@ -9,12 +9,18 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -37,21 +43,43 @@ public final class OpenBao implements AutoCloseable {
   private static final Gson GSON = new Gson();
   private static OpenBao shared;
 
-  /** The server's address (http on loopback). */
+  /** The server's address (on loopback; https for {@link #tls()}). */
   public final URI address;
+
+  /** The CA of a TLS server's certificate (for 127.0.0.1 and localhost); empty for http. */
+  public final Optional<Path> caCert;
 
   /** The dev server's root token. */
   public final String rootToken;
 
   private final Path audit;
   private final Process process;
-  private final OkHttpClient http = new OkHttpClient();
+  private final OkHttpClient http;
 
-  private OpenBao(URI address, String rootToken, Path audit, Process process) {
+  private OpenBao(URI address, Optional<Path> caCert, String rootToken, Path audit, Process process)
+      throws Exception {
     this.address = address;
+    this.caCert = caCert;
     this.rootToken = rootToken;
     this.audit = audit;
     this.process = process;
+    OkHttpClient.Builder builder = new OkHttpClient.Builder();
+    if (caCert.isPresent()) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      try (var in = Files.newInputStream(caCert.get())) {
+        store.setCertificateEntry(
+            "ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      }
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      builder.sslSocketFactory(
+          context.getSocketFactory(), (X509TrustManager) trust.getTrustManagers()[0]);
+    }
+    this.http = builder.build();
   }
 
   /** The server of this JVM, started on first use; skips the test when no binary is named. */
@@ -78,7 +106,20 @@ public final class OpenBao implements AutoCloseable {
     return shared;
   }
 
+  /**
+   * A server of its own that speaks TLS ({@code -dev-tls}: a CA and a certificate for 127.0.0.1 and
+   * localhost); the caller closes it. Skips the test as {@link #shared()} does.
+   */
+  public static OpenBao tls() throws Exception {
+    shared();
+    return start(Path.of(System.getenv(BAO_ENV)), true);
+  }
+
   private static OpenBao start(Path bao) throws Exception {
+    return start(bao, false);
+  }
+
+  private static OpenBao start(Path bao, boolean tls) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -92,20 +133,37 @@ public final class OpenBao implements AutoCloseable {
         "audit \"file\" \"keyturn-audit\" {\n  options {\n    file_path = \""
             + dir.resolve("audit.log")
             + "\"\n  }\n}\n");
-    Process process =
-        new ProcessBuilder(
+    List<String> command =
+        new ArrayList<>(
+            List.of(
                 bao.toString(),
                 "server",
                 "-dev",
                 "-dev-root-token-id=" + token,
                 "-dev-listen-address=127.0.0.1:" + port,
-                "-config=" + config)
+                "-config=" + config));
+    if (tls) {
+      command.addAll(List.of("-dev-tls", "-dev-tls-cert-dir=" + dir));
+    }
+    Process process =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("bao.log").toFile())
             .start();
+    Path ca = dir.resolve("vault-ca.pem");
+    long started = System.nanoTime();
+    while (tls
+        && !Files.exists(ca)
+        && System.nanoTime() - started < Duration.ofSeconds(30).toNanos()) {
+      Thread.sleep(100);
+    }
     OpenBao server =
         new OpenBao(
-            URI.create("http://127.0.0.1:" + port), token, dir.resolve("audit.log"), process);
+            URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port),
+            tls ? Optional.of(ca) : Optional.empty(),
+            token,
+            dir.resolve("audit.log"),
+            process);
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       try {
@@ -124,9 +182,16 @@ public final class OpenBao implements AutoCloseable {
 
   /** A call with the root token; the answer's JSON (empty for 204). */
   public JsonObject api(String method, String path, Object body) throws IOException {
+    return api("", method, path, body);
+  }
+
+  /** A call with the root token in a namespace ("" for the root one). */
+  public JsonObject api(String namespace, String method, String path, Object body)
+      throws IOException {
     Request request =
         new Request.Builder()
             .url(address.resolve("/v1/" + path).toString())
+            .header("X-Vault-Namespace", namespace)
             .header("X-Vault-Token", rootToken)
             .method(
                 method,
