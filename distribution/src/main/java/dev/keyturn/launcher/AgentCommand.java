@@ -148,6 +148,7 @@ final class AgentCommand implements Callable<Integer> {
       }
       if (once) {
         engine.shutdown();
+        TargetLock.releaseAll();
         failed.forEach(System.err::println);
         return failed.isEmpty() ? 0 : 1;
       }
@@ -296,7 +297,8 @@ final class AgentCommand implements Callable<Integer> {
                 + set.target()
                 + ": "
                 + why
-                + (once && prepared.createdTarget() ? " (nothing was left at the target)" : ""));
+                + (once && prepared.createdTarget() ? " (nothing was left at the target)" : "")
+                + (once ? "; not retried (--once)" : ""));
       }
       if (engine.status(set.name()).isEmpty()) {
         continue;

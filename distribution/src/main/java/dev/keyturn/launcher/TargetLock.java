@@ -19,8 +19,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * prints.
  */
 final class TargetLock {
+  /** A lock taken, and its file. */
+  private record Held(Path file, FileLock lock) {}
+
   /** Held for the life of the process (the locks go with it, even on SIGKILL). */
-  private static final List<FileLock> HELD = new CopyOnWriteArrayList<>();
+  private static final List<Held> HELD = new CopyOnWriteArrayList<>();
 
   private TargetLock() {}
 
@@ -79,6 +82,22 @@ final class TargetLock {
         ByteBuffer.wrap(
             ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
         0);
-    HELD.add(lock);
+    HELD.add(new Held(file, lock));
+  }
+
+  /**
+   * Removes the lock files this process made and lets the locks go: a run that is over ({@code
+   * --once}) leaves nothing beside its targets.
+   */
+  static void releaseAll() {
+    for (Held held : HELD) {
+      try {
+        Files.deleteIfExists(held.file());
+        held.lock().channel().close();
+      } catch (IOException e) {
+        // The file stays; the lock goes with the process anyway.
+      }
+      HELD.remove(held);
+    }
   }
 }

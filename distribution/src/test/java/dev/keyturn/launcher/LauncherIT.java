@@ -107,10 +107,18 @@ class LauncherIT {
                 assertThat(String.join("\n", output))
                     .contains("app -> " + fresh, "source gone does not exist", "not retried"));
     assertThat(String.join("\n", output)).doesNotContain("next in");
+    assertThat(output)
+        .as("the failure is said once")
+        .filteredOn(l -> l.contains("source gone does not exist"))
+        .hasSize(1);
+    assertThat(TargetLock.fileFor(fresh))
+        .as("no lock file left by a run that is over")
+        .doesNotExist();
 
     Path target = dir.resolve("target");
     String[] good = fileAgent("app", target, "--once").toArray(String[]::new);
     assertThat(run(good)).isZero();
+    assertThat(TargetLock.fileFor(target)).doesNotExist();
     // The source goes: the check fails, the last good content stays, and the run says so.
     Files.delete(store.resolve("token"));
     Files.delete(store);

@@ -576,11 +576,9 @@ public final class RotationEngine implements AutoCloseable {
             GoDuration.format(delay),
             message);
       } else {
+        // Not retried: the caller has the result and reports it (keyturn agent --once prints it).
         LOG.log(
-            Level.WARNING,
-            "volume {0}: check failed, not retried: {1}",
-            after.spec().id(),
-            message);
+            Level.DEBUG, "volume {0}: check failed, not retried: {1}", after.spec().id(), message);
       }
       return CheckResult.failed(e, trigger, delay);
     }

@@ -15,6 +15,7 @@ import dev.keyturn.spi.FileMode;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.KeyturnException.Reason;
 import dev.keyturn.spi.MountResponse;
+import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretPath;
 import java.io.IOException;
@@ -22,9 +23,12 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -90,7 +94,10 @@ public final class Templates {
   }
 
   /**
-   * The answer with each template's output added as a file of {@code mode}.
+   * The answer with each template's output added as a file of {@code mode}. When the provider gave
+   * versions, each output gets one too, made from its template and the versions of the objects it
+   * is rendered from (never from content): a change of an object shows as a change of the outputs,
+   * so they are rewritten and named among the changed objects ({@code KEYTURN_CHANGED}).
    *
    * @throws KeyturnException {@code INVALID_ARGUMENT} naming the template (and line) that fails
    */
@@ -108,7 +115,26 @@ public final class Templates {
             "template \"" + path + "\": the provider's answer has an object at that path already");
       }
     }
-    return MountResponse.of(files, answer.objectVersions());
+    List<ObjectVersion> versions = new ArrayList<>(answer.objectVersions());
+    if (!versions.isEmpty()) {
+      String inputs = new TreeMap<>(answer.versionMap()).toString();
+      templates.forEach(
+          (path, text) -> versions.add(ObjectVersion.of(path, outputVersion(text, inputs))));
+    }
+    return MountResponse.of(files, versions);
+  }
+
+  /** A digest of a template and its inputs' versions (none of it secret). */
+  private static String outputVersion(String template, String inputs) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(template.getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+      digest.update(inputs.getBytes(StandardCharsets.UTF_8));
+      return "template-" + HexFormat.of().formatHex(digest.digest(), 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is a mandatory JDK algorithm", e);
+    }
   }
 
   private static SecretFile renderOne(

@@ -47,10 +47,34 @@ class TemplatesTest {
                     + "PASS={{objects.password}}\n"
                     + "HOSTS={{#json.db_creds_json.hosts}}{{name}},{{/json.db_creds_json.hosts}}\n"))
         .isEqualTo("USER=app\nPASS=" + SECRET + "\nHOSTS=h1,h2,\n");
-    // The provider's files and versions stay as they were.
+    // The provider's files and versions stay as they were; the output gets a version of its own.
     MountResponse out = Templates.render(Map.of("app.env", "x"), ANSWER, FileMode.DEFAULT);
     assertThat(out.files()).hasSize(3);
-    assertThat(out.objectVersions()).isEqualTo(ANSWER.objectVersions());
+    assertThat(out.objectVersions()).containsAll(ANSWER.objectVersions()).hasSize(3);
+  }
+
+  @Test
+  void anOutputsVersionFollowsItsInputsSoAChangeNamesTheOutputToo() {
+    String version = outputVersion(ANSWER);
+    assertThat(version).startsWith("template-").doesNotContain("word");
+    assertThat(outputVersion(ANSWER)).as("same inputs, same version").isEqualTo(version);
+    MountResponse rotated =
+        MountResponse.of(
+            ANSWER.files(),
+            List.of(ObjectVersion.of("password", "2"), ObjectVersion.of("db/creds.json", "7")));
+    assertThat(outputVersion(rotated)).isNotEqualTo(version);
+    // A provider without versions: the engine versions every file, the outputs included.
+    MountResponse unversioned = MountResponse.of(ANSWER.files(), List.of());
+    assertThat(
+            Templates.render(Map.of("app.env", "x"), unversioned, FileMode.DEFAULT)
+                .objectVersions())
+        .isEmpty();
+  }
+
+  private static String outputVersion(MountResponse answer) {
+    return Templates.render(Map.of("app.env", "{{objects.password}}"), answer, FileMode.DEFAULT)
+        .versionMap()
+        .get("app.env");
   }
 
   @Test
