@@ -1,5 +1,24 @@
-# Shared by the start and stop scripts of tools/kube-apiserver and tools/kube-node (sourced, not
-# run). Callers define log().
+# Shared by the scripts of tools/kube-apiserver and tools/kube-node (sourced, not run). Callers
+# define log().
+
+# Installs the Debian packages that are missing. $@: "command:package" or "/path:package" pairs,
+# each package installed when its command is not on PATH or its path does not exist (root, for
+# apt-get; CI runs as root).
+install_debian_packages() {
+  local need=() pair probe pkg
+  for pair in "$@"; do
+    probe=${pair%%:*} pkg=${pair#*:}
+    case "${probe}" in
+      /*) [ -e "${probe}" ] || need+=("${pkg}") ;;
+      *) command -v "${probe}" >/dev/null || need+=("${pkg}") ;;
+    esac
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+  fi
+}
 
 # A free TCP port on loopback, picked at random so two runs on one machine do not collide.
 free_port() {

@@ -9,6 +9,8 @@ CACHE_ROOT=${KEYTURN_CACHE:-${HOME}/.cache/keyturn}
 # The source package is shared with the API server's build: one download.
 WORK=${CACHE_ROOT}/kube-apiserver-build
 log() { printf '[kubelet-writer build] %s\n' "$*" >&2; }
+# shellcheck source=../../tools/processes.sh
+. "${here}/../../tools/processes.sh"
 # shellcheck source=../../tools/kube-apiserver/source.sh
 . "${here}/../../tools/kube-apiserver/source.sh"
 

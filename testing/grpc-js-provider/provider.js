@@ -9,7 +9,9 @@
 // version the SHA-256 of its content (so writing the file is a rotation). The first object comes
 // back with mode 0, as the e2e provider sends every file; the others with the request's permission.
 // Every request is appended to <store>/../requests.jsonl (the shapes only, no secret values) so a
-// test can check what it was sent. Each Version call appends a line to <store>/../versions.log; while
+// test can check what it was sent; of the service-account tokens (attribute
+// csi.storage.k8s.io/serviceAccount.tokens, JSON audience to {token, expirationTimestamp}) it records
+// each token's audience and its claims that name the pod, never the token. Each Version call appends a line to <store>/../versions.log; while
 // a file <store>/../hang-version exists, Version never answers (a provider that hangs).
 //
 // Usage: node provider.js --socket PATH --store DIR [--name NAME]
@@ -64,6 +66,25 @@ function checkAuthority(call) {
   if (authority !== 'localhost') throw new Refused(`want authority localhost, got ${JSON.stringify(authority)}`);
 }
 
+// The claims of each token that say whose it is (the JWT payload, base64url; Kubernetes puts the pod
+// under "kubernetes.io"). The signature is not checked: the test asks the API server for that.
+function tokenClaims(json) {
+  if (json === undefined) return null;
+  const claims = {};
+  for (const [audience, entry] of Object.entries(JSON.parse(json))) {
+    const payload = JSON.parse(Buffer.from(entry.token.split('.')[1], 'base64url').toString('utf8'));
+    const k8s = payload['kubernetes.io'] || {};
+    claims[audience] = {
+      aud: payload.aud,
+      sub: payload.sub,
+      pod: k8s.pod ? k8s.pod.name : null,
+      podUid: k8s.pod ? k8s.pod.uid : null,
+      hasExpiration: typeof entry.expirationTimestamp === 'string',
+    };
+  }
+  return claims;
+}
+
 function mount(call) {
   checkAuthority(call);
   const request = call.request;
@@ -78,6 +99,7 @@ function mount(call) {
     permission: request.permission,
     targetPath: request.targetPath,
     currentObjectVersions: request.currentObjectVersion.map((v) => v.id),
+    tokens: tokenClaims(attributes['csi.storage.k8s.io/serviceAccount.tokens']),
   }) + '\n');
   const names = (attributes.objects || '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw new Refused('parameter "objects" names no object');

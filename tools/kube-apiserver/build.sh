@@ -9,6 +9,8 @@ set -euo pipefail
 CACHE_ROOT=${KEYTURN_CACHE:-${HOME}/.cache/keyturn}
 WORK=${CACHE_ROOT}/kube-apiserver-build
 log() { printf '[kube-apiserver build] %s\n' "$*" >&2; }
+# shellcheck source=../processes.sh
+. "$(dirname "$0")/../processes.sh"
 # shellcheck source=source.sh
 . "$(dirname "$0")/source.sh"
 

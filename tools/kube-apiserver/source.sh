@@ -1,23 +1,12 @@
-# Shared by the builds of tools/kube-apiserver and tools/kube-node (sourced, not run): installs the
-# build's Debian packages, downloads Debian's `kubernetes` source package once, and unpacks it into
-# a GOPATH tree ready for `go build`. Callers set WORK (the build's cache directory) and log().
+# Shared by the builds of tools/kube-apiserver and benchmarks/kubelet-writer (sourced, not run):
+# installs the build's Debian packages, downloads Debian's `kubernetes` source package once, and
+# unpacks it into a GOPATH tree ready for `go build`. Callers set WORK (the build's cache directory) and log(),
+# and source tools/processes.sh.
 
 # $@: extra Debian packages the caller needs, as "command:package" or "/path:package" pairs.
 install_packages() {
-  local need=() pair probe pkg
-  for pair in go:golang-go etcd:etcd-server rsync:rsync openssl:openssl curl:curl \
-              /usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev "$@"; do
-    probe=${pair%%:*} pkg=${pair#*:}
-    case "${probe}" in
-      /*) [ -e "${probe}" ] || need+=("${pkg}") ;;
-      *) command -v "${probe}" >/dev/null || need+=("${pkg}") ;;
-    esac
-  done
-  if [ ${#need[@]} -gt 0 ]; then
-    log "installing ${need[*]}"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
-  fi
+  install_debian_packages go:golang-go etcd:etcd-server rsync:rsync openssl:openssl curl:curl \
+    /usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev "$@"
 }
 
 # A private apt configuration whose sources also carry deb-src, derived from the machine's own file.

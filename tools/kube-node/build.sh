@@ -1,57 +1,29 @@
 #!/usr/bin/env bash
-# Builds what a real node needs from the same Debian `kubernetes` source package (v1.20.2) as
-# tools/kube-apiserver: kubelet, kube-controller-manager (Deployments, ReplicaSets, garbage
-# collection), kube-scheduler (DaemonSet pods are scheduled) and a static `pause` for the pod
-# sandbox. Caches them, keyed by the source tarball's
-# checksum, and prints the cache directory. Installs containerd, runc, the CNI plugins and
-# busybox-static from Debian's packages. Needs root for apt-get (CI runs as root).
+# Builds what a real node of one current Kubernetes release needs and prints the directory that
+# holds it: kubelet, kube-controller-manager (Deployments, ReplicaSets, garbage collection) and
+# kube-scheduler (DaemonSet pods are scheduled), from the Go module proxy by package name through
+# tools/kubernetes/build.sh (pinned by tools/kubernetes/v<VERSION>/go.mod and go.sum, cached by
+# version), and the pod sandbox's `pause` from our own pause.c. Installs containerd, runc, the CNI
+# plugins and busybox-static from Debian's packages (root, for apt-get; CI runs as root).
+#
+# usage: build.sh [VERSION]   (default: $KEYTURN_NODE_VERSION, else 1.37.2)
 set -euo pipefail
-
-CACHE_ROOT=${KEYTURN_CACHE:-${HOME}/.cache/keyturn}
-# The source package is shared with the API server's build: one download.
-WORK=${CACHE_ROOT}/kube-apiserver-build
+here=$(cd "$(dirname "$0")" && pwd)
+version=${1:-${KEYTURN_NODE_VERSION:-1.37.2}}
 log() { printf '[kube-node build] %s\n' "$*" >&2; }
-# shellcheck source=../kube-apiserver/source.sh
-. "$(dirname "$0")/../kube-apiserver/source.sh"
 
-# Builds what is missing, each binary renamed into place only when whole.
-build() {
-  local out missing=() b
-  out=${CACHE_ROOT}/kube-node-$(source_key)
-  for b in kubelet kube-controller-manager kube-scheduler pause; do
-    [ -x "${out}/${b}" ] || missing+=("${b}")
-  done
-  if [ ${#missing[@]} -eq 0 ]; then
-    log "cached: ${out}"
-    echo "${out}"; return
-  fi
-  unpack_tree
-  log "generating openapi (about a minute)"
-  (cd "${TREE}" && rm -rf _output && make gen_openapi >&2)
-  mkdir -p "${out}"
-  for b in "${missing[@]}"; do
-    case "${b}" in
-      pause)
-        log "building pause"
-        gcc -Os -static -o "${out}/pause.tmp" "${TREE}/build/pause/linux/pause.c" >&2
-        strip "${out}/pause.tmp" ;;
-      kubelet)
-        log "building kubelet (about 4 minutes on 2 cores)"
-        (cd "${TREE}" && go build -tags 'selinux,notest,providerless,dockerless' -trimpath \
-            -ldflags "${LDFLAGS}" -o "${out}/kubelet.tmp" ./cmd/kubelet >&2) ;;
-      *)
-        log "building ${b} (about 4 minutes on 2 cores)"
-        (cd "${TREE}" && go build -tags 'selinux,notest,providerless' -trimpath \
-            -ldflags "${LDFLAGS}" -o "${out}/${b}.tmp" "./cmd/${b}" >&2) ;;
-    esac
-    mv "${out}/${b}.tmp" "${out}/${b}"
-  done
-  remove_tree
-  log "built ${missing[*]} in ${out}"
-  echo "${out}"
-}
+# shellcheck source=../processes.sh
+. "${here}/../processes.sh"
+install_debian_packages containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
+  /bin/busybox:busybox-static gcc:gcc etcd:etcd-server openssl:openssl curl:curl ip:iproute2
 
-install_packages containerd:containerd runc:runc /usr/lib/cni/loopback:containernetworking-plugins \
-  /bin/busybox:busybox-static gcc:gcc
-fetch_source
-build
+bindir=$("${here}/../kubernetes/build.sh" "${version}" kubelet kube-controller-manager kube-scheduler)
+# pause is tiny: rebuilt whenever its source changes, beside the release's binaries.
+pause=${bindir}/pause-$(sha256sum "${here}/pause.c" | cut -c1-12)
+if [ ! -x "${pause}" ]; then
+  gcc -Os -static -Wall -Wextra -o "${pause}.tmp" "${here}/pause.c" >&2
+  strip "${pause}.tmp"
+  mv "${pause}.tmp" "${pause}"
+fi
+ln -sf "$(basename "${pause}")" "${bindir}/pause"
+echo "${bindir}"

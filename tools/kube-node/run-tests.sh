@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The third test phase: the real-node tests (tag "kube-node") on kubelet v1.20.2 with containerd
-# and runc (tools/kube-node/start.sh) beside a real kube-apiserver. Fails, never skips, when the
-# API server or the node cannot be built or started.
+# The real-node phase: the real-node tests (tag "kube-node") on a kubelet of a current release with
+# containerd and runc (tools/kube-node/start.sh) beside a kube-apiserver of the same release.
+# Fails, never skips, when the API server or the node cannot be built or started.
+#
+# usage: run-tests.sh [VERSION]   (default 1.37.2; a version tools/kubernetes pins)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$(date +%s)
-# kubelet 1.20.2 beside an API server of its own release (a kubelet may not be newer than its
-# API server, nor more than three minors older).
-kubeconfig=$(KEYTURN_KUBE_VERSION=1.20.2 tools/kube-apiserver/start.sh)
+export KEYTURN_NODE_VERSION=${1:-${KEYTURN_NODE_VERSION:-1.37.2}}
+# kubelet beside an API server of its own release (a kubelet may not be newer than its API server).
+kubeconfig=$(KEYTURN_KUBE_VERSION=${KEYTURN_NODE_VERSION} tools/kube-apiserver/start.sh)
 node_dir=
 cleanup() {
   status=$?
@@ -26,7 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 node_dir=$(tools/kube-node/start.sh "${kubeconfig}")
-echo "[kube-node] API server and node up after $(( $(date +%s) - started )) s"
+bindir=$(tools/kubernetes/build.sh "${KEYTURN_NODE_VERSION}" kube-apiserver kubelet 2>/dev/null)
+echo "[kube-node] $("${bindir}/kube-apiserver" --version | sed 's/Kubernetes/kube-apiserver/') and $("${bindir}/kubelet" --version | sed 's/Kubernetes/kubelet/') up after $(( $(date +%s) - started )) s"
 KEYTURN_IT_KUBECONFIG="${kubeconfig}" KEYTURN_IT_NODE="${node_dir}" \
   mvn -B verify -Dgroups=kube-node -Dkeyturn.excluded.groups=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts a real node beside the API server that tools/kube-apiserver/start.sh started: containerd
 # (Debian's, with runc) with a private root, state and socket, kube-controller-manager,
-# kube-scheduler and kubelet v1.20.2 (built by build.sh), with the images `keyturn.test/pause:1` and `keyturn.test/busybox:1`
-# imported from archives built here (no registry). Waits until the node is Ready.
+# kube-scheduler and kubelet of one current release (built by build.sh from the Go module proxy;
+# $KEYTURN_NODE_VERSION, default 1.37.2), with the images `keyturn.test/pause:1` and
+# `keyturn.test/busybox:1` imported from archives built here (no registry). Waits until the node is
+# Ready.
 #
 # usage: start.sh KUBECONFIG   (the kubeconfig the API server's start.sh printed)
 # Prints the node's state directory: its `env` file names the node, kubelet's root directory and
@@ -18,7 +20,8 @@ state=${KEYTURN_NODE_DIR:-$(mktemp -d -t keyturn-node.XXXXXX)}
 log() { printf '[kube-node] %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "a node needs root (containers, mounts, cgroups)"; exit 1; }
-bindir=$("${here}/build.sh")
+version=${KEYTURN_NODE_VERSION:-1.37.2}
+bindir=$("${here}/build.sh" "${version}")
 mkdir -p "${state}"/{containerd,cni,kubelet,images,logs}
 name=$(basename "${state}")
 sock=${state}/containerd.sock
@@ -62,8 +65,19 @@ oom_score = 0
     bin_dir = "/usr/lib/cni"
     conf_dir = "${state}/cni"
 TOML
-# Pods use the host's network; a loopback-only network makes the runtime report it ready.
-printf '{"cniVersion": "0.4.0", "name": "keyturn-lo", "type": "loopback"}\n' >"${state}/cni/10-lo.conf"
+# The pod network: a bridge of this node's own (named after the state directory, removed by
+# stop.sh) with addresses from a /24 of 10.251.0.0/16. Pods that are not on the host's network get
+# an address there; they reach nothing beyond the node (no routes out, no kube-proxy), which is all
+# the tests ask of them. The tests' readers use the host's network.
+bridge=ktb-${name: -6}
+subnet=10.251.$(( RANDOM % 250 + 1 ))
+cat >"${state}/cni/10-keyturn.conflist" <<JSON
+{"cniVersion": "0.4.0", "name": "keyturn", "plugins": [
+  {"type": "bridge", "bridge": "${bridge}", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "${subnet}.0/24"}]],
+            "dataDir": "${state}/cni-ipam"}}]}
+JSON
+echo "${bridge}" >"${state}/bridge"
 
 log "starting containerd on ${sock}"
 containerd --config "${state}/containerd/config.toml" >"${state}/logs/containerd.log" 2>&1 &
@@ -82,7 +96,7 @@ pack() { # name rootfs-builder
   python3 "${here}/oci-image.py" "${root}" "keyturn.test/$1:1" "${state}/images/$1.tar" "${@:3}"
   ctr --address "${sock}" -n k8s.io images import "${state}/images/$1.tar" >&2
 }
-pause_root() { cp "${bindir}/pause" "$1/pause"; }
+pause_root() { cp -L "${bindir}/pause" "$1/pause"; }
 busybox_root() {
   mkdir -p "$1/bin" "$1/tmp" "$1/etc"
   cp /bin/busybox "$1/bin/busybox"
@@ -96,19 +110,34 @@ pack busybox busybox_root
 
 log "starting kube-controller-manager"
 "${bindir}/kube-controller-manager" --kubeconfig "${kubeconfig}" --leader-elect=false \
-  --port 0 --secure-port 0 --controllers '*' --use-service-account-credentials=false \
+  --secure-port 0 --controllers '*' --use-service-account-credentials=false \
   --service-account-private-key-file "${pki}/sa.key" --root-ca-file "${pki}/ca.crt" \
-  --node-monitor-grace-period 20s --pod-eviction-timeout 10m \
+  --node-monitor-grace-period 20s \
   >"${state}/logs/kube-controller-manager.log" 2>&1 &
 echo $! >"${state}/kube-controller-manager.pid"
 
 log "starting kube-scheduler"
-"${bindir}/kube-scheduler" --kubeconfig "${kubeconfig}" --leader-elect=false --port 0 --secure-port 0 \
+"${bindir}/kube-scheduler" --kubeconfig "${kubeconfig}" --leader-elect=false --secure-port 0 \
   >"${state}/logs/kube-scheduler.log" 2>&1 &
 echo $! >"${state}/kube-scheduler.pid"
 
-# kubelet: the node is named after the host (kubelet resolves it; a loopback --node-ip is refused).
+# kubelet: the node is named after the host. The host name resolves to loopback, which kubelet
+# refuses as the node's address, so the node gets an address of its own on one end of a veth pair
+# (named after the state directory, removed by stop.sh): kubelet's probes of host-network pods go
+# to it, so the chart's DaemonSet can become Ready.
 node=$(hostname | tr '[:upper:]' '[:lower:]')
+link=kt-${name: -6}
+node_ip=
+for i in $(seq 1 20); do
+  candidate=10.250.$(( RANDOM % 250 + 1 )).$(( RANDOM % 250 + 1 ))
+  ip -br addr | grep -q "${candidate}/" || { node_ip=${candidate}; break; }
+done
+[ -n "${node_ip}" ] || { log "no free address in 10.250.0.0/16 for the node"; exit 1; }
+ip link add "${link}" type veth peer name "${link}p"
+ip addr add "${node_ip}/32" dev "${link}"
+ip link set "${link}" up
+ip link set "${link}p" up
+echo "${link}" >"${state}/link"
 kubelet_dir=${state}/kubelet
 kubelet_port=$(free_port); healthz_port=$(free_port)
 # A shared mount of its own, so a driver in a container with Bidirectional propagation (the chart's
@@ -135,8 +164,10 @@ failSwapOn: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {"memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%"}
-featureGates: {CSIServiceAccountToken: true}
 registerNode: true
+containerRuntimeEndpoint: unix://${sock}
+# This machine's cgroups are v1, which kubelet refuses from 1.35 on unless told to carry on.
+failCgroupV1: false
 # kubelet republishes (requiresRepublish) at each pod sync: every syncFrequency plus jitter. 15s
 # instead of 1m keeps the phase short; the path through kubelet is the same.
 syncFrequency: 15s
@@ -149,9 +180,8 @@ cat >"${state}/kubelet.sh" <<SH
 #!/usr/bin/env bash
 # Starts (or restarts) this node's kubelet.
 exec "${bindir}/kubelet" --config "${state}/kubelet-config.yaml" --kubeconfig "${kubeconfig}" \\
-  --container-runtime remote --container-runtime-endpoint "unix://${sock}" \\
-  --root-dir "${kubelet_dir}" --cert-dir "${state}/kubelet-pki" \\
-  --pod-infra-container-image keyturn.test/pause:1 -v 2 >>"${state}/logs/kubelet.log" 2>&1
+  --root-dir "${kubelet_dir}" --cert-dir "${state}/kubelet-pki" --node-ip "${node_ip}" \\
+  -v 2 >>"${state}/logs/kubelet.log" 2>&1
 SH
 chmod +x "${state}/kubelet.sh"
 log "starting kubelet for node ${node} in ${kubelet_dir}"
@@ -160,9 +190,11 @@ echo $! >"${state}/kubelet.pid"
 
 cat >"${state}/env" <<ENV
 NODE_NAME=${node}
+NODE_IP=${node_ip}
 KUBELET_DIR=${kubelet_dir}
 KUBELET_START=${state}/kubelet.sh
 KUBELET_PID_FILE=${state}/kubelet.pid
+KUBELET_VERSION=${version}
 CONTAINERD_SOCKET=${sock}
 LOGS=${state}/logs
 ENV
@@ -180,5 +212,5 @@ for i in $(seq 1 120); do
   [ "$i" -eq 120 ] && { log "node ${node} not Ready after 60 s; kubelet's log:"; tail -30 "${state}/logs/kubelet.log" >&2; exit 1; }
   sleep 0.5
 done
-log "node ${node} Ready ($(basename "${bindir}"))"
+log "node ${node} (${node_ip}) Ready: $("${bindir}/kubelet" --version), $(containerd --version | cut -d' ' -f2-3), $(runc --version | head -1)"
 echo "${state}"

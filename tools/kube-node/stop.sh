@@ -25,6 +25,10 @@ stop_pid kube-scheduler
 awk -v root="${state}/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
   umount "${m}" 2>/dev/null || umount -l "${m}" 2>/dev/null || true
 done
+# The node's address: deleting one end of the veth pair deletes both.
+[ -f "${state}/link" ] && ip link del "$(cat "${state}/link")" 2>/dev/null || true
+# The pod network's bridge (the pods' veths went with their network namespaces).
+[ -f "${state}/bridge" ] && ip link del "$(cat "${state}/bridge")" 2>/dev/null || true
 for hierarchy in /sys/fs/cgroup/*/; do
   [ -d "${hierarchy}${name}" ] && find "${hierarchy}${name}" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done

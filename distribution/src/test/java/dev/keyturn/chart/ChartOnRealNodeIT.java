@@ -3,52 +3,67 @@ package dev.keyturn.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
 import dev.keyturn.launcher.NodeFixtures;
 import dev.keyturn.launcher.RealNode;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import dev.keyturn.testing.kubernetes.KubernetesTest;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.StorageV1Api;
-import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1DaemonSet;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.util.generic.KubernetesApiResponse;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
-import io.kubernetes.client.util.generic.options.CreateOptions;
+import io.kubernetes.client.util.generic.options.PatchOptions;
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The chart installed on the real node ({@code tools/kube-node}): its DaemonSet runs Keyturn's own
- * image (the archive {@code mvn verify} builds, imported into containerd) as a privileged pod with
- * Bidirectional mount propagation, registering with kubelet itself ({@code
- * linux.registrar.enabled=false}), and a pod's volume is mounted by the driver in that container.
- *
- * <p>Only Keyturn's container is required to run: the liveness-probe sidecar's image is on
- * registry.k8s.io, which this machine cannot reach, so that container waits for its image.
+ * The chart installed on the real node ({@code tools/kube-node}) as users install it: the CRDs
+ * applied server-side, then {@code helm install} (helm-java) of the release that runs the node
+ * driver into a namespace Pod Security Admission holds at {@code privileged} (the DaemonSet mounts
+ * and propagates tmpfs), and of a release with the sync controller alone into a namespace held at
+ * {@code restricted}. The DaemonSet runs Keyturn's own image (the archive {@code mvn verify}
+ * builds, imported into containerd), registers with kubelet itself ({@code
+ * linux.registrar.enabled=false}) and answers kubelet's liveness probe itself ({@code
+ * linux.livenessProbe.enabled=false}): the sidecars' images are on registry.k8s.io, which this
+ * machine cannot reach. Helm waits until the DaemonSet is Ready, then a pod's volume is mounted by
+ * the driver in that container and a rotation reaches it.
  */
 @KubernetesTest
 @Tag("kube-node")
 class ChartOnRealNodeIT {
   private static final Path CHART = Path.of(System.getProperty("keyturn.chart.dir"));
   private static final Path IMAGE = Path.of(System.getProperty("keyturn.image.tar"));
+  private static final String PSA = "pod-security.kubernetes.io/";
 
   @TempDir Path dir;
   private KubeContext kube;
+  private final List<String[]> releases = new ArrayList<>();
+  private String syncNamespace;
 
   @AfterEach
   void uninstall() throws Exception {
@@ -70,62 +85,94 @@ class ChartOnRealNodeIT {
                     .execute()
                     .getItems()
                     .isEmpty());
-    new AppsV1Api(kube.client()).deleteCollectionNamespacedDaemonSet(kube.namespace()).execute();
+    for (String[] release : releases) {
+      Helm.uninstall(release[0])
+          .withNamespace(release[1])
+          .withKubeConfig(kube.kubeconfig())
+          .ignoreNotFound()
+          .call();
+    }
+    if (syncNamespace != null) {
+      core.deleteNamespace(syncNamespace).execute();
+    }
   }
 
   @Test
-  void theChartsDaemonSetRunsKeyturnsImageAndMountsAPodsVolume(KubeContext kube) throws Exception {
+  void theChartInstalledWithHelmUnderPodSecurityAdmissionRunsReadyAndMountsAPodsVolume(
+      KubeContext kube) throws Exception {
     this.kube = kube;
     RealNode node = RealNode.fromEnvironment(kube);
-    RealNode.ensureCsiDriver(kube);
     node.importImage(IMAGE);
     String[] image = imageName();
+    CoreV1Api core = new CoreV1Api(kube.client());
+    // The CSIDriver is the release's now: other tests of this run made one of their own.
+    try {
+      new StorageV1Api(kube.client()).deleteCSIDriver(RealNode.DRIVER).execute();
+    } catch (ApiException e) {
+      assertThat(e.getCode()).as("deleting the CSIDriver: " + e.getResponseBody()).isEqualTo(404);
+    }
+    label(kube, kube.namespace(), "privileged");
+    syncNamespace = kube.namespace() + "-sync";
+    core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(syncNamespace)))
+        .execute();
+    label(kube, syncNamespace, "restricted");
+    int applied = applyCrdsServerSide(kube);
+
     Path store = Files.createDirectories(dir.resolve("store"));
     Path app = Files.createDirectories(store.resolve(kube.namespace() + "/app"));
     Files.writeString(app.resolve("password"), "c1");
     URI api = URI.create(kube.client().getBasePath());
-    Rendered rendered =
-        Rendered.parse(
-            new Helm(CHART)
-                .template()
-                .withName("keyturn")
-                .withNamespace(kube.namespace())
-                .set("linux.kubeletRootDir", node.kubeletDir.toString())
-                .set("linux.providersDir", dir.resolve("providers").toString())
-                .set("linux.additionalProvidersDirs", "null")
-                .set("linux.registrar.enabled", "false")
-                .set("linux.hostNetwork", "true")
-                .set("linux.classDataSharing.enabled", "false")
-                .set("linux.image.repository", image[0])
-                .set("linux.image.tag", image[1])
-                .set("linux.image.pullPolicy", "Never")
-                .set("fileProvider.root", store.toString())
-                .set("enableSecretRotation", "true")
-                .set("rotationPollInterval", "2s")
-                .withValuesFile(apiServerOnLoopback(api))
-                .call());
-    for (JsonObject object : rendered.objects()) {
-      create(kube, object);
-    }
-
-    V1Pod driver = awaitKeyturnContainerRunning(kube);
-    assertThat(driver.getSpec().getNodeName()).isEqualTo(node.name);
-    await()
-        .atMost(Duration.ofSeconds(60))
-        // client-java refuses a CSINode whose drivers are null, as they are before the first.
-        .ignoreExceptions()
-        .alias("kubelet registered the driver running in the DaemonSet's pod")
-        .until(
-            () ->
-                Optional.ofNullable(
-                        new StorageV1Api(kube.client())
-                            .readCSINode(node.name)
-                            .execute()
-                            .getSpec()
-                            .getDrivers())
-                    .orElse(List.of())
-                    .stream()
-                    .anyMatch(d -> d.getName().equals(RealNode.DRIVER)));
+    long started = System.nanoTime();
+    Release release =
+        new Helm(CHART)
+            .install()
+            .withName("keyturn")
+            .withNamespace(kube.namespace())
+            .withKubeConfig(kube.kubeconfig())
+            .skipCrds()
+            .set("linux.kubeletRootDir", node.kubeletDir.toString())
+            .set("linux.providersDir", dir.resolve("providers").toString())
+            .set("linux.additionalProvidersDirs", "null")
+            .set("linux.registrar.enabled", "false")
+            .set("linux.livenessProbe.enabled", "false")
+            .set("linux.hostNetwork", "true")
+            .set("linux.metricsAddr", ":" + freePort())
+            .set("linux.classDataSharing.enabled", "false")
+            .set("linux.image.repository", image[0])
+            .set("linux.image.tag", image[1])
+            .set("linux.image.pullPolicy", "Never")
+            .set("fileProvider.root", store.toString())
+            .set("enableSecretRotation", "true")
+            .set("rotationPollInterval", "2s")
+            .withValuesFile(apiServerOnLoopback(api))
+            .call();
+    releases.add(new String[] {"keyturn", kube.namespace()});
+    assertThat(release.getStatus()).isEqualTo("deployed");
+    // Helm's wait counts a DaemonSet ready once no more than maxUnavailable (1) pods are not:
+    // with one node that is at once. Ready here means kubelet's readiness probe passed.
+    AppsV1Api apps = new AppsV1Api(kube.client());
+    V1DaemonSet daemonSet =
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(250))
+            .alias("the DaemonSet's pod Ready")
+            .until(
+                () -> apps.readNamespacedDaemonSet("keyturn", kube.namespace()).execute(),
+                d ->
+                    d.getStatus() != null
+                        && d.getStatus().getDesiredNumberScheduled() == 1
+                        && Optional.ofNullable(d.getStatus().getNumberReady()).orElse(0) == 1);
+    System.out.printf(
+        "ChartOnRealNodeIT: %d CRDs applied server-side; helm install %s: %s; the DaemonSet %d/%d"
+            + " Ready %.1f s after the install began (kube-apiserver %s, kubelet %s)%n",
+        applied,
+        release.getName(),
+        release.getStatus(),
+        daemonSet.getStatus().getNumberReady(),
+        daemonSet.getStatus().getDesiredNumberScheduled(),
+        (System.nanoTime() - started) / 1e9,
+        kube.serverVersion(),
+        node.kubeletVersion);
 
     NodeFixtures.createClass(
         kube, "app", Map.of("provider", "file", "parameters", Map.of("source", "app")));
@@ -140,6 +187,96 @@ class ChartOnRealNodeIT {
         .atMost(Duration.ofSeconds(75))
         .alias("a rotation reaches the reader through the driver in its pod")
         .until(() -> RealNode.seen(seen, "password").equals(Optional.of("c2")));
+
+    // The sync controller alone, in a namespace that admits only restricted pods.
+    Release sync =
+        new Helm(CHART)
+            .install()
+            .withName("keyturn-sync")
+            .withNamespace(syncNamespace)
+            .withKubeConfig(kube.kubeconfig())
+            .skipCrds()
+            .set("linux.enabled", "false")
+            .set("syncController.enabled", "true")
+            .set("linux.image.repository", image[0])
+            .set("linux.image.tag", image[1])
+            .set("linux.image.pullPolicy", "Never")
+            .call();
+    releases.add(new String[] {"keyturn-sync", syncNamespace});
+    assertThat(sync.getStatus()).isEqualTo("deployed");
+    List<V1Pod> admitted =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .alias("the sync controller's pods admitted under restricted and started")
+            .until(
+                () -> core.listNamespacedPod(syncNamespace).execute().getItems(),
+                pods ->
+                    pods.size() == 2
+                        && pods.stream()
+                            .allMatch(
+                                p ->
+                                    Optional.ofNullable(p.getStatus().getContainerStatuses())
+                                        .orElse(List.of())
+                                        .stream()
+                                        .anyMatch(
+                                            c ->
+                                                c.getState().getRunning() != null
+                                                    || c.getState().getTerminated() != null
+                                                    || c.getRestartCount() > 0)));
+    assertThat(
+            core.listNamespacedEvent(syncNamespace).execute().getItems().stream()
+                .map(e -> e.getReason() + ": " + e.getMessage()))
+        .as("no pod of the sync controller refused by Pod Security Admission")
+        .noneMatch(m -> m.contains("violates PodSecurity"));
+    System.out.printf(
+        "ChartOnRealNodeIT: the sync controller's %d pods admitted under %s=restricted and"
+            + " started by kubelet%n",
+        admitted.size(), PSA + "enforce");
+  }
+
+  /** Labels a namespace for Pod Security Admission: enforce (and warn) at {@code level}. */
+  private static void label(KubeContext kube, String namespace, String level) throws ApiException {
+    CoreV1Api core = new CoreV1Api(kube.client());
+    V1Namespace ns = core.readNamespace(namespace).execute();
+    Map<String, String> labels =
+        new HashMap<>(Optional.ofNullable(ns.getMetadata().getLabels()).orElse(Map.of()));
+    labels.put(PSA + "enforce", level);
+    labels.put(PSA + "enforce-version", "latest");
+    labels.put(PSA + "warn", level);
+    ns.getMetadata().setLabels(labels);
+    core.replaceNamespace(namespace, ns).execute();
+  }
+
+  /** The chart's CRDs, applied server-side as an upgrade would (Helm never upgrades crds/). */
+  private static int applyCrdsServerSide(KubeContext kube) throws IOException {
+    DynamicKubernetesApi crds =
+        new DynamicKubernetesApi(
+            "apiextensions.k8s.io", "v1", "customresourcedefinitions", kube.client());
+    int applied = 0;
+    try (var files = Files.list(CHART.resolve("crds"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        String yaml = Files.readString(file);
+        Matcher name = Pattern.compile("(?m)^  name: (\\S+)$").matcher(yaml);
+        assertThat(name.find()).as("metadata.name in " + file).isTrue();
+        KubernetesApiResponse<DynamicKubernetesObject> response =
+            crds.patch(
+                name.group(1),
+                V1Patch.PATCH_FORMAT_APPLY_YAML,
+                new V1Patch(yaml),
+                new PatchOptions().fieldManager("keyturn-chart-test").force(true));
+        assertThat(response.isSuccess())
+            .as("server-side apply of " + file + ": " + response.getStatus())
+            .isTrue();
+        applied++;
+      }
+    }
+    return applied;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   /**
@@ -178,64 +315,5 @@ class ChartOnRealNodeIT {
             .getAsString();
     int colon = tag.lastIndexOf(':');
     return new String[] {tag.substring(0, colon), tag.substring(colon + 1)};
-  }
-
-  /**
-   * Creates a rendered object; a cluster-scoped one that exists already (the CSIDriver, whose spec
-   * is immutable, or the rules of an earlier install on this API server) is left as it is.
-   */
-  private static void create(KubeContext kube, JsonObject object) {
-    String apiVersion = object.get("apiVersion").getAsString();
-    String kind = object.get("kind").getAsString();
-    int slash = apiVersion.indexOf('/');
-    String group = slash < 0 ? "" : apiVersion.substring(0, slash);
-    String version = apiVersion.substring(slash + 1);
-    String plural =
-        Map.of(
-                "ServiceAccount", "serviceaccounts",
-                "ClusterRole", "clusterroles",
-                "ClusterRoleBinding", "clusterrolebindings",
-                "Role", "roles",
-                "RoleBinding", "rolebindings",
-                "DaemonSet", "daemonsets",
-                "CSIDriver", "csidrivers")
-            .get(kind);
-    assertThat(plural).as("a kind this test knows how to create: " + kind).isNotNull();
-    DynamicKubernetesApi api = new DynamicKubernetesApi(group, version, plural, kube.client());
-    DynamicKubernetesObject dynamic = new DynamicKubernetesObject(object);
-    boolean namespaced = !List.of("ClusterRole", "ClusterRoleBinding", "CSIDriver").contains(kind);
-    if (namespaced) {
-      dynamic.getMetadata().setNamespace(kube.namespace());
-    }
-    KubernetesApiResponse<DynamicKubernetesObject> response =
-        namespaced
-            ? api.create(kube.namespace(), dynamic, new CreateOptions())
-            : api.create(dynamic);
-    if (response.getHttpStatusCode() == 409 && !namespaced) {
-      return;
-    }
-    assertThat(response.isSuccess())
-        .as("create " + kind + " " + dynamic.getMetadata().getName() + ": " + response.getStatus())
-        .isTrue();
-  }
-
-  private static V1Pod awaitKeyturnContainerRunning(KubeContext kube) {
-    CoreV1Api core = new CoreV1Api(kube.client());
-    return await()
-        .atMost(Duration.ofMinutes(2))
-        .pollInterval(Duration.ofMillis(500))
-        .ignoreExceptions()
-        .alias("the DaemonSet's pod runs Keyturn's container")
-        .until(
-            () ->
-                core.listNamespacedPod(kube.namespace()).execute().getItems().stream()
-                    .filter(p -> p.getMetadata().getName().startsWith("keyturn"))
-                    .findFirst()
-                    .orElseThrow(),
-            p ->
-                Optional.ofNullable(p.getStatus().getContainerStatuses()).orElse(List.of()).stream()
-                    .filter(c -> c.getName().equals("keyturn"))
-                    .map(V1ContainerStatus::getState)
-                    .anyMatch(s -> s != null && s.getRunning() != null));
   }
 }

@@ -104,11 +104,7 @@ class ChartTest {
     assertThat(Rendered.at(ds, "spec.template.spec.dnsPolicy").orElseThrow().getAsString())
         .isEqualTo("ClusterFirstWithHostNet");
     assertThat(Rendered.at(render().only("DaemonSet"), "spec.template.spec.hostNetwork")).isEmpty();
-    List<String> names = new ArrayList<>();
-    Rendered.at(ds, "spec.template.spec.containers")
-        .orElseThrow()
-        .getAsJsonArray()
-        .forEach(c -> names.add(c.getAsJsonObject().get("name").getAsString()));
+    List<String> names = containerNames(ds);
     assertThat(names).containsExactly("keyturn", "liveness-probe");
     JsonObject keyturn = container(ds, "keyturn");
     assertThat(strings(keyturn.getAsJsonArray("args")))
@@ -163,6 +159,37 @@ class ChartTest {
         .anyMatch(r -> r.contains("\"resources\":[\"serviceaccounts\"],\"verbs\":[\"get\"]"));
     assertThat(strings(container(render().only("DaemonSet"), "keyturn").getAsJsonArray("args")))
         .noneMatch(a -> a.startsWith("--in-process-provider"));
+  }
+
+  @Test
+  void withoutTheLivenessSidecarKubeletProbesTheDriversOwnHealthz() {
+    JsonObject ds =
+        Rendered.parse(template().set("linux.livenessProbe.enabled", "false").call())
+            .only("DaemonSet");
+    List<String> names = containerNames(ds);
+    assertThat(names).containsExactlyInAnyOrder("keyturn", "node-driver-registrar");
+    JsonObject keyturn = container(ds, "keyturn");
+    assertThat(Rendered.at(keyturn, "livenessProbe.httpGet.port").orElseThrow().getAsString())
+        .isEqualTo("metrics");
+    assertThat(Rendered.at(keyturn, "livenessProbe.httpGet.path").orElseThrow().getAsString())
+        .isEqualTo("/healthz");
+    assertThat(keyturn.getAsJsonArray("ports").toString())
+        .contains("\"metrics\"")
+        .doesNotContain("\"healthz\"");
+    // The default keeps the Go chart's sidecar, which calls the driver's CSI Probe.
+    JsonObject byDefault = container(render().only("DaemonSet"), "keyturn");
+    assertThat(Rendered.at(byDefault, "livenessProbe.httpGet.port").orElseThrow().getAsString())
+        .isEqualTo("healthz");
+  }
+
+  @Test
+  void aReleaseWithTheSyncControllerAloneLeavesTheCsiDriverToTheNodesRelease() {
+    Rendered rendered =
+        Rendered.parse(
+            template().set("linux.enabled", "false").set("syncController.enabled", "true").call());
+    assertValid(rendered);
+    assertThat(rendered.kinds()).contains("Deployment").doesNotContain("DaemonSet", "CSIDriver");
+    assertThat(render().kinds()).contains("DaemonSet", "CSIDriver");
   }
 
   @Test
@@ -704,6 +731,15 @@ class ChartTest {
       }
     }
     throw new AssertionError("no container " + name);
+  }
+
+  private static List<String> containerNames(JsonObject workload) {
+    List<String> names = new ArrayList<>();
+    Rendered.at(workload, "spec.template.spec.containers")
+        .orElseThrow()
+        .getAsJsonArray()
+        .forEach(c -> names.add(c.getAsJsonObject().get("name").getAsString()));
+    return names;
   }
 
   private static List<String> strings(JsonArray array) {

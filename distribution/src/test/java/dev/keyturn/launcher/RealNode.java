@@ -3,6 +3,7 @@ package dev.keyturn.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.keyturn.kubernetes.KubernetesJson;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -34,12 +35,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real node that {@code tools/kube-node/start.sh} started (kubelet v1.20.2, containerd, runc),
- * named by the environment variable {@value #ENV}: its name, kubelet's root directory, and how to
- * restart kubelet. Also what the real-node tests build the same way: the driver's CSIDriver object,
- * pods that copy what they read from their secrets volume to a host directory (the container's own
- * view, without exec: kubelet's streaming needs a node address this machine's loopback-only host
- * name does not give), and the driver's resident memory.
+ * The real node that {@code tools/kube-node/start.sh} started (kubelet of a current release,
+ * containerd, runc), named by the environment variable {@value #ENV}: its name, kubelet's root
+ * directory, and how to restart kubelet. Also what the real-node tests build the same way: the
+ * driver's CSIDriver object, pods that copy what they read from their secrets volume to a host
+ * directory (the container's own view, without exec: kubelet's streaming needs a node address this
+ * machine's loopback-only host name does not give), and the driver's resident memory.
  */
 public final class RealNode {
   /** The environment variable naming the node's state directory. */
@@ -50,6 +51,10 @@ public final class RealNode {
 
   public final String name;
   public final Path kubeletDir;
+
+  /** kubelet's release, e.g. {@code 1.37.2}. */
+  public final String kubeletVersion;
+
   private final Path containerdSocket;
   private final Path kubeletStart;
   private final Path kubeletPidFile;
@@ -58,6 +63,7 @@ public final class RealNode {
   private RealNode(Properties env) {
     this.name = env.getProperty("NODE_NAME");
     this.kubeletDir = Path.of(env.getProperty("KUBELET_DIR"));
+    this.kubeletVersion = env.getProperty("KUBELET_VERSION");
     this.kubeletStart = Path.of(env.getProperty("KUBELET_START"));
     this.kubeletPidFile = Path.of(env.getProperty("KUBELET_PID_FILE"));
     this.containerdSocket = Path.of(env.getProperty("CONTAINERD_SOCKET"));
@@ -77,6 +83,8 @@ public final class RealNode {
               + kube.real()
               + ")");
     }
+    // client-java's own mapping refuses fields newer than its models (a 1.37 CSINode's status).
+    KubernetesJson.install();
     Properties env = new Properties();
     try (Reader r = Files.newBufferedReader(Path.of(dir, "env"))) {
       env.load(r);
@@ -119,6 +127,25 @@ public final class RealNode {
                         .tokenRequests(
                             List.of(new StorageV1TokenRequest().audience("keyturn-test")))))
         .execute();
+  }
+
+  /**
+   * Sets the CSIDriver's token audiences and whether kubelet passes the tokens in
+   * NodePublishVolume's secrets (both fields are mutable), then waits until kubelet's view could
+   * have caught up.
+   */
+  public static void setTokenRequests(KubeContext kube, List<String> audiences, boolean inSecrets)
+      throws ApiException, InterruptedException {
+    StorageV1Api storage = new StorageV1Api(kube.client());
+    V1CSIDriver driver = storage.readCSIDriver(DRIVER).execute();
+    driver
+        .getSpec()
+        .tokenRequests(
+            audiences.stream().map(a -> new StorageV1TokenRequest().audience(a)).toList())
+        .serviceAccountTokenInSecrets(inSecrets ? Boolean.TRUE : null);
+    storage.replaceCSIDriver(DRIVER, driver).execute();
+    // kubelet reads the CSIDriver through an informer: a watch event away.
+    Thread.sleep(2000);
   }
 
   /**

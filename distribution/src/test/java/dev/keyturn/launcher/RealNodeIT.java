@@ -3,6 +3,8 @@ package dev.keyturn.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;
@@ -18,10 +20,13 @@ import io.kubernetes.client.openapi.models.V1DeploymentSpec;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodSecurityContext;
+import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +42,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Keyturn on a real node: kubelet v1.20.2 with containerd and runc ({@code tools/kube-node}) runs
- * pods whose inline CSI volumes the assembled {@code keyturn node} mounts, registered with kubelet
- * by itself ({@code --register-with-kubelet}). Nothing here is a stand-in of ours: kubelet decides
- * when to publish, republish and unpublish, and the container reads the files through its own mount
- * namespace. Run by {@code tools/kube-node/run-tests.sh} (tag {@code kube-node}), which fails when
- * the node cannot start.
+ * Keyturn on a real node: kubelet of a current release with containerd and runc ({@code
+ * tools/kube-node}) runs pods whose inline CSI volumes the assembled {@code keyturn node} mounts,
+ * registered with kubelet by itself ({@code --register-with-kubelet}). Nothing here is a stand-in
+ * of ours: kubelet decides when to publish, republish and unpublish, and the container reads the
+ * files through its own mount namespace. Run by {@code tools/kube-node/run-tests.sh} (tag {@code
+ * kube-node}), which fails when the node cannot start.
  */
 @KubernetesTest
 @Tag("kube-node")
@@ -198,14 +203,8 @@ class RealNodeIT {
       throws Exception {
     RealNode node = RealNode.fromEnvironment(kube);
     RealNode.ensureCsiDriver(kube);
-    Path store = Files.createDirectories(dir.resolve("js-store"));
-    Files.writeString(store.resolve("token"), "t1");
-    GrpcJsProvider provider =
-        GrpcJsProvider.start(
-            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
-    stops.add(provider);
-    NodeFixtures.createClass(
-        kube, "js", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token")));
+    GrpcJsProvider provider = jsProvider(kube, "js", "t1");
+    Path store = provider.store;
     // No rotation of our own: only kubelet's republish can bring the new value.
     keyturn = startDriver(node, kube, "--enable-secret-rotation=false");
     double idle = RealNode.rssMiB(keyturn);
@@ -314,6 +313,195 @@ class RealNodeIT {
         .atMost(Duration.ofMinutes(2))
         .alias("the synced Secret garbage-collected with the last pod using it")
         .until(() -> syncedValue(kube, "web-env").isEmpty());
+  }
+
+  @Test
+  void theProviderGetsThePodsOwnTokenForEachAudienceWhereverKubeletPutsIt(KubeContext kube)
+      throws Exception {
+    RealNode node = RealNode.fromEnvironment(kube);
+    RealNode.ensureCsiDriver(kube);
+    List<String> audiences = List.of("keyturn-test", "second.keyturn.test");
+    GrpcJsProvider provider = jsProvider(kube, "tok", "k1");
+    keyturn = startDriver(node, kube, "--enable-secret-rotation=false", "-v=4");
+    try {
+      // kubelet 1.35+ puts the tokens where the CSIDriver says: the volume context (false), or
+      // NodePublishVolume's secrets (true). Either way the provider finds them in its attributes.
+      for (boolean inSecrets : List.of(false, true)) {
+        RealNode.setTokenRequests(kube, audiences, inSecrets);
+        String pod = inSecrets ? "tok-secrets" : "tok-context";
+        V1Pod created = node.createReader(kube, pod, "tok", dir.resolve("seen/" + pod), "token");
+        RealNode.awaitRunning(kube, pod, START);
+        awaitSeen(dir.resolve("seen/" + pod), "token", "k1", START);
+        String uid = created.getMetadata().getUid();
+        JsonObject request =
+            provider.requests().stream()
+                .map(line -> JsonParser.parseString(line).getAsJsonObject())
+                .filter(r -> r.get("targetPath").getAsString().contains(uid))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no provider request for pod " + pod));
+        assertThat(request.getAsJsonArray("secretKeys").toString())
+            .as("the tokens never reach the provider as a secret")
+            .doesNotContain("serviceAccount.tokens");
+        JsonObject tokens = request.getAsJsonObject("tokens");
+        assertThat(tokens).as("tokens in the provider's attributes for " + pod).isNotNull();
+        assertThat(tokens.keySet()).containsExactlyInAnyOrderElementsOf(audiences);
+        for (String audience : audiences) {
+          JsonObject claims = tokens.getAsJsonObject(audience);
+          assertThat(claims.get("sub").getAsString())
+              .isEqualTo("system:serviceaccount:" + kube.namespace() + ":default");
+          assertThat(claims.get("pod").getAsString()).isEqualTo(pod);
+          assertThat(claims.get("podUid").getAsString()).isEqualTo(uid);
+          assertThat(claims.get("aud").toString()).contains(audience);
+          assertThat(claims.get("hasExpiration").getAsBoolean()).isTrue();
+        }
+        String where = inSecrets ? "secrets" : "volume context";
+        assertThat(keyturn.output)
+            .as("keyturn node saw kubelet put the tokens in the request's " + where)
+            .anyMatch(l -> l.contains("the service-account tokens came in the request's " + where));
+        System.out.printf(
+            "RealNodeIT: serviceAccountTokenInSecrets=%s: kubelet %s put the tokens for %s in the"
+                + " %s; the provider got the pod's own (%s)%n",
+            inSecrets,
+            node.kubeletVersion,
+            audiences,
+            where,
+            tokens.getAsJsonObject(audiences.get(0)).get("sub").getAsString());
+      }
+    } finally {
+      RealNode.setTokenRequests(kube, List.of("keyturn-test"), false);
+    }
+  }
+
+  @Test
+  void aPodWithAnFsGroupAndANonRootUserReadsItsFiles(KubeContext kube) throws Exception {
+    RealNode node = RealNode.fromEnvironment(kube);
+    RealNode.ensureCsiDriver(kube);
+    Path app = Files.createDirectories(dir.resolve("store/" + kube.namespace() + "/grouped"));
+    Files.writeString(app.resolve("password"), "g1");
+    NodeFixtures.createClass(
+        kube, "grouped", Map.of("provider", "file", "parameters", Map.of("source", "grouped")));
+    keyturn = startDriver(node, kube, "--enable-secret-rotation=false");
+    // The container runs as user 1000 with group 3000; only the fsGroup 2000 opens the files.
+    Path seen = Files.createDirectories(dir.resolve("seen/grouped"));
+    Files.setPosixFilePermissions(seen, PosixFilePermissions.fromString("rwxrwxrwx"));
+    V1PodSpec spec = node.readerSpec("grouped", seen, "password");
+    spec.securityContext(
+        new V1PodSecurityContext().runAsUser(1000L).runAsGroup(3000L).fsGroup(2000L));
+    spec.getContainers()
+        .get(0)
+        .command(
+            List.of(
+                "sh",
+                "-c",
+                "while true; do { id -u; id -G; stat -L -c '%g %a' /mnt/secrets/password;"
+                    + " cat /mnt/secrets/password; } > /seen/.copy 2>&1"
+                    + " && mv /seen/.copy /seen/view; sleep 0.5; done"));
+    new CoreV1Api(kube.client())
+        .createNamespacedPod(
+            kube.namespace(),
+            new V1Pod()
+                .apiVersion("v1")
+                .kind("Pod")
+                .metadata(new V1ObjectMeta().name("grouped"))
+                .spec(spec))
+        .execute();
+    RealNode.awaitRunning(kube, "grouped", START);
+    await()
+        .atMost(START)
+        .alias("the container wrote what it sees")
+        .until(() -> RealNode.seen(seen, "view").map(v -> v.contains("g1")).orElse(false));
+    List<String> view = RealNode.seen(seen, "view").orElseThrow().lines().toList();
+    System.out.printf(
+        "RealNodeIT: inside the container (uid, groups, file group and mode, content): %s%n", view);
+    assertThat(view.get(0)).as("the container's user").isEqualTo("1000");
+    assertThat(view.get(1).split(" ")).as("the container's groups").contains("3000", "2000");
+    String[] groupAndMode = view.get(2).split(" ");
+    assertThat(groupAndMode[0]).as("the file's group is the pod's fsGroup").isEqualTo("2000");
+    assertThat(Integer.parseInt(groupAndMode[1], 8) & 0040).as("group-readable").isNotZero();
+    assertThat(view.get(3)).as("a non-root user of the fsGroup reads the secret").isEqualTo("g1");
+  }
+
+  @Test
+  void aRepublishThatFailsKeepsThePodsFilesAndKubeletReportsIt(KubeContext kube) throws Exception {
+    RealNode node = RealNode.fromEnvironment(kube);
+    RealNode.ensureCsiDriver(kube);
+    GrpcJsProvider provider = jsProvider(kube, "down", "r1");
+    Path store = provider.store;
+    // Only kubelet's republish checks the volume, at every one of them.
+    keyturn =
+        startDriver(node, kube, "--enable-secret-rotation=false", "--republish-min-interval=0s");
+    Path seen = dir.resolve("seen/down");
+    V1Pod pod = node.createReader(kube, "down", "down", seen, "token");
+    RealNode.awaitRunning(kube, "down", START);
+    awaitSeen(seen, "token", "r1", START);
+    Path target = NodeFixtures.target(node.kubeletDir, pod.getMetadata().getUid(), "secrets");
+    Path volData = target.getParent().resolve("vol_data.json");
+
+    // The store loses the object: the provider answers an error, which we pass to kubelet as a
+    // final error (INTERNAL), the code kubelet treats as "the operation failed".
+    Files.delete(store.resolve("token"));
+    long down = System.nanoTime();
+    CoreV1Api core = new CoreV1Api(kube.client());
+    String event =
+        await()
+            .atMost(REPUBLISH)
+            .pollInterval(Duration.ofMillis(500))
+            .alias("kubelet reports the failed republish as an Event on the pod")
+            .until(
+                () ->
+                    core
+                        .listNamespacedEvent(kube.namespace())
+                        .fieldSelector("involvedObject.name=down")
+                        .execute()
+                        .getItems()
+                        .stream()
+                        .filter(e -> "FailedMount".equals(e.getReason()))
+                        .map(e -> e.getMessage())
+                        .findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+    System.out.printf(
+        "RealNodeIT: kubelet %s, %.1f s after the store lost the object: Event FailedMount \"%s\"%n",
+        node.kubeletVersion, (System.nanoTime() - down) / 1e9, event);
+    // Our message, through kubelet: the provider's own description is never quoted (it may carry
+    // what it fetched), only who failed and how.
+    assertThat(event).contains("code = Internal", "provider grpcjs", "failed with UNKNOWN");
+    // kubelet keeps the volume: still mounted, its record kept, the pod running and reading r1.
+    assertThat(RealNode.mounted(target)).as("the target stays mounted").isTrue();
+    assertThat(volData).as("kubelet kept the volume's vol_data.json").exists();
+    Files.delete(seen.resolve("token"));
+    awaitSeen(seen, "token", "r1", Duration.ofSeconds(10));
+    assertThat(core.readNamespacedPod("down", kube.namespace()).execute().getStatus().getPhase())
+        .isEqualTo("Running");
+
+    // The store comes back with a new value: a later republish (after kubelet's backoff) brings it.
+    Files.writeString(store.resolve("token"), "r2");
+    long back = System.nanoTime();
+    awaitSeen(seen, "token", "r2", REPUBLISH.multipliedBy(2));
+    System.out.printf(
+        "RealNodeIT: the store back, r2 inside the container %.1f s later%n",
+        (System.nanoTime() - back) / 1e9);
+    core.deleteNamespacedPod("down", kube.namespace()).execute();
+    await()
+        .atMost(START)
+        .alias("the pod deleted, its volume unpublished")
+        .until(() -> !podExists(kube, "down") && !RealNode.mounted(target));
+  }
+
+  /**
+   * The grpc-js provider on the driver's provider directory, its object "token" holding {@code
+   * value}, and a class {@code spc} of it; stopped after the test.
+   */
+  private GrpcJsProvider jsProvider(KubeContext kube, String spc, String value) throws Exception {
+    Path store = Files.createDirectories(dir.resolve("js-store"));
+    Files.writeString(store.resolve("token"), value);
+    GrpcJsProvider provider =
+        GrpcJsProvider.start(
+            dir.resolve("providers"), "grpcjs", store, dir.resolve("provider.log"));
+    stops.add(provider);
+    NodeFixtures.createClass(
+        kube, spc, Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token")));
+    return provider;
   }
 
   /** A class of the file provider's {@code source}, its "password" synced to {@code secret}. */

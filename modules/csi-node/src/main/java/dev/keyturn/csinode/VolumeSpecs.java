@@ -89,6 +89,13 @@ final class VolumeSpecs {
     if (tokens != null) {
       attributes.put(PublishRequest.TOKENS, tokens);
     }
+    if (attributes.containsKey(PublishRequest.TOKENS)) {
+      LOG.log(
+          Level.DEBUG,
+          "volume {0}: the service-account tokens came in the request''s {1}",
+          request.volumeId(),
+          tokens != null ? "secrets" : "volume context");
+    }
     MountRequest mountRequest =
         MountRequest.builder(target)
             .attributes(attributes)

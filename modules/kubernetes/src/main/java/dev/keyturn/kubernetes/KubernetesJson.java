@@ -2,7 +2,6 @@ package dev.keyturn.kubernetes;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
 import com.google.gson.TypeAdapter;
 import com.google.gson.TypeAdapterFactory;
 import com.google.gson.reflect.TypeToken;
@@ -10,7 +9,6 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
 import io.kubernetes.client.openapi.JSON;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.LocalDate;
@@ -21,24 +19,30 @@ import java.time.temporal.ChronoField;
 import java.util.Date;
 
 /**
- * client-java's JSON mapping with its model adapters made on demand.
+ * client-java's JSON mapping, with model adapters made on demand and unknown fields ignored.
  *
  * <p>client-java registers one type adapter factory per generated model (768 in 27.0.0) in front of
  * Gson's built-in ones, and each factory's first step is to load its model class. The first time
  * Gson looks up any type that is not a model (a {@code String}, a {@code Map}), it asks every one
  * of them, so every model class is loaded: about 8 MiB of class metadata and symbols for the
- * handful of kinds a node driver reads and writes. The Gson built here does the same mapping with a
- * single factory that handles a model class when Gson asks for it: it checks the incoming JSON with
- * the model's own {@code validateJsonElement} and then binds it with Gson's reflective adapter, as
- * each generated factory does, and it keeps client-java's date, byte-array, {@code V1Status} and
- * managed-fields handling ({@link JSON#createGson()} and the same adapters).
+ * handful of kinds a node driver reads and writes. The Gson built here has a single factory that
+ * binds a model class with Gson's reflective adapter when it is first mapped (and writes it through
+ * a JSON tree, as each generated factory does, so the output is the same), and keeps client-java's
+ * date, byte-array, {@code V1Status} and managed-fields handling ({@link JSON#createGson()} and the
+ * same adapters).
+ *
+ * <p>It also reads what a newer API server sends. Each generated factory refuses an object with a
+ * field its model does not know ({@code The field `status` in the JSON string is not defined in the
+ * `V1CSINode` properties}): client-java 27 models Kubernetes 1.35, and every later release adds
+ * fields (CSINode got a {@code status} in 1.37; client-java 26 could not read 1.36's pods, whose
+ * status gained {@code allocatedResources}). Here, as Kubernetes' API conventions ask of every
+ * client, a field the model does not know is ignored; a field of the wrong shape (a string where an
+ * object belongs) is still refused.
  *
  * <p>{@link #install()} sets it as client-java's process-wide Gson ({@link JSON#setGson}); call it
  * once, before the first API call, in a process whose client-java use is yours to decide.
  */
 public final class KubernetesJson {
-  private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
-
   private KubernetesJson() {}
 
   /** Makes {@link #onDemandGson()} client-java's Gson for the whole process. */
@@ -46,7 +50,10 @@ public final class KubernetesJson {
     JSON.setGson(onDemandGson());
   }
 
-  /** client-java's mapping, with model adapters created when a model is first mapped. */
+  /**
+   * client-java's mapping, with model adapters created when a model is first mapped and unknown
+   * fields ignored.
+   */
   public static Gson onDemandGson() {
     return JSON.createGson()
         .registerTypeAdapter(Date.class, new JSON.DateTypeAdapter())
@@ -76,12 +83,13 @@ public final class KubernetesJson {
 
   /** One factory for every generated model, creating its adapter when the model is first mapped. */
   private static final class ModelAdapters implements TypeAdapterFactory {
+    private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
+
     @Override
     public <T> TypeAdapter<T> create(Gson gson, TypeToken<T> type) {
       Class<? super T> raw = type.getRawType();
-      // Enums and other helpers in the package have no validateJsonElement: gson's own adapters.
-      Method validate = raw.getName().startsWith(MODEL_PACKAGE) ? validator(raw) : null;
-      if (validate == null) {
+      // Enums and other helpers in the package keep gson's own adapters.
+      if (!raw.getName().startsWith(MODEL_PACKAGE) || !isModel(raw)) {
         return null;
       }
       TypeAdapter<JsonElement> elements = gson.getAdapter(JsonElement.class);
@@ -94,44 +102,19 @@ public final class KubernetesJson {
 
         @Override
         public T read(JsonReader in) throws IOException {
-          JsonElement element = elements.read(in);
-          validate(validate, element);
-          return fields.fromJsonTree(element);
+          // No validateJsonElement: it refuses fields the model does not know.
+          return fields.read(in);
         }
       }.nullSafe();
     }
 
-    private static Method validator(Class<?> model) {
+    /** A generated model: it has the static validateJsonElement each generated factory calls. */
+    private static boolean isModel(Class<?> type) {
       try {
-        Method method = model.getMethod("validateJsonElement", JsonElement.class);
-        return Modifier.isStatic(method.getModifiers()) ? method : null;
+        Method method = type.getMethod("validateJsonElement", JsonElement.class);
+        return Modifier.isStatic(method.getModifiers());
       } catch (NoSuchMethodException e) {
-        return null;
-      }
-    }
-
-    private static void validate(Method validate, JsonElement element) throws IOException {
-      try {
-        validate.invoke(null, element);
-      } catch (InvocationTargetException e) {
-        // What the generated factory would have thrown, unwrapped: it calls the method directly.
-        Throwable cause = e.getCause();
-        if (cause instanceof RuntimeException runtime) {
-          throw runtime;
-        }
-        if (cause instanceof IOException io) {
-          throw io;
-        }
-        if (cause instanceof Error error) {
-          throw error;
-        }
-        throw new JsonParseException(cause);
-      } catch (IllegalAccessException e) {
-        throw new IllegalStateException(
-            "client-java's "
-                + validate.getDeclaringClass().getName()
-                + ".validateJsonElement is not accessible",
-            e);
+        return false;
       }
     }
   }
