@@ -19,15 +19,14 @@ if [ "${kube_version}" = 1.20.2 ]; then
   bindir=$("${here}/build.sh")
   # Gone since 1.24: the insecure port; the token-request gate is GA and removed.
   legacy_flags=(--insecure-port 0 --feature-gates CSIServiceAccountToken=true)
+  etcd=etcd  # Debian's etcd-server 3.4, which build.sh installs
 else
-  if ! command -v etcd >/dev/null; then
-    log "installing etcd-server"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
-  fi
   bindir=$("${here}/../kubernetes/build.sh" "${kube_version}" kube-apiserver)
   legacy_flags=()
+  # etcd 3.6, as current releases run it, built from the Go module proxy.
+  etcd=$("${here}/../etcd/build.sh")
 fi
-log "$("${bindir}/kube-apiserver" --version), $(etcd --version | head -1)"
+log "$("${bindir}/kube-apiserver" --version), etcd $("${etcd}" --version | sed -n 's/^etcd Version: //p')"
 rm -rf "${state}"
 mkdir -p "${state}/pki" "${state}/etcd"
 cd "${state}/pki"
@@ -50,7 +49,7 @@ printf '%s,keyturn-admin,keyturn-admin,"system:masters"\n' "${token}" > tokens.c
 chmod 600 ./*.key tokens.csv
 
 log "starting etcd on 127.0.0.1:${etcd_port}"
-etcd --name keyturn --data-dir "${state}/etcd" \
+"${etcd}" --name keyturn --data-dir "${state}/etcd" \
   --listen-client-urls "http://127.0.0.1:${etcd_port}" --advertise-client-urls "http://127.0.0.1:${etcd_port}" \
   --listen-peer-urls "http://127.0.0.1:${peer_port}" --initial-advertise-peer-urls "http://127.0.0.1:${peer_port}" \
   --initial-cluster "keyturn=http://127.0.0.1:${peer_port}" >"${state}/etcd.log" 2>&1 &

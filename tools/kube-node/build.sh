@@ -15,7 +15,7 @@ log() { printf '[kube-node build] %s\n' "$*" >&2; }
 # shellcheck source=../processes.sh
 . "${here}/../processes.sh"
 install_debian_packages containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
-  /bin/busybox:busybox-static gcc:gcc etcd:etcd-server openssl:openssl curl:curl ip:iproute2
+  /bin/busybox:busybox-static gcc:gcc openssl:openssl curl:curl ip:iproute2
 
 bindir=$("${here}/../kubernetes/build.sh" "${version}" kubelet kube-controller-manager kube-scheduler)
 # pause is tiny: rebuilt whenever its source changes, beside the release's binaries.

@@ -30,6 +30,8 @@ trap cleanup EXIT
 node_dir=$(tools/kube-node/start.sh "${kubeconfig}")
 bindir=$(tools/kubernetes/build.sh "${KEYTURN_NODE_VERSION}" kube-apiserver kubelet 2>/dev/null)
 echo "[kube-node] $("${bindir}/kube-apiserver" --version | sed 's/Kubernetes/kube-apiserver/') and $("${bindir}/kubelet" --version | sed 's/Kubernetes/kubelet/') up after $(( $(date +%s) - started )) s"
-KEYTURN_IT_KUBECONFIG="${kubeconfig}" KEYTURN_IT_NODE="${node_dir}" \
+# The Go driver v1.6.0 (the benchmarks' build, cached) for the side-by-side test on this node.
+go_driver=$(benchmarks/go-driver/build.sh)
+KEYTURN_IT_KUBECONFIG="${kubeconfig}" KEYTURN_IT_NODE="${node_dir}" KEYTURN_GO_DRIVER="${go_driver}" \
   mvn -B verify -Dgroups=kube-node -Dkeyturn.excluded.groups=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

@@ -64,6 +64,7 @@ class ChartOnRealNodeIT {
   private KubeContext kube;
   private final List<String[]> releases = new ArrayList<>();
   private String syncNamespace;
+  private String readerUid;
 
   @AfterEach
   void uninstall() throws Exception {
@@ -75,16 +76,21 @@ class ChartOnRealNodeIT {
         .labelSelector("app=reader")
         .gracePeriodSeconds(0)
         .execute();
+    // The pod object goes at once; kubelet unpublishes its volume after, through the driver, which
+    // must still run then.
     await()
         .atMost(Duration.ofMinutes(1))
-        .alias("the reader pod gone (unpublished by the driver)")
+        .alias("the reader pod gone and its volume unpublished by the driver")
         .until(
             () ->
                 core.listNamespacedPod(kube.namespace())
-                    .labelSelector("app=reader")
-                    .execute()
-                    .getItems()
-                    .isEmpty());
+                        .labelSelector("app=reader")
+                        .execute()
+                        .getItems()
+                        .isEmpty()
+                    && (readerUid == null
+                        || Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                            .noneMatch(line -> line.contains(readerUid))));
     for (String[] release : releases) {
       Helm.uninstall(release[0])
           .withNamespace(release[1])
@@ -177,7 +183,7 @@ class ChartOnRealNodeIT {
     NodeFixtures.createClass(
         kube, "app", Map.of("provider", "file", "parameters", Map.of("source", "app")));
     Path seen = dir.resolve("seen");
-    node.createReader(kube, "reader", "app", seen, "password");
+    readerUid = node.createReader(kube, "reader", "app", seen, "password").getMetadata().getUid();
     RealNode.awaitRunning(kube, "reader", Duration.ofSeconds(60));
     await()
         .atMost(Duration.ofSeconds(30))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.kubernetes.KubernetesJson;
+import dev.keyturn.testing.kubernetes.GrpcJsProvider;
 import dev.keyturn.testing.kubernetes.KubeContext;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -195,6 +196,91 @@ public final class RealNode {
                         new V1HostPathVolumeSource()
                             .path(seen.toString())
                             .type("DirectoryOrCreate"))));
+  }
+
+  /**
+   * Creates a pod on this node whose container lists its secrets volume every half second into
+   * {@code <seen>/view}: one line per file, with the file's name, where its link points, its mode,
+   * owner, group and size, and the SHA-256 of its content.
+   */
+  public void createViewer(KubeContext kube, String pod, String spc, Path seen)
+      throws ApiException {
+    V1PodSpec spec = readerSpec(spc, seen, "view");
+    spec.getContainers()
+        .get(0)
+        .command(
+            List.of(
+                "sh",
+                "-c",
+                "cd /mnt/secrets && while true; do { for f in *; do"
+                    + " printf '%s %s %s ' \"$f\" \"$(readlink \"$f\")\""
+                    + " \"$(stat -L -c '%a %u %g %s' \"$f\")\";"
+                    + " sha256sum < \"$f\" | cut -d' ' -f1; done; } > /seen/.view 2>&1"
+                    + " && mv /seen/.view /seen/view; sleep 0.5; done"));
+    new CoreV1Api(kube.client())
+        .createNamespacedPod(
+            kube.namespace(),
+            new V1Pod()
+                .apiVersion("v1")
+                .kind("Pod")
+                .metadata(new V1ObjectMeta().name(pod).labels(Map.of("app", pod)))
+                .spec(spec))
+        .execute();
+  }
+
+  /** The hex SHA-256 of a string's UTF-8 bytes, as sha256sum prints it. */
+  public static String sha256(String content) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(content.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * The Go driver v1.6.0 that benchmarks/go-driver/build.sh built, named by {@code
+   * KEYTURN_GO_DRIVER} (tools/kube-node/run-tests.sh sets it); fails when there is none.
+   */
+  public static Path goDriver() {
+    String path = System.getenv("KEYTURN_GO_DRIVER");
+    if (path == null || !Files.isExecutable(Path.of(path))) {
+      throw new AssertionError(
+          "KEYTURN_GO_DRIVER names no Go driver ("
+              + path
+              + "): tools/kube-node/run-tests.sh builds it with benchmarks/go-driver/build.sh");
+    }
+    return Path.of(path);
+  }
+
+  /**
+   * Registers the driver on this node's CSI socket with kubelet, as node-driver-registrar does:
+   * {@code registrar.js} on kubelet's plugin registration directory. Stop the process to
+   * deregister.
+   */
+  public Process registerWithKubelet(Path log) throws IOException, InterruptedException {
+    return GrpcJsProvider.startScript(
+        "registrar.js",
+        log,
+        "--socket",
+        kubeletDir.resolve("plugins_registry/" + DRIVER + "-reg.sock").toString(),
+        "--driver",
+        DRIVER,
+        "--endpoint",
+        csiSocket().toString());
+  }
+
+  /** Waits until kubelet lists the driver in this node's CSINode. */
+  public static void awaitRegistered(KubeContext kube, RealNode node, Duration within) {
+    StorageV1Api storage = new StorageV1Api(kube.client());
+    await()
+        .atMost(within)
+        .ignoreExceptions()
+        .alias("kubelet registered " + DRIVER)
+        .until(
+            () ->
+                Optional.ofNullable(storage.readCSINode(node.name).execute().getSpec().getDrivers())
+                    .orElse(List.of())
+                    .stream()
+                    .anyMatch(d -> d.getName().equals(DRIVER)));
   }
 
   /** A template of {@link #readerSpec} pods, for workloads. */

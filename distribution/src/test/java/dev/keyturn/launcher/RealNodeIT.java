@@ -488,6 +488,90 @@ class RealNodeIT {
         .until(() -> !podExists(kube, "down") && !RealNode.mounted(target));
   }
 
+  @Test
+  void aVolumeTheGoDriverMountedIsAdoptedAfterTheSwitchAndKeyturnsFilesAreTheSame(KubeContext kube)
+      throws Exception {
+    RealNode node = RealNode.fromEnvironment(kube);
+    RealNode.ensureCsiDriver(kube);
+    Path goDriver = RealNode.goDriver();
+    GrpcJsProvider provider = jsProvider(kube, "both", "g1");
+    Files.writeString(provider.store.resolve("cert"), "-----BEGIN CERTIFICATE-----\nc1\n");
+    NodeFixtures.createClass(
+        kube, "pair", Map.of("provider", "grpcjs", "parameters", Map.of("objects", "token,cert")));
+
+    // The Go driver v1.6.0 on kubelet's CSI socket, registered by a stand-in of
+    // node-driver-registrar (testing/grpc-js-provider/registrar.js).
+    ProcessBuilder goCommand =
+        new ProcessBuilder(
+                goDriver.toString(),
+                "--endpoint=unix://" + node.csiSocket(),
+                "--nodeid=" + node.name,
+                "--provider-volume=" + dir.resolve("providers"),
+                "--additional-provider-volume-paths=",
+                "--metrics-addr=127.0.0.1:0",
+                "-v=2")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("go-driver.log").toFile());
+    // Its API client reads the kubeconfig from the environment, as in a pod it reads its own.
+    goCommand.environment().put("KUBECONFIG", kube.kubeconfig().toString());
+    Process go = goCommand.start();
+    stops.add(() -> stopProcess(go));
+    Process registrar = node.registerWithKubelet(dir.resolve("registrar.log"));
+    stops.add(() -> stopProcess(registrar));
+    RealNode.awaitRegistered(kube, node, Duration.ofSeconds(30));
+
+    Path goSeen = Files.createDirectories(dir.resolve("seen/go"));
+    node.createViewer(kube, "go-reader", "pair", goSeen);
+    RealNode.awaitRunning(kube, "go-reader", START);
+    String goView = awaitView(goSeen, "g1");
+
+    // The switch, as a DaemonSet update does it: the Go driver and its registrar stop, Keyturn
+    // starts on the same socket and registers itself.
+    stopProcess(registrar);
+    stopProcess(go);
+    keyturn = startDriver(node, kube, "--enable-secret-rotation", "--rotation-poll-interval=2s");
+    Path keyturnSeen = Files.createDirectories(dir.resolve("seen/keyturn"));
+    node.createViewer(kube, "keyturn-reader", "pair", keyturnSeen);
+    RealNode.awaitRunning(kube, "keyturn-reader", START);
+    String keyturnView = awaitView(keyturnSeen, "g1");
+    System.out.printf(
+        "RealNodeIT: inside the containers (name, link, mode, uid, gid, size, sha256):%n"
+            + "  Go driver v1.6.0:%n%s  Keyturn:%n%s",
+        goView.indent(4), keyturnView.indent(4));
+    assertThat(keyturnView).as("the files Keyturn mounts are the Go driver's").isEqualTo(goView);
+
+    // The Go driver's volume is Keyturn's now: a rotation reaches that pod too.
+    Files.writeString(provider.store.resolve("token"), "g2");
+    long rotated = System.nanoTime();
+    awaitView(goSeen, "g2");
+    awaitView(keyturnSeen, "g2");
+    System.out.printf(
+        "RealNodeIT: the Go driver's volume adopted; g2 in both pods %.1f s after the store"
+            + " changed%n",
+        (System.nanoTime() - rotated) / 1e9);
+    assertThat(Files.readString(goSeen.resolve("view")))
+        .isEqualTo(Files.readString(keyturnSeen.resolve("view")));
+  }
+
+  /** The container's listing once its token file holds {@code token}'s content. */
+  private static String awaitView(Path seen, String token) throws Exception {
+    String digest = RealNode.sha256(token);
+    return await()
+        .atMost(REPUBLISH)
+        .pollInterval(Duration.ofMillis(200))
+        .alias("the container lists token = " + token)
+        .until(
+            () -> RealNode.seen(seen, "view").orElse(""),
+            v -> v.lines().anyMatch(l -> l.startsWith("token ") && l.endsWith(" " + digest)));
+  }
+
+  private static void stopProcess(Process process) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
   /**
    * The grpc-js provider on the driver's provider directory, its object "token" holding {@code
    * value}, and a class {@code spc} of it; stopped after the test.

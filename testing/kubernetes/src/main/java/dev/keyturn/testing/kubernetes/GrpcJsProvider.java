@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -71,6 +72,21 @@ public final class GrpcJsProvider implements AutoCloseable {
       Thread.sleep(20);
     }
     return provider;
+  }
+
+  /**
+   * Starts {@code script} of this directory with Node.js (its packages installed first), its output
+   * in {@code log}: e.g. {@code registrar.js}, a driver's registration with kubelet.
+   */
+  public static Process startScript(String script, Path log, String... args)
+      throws IOException, InterruptedException {
+    installDependencies();
+    List<String> command = new ArrayList<>(List.of("node", HOME.resolve(script).toString()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
   private static synchronized void installDependencies() throws IOException, InterruptedException {
