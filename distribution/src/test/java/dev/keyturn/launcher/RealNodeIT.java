@@ -501,6 +501,8 @@ class RealNodeIT {
 
     // The Go driver v1.6.0 on kubelet's CSI socket, registered by a stand-in of
     // node-driver-registrar (testing/grpc-js-provider/registrar.js).
+    // The socket's directory, as the Go chart's hostPath (DirectoryOrCreate) makes it.
+    Files.createDirectories(node.csiSocket().getParent());
     ProcessBuilder goCommand =
         new ProcessBuilder(
                 goDriver.toString(),
