@@ -144,8 +144,7 @@ class ChartOnRealNodeIT {
             .set("linux.hostNetwork", "true")
             .set("linux.metricsAddr", ":" + freePort())
             .set("linux.classDataSharing.enabled", "false")
-            .set("linux.image.repository", image[0])
-            .set("linux.image.tag", image[1])
+            // The chart's default image, which the build made and imported above.
             .set("linux.image.pullPolicy", "Never")
             .set("fileProvider.root", store.toString())
             .set("enableSecretRotation", "true")
@@ -180,6 +179,13 @@ class ChartOnRealNodeIT {
         kube.serverVersion(),
         node.kubeletVersion);
 
+    assertThat(
+            daemonSet.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> c.getName().equals("keyturn"))
+                .map(c -> c.getImage()))
+        .as("the chart's default image is the one the build made")
+        .containsExactly(image[0] + ":" + image[1]);
+
     NodeFixtures.createClass(
         kube, "app", Map.of("provider", "file", "parameters", Map.of("source", "app")));
     Path seen = dir.resolve("seen");
@@ -204,8 +210,6 @@ class ChartOnRealNodeIT {
             .skipCrds()
             .set("linux.enabled", "false")
             .set("syncController.enabled", "true")
-            .set("linux.image.repository", image[0])
-            .set("linux.image.tag", image[1])
             .set("linux.image.pullPolicy", "Never")
             .call();
     releases.add(new String[] {"keyturn-sync", syncNamespace});

@@ -192,6 +192,17 @@ class ChartTest {
     assertThat(render().kinds()).contains("DaemonSet", "CSIDriver");
   }
 
+  /** The image the build makes is the one the chart asks for by default, and its appVersion. */
+  @Test
+  void theChartsDefaultImageIsTheOneTheBuildMakes() throws IOException {
+    String built = System.getProperty("keyturn.image");
+    assertThat(built).as("the build's image name (system property keyturn.image)").isNotBlank();
+    JsonObject keyturn = container(render().only("DaemonSet"), "keyturn");
+    assertThat(keyturn.get("image").getAsString()).isEqualTo(built);
+    String chart = Files.readString(CHART.resolve("Chart.yaml"));
+    assertThat(chart).contains("appVersion: \"" + built.substring(built.lastIndexOf(':') + 1));
+  }
+
   @Test
   void theSyncControllerIsOptionalAndGetsOnlyItsOwnRules() {
     assertThat(render().kinds()).doesNotContain("Deployment");
