@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts etcd and a real kube-apiserver (v1.20.2 built by build.sh, or the release
-# KEYTURN_KUBE_VERSION names, built by tools/kubernetes/build.sh) on loopback only, waits for
+# Starts etcd and a real kube-apiserver (the release KEYTURN_KUBE_VERSION names, default 1.37.2,
+# built by tools/kubernetes/build.sh over etcd 3.6 from tools/etcd; or 1.20.2 built by build.sh
+# from Debian's source package over Debian's etcd) on loopback only, waits for
 # /readyz, and writes a kubeconfig with an admin token. Prints the kubeconfig's path on stdout.
 # State (certificates, data, logs, PIDs) lives in $KEYTURN_APISERVER_DIR, or a new private
 # directory (mktemp) next to the printed kubeconfig; `stop.sh KUBECONFIG` (or the same
@@ -12,9 +13,9 @@ state=${KEYTURN_APISERVER_DIR:-$(mktemp -d -t keyturn-apiserver.XXXXXX)}
 log() { printf '[kube-apiserver] %s\n' "$*" >&2; }
 
 KEYTURN_APISERVER_DIR="${state}" "${here}/stop.sh" >/dev/null 2>&1 || true
-# Which release: KEYTURN_KUBE_VERSION (default 1.20.2, built from Debian's source package by
-# build.sh); any other is a current release built from the Go module proxy (tools/kubernetes).
-kube_version=${KEYTURN_KUBE_VERSION:-1.20.2}
+# Which release: KEYTURN_KUBE_VERSION (default 1.37.2), a current release built from the Go module
+# proxy (tools/kubernetes); 1.20.2 is built from Debian's source package by build.sh.
+kube_version=${KEYTURN_KUBE_VERSION:-1.37.2}
 if [ "${kube_version}" = 1.20.2 ]; then
   bindir=$("${here}/build.sh")
   # Gone since 1.24: the insecure port; the token-request gate is GA and removed.

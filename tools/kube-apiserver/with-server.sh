@@ -13,5 +13,5 @@ cleanup() {
   esac
 }
 trap cleanup EXIT
-echo "[kube-apiserver] v${KEYTURN_KUBE_VERSION:-1.20.2} up after $(( $(date +%s) - started )) s"
+echo "[kube-apiserver] v${KEYTURN_KUBE_VERSION:-1.37.2} up after $(( $(date +%s) - started )) s"
 KEYTURN_IT_KUBECONFIG="${kubeconfig}" "$@"

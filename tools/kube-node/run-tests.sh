@@ -33,5 +33,5 @@ echo "[kube-node] $("${bindir}/kube-apiserver" --version | sed 's/Kubernetes/kub
 # The Go driver v1.6.0 (the benchmarks' build, cached) for the side-by-side test on this node.
 go_driver=$(benchmarks/go-driver/build.sh)
 KEYTURN_IT_KUBECONFIG="${kubeconfig}" KEYTURN_IT_NODE="${node_dir}" KEYTURN_GO_DRIVER="${go_driver}" \
-  mvn -B verify -Dgroups=kube-node -Dkeyturn.excluded.groups=none \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -Dgroups=kube-node -Dkeyturn.excluded.groups=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false

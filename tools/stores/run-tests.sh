@@ -16,7 +16,7 @@ export KEYTURN_KUBE_VERSION=${KEYTURN_KUBE_VERSION:-1.37.2}
 # AwsDistributionIT).
 tools/kube-apiserver/with-server.sh bash -c '
   set -e
-  mvn -B verify -pl modules/provider-vault,modules/provider-aws -am -Dtest="Vault*,Aws*" -Dit.test=none \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl modules/provider-vault,modules/provider-aws -am -Dtest="Vault*,Aws*" -Dit.test=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
-  mvn -B verify -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT" \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT" \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false'

@@ -428,6 +428,30 @@ class LauncherIT {
     KeyturnProcess.Finished missing = once.apply("db.host", dir.resolve("other"));
     assertThat(missing.status()).isEqualTo(1);
     assertThat(missing.output()).anyMatch(l -> l.contains("NotFound") && l.contains("db.host"));
+
+    // A module path entry that is not there is named at once, and the provider's absence says
+    // where a provider goes.
+    Path gone = dir.resolve("no-such-provider.jar");
+    KeyturnProcess.Finished misplaced =
+        KeyturnProcess.run(
+            dir,
+            Map.of("KEYTURN_MODULE_PATH", gone.toString()),
+            List.of(
+                "agent",
+                "--once",
+                "--provider",
+                "properties",
+                "--param",
+                "file=" + properties,
+                "--target",
+                dir.resolve("third").toString()));
+    assertThat(misplaced.status()).isNotZero();
+    assertThat(misplaced.output())
+        .anyMatch(l -> l.contains("KEYTURN_MODULE_PATH names " + gone + ", which does not exist"))
+        .anyMatch(
+            l ->
+                l.contains("provider \"properties\" not found")
+                    && l.contains("KEYTURN_MODULE_PATH"));
   }
 
   @Test

@@ -110,7 +110,8 @@ public final class ProviderRegistry implements AutoCloseable {
                   : " (factories on the module path, used only when configured: " + factories + ")")
               + ": put a jar that declares 'provides dev.keyturn.spi.SecretProvider' or '...SecretProviderFactory' with name \""
               + name
-              + "\" on the module path, or register it with ProviderRegistry.Builder.register");
+              + "\" on the module path (with the keyturn launcher: in KEYTURN_MODULE_PATH), or"
+              + " register it with ProviderRegistry.Builder.register");
     }
     return provider;
   }
