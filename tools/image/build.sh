@@ -24,9 +24,9 @@ while [ $# -gt 0 ]; do
 done
 log() { printf '[image] %s\n' "$*" >&2; }
 
-log "building the modules and the image archive (mvn package, tests skipped)"
+log "building the modules and the image archive (tests skipped)"
 mvn -B -q install -DskipTests -Dmaven.javadoc.skip=true -pl distribution -am
-mvn -B -q package -DskipTests -Dkeyturn.image.skip=false -pl distribution
+mvn -B -q pre-integration-test -DskipTests -Dkeyturn.image.skip=false -pl distribution
 tar=distribution/target/keyturn-image.tar
 image=$(tar -xOf "${tar}" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["RepoTags"][0])')
 log "built ${image}: ${tar} ($(du -h "${tar}" | cut -f1))"
@@ -46,7 +46,7 @@ case "${load}" in
 esac
 
 if [ -n "${push}" ]; then
-  mvn -B -q package jib:build -DskipTests -Dkeyturn.image.skip=false -Dkeyturn.image="${push}" -pl distribution
+  mvn -B -q pre-integration-test jib:build -DskipTests -Dkeyturn.image.skip=false -Dkeyturn.image="${push}" -pl distribution
   log "pushed ${push}"
 fi
 echo "${image}"

@@ -149,7 +149,7 @@ final class AgentCommand implements Callable<Integer> {
       if (once) {
         engine.shutdown();
         TargetLock.releaseAll();
-        failed.forEach(System.err::println);
+        failed.forEach(f -> System.err.println(LogSetup.errorLine(f)));
         return failed.isEmpty() ? 0 : 1;
       }
       String refreshHint = refreshOnHangup(engine, agentConfig);
@@ -263,8 +263,23 @@ final class AgentCommand implements Callable<Integer> {
     refuseForeignTarget(set);
     if (set.tmpfs()) {
       // Through Beneath: a target that is a link is refused, never mounted over.
-      return new Prepared(
-          !existed, TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults()));
+      try {
+        return new Prepared(
+            !existed, TmpfsMounter.system().mount(set.target(), TmpfsOptions.defaults()));
+      } catch (KeyturnException e) {
+        if (e.reason() == KeyturnException.Reason.MOUNT && e.getMessage().contains("needs root")) {
+          throw new KeyturnException(
+              e.reason(),
+              "set "
+                  + set.name()
+                  + ": "
+                  + e.getMessage()
+                  + "; run the agent as root, or leave tmpfs off for this set (--tmpfs, tmpfs:"
+                  + " true in the config) and the agent writes into the target directory",
+              e);
+        }
+        throw e;
+      }
     }
     Files.createDirectories(set.target());
     return new Prepared(!existed, false);
@@ -291,8 +306,7 @@ final class AgentCommand implements Callable<Integer> {
           undoPrepare(set, prepared);
         }
         failed.add(
-            "keyturn: "
-                + set.name()
+            set.name()
                 + " -> "
                 + set.target()
                 + ": "

@@ -139,7 +139,7 @@ public final class Keyturn {
         (e, args) -> {
           CommandLine cmd = e.getCommandLine();
           PrintWriter err = cmd.getErr();
-          err.println("keyturn: " + e.getMessage());
+          LogSetup.error(err, e.getMessage());
           CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
           err.println(
               "Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for every option.");
@@ -184,6 +184,10 @@ public final class Keyturn {
     System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "5");
     System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "30");
     LogSetup.install(System.getenv().getOrDefault("KEYTURN_LOG_FORMAT", "text"));
+    // SLF4J (gRPC's and client-java's logging) binds its provider on first use; calls other
+    // threads make meanwhile are queued and replayed, with a plain-text warning on standard error
+    // that no log format governs. Bound here, on the main thread, before any other thread starts.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     String envLevel = System.getenv("KEYTURN_LOG_LEVEL");
     if (envLevel != null && !envLevel.isBlank()) {
       LogSetup.level(envLevel);
@@ -192,7 +196,7 @@ public final class Keyturn {
     args = GoFlags.translate(line, args);
     line.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("keyturn: " + describe(e));
+          LogSetup.error(cmd.getErr(), describe(e));
           return 1;
         });
     System.exit(line.execute(args));

@@ -1,5 +1,6 @@
 package dev.keyturn.launcher;
 
+import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
@@ -86,6 +87,26 @@ final class LogSetup {
       System.out.println(message);
     }
     System.out.flush();
+  }
+
+  /**
+   * An error the command reports on standard error: {@code keyturn: <message>} in text mode, a JSON
+   * line (level {@code ERROR}) in JSON mode, so a JSON log stream holds nothing else.
+   */
+  static void error(PrintWriter err, String message) {
+    err.println(errorLine(message));
+    err.flush();
+  }
+
+  static String errorLine(String message) {
+    if ("json".equals(format)) {
+      return "{\"time\":\""
+          + Instant.now()
+          + "\",\"level\":\"ERROR\",\"logger\":\"keyturn\",\"msg\":\""
+          + escape(message)
+          + "\"}";
+    }
+    return "keyturn: " + message;
   }
 
   static Formatter formatter(String format) {

@@ -35,6 +35,7 @@ class ImageIT {
   @TempDir Path work;
   Path root;
   List<String> entrypoint;
+  JsonObject labels;
   final List<Path> mounts = new ArrayList<>();
 
   @BeforeEach
@@ -68,6 +69,7 @@ class ImageIT {
             .getAsJsonObject()
             .getAsJsonObject("config");
     assertThat(config.get("User").getAsString()).isEqualTo(USER);
+    labels = config.getAsJsonObject("Labels");
     entrypoint = new ArrayList<>();
     JsonArray entry = config.getAsJsonArray("Entrypoint");
     entry.forEach(e -> entrypoint.add(e.getAsString()));
@@ -92,6 +94,36 @@ class ImageIT {
         .startsWith("keyturn 0.1.0")
         .contains("provider file from module dev.keyturn.provider.file (settings: ");
     assertThat(root.resolve("usr/share/keyturn/image-packages.txt")).content().contains("libc6 ");
+  }
+
+  @Test
+  void itsLabelsNameItsSourceCommitAndLicenseAndItCarriesItsSbomAndLicense() throws Exception {
+    assertThat(labels.get("org.opencontainers.image.source").getAsString())
+        .isEqualTo("https://github.com/keyturn/keyturn");
+    assertThat(labels.get("org.opencontainers.image.licenses").getAsString())
+        .isEqualTo("Apache-2.0");
+    assertThat(labels.get("org.opencontainers.image.revision").getAsString())
+        .as("the commit the image was built from")
+        .matches("[0-9a-f]{40}|unknown");
+    assertThat(labels.get("org.opencontainers.image.created").getAsString())
+        .matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z");
+    assertThat(root.resolve("app/legal/LICENSE")).content().contains("Apache License");
+    Path sbomFile = root.resolve("app/sbom/keyturn.cdx.json");
+    assertThat(sbomFile)
+        .as("the SBOM (cyclonedx writes it when Maven runs online; offline it skips the goal)")
+        .isRegularFile();
+    JsonObject sbom = JsonParser.parseString(Files.readString(sbomFile)).getAsJsonObject();
+    assertThat(sbom.get("bomFormat").getAsString()).isEqualTo("CycloneDX");
+    List<String> components = new ArrayList<>();
+    sbom.getAsJsonArray("components")
+        .forEach(c -> components.add(c.getAsJsonObject().get("name").getAsString()));
+    // Every library the image runs from /app/libs is in it.
+    try (var libs = Files.list(root.resolve("app/libs"))) {
+      for (Path jar : libs.toList()) {
+        String name = jar.getFileName().toString();
+        assertThat(components).as("the SBOM lists " + name).anyMatch(c -> name.startsWith(c + "-"));
+      }
+    }
   }
 
   @Test

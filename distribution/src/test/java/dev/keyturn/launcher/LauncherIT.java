@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -164,6 +165,88 @@ class LauncherIT {
       assertThat(existing.resolve("token")).hasContent("t0ken-value");
     } finally {
       new ProcessBuilder("umount", existing.toString()).inheritIO().start().waitFor();
+    }
+  }
+
+  @Test
+  void withTmpfsButNoRightToMountTheAgentSaysWhyAndWhatToDoOnce() throws Exception {
+    Files.writeString(Files.createDirectories(dir.resolve("store/app")).resolve("token"), "t0");
+    // Root without CAP_SYS_ADMIN: mount(2) says EPERM, as it does to a user who is not root.
+    KeyturnProcess.Finished run =
+        runWithout("sys_admin", fileAgent("app", dir.resolve("target"), "--once", "--tmpfs"));
+    String printed = String.join("\n", run.output());
+    assertThat(run.status()).as(printed).isNotZero();
+    assertThat(run.output().stream().filter(l -> l.contains("mounting needs root")))
+        .as(printed)
+        .singleElement()
+        .satisfies(
+            l ->
+                assertThat(l)
+                    .contains("set app", "Operation not permitted", "run the agent as root")
+                    .doesNotContain("Exception"));
+  }
+
+  @Test
+  void anUnreadableSourceFileIsNamedWithTheReason() throws Exception {
+    Path token = Files.createDirectories(dir.resolve("store/app")).resolve("token");
+    Files.writeString(token, "t0");
+    Files.setPosixFilePermissions(token, java.util.Set.of());
+    // Root that cannot pass file permissions: a mode 000 file is refused to it as to anyone.
+    KeyturnProcess.Finished run =
+        runWithout("dac_override,-dac_read_search", fileAgent("app", dir.resolve("t"), "--once"));
+    String printed = String.join("\n", run.output());
+    assertThat(run.status()).as(printed).isEqualTo(1);
+    assertThat(printed)
+        .contains("cannot read source app: app/token: permission denied")
+        .doesNotContain("AccessDeniedException");
+  }
+
+  /**
+   * {@code keyturn} with {@code args}, as root without the capabilities {@code capabilities}
+   * ({@code setpriv --bounding-set=-...}): how a process that is not root meets the kernel's
+   * checks. Skipped, saying why, when the test does not run as root.
+   */
+  private KeyturnProcess.Finished runWithout(String capabilities, List<String> args)
+      throws Exception {
+    if (!KeyturnProcess.isRoot()) {
+      String why = "LauncherIT: dropping capabilities needs root; skipped (CI runs it as root)";
+      System.out.println(why);
+      Assumptions.abort(why);
+    }
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "setpriv",
+                "--bounding-set=-" + capabilities,
+                KeyturnProcess.HOME.resolve("bin/keyturn").toAbsolutePath().toString()));
+    command.addAll(args);
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as(printed).isTrue();
+    return new KeyturnProcess.Finished(process.exitValue(), printed.lines().toList());
+  }
+
+  @Test
+  void withJsonLogsEveryLineIsJsonTheErrorsToo() throws Exception {
+    // A set whose source is missing (an error line of the agent) and an unknown flag (picocli's).
+    for (List<String> args :
+        List.of(
+            fileAgent("missing", dir.resolve("t1"), "--once", "--log-format=json"),
+            List.of("agent", "--log-format=json", "--no-such-flag"))) {
+      KeyturnProcess.Finished run = KeyturnProcess.run(dir, Map.of(), args);
+      assertThat(run.status()).as(run.output().toString()).isNotZero();
+      List<String> lines = run.output().stream().filter(l -> !l.isBlank()).toList();
+      assertThat(lines).isNotEmpty();
+      for (String line : lines) {
+        if (line.startsWith("Did you mean") || line.startsWith("Run '") || line.startsWith("  ")) {
+          continue; // picocli's suggestions after the error, for a person at the terminal
+        }
+        assertThat(com.google.gson.JsonParser.parseString(line).isJsonObject())
+            .as("a JSON line: " + line)
+            .isTrue();
+      }
+      assertThat(lines)
+          .anyMatch(l -> l.contains("\"level\":\"ERROR\"") && l.contains("\"logger\":\"keyturn\""));
     }
   }
 

@@ -19,6 +19,7 @@ public final class TmpfsMounter {
   private static final long MS_NODEV = 4;
   private static final long MS_NOEXEC = 8;
   private static final int MNT_DETACH = 2;
+  private static final int EPERM = 1;
   private static final int EINVAL = 22;
 
   /** What is mounted at a path. */
@@ -250,6 +251,15 @@ public final class TmpfsMounter {
     int errno = libc.lastError();
     return new KeyturnException(
         KeyturnException.Reason.MOUNT,
-        "cannot " + what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
+        "cannot "
+            + what
+            + ": "
+            + libc.strerror(errno)
+            + " (errno "
+            + errno
+            + ")"
+            + (errno == EPERM
+                ? "; mounting needs root (CAP_SYS_ADMIN in the initial user namespace)"
+                : ""));
   }
 }

@@ -12,6 +12,8 @@ import dev.keyturn.spi.ProviderException;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -152,12 +154,26 @@ public final class FileProvider implements SecretProvider {
       throw ProviderException.of(
           KeyturnException.Reason.PROVIDER_ERROR,
           "ReadFailed",
-          "file provider: cannot read source "
-              + relative(source)
-              + ": "
-              + e.getClass().getSimpleName(),
+          "file provider: cannot read source " + relative(source) + ": " + why(e),
           e);
     }
+  }
+
+  /**
+   * What failed, as a person reads it: the file (below the root) and the system's reason, where the
+   * JDK names the reason only by the exception's type ({@code AccessDeniedException: <file>}).
+   */
+  private String why(IOException e) {
+    if (!(e instanceof FileSystemException fs) || fs.getFile() == null) {
+      return e.getClass().getSimpleName();
+    }
+    String reason =
+        fs.getReason() != null
+            ? fs.getReason()
+            : fs instanceof AccessDeniedException
+                ? "permission denied"
+                : fs.getClass().getSimpleName();
+    return relative(Path.of(fs.getFile())) + ": " + reason;
   }
 
   private static void checkAllPresent(List<SourceObject> objects, Optional<Set<String>> wanted) {
