@@ -7,6 +7,7 @@ import dev.keyturn.fswriter.WriteResult;
 import dev.keyturn.rotation.internal.Coalescer;
 import dev.keyturn.rotation.internal.GoDuration;
 import dev.keyturn.rotation.internal.RequestKeys;
+import dev.keyturn.rotation.internal.StackFrames;
 import dev.keyturn.spi.ChangeSource;
 import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountResponse;
@@ -579,6 +580,13 @@ public final class RotationEngine implements AutoCloseable {
         // Not retried: the caller has the result and reports it (keyturn agent --once prints it).
         LOG.log(
             Level.DEBUG, "volume {0}: check failed, not retried: {1}", after.spec().id(), message);
+      }
+      if (LOG.isLoggable(Level.TRACE)) {
+        LOG.log(
+            Level.TRACE,
+            "volume {0}: where the check failed: {1}",
+            after.spec().id(),
+            StackFrames.of(e));
       }
       return CheckResult.failed(e, trigger, delay);
     }
