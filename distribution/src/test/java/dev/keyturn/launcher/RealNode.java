@@ -217,15 +217,7 @@ public final class RealNode {
                     + " \"$(stat -L -c '%a %u %g %s' \"$f\")\";"
                     + " sha256sum < \"$f\" | cut -d' ' -f1; done; } > /seen/.view 2>&1"
                     + " && mv /seen/.view /seen/view; sleep 0.5; done"));
-    new CoreV1Api(kube.client())
-        .createNamespacedPod(
-            kube.namespace(),
-            new V1Pod()
-                .apiVersion("v1")
-                .kind("Pod")
-                .metadata(new V1ObjectMeta().name(pod).labels(Map.of("app", pod)))
-                .spec(spec))
-        .execute();
+    createPod(kube, pod, spec);
   }
 
   /** The hex SHA-256 of a string's UTF-8 bytes, as sha256sum prints it. */
@@ -294,6 +286,11 @@ public final class RealNode {
   /** Creates a {@link #readerSpec} pod. */
   public V1Pod createReader(KubeContext kube, String pod, String spc, Path seen, String file)
       throws ApiException {
+    return createPod(kube, pod, readerSpec(spc, seen, file));
+  }
+
+  /** Creates the pod {@code pod} (label {@code app: <pod>}) in the test's namespace. */
+  public static V1Pod createPod(KubeContext kube, String pod, V1PodSpec spec) throws ApiException {
     return new CoreV1Api(kube.client())
         .createNamespacedPod(
             kube.namespace(),
@@ -301,7 +298,7 @@ public final class RealNode {
                 .apiVersion("v1")
                 .kind("Pod")
                 .metadata(new V1ObjectMeta().name(pod).labels(Map.of("app", pod)))
-                .spec(readerSpec(spc, seen, file)))
+                .spec(spec))
         .execute();
   }
 

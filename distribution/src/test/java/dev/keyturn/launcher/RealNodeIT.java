@@ -396,15 +396,7 @@ class RealNodeIT {
                 "while true; do { id -u; id -G; stat -L -c '%g %a' /mnt/secrets/password;"
                     + " cat /mnt/secrets/password; } > /seen/.copy 2>&1"
                     + " && mv /seen/.copy /seen/view; sleep 0.5; done"));
-    new CoreV1Api(kube.client())
-        .createNamespacedPod(
-            kube.namespace(),
-            new V1Pod()
-                .apiVersion("v1")
-                .kind("Pod")
-                .metadata(new V1ObjectMeta().name("grouped"))
-                .spec(spec))
-        .execute();
+    RealNode.createPod(kube, "grouped", spec);
     RealNode.awaitRunning(kube, "grouped", START);
     await()
         .atMost(START)
