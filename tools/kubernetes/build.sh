@@ -2,8 +2,9 @@
 # Builds Kubernetes components of one current release from the Go module proxy, by package name:
 # tools/kubernetes/v<VERSION>/go.mod requires k8s.io/kubernetes v<VERSION> and replaces each of its
 # ./staging modules with the published k8s.io/<name> v0.<minor>.<patch>, and lists the commands it
-# builds as tool directives, so its go.sum pins every module they need. Nothing fetched is kept in the repository: the module cache and the binaries live under
-# ~/.cache (the binaries keyed by version and by the go.mod/go.sum checksum).
+# builds as tool directives, so its go.sum pins every module they need. Nothing fetched is kept in
+# the repository: the module cache and the binaries live under ~/.cache (the binaries keyed by
+# version and by the go.mod/go.sum checksum).
 #
 # Usage: tools/kubernetes/build.sh VERSION [COMPONENT ...]   (default: kube-apiserver; also
 # kubelet, kube-controller-manager, kube-scheduler)
