@@ -205,18 +205,15 @@ public final class RealNode {
    */
   public void createViewer(KubeContext kube, String pod, String spc, Path seen)
       throws ApiException {
-    V1PodSpec spec = readerSpec(spc, seen, "view");
-    spec.getContainers()
-        .get(0)
-        .command(
-            List.of(
-                "sh",
-                "-c",
-                "cd /mnt/secrets && while true; do { for f in *; do"
-                    + " printf '%s %s %s ' \"$f\" \"$(readlink \"$f\")\""
-                    + " \"$(stat -L -c '%a %u %g %s' \"$f\")\";"
-                    + " sha256sum < \"$f\" | cut -d' ' -f1; done; } > /seen/.view 2>&1"
-                    + " && mv /seen/.view /seen/view; sleep 0.5; done"));
+    V1PodSpec spec =
+        scriptSpec(
+            spc,
+            seen,
+            "cd /mnt/secrets && while true; do { for f in *; do"
+                + " printf '%s %s %s ' \"$f\" \"$(readlink \"$f\")\""
+                + " \"$(stat -L -c '%a %u %g %s' \"$f\")\";"
+                + " sha256sum < \"$f\" | cut -d' ' -f1; done; } > /seen/.view 2>&1"
+                + " && mv /seen/.view /seen/view; sleep 0.5; done");
     createPod(kube, pod, spec);
   }
 
@@ -273,6 +270,13 @@ public final class RealNode {
                     .orElse(List.of())
                     .stream()
                     .anyMatch(d -> d.getName().equals(DRIVER)));
+  }
+
+  /** A {@link #readerSpec} pod whose container runs {@code script} (sh) instead. */
+  public V1PodSpec scriptSpec(String secretProviderClass, Path seen, String script) {
+    V1PodSpec spec = readerSpec(secretProviderClass, seen, "unused");
+    spec.getContainers().get(0).command(List.of("sh", "-c", script));
+    return spec;
   }
 
   /** A template of {@link #readerSpec} pods, for workloads. */

@@ -384,18 +384,15 @@ class RealNodeIT {
     // The container runs as user 1000 with group 3000; only the fsGroup 2000 opens the files.
     Path seen = Files.createDirectories(dir.resolve("seen/grouped"));
     Files.setPosixFilePermissions(seen, PosixFilePermissions.fromString("rwxrwxrwx"));
-    V1PodSpec spec = node.readerSpec("grouped", seen, "password");
+    V1PodSpec spec =
+        node.scriptSpec(
+            "grouped",
+            seen,
+            "while true; do { id -u; id -G; stat -L -c '%g %a' /mnt/secrets/password;"
+                + " cat /mnt/secrets/password; } > /seen/.copy 2>&1"
+                + " && mv /seen/.copy /seen/view; sleep 0.5; done");
     spec.securityContext(
         new V1PodSecurityContext().runAsUser(1000L).runAsGroup(3000L).fsGroup(2000L));
-    spec.getContainers()
-        .get(0)
-        .command(
-            List.of(
-                "sh",
-                "-c",
-                "while true; do { id -u; id -G; stat -L -c '%g %a' /mnt/secrets/password;"
-                    + " cat /mnt/secrets/password; } > /seen/.copy 2>&1"
-                    + " && mv /seen/.copy /seen/view; sleep 0.5; done"));
     RealNode.createPod(kube, "grouped", spec);
     RealNode.awaitRunning(kube, "grouped", START);
     await()
