@@ -1,5 +1,5 @@
-# Shared by the scripts of tools/kube-apiserver and tools/kube-node (sourced, not run). Callers
-# define log().
+# Shared by the scripts under tools/ (sourced, not run). Callers define log().
+tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Installs the Debian packages that are missing. $@: "command:package" or "/path:package" pairs,
 # each package installed when its command is not on PATH or its path does not exist (root, for
@@ -42,4 +42,26 @@ stop_pid_file() {
     kill -9 "${pid}" 2>/dev/null || true
   fi
   rm -f "${pidfile}"
+}
+
+# Builds the command PACKAGE of a Go module that tools/NAME/v<VERSION>/go.mod pins (its go.sum
+# holds every module), from the Go module proxy by package name, once: the binary is cached under
+# ~/.cache/keyturn, keyed by version and by the go.mod/go.sum checksum. Prints the binary's path.
+#   go_tool_binary NAME VERSION PACKAGE
+go_tool_binary() {
+  local name=$1 version=$2 package=$3
+  local module=${tools_dir}/${name}/v${version}
+  [ -f "${module}/go.mod" ] || { log "no ${module}/go.mod: versions here: $(ls "${tools_dir}/${name}" | grep '^v' | tr '\n' ' ')"; exit 2; }
+  command -v go >/dev/null || { log "needs Go 1.26+"; exit 1; }
+  local key out
+  key=$(cat "${module}/go.mod" "${module}/go.sum" | sha256sum | cut -c1-12)
+  out=${KEYTURN_CACHE:-${HOME}/.cache/keyturn}/${name}-v${version}-${key}
+  if [ ! -x "${out}/${name}" ]; then
+    log "building ${name} ${version} from the Go module proxy"
+    mkdir -p "${out}"
+    (cd "${module}" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" \
+        -o "${out}/${name}.tmp" "${package}")
+    mv "${out}/${name}.tmp" "${out}/${name}"
+  fi
+  echo "${out}/${name}"
 }

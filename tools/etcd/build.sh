@@ -6,19 +6,8 @@
 #
 # Usage: tools/etcd/build.sh [VERSION]   (default 3.6.16). Prints the binary's path.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
 version=${1:-3.6.16}
-module=${here}/v${version}
 log() { printf '[etcd %s build] %s\n' "${version}" "$*" >&2; }
-[ -f "${module}/go.mod" ] || { log "no ${module}/go.mod: versions here: $(ls "${here}" | grep '^v' | tr '\n' ' ')"; exit 2; }
-command -v go >/dev/null || { log "needs Go 1.26+"; exit 1; }
-key=$(cat "${module}/go.mod" "${module}/go.sum" | sha256sum | cut -c1-12)
-out=${KEYTURN_CACHE:-${HOME}/.cache/keyturn}/etcd-v${version}-${key}
-if [ ! -x "${out}/etcd" ]; then
-  log "building etcd (about a minute on 2 cores the first time)"
-  mkdir -p "${out}"
-  (cd "${module}" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" \
-      -o "${out}/etcd.tmp" go.etcd.io/etcd/server/v3)
-  mv "${out}/etcd.tmp" "${out}/etcd"
-fi
-echo "${out}/etcd"
+# shellcheck source=../processes.sh
+. "$(dirname "$0")/../processes.sh"
+go_tool_binary etcd "${version}" go.etcd.io/etcd/server/v3

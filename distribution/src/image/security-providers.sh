@@ -10,7 +10,10 @@
 set -eu
 runtime=${1:?usage: security-providers.sh RUNTIME_DIR}
 file="$runtime/conf/security/java.security"
-modules=$("$runtime/bin/java" --list-modules 2>/dev/null | sed 's/@.*//')
+# The runtime's own list (jlink writes it), not java --list-modules: the runtime may be of
+# another architecture than the build machine's.
+modules=$(sed -n 's/^MODULES="\(.*\)"$/\1/p' "$runtime/release" | tr ' ' '\n')
+[ -n "$modules" ] || { echo "security-providers.sh: no MODULES line in $runtime/release" >&2; exit 1; }
 
 module_of() {
   case "$1" in

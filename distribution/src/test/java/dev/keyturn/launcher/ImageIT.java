@@ -25,12 +25,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The reference DaemonSet image as the build made it (a Docker-format tar from Jib): unpacked layer
  * by layer, then its own entrypoint run in a chroot as the image's non-root user, with the {@code
- * /proc} and {@code /dev} a container runtime would provide.
+ * /proc} and {@code /dev} a container runtime would provide. An image of another architecture
+ * ({@code keyturn.image.arch}) runs the same way, its programs handed by the kernel to qemu-user
+ * (binfmt_misc, which tools/image/run-tests.sh registers), the processes the JVM spawns included.
  */
 class ImageIT {
   private static final Path TAR =
       Path.of(System.getProperty("keyturn.image.tar", "target/keyturn-image.tar"));
   private static final String USER = "65532:65532";
+  private static final String ARCH = System.getProperty("keyturn.image.arch", "amd64");
+  private static final String OWN_ARCH =
+      System.getProperty("os.arch").equals("aarch64") ? "arm64" : System.getProperty("os.arch");
 
   @TempDir Path work;
   Path root;
@@ -63,16 +68,34 @@ class ImageIT {
           "-C",
           root.toString());
     }
-    JsonObject config =
+    JsonObject imageConfig =
         JsonParser.parseString(
                 Files.readString(image.resolve(manifest.get("Config").getAsString())))
-            .getAsJsonObject()
-            .getAsJsonObject("config");
+            .getAsJsonObject();
+    assertThat(imageConfig.get("os").getAsString()).isEqualTo("linux");
+    assertThat(imageConfig.get("architecture").getAsString()).isEqualTo(ARCH);
+    JsonObject config = imageConfig.getAsJsonObject("config");
     assertThat(config.get("User").getAsString()).isEqualTo(USER);
     labels = config.getAsJsonObject("Labels");
     entrypoint = new ArrayList<>();
     JsonArray entry = config.getAsJsonArray("Entrypoint");
     entry.forEach(e -> entrypoint.add(e.getAsString()));
+    if (!ARCH.equals(OWN_ARCH)) {
+      Path binfmt =
+          Path.of("/proc/sys/fs/binfmt_misc/qemu-" + (ARCH.equals("arm64") ? "aarch64" : ARCH));
+      assertThat(binfmt)
+          .as(
+              "a %s image on %s runs under qemu-user registered with binfmt_misc (tools/image/run-tests.sh)",
+              ARCH, OWN_ARCH)
+          .isRegularFile();
+      String registered = Files.readString(binfmt);
+      assertThat(registered).as(binfmt.toString()).startsWith("enabled").contains("flags: PF");
+      System.out.println(
+          "ImageIT: the "
+              + ARCH
+              + " image runs under "
+              + registered.lines().skip(1).findFirst().orElse(""));
+    }
     mount(Files.createDirectories(root.resolve("proc")), "-t", "proc", "proc");
     mount(Files.createDirectories(root.resolve("dev")), "--bind", "/dev");
   }
@@ -93,7 +116,10 @@ class ImageIT {
     assertThat(out)
         .startsWith("keyturn 0.1.0")
         .contains("provider file from module dev.keyturn.provider.file (settings: ");
-    assertThat(root.resolve("usr/share/keyturn/image-packages.txt")).content().contains("libc6 ");
+    assertThat(root.resolve("usr/share/keyturn/image-packages.txt"))
+        .content()
+        .as("the C library's Debian package, of the image's architecture")
+        .containsPattern("(?m)^libc6 \\S+ " + ARCH + "$");
   }
 
   @Test

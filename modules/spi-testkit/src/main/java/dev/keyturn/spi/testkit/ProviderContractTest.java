@@ -26,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The contract every {@link SecretProvider} must honour, as JUnit tests. Extend it, implement the
- * four fixture methods, and the inherited tests check that:
+ * three abstract fixture methods and one of {@link #requestForMissingObject} (a provider that looks
+ * objects up in a store) or {@link #requestThatFails} (one that generates or derives them, and so
+ * has no missing objects), and the inherited tests check that:
  *
  * <ul>
  *   <li>the name is valid and every requested object gets a version;
@@ -34,9 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>a content change changes that object's version and only that object's;
  *   <li>no version reveals the content it versions;
  *   <li>current versions sent back are accepted and do not change the answer;
- *   <li>a missing object is a {@link ProviderException} with a code and no secret in its message;
+ *   <li>a request the provider cannot serve is a {@link ProviderException} with a code and no
+ *       secret in its message;
  *   <li>{@link SecretProvider#close()} is idempotent.
  * </ul>
+ *
+ * <p>Each failure starts with {@code "provider contract: "}, names the rule that was broken and
+ * says what the provider must do instead.
  */
 public abstract class ProviderContractTest {
 
@@ -54,8 +60,30 @@ public abstract class ProviderContractTest {
   /** Changes the content of exactly one object that {@link #request} names, in the store. */
   protected abstract void changeOneObject() throws Exception;
 
-  /** A request naming an object the store does not have. */
-  protected abstract MountRequest requestForMissingObject(Path targetPath) throws Exception;
+  /**
+   * A request naming an object the store does not have. Override it for a provider that reads a
+   * store; a provider with no missing objects overrides {@link #requestThatFails} instead.
+   */
+  protected MountRequest requestForMissingObject(Path targetPath) throws Exception {
+    throw new UnsupportedOperationException(
+        "provider contract: the test class overrides neither requestForMissingObject (a provider"
+            + " that reads a store: a request naming an object the store does not have) nor"
+            + " requestThatFails (a provider that generates its objects: a request it must refuse,"
+            + " such as one with a parameter it does not know)");
+  }
+
+  /**
+   * A request the provider must refuse. By default {@link #requestForMissingObject}; a provider
+   * that generates or derives its objects, and so never misses one, returns a request with
+   * parameters it cannot serve.
+   */
+  protected MountRequest requestThatFails(Path targetPath) throws Exception {
+    return requestForMissingObject(targetPath);
+  }
+
+  private static String rule(String rule) {
+    return "provider contract: " + rule;
+  }
 
   @BeforeEach
   final void openProvider() throws Exception {
@@ -80,23 +108,48 @@ public abstract class ProviderContractTest {
 
   @Test
   public void nameIsValid() {
-    assertThat(provider.name()).as("provider name").matches("^[a-zA-Z0-9_-]{1,30}$");
+    assertThat(provider.name())
+        .as(
+            rule(
+                "name() is what a SecretProviderClass's spec.provider names: 1 to 30 of"
+                    + " letters, digits, '_' and '-'"))
+        .matches("^[a-zA-Z0-9_-]{1,30}$");
   }
 
   @Test
   public void servesFilesAndAVersionPerObject() throws Exception {
     MountResponse response = mount();
-    assertThat(response.files()).as("files").isNotEmpty();
-    assertThat(response.objectVersions()).as("object versions").hasSizeGreaterThanOrEqualTo(2);
-    assertThat(response.objectVersions()).allSatisfy(v -> assertThat(v.version()).isNotBlank());
+    assertThat(response.files())
+        .as(rule("mount() of request(...), which names two or more objects, returns their files"))
+        .isNotEmpty();
+    assertThat(response.objectVersions())
+        .as(
+            rule(
+                "mount() returns one ObjectVersion per object of the request (request(...) must"
+                    + " name at least two)"))
+        .hasSizeGreaterThanOrEqualTo(2);
+    assertThat(response.objectVersions())
+        .allSatisfy(
+            v ->
+                assertThat(v.version())
+                    .as(rule("the version of %s is not blank: rotation compares it"), v.id())
+                    .isNotBlank());
   }
 
   @Test
   public void versionsAndFilesAreStableWhileContentIsStable() throws Exception {
     MountResponse first = mount();
     MountResponse second = mount();
-    assertThat(second.versionMap()).isEqualTo(first.versionMap());
-    assertThat(second.files()).containsExactlyInAnyOrderElementsOf(first.files());
+    assertThat(second.versionMap())
+        .as(
+            rule(
+                "two mounts of unchanged content return the same versions; derive a version from"
+                    + " the store's own version id or a digest of the content, never from a clock"
+                    + " or a counter, or every poll rewrites the volume"))
+        .isEqualTo(first.versionMap());
+    assertThat(second.files())
+        .as(rule("two mounts of unchanged content return the same files (names, modes, bytes)"))
+        .containsExactlyInAnyOrderElementsOf(first.files());
   }
 
   @Test
@@ -104,7 +157,9 @@ public abstract class ProviderContractTest {
     Map<String, String> before = mount().versionMap();
     changeOneObject();
     Map<String, String> after = mount().versionMap();
-    assertThat(after.keySet()).isEqualTo(before.keySet());
+    assertThat(after.keySet())
+        .as(rule("a content change keeps the set of objects the versions name"))
+        .isEqualTo(before.keySet());
     List<String> changed = new ArrayList<>();
     before.forEach(
         (id, version) -> {
@@ -112,7 +167,15 @@ public abstract class ProviderContractTest {
             changed.add(id);
           }
         });
-    assertThat(changed).as("objects whose version changed").hasSize(1);
+    assertThat(changed)
+        .as(
+            rule(
+                "after changeOneObject(), exactly that object's version changes (versions"
+                    + " before: %s, after: %s); a version that stays hides a rotation, one that"
+                    + " changes for another object rewrites what did not change"),
+            before,
+            after)
+        .hasSize(1);
   }
 
   @Test
@@ -124,7 +187,16 @@ public abstract class ProviderContractTest {
         continue;
       }
       for (ObjectVersion version : response.objectVersions()) {
-        assertThat(version.version()).as("version of %s", version.id()).doesNotContain(content);
+        // A boolean, so that a failure does not print the secret it found.
+        assertThat(version.version().contains(content))
+            .as(
+                rule(
+                    "the version of %s does not contain the content of %s: versions go to"
+                        + " SecretProviderClassPodStatus, logs and metrics; use a digest or the"
+                        + " store's version id"),
+                version.id(),
+                file.path())
+            .isFalse();
       }
     }
   }
@@ -135,14 +207,24 @@ public abstract class ProviderContractTest {
     MountResponse first = provider.mount(request(target));
     MountResponse again =
         provider.mount(request(target).withCurrentVersions(first.objectVersions()));
-    assertThat(again.versionMap()).isEqualTo(first.versionMap());
+    assertThat(again.versionMap())
+        .as(
+            rule(
+                "a request that carries the current versions (every remount does) gets the same"
+                    + " versions back"))
+        .isEqualTo(first.versionMap());
     List<ObjectVersion> stale = List.of(ObjectVersion.of("no-such-object", "0"));
     MountResponse withStale = provider.mount(request(target).withCurrentVersions(stale));
-    assertThat(withStale.versionMap()).isEqualTo(first.versionMap());
+    assertThat(withStale.versionMap())
+        .as(
+            rule(
+                "current versions naming an object the request does not (one removed from the"
+                    + " class) change nothing; ignore them, do not fail"))
+        .isEqualTo(first.versionMap());
   }
 
   @Test
-  public void aMissingObjectIsACodedErrorWithoutSecrets() throws Exception {
+  public void aRequestItCannotServeIsACodedErrorWithoutSecrets() throws Exception {
     List<String> secrets = new ArrayList<>();
     for (SecretFile file : mount().files()) {
       String content = new String(file.contents(), StandardCharsets.UTF_8).strip();
@@ -150,14 +232,28 @@ public abstract class ProviderContractTest {
         secrets.add(content);
       }
     }
-    Throwable thrown =
-        catchThrowable(() -> provider.mount(requestForMissingObject(workDir.resolve("target"))));
-    assertThat(thrown).isInstanceOf(ProviderException.class);
+    MountRequest failing = requestThatFails(workDir.resolve("target"));
+    Throwable thrown = catchThrowable(() -> provider.mount(failing));
+    assertThat(thrown)
+        .as(
+            rule(
+                "mount() of requestThatFails(...) throws ProviderException (its code becomes the"
+                    + " metric label and kubelet's error; a bare exception shows as \"Unknown\")"))
+        .isInstanceOf(ProviderException.class);
     ProviderException error = (ProviderException) thrown;
-    assertThat(error.code()).isNotBlank();
-    assertThat(error.getMessage()).isNotBlank();
+    assertThat(error.code())
+        .as(rule("a ProviderException has a code, such as NotFound or Forbidden"))
+        .isNotBlank();
+    assertThat(error.getMessage())
+        .as(rule("a ProviderException says what failed (the message is not blank)"))
+        .isNotBlank();
     for (String secret : secrets) {
-      assertThat(error.getMessage()).doesNotContain(secret);
+      assertThat(error.getMessage().contains(secret))
+          .as(
+              rule(
+                  "a ProviderException's message holds no secret content: it reaches kubelet's"
+                      + " Events and the logs"))
+          .isFalse();
     }
   }
 
@@ -172,7 +268,12 @@ public abstract class ProviderContractTest {
         futures.add(pool.submit(call));
       }
       for (Future<MountResponse> future : futures) {
-        assertThat(future.get(30, TimeUnit.SECONDS).versionMap()).isEqualTo(expected);
+        assertThat(future.get(30, TimeUnit.SECONDS).versionMap())
+            .as(
+                rule(
+                    "16 mounts on 4 threads at once return the versions one mount does: mount()"
+                        + " is called concurrently for different pods"))
+            .isEqualTo(expected);
       }
     } finally {
       pool.shutdownNow();

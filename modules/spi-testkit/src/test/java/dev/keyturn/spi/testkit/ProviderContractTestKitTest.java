@@ -3,7 +3,11 @@ package dev.keyturn.spi.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.keyturn.spi.MountRequest;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
@@ -59,8 +63,25 @@ class ProviderContractTestKitTest {
 
   static final class Healthy extends InMemoryProviderContractTest {}
 
+  static final class Generated extends GeneratedProviderContractTest {}
+
+  /**
+   * A test class that says neither how its store misses an object nor what its provider refuses.
+   */
+  static final class NoFailingRequest extends GeneratedProviderContractTest {
+    @Override
+    protected MountRequest requestThatFails(Path targetPath) throws Exception {
+      return requestForMissingObject(targetPath);
+    }
+  }
+
   private static Set<String> failedTests(Class<?> contract) {
-    Set<String> failed = new TreeSet<>();
+    return failures(contract).keySet();
+  }
+
+  /** The contract's failed tests of {@code contract}, each with its failure's message. */
+  private static Map<String, String> failures(Class<?> contract) {
+    Map<String, String> failed = new TreeMap<>();
     Set<String> succeeded = new TreeSet<>();
     LauncherDiscoveryRequest request =
         LauncherDiscoveryRequestBuilder.request().selectors(selectClass(contract)).build();
@@ -71,8 +92,13 @@ class ProviderContractTestKitTest {
           @Override
           public void executionFinished(TestIdentifier id, TestExecutionResult result) {
             if (id.getSource().orElse(null) instanceof MethodSource method) {
-              (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? succeeded : failed)
-                  .add(method.getMethodName());
+              if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                succeeded.add(method.getMethodName());
+              } else {
+                failed.put(
+                    method.getMethodName(),
+                    result.getThrowable().map(Throwable::getMessage).orElse("(no message)"));
+              }
             }
           }
         });
@@ -85,6 +111,42 @@ class ProviderContractTestKitTest {
   @Test
   void healthyProviderPassesEveryContractTest() {
     assertThat(failedTests(Healthy.class)).isEmpty();
+  }
+
+  @Test
+  void aProviderThatGeneratesItsObjectsPassesWithARequestItRefuses() {
+    assertThat(failedTests(Generated.class)).isEmpty();
+  }
+
+  @Test
+  void aTestClassWithoutAFailingRequestIsToldWhichMethodToOverride() {
+    assertThat(failures(NoFailingRequest.class))
+        .containsOnlyKeys("aRequestItCannotServeIsACodedErrorWithoutSecrets")
+        .hasValueSatisfying(
+            new org.assertj.core.api.Condition<>(
+                m ->
+                    m.startsWith("provider contract: the test class overrides neither")
+                        && m.contains("requestThatFails"),
+                "names both methods"));
+  }
+
+  @Test
+  void eachFailureNamesTheRuleAndWhatToDoInstead() {
+    assertThat(failures(VersionPerCall.class).get("versionsAndFilesAreStableWhileContentIsStable"))
+        .startsWith("[provider contract: two mounts of unchanged content return the same versions")
+        .contains("never from a clock or a counter");
+    assertThat(failures(VersionIsContent.class).get("versionsDoNotRevealContent"))
+        .contains(
+            "provider contract: the version of db-user does not contain the content of db-user")
+        .contains("use a digest or the store's version id")
+        .doesNotContain("app-user-1");
+    assertThat(failures(UncodedError.class).get("aRequestItCannotServeIsACodedErrorWithoutSecrets"))
+        .contains("provider contract: mount() of requestThatFails(...) throws ProviderException");
+    assertThat(
+            failures(SecretInError.class).get("aRequestItCannotServeIsACodedErrorWithoutSecrets"))
+        .contains("holds no secret content")
+        .doesNotContain("correct horse");
+    assertThat(failures(BadName.class).get("nameIsValid")).contains("1 to 30 of letters, digits");
   }
 
   @Test
@@ -104,13 +166,13 @@ class ProviderContractTestKitTest {
   @Test
   void uncodedErrorFails() {
     assertThat(failedTests(UncodedError.class))
-        .containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
+        .containsExactly("aRequestItCannotServeIsACodedErrorWithoutSecrets");
   }
 
   @Test
   void secretInErrorMessageFails() {
     assertThat(failedTests(SecretInError.class))
-        .containsExactly("aMissingObjectIsACodedErrorWithoutSecrets");
+        .containsExactly("aRequestItCannotServeIsACodedErrorWithoutSecrets");
   }
 
   @Test
