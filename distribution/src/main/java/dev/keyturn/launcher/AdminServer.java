@@ -107,7 +107,14 @@ final class AdminServer implements AutoCloseable {
       server = HttpServer.create(parse(flag, address), 64);
     } catch (IOException e) {
       throw new AgentConfig.ConfigException(
-          flag + " (" + address + "): cannot listen: " + e.getMessage());
+          flag
+              + " ("
+              + address
+              + "): cannot listen: "
+              + e.getMessage()
+              + "; stop what holds it, or give "
+              + flag
+              + " another address (an empty one turns it off)");
     }
     ExecutorService executor =
         Executors.newFixedThreadPool(
@@ -210,7 +217,8 @@ final class AdminServer implements AutoCloseable {
     try {
       port = Integer.parseInt(address.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new AgentConfig.ConfigException(flag + " (" + address + ") has no numeric port");
+      throw new AgentConfig.ConfigException(
+          flag + " (" + address + ") has no numeric port; give host:port, such as 127.0.0.1:8097");
     }
     if (port < 0 || port > 65535) {
       throw new AgentConfig.ConfigException(flag + " (" + address + ") port must be 0..65535");

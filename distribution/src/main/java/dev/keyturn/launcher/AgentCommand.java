@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -136,6 +137,9 @@ final class AgentCommand implements Callable<Integer> {
     commands = ChangeCommands.of(agentConfig.sets());
     try (ChangeCommands ignored = commands;
         ProviderRegistry registry = providers(agentConfig)) {
+      // Every set checked before any is locked, mounted or written: a mistake in the last set
+      // leaves the first one's target as it was.
+      checkSets(agentConfig, registry);
       RotationEngine engine = engine(agentConfig, registry, executor, metrics);
       // Bound before anything is written: a busy address fails the start with nothing mounted.
       AutoCloseable admin = once ? () -> {} : adminServer(engine, metrics);
@@ -232,7 +236,9 @@ final class AgentCommand implements Callable<Integer> {
       return AgentConfig.load(config);
     }
     if (target == null) {
-      throw new AgentConfig.ConfigException("--target: is required without --config");
+      throw new AgentConfig.ConfigException(
+          "--target: no set to serve; give --config FILE (an agent config file), or --target DIR"
+              + " with --provider and --param for one set (keyturn agent --help)");
     }
     Map<String, Object> set = new LinkedHashMap<>();
     set.put("name", name);
@@ -252,6 +258,68 @@ final class AgentCommand implements Callable<Integer> {
     }
     root.put("sets", List.of(set));
     return AgentConfig.parse(root, Path.of("").toAbsolutePath());
+  }
+
+  /**
+   * What can be known of every set without touching disk or store: its provider is there and takes
+   * its parameters and templates, its target is a directory that this process can make or write and
+   * that holds no foreign files, and its tmpfs can be mounted.
+   */
+  private void checkSets(AgentConfig agentConfig, ProviderRegistry registry) throws IOException {
+    for (AgentConfig.SetConfig set : agentConfig.sets()) {
+      try {
+        TemplatingProvider.of(registry.get(set.provider())).validate(spec(set).request());
+      } catch (KeyturnException e) {
+        throw new AgentConfig.ConfigException("set " + set.name() + ": " + e.getMessage());
+      }
+      refuseForeignTarget(set);
+      refuseUnwritableTarget(set);
+      if (set.tmpfs()) {
+        Optional<String> why = TmpfsMounter.whyCannotMount();
+        if (why.isPresent()) {
+          throw new AgentConfig.ConfigException(
+              "set "
+                  + set.name()
+                  + ": tmpfs at "
+                  + set.target()
+                  + ": "
+                  + why.get()
+                  + ", or leave tmpfs off for this set (no --tmpfs; tmpfs: false in the config)"
+                  + " and the agent writes into the target directory");
+        }
+      }
+    }
+  }
+
+  /**
+   * A target this process could not make or write: the nearest part of its path that exists must be
+   * a directory it may write (a new target) or the target itself must be (an existing one).
+   */
+  private static void refuseUnwritableTarget(AgentConfig.SetConfig set) {
+    Path target = set.target().toAbsolutePath();
+    Path existing = target;
+    while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return;
+    }
+    String problem =
+        !Files.isDirectory(existing)
+            ? existing + " is a file, not a directory"
+            : !Files.isWritable(existing) ? existing + " is not writable by this user" : null;
+    if (problem != null) {
+      throw new AgentConfig.ConfigException(
+          "set "
+              + set.name()
+              + ": target "
+              + target
+              + (existing.equals(target) ? "" : " cannot be created")
+              + ": "
+              + problem
+              + "; name a target under a directory this user may write, or run the agent as a"
+              + " user who may");
+    }
   }
 
   /** What {@link #prepare} made at a set's target, so a failed {@code --once} takes back that. */
@@ -274,8 +342,8 @@ final class AgentCommand implements Callable<Integer> {
                   + set.name()
                   + ": "
                   + e.getMessage()
-                  + "; run the agent as root, or leave tmpfs off for this set (--tmpfs, tmpfs:"
-                  + " true in the config) and the agent writes into the target directory",
+                  + "; run the agent as root, or leave tmpfs off for this set (no --tmpfs; tmpfs:"
+                  + " false in the config) and the agent writes into the target directory",
               e);
         }
         throw e;

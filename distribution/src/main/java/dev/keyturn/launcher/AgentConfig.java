@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,8 @@ import java.util.TreeSet;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
@@ -78,14 +81,36 @@ record AgentConfig(
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
     } catch (IOException e) {
-      throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
+      throw new ConfigException(
+          "--config "
+              + file
+              + ": "
+              + (e instanceof NoSuchFileException ? "no such file" : Keyturn.describe(e))
+              + "; give --config the path of an agent config file (examples/agent.yaml is one)");
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark();
+      throw new ConfigException(
+          "config "
+              + file
+              + (mark == null
+                  ? ""
+                  : ", line " + (mark.getLine() + 1) + " column " + (mark.getColumn() + 1))
+              + ": not valid YAML: "
+              + e.getProblem()
+              + "; fix the YAML there");
     } catch (YAMLException e) {
-      throw new ConfigException("config " + file + " is not valid YAML: " + e.getMessage());
+      throw new ConfigException(
+          "config " + file + ": not valid YAML: " + e.getMessage() + "; fix the YAML there");
     }
     if (!(document instanceof Map<?, ?> root)) {
-      throw new ConfigException("config " + file + " must be a mapping with a 'sets' list");
+      throw new ConfigException(
+          "config " + file + ": must be a mapping with a 'sets' list (see examples/agent.yaml)");
     }
-    return parse(root, file.toAbsolutePath().getParent());
+    try {
+      return parse(root, file.toAbsolutePath().getParent());
+    } catch (ConfigException e) {
+      throw new ConfigException("config " + file + ": " + e.getMessage());
+    }
   }
 
   static AgentConfig parse(Map<?, ?> root, Path base) {
@@ -94,7 +119,9 @@ record AgentConfig(
         duration(root.get("interval"), "interval").orElse(RotationEngine.DEFAULT_INTERVAL);
     Object sets = root.get("sets");
     if (!(sets instanceof List<?> list) || list.isEmpty()) {
-      throw new ConfigException("sets: must be a non-empty list of secret sets");
+      throw new ConfigException(
+          "sets: must be a non-empty list of secret sets, each with a name, a provider and a"
+              + " target (see examples/agent.yaml)");
     }
     List<SetConfig> parsed = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -105,13 +132,19 @@ record AgentConfig(
       }
       SetConfig config = set(set, where, base);
       if (!names.add(config.name())) {
-        throw new ConfigException(where + ".name: \"" + config.name() + "\" is used twice");
+        throw new ConfigException(
+            where + ".name: \"" + config.name() + "\" is used twice; name each set differently");
       }
       for (int j = 0; j < parsed.size(); j++) {
         if (parsed.get(j).target().equals(config.target())) {
           // One target, two writers: they would swap each other's ..data.
           throw new ConfigException(
-              where + ".target: " + config.target() + " is sets[" + j + "]'s target already");
+              where
+                  + ".target: "
+                  + config.target()
+                  + " is sets["
+                  + j
+                  + "]'s target already; give each set a target of its own");
         }
       }
       parsed.add(config);

@@ -8,8 +8,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /** The {@code keyturn} command. */
 @Command(
@@ -31,6 +33,9 @@ public final class Keyturn {
 
   private Keyturn() {}
 
+  /** This command's spec: errors of the options below are reported on its command line. */
+  @Spec private CommandSpec spec;
+
   /**
    * {@code --log-format}, accepted by every subcommand; the environment variable sets the default.
    */
@@ -42,7 +47,7 @@ public final class Keyturn {
   void logFormat(String format) {
     if (!format.equals("text") && !format.equals("json")) {
       throw new CommandLine.ParameterException(
-          new CommandLine(this), "--log-format (" + format + ") must be text or json");
+          spec.commandLine(), "--log-format (" + format + ") must be text or json");
     }
     LogSetup.install(format);
   }
@@ -71,7 +76,7 @@ public final class Keyturn {
     try {
       LogSetup.level(level);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 
@@ -85,7 +90,7 @@ public final class Keyturn {
     try {
       LogSetup.level(LogSetup.levelOfVerbosity(v));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 
@@ -146,6 +151,12 @@ public final class Keyturn {
           err.flush();
           return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
+    // A failure is one line (docs/errors.md lists them), never a stack trace.
+    line.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          LogSetup.error(cmd.getErr(), describe(e));
+          return 1;
+        });
     return line;
   }
 
@@ -194,11 +205,6 @@ public final class Keyturn {
     }
     CommandLine line = commandLine();
     args = GoFlags.translate(line, args);
-    line.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          LogSetup.error(cmd.getErr(), describe(e));
-          return 1;
-        });
     System.exit(line.execute(args));
   }
 }

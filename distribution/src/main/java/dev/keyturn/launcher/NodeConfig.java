@@ -61,7 +61,9 @@ record NodeConfig(
   NodeConfig {
     Objects.requireNonNull(endpoint, "--endpoint");
     if (nodeId == null || nodeId.isBlank()) {
-      throw new AgentConfig.ConfigException("--nodeid: is required (or set KUBE_NODE_NAME)");
+      throw new AgentConfig.ConfigException(
+          "--nodeid: is required; give the node's name (the chart passes the pod's"
+              + " spec.nodeName), or set KUBE_NODE_NAME");
     }
     Objects.requireNonNull(driverName, "--drivername");
     providerDirectories = List.copyOf(providerDirectories);
@@ -221,8 +223,8 @@ record NodeConfig(
       try {
         return GoDuration.parse(text);
       } catch (IllegalArgumentException | ArithmeticException e) {
-        throw new CommandLine.TypeConversionException(
-            "'" + text + "' is not a duration: " + e.getMessage());
+        // picocli puts "Invalid value for option '--flag': " before it.
+        throw new CommandLine.TypeConversionException(e.getMessage());
       }
     }
   }

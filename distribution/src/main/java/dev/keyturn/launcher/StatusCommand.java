@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -119,11 +120,24 @@ final class StatusCommand implements Callable<Integer> {
                   HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                   HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
-      throw new AgentConfig.ConfigException("--addr: nothing answers at " + uri);
+      throw new AgentConfig.ConfigException(
+          "--addr: nothing answers at "
+              + uri
+              + "; give --addr the --admin-addr of a running keyturn agent or node");
+    } catch (HttpTimeoutException e) {
+      throw new AgentConfig.ConfigException(
+          "--addr: "
+              + uri
+              + " did not answer within 10 s; give --addr the --admin-addr of a running keyturn"
+              + " agent or node");
     }
     if (response.statusCode() != 200) {
       throw new AgentConfig.ConfigException(
-          "--addr: " + uri + " answered " + response.statusCode());
+          "--addr: "
+              + uri
+              + " answered "
+              + response.statusCode()
+              + "; give --addr the --admin-addr of a keyturn agent or node, not another server");
     }
     return response.body();
   }

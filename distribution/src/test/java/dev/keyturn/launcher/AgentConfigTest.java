@@ -54,6 +54,8 @@ class AgentConfigTest {
     Map<?, ?> root =
         new Yaml(new SafeConstructor(new LoaderOptions())).load(new StringReader(yaml));
     assertThatThrownBy(() -> AgentConfig.parse(root, Path.of("/base")))
-        .hasMessage("sets[1].target: /base/out is sets[0]'s target already");
+        .hasMessage(
+            "sets[1].target: /base/out is sets[0]'s target already; give each set a target of its"
+                + " own");
   }
 }

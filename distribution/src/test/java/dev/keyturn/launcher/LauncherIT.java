@@ -101,12 +101,13 @@ class LauncherIT {
     String[] missing = fileAgent("gone", fresh, "--once").toArray(String[]::new);
     assertThat(run(missing)).isEqualTo(1);
     assertThat(fresh).as("nothing left at a new target").doesNotExist();
+    // A source that is not there is known before anything is made (the set's check).
     await()
         .atMost(Duration.ofSeconds(5))
         .untilAsserted(
             () ->
                 assertThat(String.join("\n", output))
-                    .contains("app -> " + fresh, "source gone does not exist", "not retried"));
+                    .contains("set app: file provider: source gone does not exist"));
     assertThat(String.join("\n", output)).doesNotContain("next in");
     assertThat(output)
         .as("the failure is said once")
@@ -117,12 +118,13 @@ class LauncherIT {
         .doesNotExist();
 
     Path target = dir.resolve("target");
-    String[] good = fileAgent("app", target, "--once").toArray(String[]::new);
+    String[] good =
+        fileAgent("app", target, "--once", "--param", "objects=token").toArray(String[]::new);
     assertThat(run(good)).isZero();
     assertThat(TargetLock.fileFor(target)).doesNotExist();
-    // The source goes: the check fails, the last good content stays, and the run says so.
+    // The object goes: the check fails, the last good content stays, and the run says so once,
+    // promising no retry.
     Files.delete(store.resolve("token"));
-    Files.delete(store);
     assertThat(run(good)).isEqualTo(1);
     assertThat(target.resolve("token")).hasContent("t0ken-value");
     await()
@@ -130,7 +132,8 @@ class LauncherIT {
         .untilAsserted(
             () ->
                 assertThat(String.join("\n", output))
-                    .contains("app -> " + target, "source app does not exist"));
+                    .contains("app -> " + target, "token", "not retried"));
+    assertThat(String.join("\n", output)).doesNotContain("next in");
   }
 
   @Test
@@ -176,13 +179,15 @@ class LauncherIT {
         runWithout("sys_admin", fileAgent("app", dir.resolve("target"), "--once", "--tmpfs"));
     String printed = String.join("\n", run.output());
     assertThat(run.status()).as(printed).isNotZero();
-    assertThat(run.output().stream().filter(l -> l.contains("mounting needs root")))
+    // Known before anything is made: the target directory is not even created.
+    assertThat(dir.resolve("target")).doesNotExist();
+    assertThat(run.output().stream().filter(l -> l.contains("CAP_SYS_ADMIN")))
         .as(printed)
         .singleElement()
         .satisfies(
             l ->
                 assertThat(l)
-                    .contains("set app", "Operation not permitted", "run the agent as root")
+                    .contains("set app: tmpfs at ", "run it as root", "leave tmpfs off")
                     .doesNotContain("Exception"));
   }
 
@@ -279,7 +284,7 @@ class LauncherIT {
         .untilAsserted(
             () ->
                 assertThat(String.join("\n", output))
-                    .contains("target " + below + ": cannot write in its directory " + file));
+                    .contains("target " + below + " cannot be created: " + file + " is a file"));
   }
 
   @Test
@@ -715,8 +720,8 @@ class LauncherIT {
     assertThat(output)
         .anyMatch(
             l ->
-                l.contains("provider \"conjur\" not found among in-process providers []")
-                    && l.contains("(factories on the module path, used only when configured: [")
+                l.contains("provider \"conjur\" not found: the in-process providers are []")
+                    && l.contains("(factories for [")
                     && l.contains("vault"));
     // A provider whose module is there but not configured says how to turn it on.
     assertThat(

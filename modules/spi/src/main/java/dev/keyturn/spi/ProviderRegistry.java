@@ -103,14 +103,15 @@ public final class ProviderRegistry implements AutoCloseable {
           KeyturnException.Reason.NOT_FOUND,
           "provider \""
               + name
-              + "\" not found among in-process providers "
+              + "\" not found: the in-process providers are "
               + names()
               + (factories.isEmpty()
                   ? ""
-                  : " (factories on the module path, used only when configured: " + factories + ")")
-              + ": put a jar that declares 'provides dev.keyturn.spi.SecretProvider' or '...SecretProviderFactory' with name \""
+                  : " (factories for " + factories + " are there too, used only when configured)")
+              + "; put the jar of a module that provides dev.keyturn.spi.SecretProvider or"
+              + " SecretProviderFactory named \""
               + name
-              + "\" on the module path (with the keyturn launcher: in KEYTURN_MODULE_PATH), or"
+              + "\" in KEYTURN_MODULE_PATH (the keyturn launcher) or on your module path, or"
               + " register it with ProviderRegistry.Builder.register");
     }
     return provider;

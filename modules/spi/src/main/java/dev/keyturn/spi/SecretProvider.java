@@ -31,6 +31,16 @@ public interface SecretProvider extends AutoCloseable {
    */
   MountResponse mount(MountRequest request);
 
+  /**
+   * Checks a request's attributes as {@link #mount} would, without reaching the store, so that a
+   * caller can refuse a wrong configuration before it writes or mounts anything ({@code keyturn
+   * agent} checks every set this way first). The default accepts every request; {@link #mount} then
+   * reports what is wrong.
+   *
+   * @throws KeyturnException with {@code INVALID_ARGUMENT} when the request's attributes are wrong
+   */
+  default void validate(MountRequest request) {}
+
   /** The provider's change notifications, for providers that can push; empty by default. */
   default Optional<ChangeSource> changeSource() {
     return Optional.empty();

@@ -124,6 +124,25 @@ public final class Templates {
     return MountResponse.of(files, versions);
   }
 
+  /**
+   * Checks each template as {@link #render} would before it has values: its name is a file path,
+   * its length is within bounds, and it compiles.
+   *
+   * @throws KeyturnException {@code INVALID_ARGUMENT} naming the template (and line) that fails
+   */
+  public static void check(Map<String, String> templates) {
+    templates.forEach(
+        (path, text) -> {
+          outputPath(path, text);
+          try {
+            factory(path).compile(new StringReader(text), path);
+          } catch (MustacheException e) {
+            throw invalid(
+                "template \"" + path + "\": " + reason(e) + "; fix it (docs/templates.md)");
+          }
+        });
+  }
+
   /** A digest of a template and its inputs' versions (none of it secret). */
   private static String outputVersion(String template, String inputs) {
     try {
@@ -137,8 +156,8 @@ public final class Templates {
     }
   }
 
-  private static SecretFile renderOne(
-      String path, String text, Map<String, Object> scope, FileMode mode) {
+  /** The output's path, once the template's name and length are checked. */
+  private static SecretPath outputPath(String path, String text) {
     SecretPath output;
     try {
       output = SecretPath.of(path);
@@ -149,6 +168,12 @@ public final class Templates {
       throw invalid(
           "template \"" + path + "\" is longer than " + MAX_TEMPLATE_CHARS + " characters");
     }
+    return output;
+  }
+
+  private static SecretFile renderOne(
+      String path, String text, Map<String, Object> scope, FileMode mode) {
+    SecretPath output = outputPath(path, text);
     BoundedWriter out = new BoundedWriter(path);
     try {
       Mustache mustache = factory(path).compile(new StringReader(text), path);

@@ -35,14 +35,25 @@ public final class TemplatingProvider implements SecretProvider {
     if (templates.isEmpty()) {
       return provider.mount(request);
     }
-    MountRequest plain =
-        new MountRequest(
-            Templates.withoutTemplates(request.attributes()),
-            request.secrets(),
-            request.targetPath(),
-            request.defaultMode(),
-            request.currentVersions());
-    return Templates.render(templates, provider.mount(plain), request.defaultMode());
+    return Templates.render(
+        templates, provider.mount(withoutTemplates(request)), request.defaultMode());
+  }
+
+  @Override
+  public void validate(MountRequest request) {
+    Map<String, String> templates = Templates.defined(request.attributes());
+    Templates.check(templates);
+    provider.validate(templates.isEmpty() ? request : withoutTemplates(request));
+  }
+
+  /** The request the provider sees: without the template attributes. */
+  private static MountRequest withoutTemplates(MountRequest request) {
+    return new MountRequest(
+        Templates.withoutTemplates(request.attributes()),
+        request.secrets(),
+        request.targetPath(),
+        request.defaultMode(),
+        request.currentVersions());
   }
 
   @Override

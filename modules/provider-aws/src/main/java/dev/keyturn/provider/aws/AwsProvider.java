@@ -95,6 +95,13 @@ public final class AwsProvider implements SecretProvider {
   }
 
   @Override
+  public void validate(MountRequest request) {
+    AwsParameters params = AwsParameters.parse(request.attributes(), tokens(request));
+    settings.allowed(params.region(), "region");
+    params.failoverRegion().ifPresent(r -> settings.allowed(Optional.of(r), "failoverRegion"));
+  }
+
+  @Override
   public MountResponse mount(MountRequest request) {
     AwsParameters params = AwsParameters.parse(request.attributes(), tokens(request));
     String region = settings.allowed(params.region(), "region");

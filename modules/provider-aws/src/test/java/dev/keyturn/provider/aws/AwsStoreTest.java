@@ -270,19 +270,22 @@ class AwsStoreTest {
         provider(Map.of("region", "us-east-1", "allowedRegions", "us-east-2"))) {
       long before =
           moto.calls("secretsmanager.DescribeSecret") + moto.calls("secretsmanager.GetSecretValue");
-      assertThatThrownBy(
-              () ->
-                  provider.mount(
-                      request(
-                          Map.of(
-                              "region",
-                              "eu-west-1",
-                              "objects",
-                              "- {objectName: " + prefix + "/db, objectType: secretsmanager}"))))
+      MountRequest elsewhere =
+          request(
+              Map.of(
+                  "region",
+                  "eu-west-1",
+                  "objects",
+                  "- {objectName: " + prefix + "/db, objectType: secretsmanager}"));
+      assertThatThrownBy(() -> provider.mount(elsewhere))
           .isInstanceOfSatisfying(
               ProviderException.class, e -> assertThat(e.code()).isEqualTo("RegionNotAllowed"))
           .hasMessageContaining(
               "eu-west-1 is not a region this node may reach (allowed: us-east-2)");
+      // validate, which the agent runs on every set before it writes anything, says the same.
+      assertThatThrownBy(() -> provider.validate(elsewhere))
+          .isInstanceOfSatisfying(
+              ProviderException.class, e -> assertThat(e.code()).isEqualTo("RegionNotAllowed"));
       assertThat(
               moto.calls("secretsmanager.DescribeSecret")
                   + moto.calls("secretsmanager.GetSecretValue"))

@@ -139,6 +139,29 @@ public final class FileProvider implements SecretProvider {
     return MountResponse.of(files, versions);
   }
 
+  /** The source is named, lies under the root (or the pod's namespace), and is readable. */
+  @Override
+  public void validate(MountRequest request) {
+    Path source = resolveSource(request.attributes());
+    wantedObjects(request.attributes());
+    if (!Files.exists(source)) {
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "SourceNotFound",
+          "file provider: source "
+              + relative(source)
+              + " does not exist; name a directory or a YAML/JSON file under "
+              + shown(allowedDirectory(request.attributes()))
+              + " in parameter \"source\"");
+    }
+    if (!Files.isReadable(source)) {
+      throw ProviderException.of(
+          KeyturnException.Reason.INVALID_ARGUMENT,
+          "ReadFailed",
+          "file provider: source " + relative(source) + ": permission denied for this user");
+    }
+  }
+
   private List<SourceObject> readSource(Path source, Optional<Set<String>> wanted) {
     try {
       List<SourceObject> all =

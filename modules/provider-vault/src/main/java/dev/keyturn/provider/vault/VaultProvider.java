@@ -107,6 +107,12 @@ public final class VaultProvider implements SecretProvider {
   }
 
   @Override
+  public void validate(MountRequest request) {
+    VaultParameters params = VaultParameters.parse(request.attributes());
+    addresses.check(params.vaultAddress().orElse(settings.address()), "vaultAddress");
+  }
+
+  @Override
   public MountResponse mount(MountRequest request) {
     VaultParameters params = VaultParameters.parse(request.attributes());
     URI origin = addresses.check(params.vaultAddress().orElse(settings.address()), "vaultAddress");

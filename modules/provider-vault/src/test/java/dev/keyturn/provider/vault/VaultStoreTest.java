@@ -159,6 +159,11 @@ class VaultStoreTest {
               ProviderException.class, e -> assertThat(e.code()).isEqualTo("AddressNotAllowed"))
           .hasMessageContaining("http://169.254.169.254:80 is not an address this node may reach")
           .hasMessageContaining("allowed: " + bao.address);
+      // validate, which the agent runs on every set before it writes anything, says the same.
+      assertThatThrownBy(
+              () -> provider.validate(MountRequest.builder(dir).attributes(attributes).build()))
+          .isInstanceOfSatisfying(
+              ProviderException.class, e -> assertThat(e.code()).isEqualTo("AddressNotAllowed"));
       assertThat(bao.requests()).isEqualTo(before);
     }
   }
