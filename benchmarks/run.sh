@@ -28,7 +28,7 @@ write_report() {
     echo "| Benchmark | Result |"
     echo "|---|---|"
     awk '/^WriterBenchmark\./ { printf "| %s (JMH) | %s %s %s %s |\n", $1, $4, $5, $6, $7 }' target/jmh-writer.txt
-    grep -E '^(kubelet AtomicWriter|first mount|republish|cycle|propagation|RSS|start to serving|changed:|unchanged:|sync:)' "$out" \
+    grep -E '^(writer swapChanged|writer unchangedCheck|first mount|republish|cycle|propagation|RSS|start to serving|changed:|unchanged:|sync:)' "$out" \
       | sed -E 's/^([^:]*): (.*)$/| \1 | \2 |/'
     echo
     echo "### Side by side with the Go driver, same harness and run"
@@ -64,29 +64,37 @@ echo "== writer throughput (JMH, tmpfs when root, 10 files x 4 KiB)"
 "$java" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" -rf text -rff target/jmh-writer.txt WriterBenchmark
 cat target/jmh-writer.txt
 
-echo "== kubelet's own atomic writer (Kubernetes v1.20.2 from Debian's source), the same volume, this machine"
+echo "== kubelet's own atomic writer (Kubernetes v1.37.2) and Keyturn's, one harness shape, the same work"
+# Both sides build their 26 payloads before timing, time the same loop, end an iteration only when
+# every replaced payload is deleted (Keyturn deletes on a thread of its own, kubelet inline), and
+# report the process's CPU per operation beside operations per second.
 kubelet_writer=$(kubelet-writer/build.sh)
-kwdir=$(mktemp -d /tmp/keyturn-bench-kubelet-writer.XXXXXX)
-kw_mounted=false
-if [ "$(id -u)" = 0 ]; then mount -t tmpfs -o size=64m tmpfs "$kwdir"; kw_mounted=true; fi
 # The shape of the JMH run above: warm-up iterations, then 10 measured ones of 5 s (smoke: 1 of 1 s).
 if $smoke; then kw_args=(1 1 1); else kw_args=(5 3 10); fi
-"$kubelet_writer" "$kwdir" "${kw_args[@]}" > target/kubelet-writer.txt
-$kw_mounted && umount "$kwdir"
-rmdir "$kwdir"
-# One line per operation: the mean and standard deviation of the iterations, and Keyturn's JMH score
-# over it.
+writer_loop() { # writer_loop NAME COMMAND...: one fresh tmpfs (a directory when not root) per side
+  local dir mounted=false
+  dir=$(mktemp -d /tmp/keyturn-bench-writer-loop.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then mount -t tmpfs -o size=64m tmpfs "$dir"; mounted=true; fi
+  "${@:2}" "$dir" "${kw_args[@]}" > "target/$1.txt"
+  $mounted && umount "$dir"
+  rm -rf "$dir"
+}
+writer_loop kubelet-writer "$kubelet_writer"
+writer_loop keyturn-writer "$java" -cp "$cp" dev.keyturn.benchmarks.WriterLoop
+# One line per operation: mean and standard deviation of operations per second over the
+# iterations, the mean CPU per operation, for each side, and Keyturn's ratios.
 awk -v seconds="${kw_args[0]}" '
-  # JMH prints "name thrpt count score ± error ops/s", or "name thrpt score ops/s" for one iteration.
-  FNR == NR && /^WriterBenchmark\./ { split($1, name, "."); keyturn[name[2]] = ($(NF - 2) == "±" ? $(NF - 3) : $(NF - 1)); next }
-  FNR != NR { n[$2]++; sum[$2] += $3; sq[$2] += $3 * $3 }
+  { side = $1; op = $2; n[side, op]++; sum[side, op] += $3; sq[side, op] += $3 * $3; cpu[side, op] += $4; ops[op] = 1 }
+  function mean(s, o) { return sum[s, o] / n[s, o] }
+  function sd(s, o,   m, v) { m = mean(s, o); v = sq[s, o] / n[s, o] - m * m; return sqrt(v < 0 ? 0 : v) }
   END {
-    for (op in n) {
-      mean = sum[op] / n[op]; var = sq[op] / n[op] - mean * mean; if (var < 0) var = 0
-      printf "kubelet AtomicWriter.%s: %.0f ± %.0f ops/s (%d x %d s); Keyturn %.0f ops/s, %.1fx\n", \
-        op, mean, sqrt(var), n[op], seconds, keyturn[op], keyturn[op] / mean
+    for (op in ops) {
+      k = "kubelet-writer"; j = "keyturn-writer"
+      printf "writer %s: kubelet %.0f ± %.0f ops/s, %.1f µs CPU/op; Keyturn %.0f ± %.0f ops/s, %.1f µs CPU/op (%d x %d s each); Keyturn %.2fx the operations per second, %.2fx the CPU per operation\n", \
+        op, mean(k, op), sd(k, op), cpu[k, op] / n[k, op], mean(j, op), sd(j, op), cpu[j, op] / n[j, op], \
+        n[j, op], seconds, mean(j, op) / mean(k, op), (cpu[j, op] / n[j, op]) / (cpu[k, op] / n[k, op])
     }
-  }' target/jmh-writer.txt target/kubelet-writer.txt | sort
+  }' target/kubelet-writer.txt target/keyturn-writer.txt | sort
 
 echo "== NodePublishVolume latency over the Unix socket (file provider, 10 objects)"
 pubdir=$(mktemp -d /tmp/keyturn-bench-publish.XXXXXX)
@@ -139,6 +147,16 @@ if $smoke; then n_sync=20; every=2; else n_sync=1000; every=10; fi
 KEYTURN_IT_KUBECONFIG=$kc "$java" -XX:MaxRAM=512m -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
   -cp "$cp" dev.keyturn.benchmarks.SyncBench "$syncdir" "$n_sync" "$every" 2>/dev/null | grep -E '^sync:' \
   || { trap_cleanup; exit 1; }
+# The same SecretSyncs served by `keyturn sync` as a process, with the launcher's JVM options and
+# the heap the chart's 256Mi limit implies, as the chart's Deployment runs it: time to all synced,
+# RSS, and the JVM's own account of its memory. On a fresh API server: without a namespace
+# controller, the SecretSyncs of the run above are never deleted and would be watched too.
+../tools/kube-apiserver/stop.sh "$kc"; rm -rf "$(dirname "$kc")"
+kc=$(../tools/kube-apiserver/start.sh)
+KEYTURN_IT_KUBECONFIG=$kc KEYTURN_JAVA_OPTS="-XX:NativeMemoryTracking=summary -XX:MaxRAM=256m" "$java" \
+  -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds -Dkeyturn.nmt=true \
+  -cp "$cp" dev.keyturn.benchmarks.SyncFootprint "$home" "$syncdir/process" "$n_sync" "$every" 2>/dev/null \
+  | sed -E 's/^sync process: /sync: process: /' || { trap_cleanup; exit 1; }
 
 echo "== side by side: the Go driver v1.6.0 and keyturn node on one harness (kubelet stand-in, grpc-js provider, this API server, v$KEYTURN_KUBE_VERSION)"
 # keyturn node as the chart runs it: the image's runtime, the CDS archive its init container

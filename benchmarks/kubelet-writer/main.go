@@ -1,14 +1,18 @@
-// Command kubelet-writer-bench drives kubelet's own atomic writer (k8s.io/kubernetes/pkg/volume/util,
-// which writes Secret, ConfigMap and projected volumes) the way benchmarks' WriterBenchmark drives
-// Keyturn's: a volume of 10 files of 4 KiB on the directory it is given, a swap with new content in
-// every file, and a write of the payload already there. It prints one line per measured iteration:
+// Command kubelet-writer-bench drives kubelet's own atomic writer (k8s.io/kubernetes/pkg/volume/util
+// of Kubernetes v1.37.2, which writes Secret, ConfigMap and projected volumes) the way
+// benchmarks' WriterLoop drives Keyturn's, with the same work around the writer: a volume of 10
+// files of 4 KiB on the directory it is given, 26 payloads (one letter each) built before any
+// timing, a swap to the next payload, and a write of the payload already there. It prints one
+// line per measured iteration:
 //
-//	kubelet-writer <swapChanged|unchangedCheck> <operations per second>
+//	kubelet-writer <swapChanged|unchangedCheck> <operations per second> <CPU microseconds per operation>
+//
+// The CPU is the process's (user and system, every thread) over the iteration.
 //
 // Usage: kubelet-writer-bench <dir> <seconds per iteration> <warm-up iterations> <iterations>
 //
-// build.sh compiles it inside Debian's kubernetes source tree (v1.20.2), the tree the real API
-// server and kubelet of tools/ are built from; it is not part of Keyturn.
+// build.sh compiles it against k8s.io/kubernetes v1.37.2 from the Go module proxy (the module of
+// tools/kubernetes/v1.37.2); it is not part of Keyturn.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	volumeutil "k8s.io/kubernetes/pkg/volume/util"
@@ -24,15 +29,16 @@ import (
 const (
 	files     = 10
 	fileBytes = 4096
+	payloads  = 26
 )
 
 // payload is generation n's content: every file filled with one letter, as Volumes.payload does.
-func payload(n int64) map[string]volumeutil.FileProjection {
+func payload(n int) map[string]volumeutil.FileProjection {
 	p := make(map[string]volumeutil.FileProjection, files)
 	for i := 0; i < files; i++ {
 		data := make([]byte, fileBytes)
 		for j := range data {
-			data[j] = byte('a' + n%26)
+			data[j] = byte('a' + n%payloads)
 		}
 		p[fmt.Sprintf("secret-%d", i)] = volumeutil.FileProjection{Data: data, Mode: 0644}
 	}
@@ -42,6 +48,15 @@ func payload(n int64) map[string]volumeutil.FileProjection {
 func fail(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "kubelet-writer-bench: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// cpu is the process's user and system time so far.
+func cpu() time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		fail("getrusage: %v", err)
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }
 
 func main() {
@@ -62,38 +77,45 @@ func main() {
 	if err != nil {
 		fail("%v", err)
 	}
-	unchanged := payload(0)
-	var generation int64
+	ring := make([]map[string]volumeutil.FileProjection, payloads)
+	for n := range ring {
+		ring[n] = payload(n)
+	}
+	write := func(p map[string]volumeutil.FileProjection) {
+		// kubelet passes a function that sets ownership for fsGroup; there is none here.
+		if err := writer.Write(p, nil); err != nil {
+			fail("write: %v", err)
+		}
+	}
+	var generation int
 	operations := map[string]func(){
 		"swapChanged": func() {
 			generation++
-			if err := writer.Write(payload(generation)); err != nil {
-				fail("swap: %v", err)
-			}
+			write(ring[generation%payloads])
 		},
 		"unchangedCheck": func() {
-			if err := writer.Write(unchanged); err != nil {
-				fail("unchanged write: %v", err)
-			}
+			write(ring[0])
 		},
 	}
 	for _, name := range []string{"swapChanged", "unchangedCheck"} {
 		operation := operations[name]
 		for i := 0; i < warmups+iterations; i++ {
-			// Each iteration starts from the unchanged payload, as WriterBenchmark's do.
-			if err := writer.Write(unchanged); err != nil {
-				fail("reset: %v", err)
-			}
+			// Each iteration starts from payload 0, as WriterLoop's do.
+			write(ring[0])
 			generation = 0
 			count := 0
+			startCPU := cpu()
 			start := time.Now()
 			deadline := start.Add(time.Duration(seconds) * time.Second)
 			for time.Now().Before(deadline) {
 				operation()
 				count++
 			}
+			elapsed := time.Since(start)
+			used := cpu() - startCPU
 			if i >= warmups {
-				fmt.Printf("kubelet-writer %s %.1f\n", name, float64(count)/time.Since(start).Seconds())
+				fmt.Printf("kubelet-writer %s %.1f %.1f\n", name, float64(count)/elapsed.Seconds(),
+					float64(used.Microseconds())/float64(count))
 			}
 		}
 	}
@@ -108,6 +130,6 @@ func main() {
 	}
 	got, err := os.ReadFile(filepath.Join(target, "secret-0"))
 	if err != nil || len(got) != fileBytes || got[0] != 'a' {
-		fail("secret-0 does not hold generation 0's content after the run: %v", err)
+		fail("secret-0 does not hold payload 0's content after the run: %v", err)
 	}
 }

@@ -221,7 +221,7 @@ public final class NodeFootprint {
   }
 
   /** With -Dkeyturn.nmt or -Dkeyturn.jcmd: where the node's memory goes. */
-  private static void diagnostics(long pid) throws IOException, InterruptedException {
+  static void diagnostics(long pid) throws IOException, InterruptedException {
     if (Boolean.getBoolean("keyturn.nmt")) {
       new ProcessBuilder("jcmd", Long.toString(pid), "VM.native_memory", "summary")
           .inheritIO()

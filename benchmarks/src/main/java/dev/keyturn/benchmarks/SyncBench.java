@@ -110,7 +110,7 @@ public final class SyncBench {
         n, WRITES.get() - w, READS.get() - r, TOKENS.get() - t, PROVIDER_CALLS.get() - p);
   }
 
-  private static void setUp(ApiClient admin, String ns, int n) throws Exception {
+  static void setUp(ApiClient admin, String ns, int n) throws Exception {
     CoreV1Api core = new CoreV1Api(admin);
     core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(ns))).execute();
     core.createNamespacedServiceAccount(
@@ -145,7 +145,7 @@ public final class SyncBench {
     }
   }
 
-  private static void awaitAll(ApiClient admin, String ns, int n, String value) throws Exception {
+  static void awaitAll(ApiClient admin, String ns, int n, String value) throws Exception {
     CoreV1Api core = new CoreV1Api(admin);
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     while (System.nanoTime() < deadline) {
