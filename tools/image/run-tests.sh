@@ -14,9 +14,10 @@ update-binfmts --enable qemu-aarch64 2>/dev/null || true
 grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { log "qemu-aarch64 is not registered with binfmt_misc"; exit 1; }
 crane=$(tools/crane/build.sh)
 port=$(free_port)
-"${crane}" registry serve --address "127.0.0.1:${port}" > /tmp/keyturn-registry.$$.log 2>&1 &
+work=$(mktemp -d /tmp/keyturn-image-phase.XXXXXX)
+"${crane}" registry serve --address "127.0.0.1:${port}" > "${work}/registry.log" 2>&1 &
 registry=$!
-trap 'kill "${registry}" 2>/dev/null || true; rm -f /tmp/keyturn-registry.$$.log' EXIT
+trap 'kill "${registry}" 2>/dev/null || true; rm -rf "${work}"' EXIT
 for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null && break; sleep 0.1; done
 image=127.0.0.1:${port}/keyturn:0.1.0
 tools/image/build.sh --arch all --push "${image}" >/dev/null
