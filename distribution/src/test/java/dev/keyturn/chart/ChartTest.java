@@ -157,6 +157,14 @@ class ChartTest {
                 .map(Object::toString))
         .as("aws on: IRSA reads the pod's service account")
         .anyMatch(r -> r.contains("\"resources\":[\"serviceaccounts\"],\"verbs\":[\"get\"]"));
+    Rendered gcp = Rendered.parse(template().set("inProcessProviders.gcp.enabled", "true").call());
+    assertValid(gcp);
+    assertThat(
+            gcp.objects().stream()
+                .filter(o -> o.get("kind").getAsString().equals("ClusterRole"))
+                .map(Object::toString))
+        .as("gcp on: workload identity reads the pod's service account")
+        .anyMatch(r -> r.contains("\"resources\":[\"serviceaccounts\"],\"verbs\":[\"get\"]"));
     assertThat(strings(container(render().only("DaemonSet"), "keyturn").getAsJsonArray("args")))
         .noneMatch(a -> a.startsWith("--in-process-provider"));
   }

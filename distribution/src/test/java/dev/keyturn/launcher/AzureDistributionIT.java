@@ -170,7 +170,7 @@ class AzureDistributionIT {
 
   /** The object versions of the namespace's one SecretProviderClassPodStatus. */
   @SuppressWarnings("unchecked")
-  private static Map<String, String> versions(KubeContext kube) throws Exception {
+  static Map<String, String> versions(KubeContext kube) throws Exception {
     Map<String, Object> list =
         (Map<String, Object>)
             new CustomObjectsApi(kube.client())

@@ -5,23 +5,14 @@ import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import dev.keyturn.spi.FileMode;
-import dev.keyturn.spi.KeyturnException;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.MountResponse;
 import dev.keyturn.spi.ObjectVersion;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretFile;
 import dev.keyturn.spi.SecretProvider;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.keyturn.spi.TrustedAuthorities;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,9 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * The {@code azure} provider: Azure Key Vault secrets, keys and certificates, read in process as
@@ -54,7 +42,8 @@ public final class AzureProvider implements SecretProvider {
         java.net.http.HttpClient.newBuilder()
             .connectTimeout(settings.timeout())
             .followRedirects(java.net.http.HttpClient.Redirect.NEVER);
-    settings.caFile().ifPresent(f -> jdk.sslContext(sslContext(f)));
+    settings.caFile()
+        .ifPresent(f -> jdk.sslContext(TrustedAuthorities.sslContext(f, "azure provider: caFile")));
     HttpClient http =
         new JdkHttpClientBuilder(jdk)
             .connectionTimeout(settings.timeout())
@@ -211,40 +200,4 @@ public final class AzureProvider implements SecretProvider {
     }
   }
 
-  /** The JDK's trusted authorities and the operator's. */
-  private static SSLContext sslContext(Path caFile) {
-    try {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      TrustManagerFactory jdk =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      jdk.init((KeyStore) null);
-      int n = 0;
-      for (var tm : jdk.getTrustManagers()) {
-        if (tm instanceof X509TrustManager x) {
-          for (X509Certificate c : x.getAcceptedIssuers()) {
-            store.setCertificateEntry("jdk-" + n++, c);
-          }
-        }
-      }
-      try (InputStream in = Files.newInputStream(caFile)) {
-        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          store.setCertificateEntry("operator-" + n++, c);
-        }
-      }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(store);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    } catch (GeneralSecurityException | IOException e) {
-      throw new KeyturnException(
-          KeyturnException.Reason.INVALID_ARGUMENT,
-          "azure provider: caFile "
-              + caFile
-              + " cannot be read as PEM certificates: "
-              + e.getMessage());
-    }
-  }
 }

@@ -1,0 +1,163 @@
+package dev.keyturn.testing.stores;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The Google Secret Manager, Security Token Service and IAM Credentials stand-in ({@code
+ * secretmanager_standin.py} beside this class: Python, each fact it encodes cited there from
+ * Google's REST references) on a free loopback port over TLS ({@link #caFile}): one address serves
+ * the three APIs. No Secret Manager server installs by package name. It runs on the stores' Python
+ * ({@code KEYTURN_STORES_PYTHON}); without it the tests are skipped and say so. Secrets are put in
+ * through Secret Manager's own API with the stand-in's admin token.
+ */
+public final class SecretManagerStandIn implements AutoCloseable {
+  /** The stand-in's certificate, to trust. */
+  public final Path caFile;
+
+  /** Its address: Secret Manager, STS ({@code /v1/token}) and IAM Credentials. */
+  public final URI endpoint;
+
+  private final Process process;
+  private final Path log;
+  private final String admin;
+  private final HttpClient http;
+
+  private SecretManagerStandIn(int port, Process process, Path log, Path dir, String admin)
+      throws Exception {
+    this.process = process;
+    this.log = log;
+    this.admin = admin;
+    this.caFile = dir.resolve("ca.pem");
+    this.endpoint = URI.create("https://127.0.0.1:" + port);
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    try (InputStream in = Files.newInputStream(caFile)) {
+      trust.setCertificateEntry(
+          "standin", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(null, tmf.getTrustManagers(), null);
+    this.http =
+        HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /**
+   * Starts the stand-in. {@code config} holds {@code projects}, {@code audience}, {@code access}
+   * and {@code impersonation} (see the script); the admin token is added here.
+   */
+  public static SecretManagerStandIn start(JsonObject config) throws Exception {
+    Path python = KeyVaultStandIn.python();
+    Path dir = Files.createTempDirectory("keyturn-secretmanager");
+    for (String script : new String[] {"secretmanager_standin.py", "keyvault_standin.py"}) {
+      try (InputStream in = SecretManagerStandIn.class.getResourceAsStream(script)) {
+        Files.copy(in, dir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    String admin = "admin-" + UUID.randomUUID();
+    JsonObject full = config.deepCopy();
+    full.addProperty("admin", admin);
+    Path configFile = dir.resolve("config.json");
+    Files.writeString(configFile, new Gson().toJson(full));
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path log = dir.resolve("standin.log");
+    Process process =
+        new ProcessBuilder(
+                python.toString(),
+                dir.resolve("secretmanager_standin.py").toString(),
+                Integer.toString(port),
+                dir.toString(),
+                configFile.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Files.exists(dir.resolve("ca.pem"))) {
+      if (System.nanoTime() > deadline || !process.isAlive()) {
+        process.destroy();
+        throw new IllegalStateException(
+            "the Secret Manager stand-in did not start: " + Files.readString(log));
+      }
+      Thread.sleep(50);
+    }
+    return new SecretManagerStandIn(port, process, log, dir, admin);
+  }
+
+  /**
+   * Adds a version to {@code parent} ({@code projects/P/secrets/S} or {@code
+   * projects/P/locations/L/secrets/S}), creating the secret first if needed; returns the version's
+   * name as Secret Manager gives it.
+   */
+  public String addVersion(String parent, byte[] data) throws Exception {
+    int cut = parent.lastIndexOf("/secrets/");
+    String secretId = parent.substring(cut + "/secrets/".length());
+    HttpResponse<String> created =
+        send("POST", parent.substring(0, cut) + "/secrets?secretId=" + secretId, "{}");
+    if (created.statusCode() != 200) {
+      throw new IllegalStateException("create " + parent + ": " + created.body());
+    }
+    JsonObject payload = new JsonObject();
+    payload.addProperty("data", Base64.getEncoder().encodeToString(data));
+    JsonObject body = new JsonObject();
+    body.add("payload", payload);
+    HttpResponse<String> added = send("POST", parent + ":addVersion", new Gson().toJson(body));
+    if (added.statusCode() != 200) {
+      throw new IllegalStateException("addVersion " + parent + ": " + added.body());
+    }
+    return JsonParser.parseString(added.body()).getAsJsonObject().get("name").getAsString();
+  }
+
+  /** The next {@code count} Secret Manager calls answer 429. */
+  public void throttle(int count) throws Exception {
+    HttpResponse<String> r = send("POST", "../_standin/throttle?count=" + count, "");
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("throttle: " + r.body());
+    }
+  }
+
+  /** Requests served so far whose method, path and status contain {@code text}. */
+  public long served(String text) throws IOException {
+    return Files.readAllLines(log).stream()
+        .filter(l -> l.startsWith("served ") && l.contains(text))
+        .count();
+  }
+
+  private HttpResponse<String> send(String method, String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(endpoint.resolve("/v1/").resolve(path))
+            .header("Authorization", "Bearer " + admin)
+            .header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+  }
+}
