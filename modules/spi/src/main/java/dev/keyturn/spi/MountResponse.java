@@ -70,10 +70,16 @@ public record MountResponse(List<SecretFile> files, List<ObjectVersion> objectVe
     }
   }
 
+  /**
+   * One version per object. An object reported twice with the same version is accepted, as the Go
+   * driver accepts it: the upstream providers report each entry of a class, and two entries may
+   * name one object (two files of one secret).
+   */
   private static void checkVersionIds(List<ObjectVersion> versions) {
-    Set<String> ids = new HashSet<>();
+    Map<String, String> seen = new HashMap<>();
     for (ObjectVersion version : versions) {
-      if (!ids.add(version.id())) {
+      String before = seen.putIfAbsent(version.id(), version.version());
+      if (before != null && !before.equals(version.version())) {
         throw protocol("two versions for object \"" + version.id() + "\"");
       }
     }

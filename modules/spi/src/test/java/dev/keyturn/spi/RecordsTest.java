@@ -67,6 +67,12 @@ class RecordsTest {
                 MountResponse.of(
                     List.of(), List.of(ObjectVersion.of("x", "1"), ObjectVersion.of("x", "2"))))
         .hasMessageContaining("two versions for object \"x\"");
+    // Two entries of one object at one version, as upstream providers report them.
+    assertThat(
+            MountResponse.of(
+                    List.of(), List.of(ObjectVersion.of("x", "1"), ObjectVersion.of("x", "1")))
+                .versionMap())
+        .containsExactly(java.util.Map.entry("x", "1"));
     MountResponse ok =
         MountResponse.of(
             List.of(ab, SecretFile.of("c", FileMode.DEFAULT, SECRET)),

@@ -42,7 +42,8 @@ public final class AzureProvider implements SecretProvider {
         java.net.http.HttpClient.newBuilder()
             .connectTimeout(settings.timeout())
             .followRedirects(java.net.http.HttpClient.Redirect.NEVER);
-    settings.caFile()
+    settings
+        .caFile()
         .ifPresent(f -> jdk.sslContext(TrustedAuthorities.sslContext(f, "azure provider: caFile")));
     HttpClient http =
         new JdkHttpClientBuilder(jdk)
@@ -199,5 +200,4 @@ public final class AzureProvider implements SecretProvider {
       throw AzureParameters.invalid(PodAttributes.TOKENS + " is not valid JSON");
     }
   }
-
 }

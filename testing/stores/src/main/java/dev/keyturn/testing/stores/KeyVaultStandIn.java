@@ -45,6 +45,13 @@ public final class KeyVaultStandIn implements AutoCloseable {
   /** Entra ID's address here (the authority host). */
   public final URI authorityHost;
 
+  /**
+   * An HTTP CONNECT proxy that tunnels every host to the stand-in, for a client that asks
+   * Microsoft's own hosts first (its {@code HTTPS_PROXY}; the certificate names
+   * login.microsoftonline.com).
+   */
+  public final URI proxy;
+
   private final int port;
   private final Process process;
   private final Path log;
@@ -52,8 +59,10 @@ public final class KeyVaultStandIn implements AutoCloseable {
   private final HttpClient http;
   private String adminToken;
 
-  private KeyVaultStandIn(int port, Process process, Path log, Path dir) throws Exception {
+  private KeyVaultStandIn(int port, int proxyPort, Process process, Path log, Path dir)
+      throws Exception {
     this.port = port;
+    this.proxy = URI.create("http://127.0.0.1:" + proxyPort);
     this.process = process;
     this.log = log;
     this.dir = dir;
@@ -101,8 +110,11 @@ public final class KeyVaultStandIn implements AutoCloseable {
     Path configFile = dir.resolve("config.json");
     Files.writeString(configFile, new Gson().toJson(full));
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
+    int proxyPort;
+    try (ServerSocket s = new ServerSocket(0);
+        ServerSocket t = new ServerSocket(0)) {
       port = s.getLocalPort();
+      proxyPort = t.getLocalPort();
     }
     Path log = dir.resolve("standin.log");
     Process process =
@@ -111,7 +123,8 @@ public final class KeyVaultStandIn implements AutoCloseable {
                 script.toString(),
                 Integer.toString(port),
                 dir.toString(),
-                configFile.toString())
+                configFile.toString(),
+                Integer.toString(proxyPort))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();
@@ -124,7 +137,7 @@ public final class KeyVaultStandIn implements AutoCloseable {
       }
       Thread.sleep(50);
     }
-    return new KeyVaultStandIn(port, process, log, dir);
+    return new KeyVaultStandIn(port, proxyPort, process, log, dir);
   }
 
   /**

@@ -45,13 +45,28 @@ Each fact it encodes, with where it is documented:
   record found" (learn.microsoft.com/entra/workload-id/workload-identity-federation,
   .../azure/aks/workload-identity-overview).
 - The OpenID configuration is at {authority}/{tenant}/v2.0/.well-known/openid-configuration
-  (learn.microsoft.com/entra/identity-platform/v2-protocols-oidc).
+  (learn.microsoft.com/entra/identity-platform/v2-protocols-oidc). MSAL asks an authority it does
+  not know for instance metadata first, GET {authority}/common/discovery/instance?api-version=1.1
+  &authorization_endpoint=..., answered with tenant_discovery_endpoint (that configuration's
+  address) and metadata aliases (learn.microsoft.com/entra/identity-platform/
+  msal-client-application-configuration, "Authority"; MSAL Go's authority package).
+- A vault answers the challenge with its own resource; Key Vault clients check that the vault's
+  host ends in "." and the resource's host (the Azure SDKs' challenge policy,
+  learn.microsoft.com/azure/key-vault/general/client-libraries, "verifying the challenge"). A vault
+  addressed here by the IP 127.0.0.1 therefore names the resource https://0.0.1:PORT, whose scope
+  the token endpoint takes too.
 It cannot check the assertion's signature (Entra fetches the issuer's keys); it checks aud and sub.
+
+For clients that ask Microsoft's own hosts first (MSAL's instance discovery goes to
+login.microsoftonline.com even for another authority), it also listens as an HTTP CONNECT proxy
+(HTTPS_PROXY) on PROXY_PORT, when given, that tunnels every host to itself; its certificate names
+login.microsoftonline.com, and the client trusts it only through SSL_CERT_FILE.
 
 The stand-in's own control, not Key Vault's: POST /_standin/throttle?count=N&retryAfter=S makes
 the next N vault calls answer 429. It prints "served METHOD PATH STATUS" for every request.
 
-Usage: keyvault_standin.py PORT DIR CONFIG.json; writes DIR/ca.pem (its certificate) once it listens.
+Usage: keyvault_standin.py PORT DIR CONFIG.json [PROXY_PORT]; writes DIR/ca.pem (its certificate)
+once it listens.
        keyvault_standin.py fixtures DIR: writes DIR/fixtures.json, objects to import and the PEM a
        client should make of them, computed here with pyca/cryptography: a certificate chain (root,
        intermediate, leaf with an RSA key) as PKCS#12 without a password (3DES and a SHA-1 MAC, as
@@ -153,6 +168,8 @@ class Handler(BaseHTTPRequestHandler):
         if parts[:1] == ["_standin"]:
             return self.control(parts, query)
         tenant = config["tenant"]
+        if parts[:3] == ["common", "discovery", "instance"]:
+            return self.instance_discovery(query)
         if parts[:1] == [tenant] or parts[:1] == ["common"] or parts[:1] == ["organizations"]:
             return self.entra(parts, query)
         vaults = set(config.get("access", {}))
@@ -189,6 +206,22 @@ class Handler(BaseHTTPRequestHandler):
         return self.error(404, "NotFound", "no such control")
 
     # Entra ID ------------------------------------------------------------------------------
+    def instance_discovery(self, query):
+        self.body()
+        asked = urllib.parse.urlsplit((query.get("authorization_endpoint") or [""])[0]).netloc
+        host = asked or "%s:%d" % (self.host(), self.server.server_port)
+        return self.answer(200, {
+            "tenant_discovery_endpoint": "https://%s/%s/v2.0/.well-known/openid-configuration"
+                                         % (host, config["tenant"]),
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
+
+    def resource(self):
+        """The resource this vault's challenge names: the cloud's, or one its IP host ends in."""
+        if self.host() == "127.0.0.1":
+            return "https://0.0.1:%d" % self.server.server_port
+        return RESOURCE
+
     def entra(self, parts, query):
         authority = "https://%s:%d/%s" % (self.host(), self.server.server_port, parts[0])
         if self.command == "GET" and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
@@ -217,7 +250,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.refuse(400, "unsupported_grant_type", 70003, "grant_type")
         scope = field("scope")
         asked = [s for s in scope.split() if s not in ("openid", "profile", "offline_access")]
-        if asked != [RESOURCE + "/.default"]:
+        resources = (RESOURCE, "https://0.0.1:%d" % self.server.server_port)
+        if len(asked) != 1 or asked[0] not in [r + "/.default" for r in resources]:
             return self.refuse(400, "invalid_scope", 70011, "The provided value for scope %s is not valid." % scope)
         client = field("client_id")
         if field("client_assertion"):
@@ -265,7 +299,7 @@ class Handler(BaseHTTPRequestHandler):
             authority = "https://%s:%d/%s" % (self.host(), self.server.server_port, config["tenant"])
             return self.error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",
                               {"WWW-Authenticate": 'Bearer authorization="%s", resource="%s"'
-                                                   % (authority, RESOURCE)})
+                                                   % (authority, self.resource())})
         with lock:
             t = tokens.get(auth[7:])
             if throttle["count"] > 0:
@@ -421,7 +455,8 @@ def server_certificate(directory):
             .not_valid_after(now + datetime.timedelta(days=2))
             .add_extension(x509.SubjectAlternativeName([
                 x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost"),
-                x509.DNSName("*.vault.localhost")]), critical=False)
+                x509.DNSName("*.vault.localhost"), x509.DNSName("login.microsoftonline.com")]),
+                critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
@@ -493,6 +528,43 @@ def fixtures(directory):
         json.dump(out, f)
 
 
+class Tunnel(BaseHTTPRequestHandler):
+    """An HTTP CONNECT proxy that tunnels every host to the stand-in itself."""
+    target = None
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_CONNECT(self):
+        import socket
+        upstream = socket.create_connection(("127.0.0.1", Tunnel.target))
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        print("tunnelled", self.path, flush=True)
+        client = self.connection
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        t.start()
+        pump(client, upstream)
+        t.join()
+        upstream.close()
+
+
 def main():
     if sys.argv[1] == "fixtures":
         return fixtures(sys.argv[2])
@@ -504,6 +576,10 @@ def main():
     context.load_cert_chain(cert_path, key_path)
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    if len(sys.argv) > 4:
+        Tunnel.target = port
+        proxy = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[4])), Tunnel)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
     tmp = os.path.join(directory, "ca.pem.tmp")
     with open(tmp, "wb") as f:
         f.write(cert_pem)
