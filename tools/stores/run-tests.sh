@@ -13,19 +13,20 @@ export KEYTURN_MOTO="${venv}/bin/moto_server"
 # The Key Vault and Secret Manager stand-ins (testing/stores, keyvault_standin.py,
 # secretmanager_standin.py) run on this Python, which has pyca/cryptography.
 export KEYTURN_STORES_PYTHON="${venv}/bin/python"
-# The upstream Azure provider v1.8.2, built from the Go module proxy (pinned by
-# tools/provider-azure/v1.8.2/go.sum, cached, never committed), for AzureSideBySideIT.
+# The upstream Azure provider v1.8.2 and GCP provider v1.15.0, built from the Go module proxy
+# (pinned by tools/provider-*/v*/go.sum, cached, never committed), for the side-by-side tests.
 export KEYTURN_PROVIDER_AZURE="$(tools/provider-azure/build.sh)"
+export KEYTURN_PROVIDER_GCP="$(tools/provider-gcp/build.sh)"
 export KEYTURN_STORES_REQUIRED=1
 echo "[stores] $("${KEYTURN_BAO}" version); moto $("${venv}/bin/pip" show moto | sed -n 's/^Version: //p')"
 export KEYTURN_KUBE_VERSION=${KEYTURN_KUBE_VERSION:-1.37.2}
 # The providers' own tests, then the assembled distribution: keyturn node over its CSI socket with
 # classes written for the upstream providers, and keyturn agent (VaultDistributionIT,
-# AwsDistributionIT, AzureDistributionIT, GcpDistributionIT), and the upstream Azure provider beside
-# ours on one class (AzureSideBySideIT).
+# AwsDistributionIT, AzureDistributionIT, GcpDistributionIT), and the upstream Azure and GCP
+# providers beside ours on one class each (AzureSideBySideIT, GcpSideBySideIT).
 tools/kube-apiserver/with-server.sh bash -c '
   set -e
   mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl modules/provider-vault,modules/provider-aws,modules/provider-azure,modules/provider-gcp -am -Dtest="Vault*,Aws*,Azure*,Gcp*" -Dit.test=none \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
-  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT,AzureDistributionIT,GcpDistributionIT,AzureSideBySideIT" \
+  mvn -B verify -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl distribution -am -Dtest=none -Dit.test="VaultDistributionIT,AwsDistributionIT,AzureDistributionIT,GcpDistributionIT,AzureSideBySideIT,GcpSideBySideIT" \
     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false'

@@ -36,13 +36,20 @@ public final class SecretManagerStandIn implements AutoCloseable {
   /** Its address: Secret Manager, STS ({@code /v1/token}) and IAM Credentials. */
   public final URI endpoint;
 
+  /**
+   * An HTTP CONNECT proxy (a client's {@code HTTPS_PROXY}) that tunnels
+   * secretmanager.googleapis.com to the stand-in's gRPC face and any other host to its REST one.
+   */
+  public final URI proxy;
+
   private final Process process;
   private final Path log;
   private final String admin;
   private final HttpClient http;
 
-  private SecretManagerStandIn(int port, Process process, Path log, Path dir, String admin)
-      throws Exception {
+  private SecretManagerStandIn(
+      int port, int proxyPort, Process process, Path log, Path dir, String admin) throws Exception {
+    this.proxy = URI.create("http://127.0.0.1:" + proxyPort);
     this.process = process;
     this.log = log;
     this.admin = admin;
@@ -81,8 +88,14 @@ public final class SecretManagerStandIn implements AutoCloseable {
     Path configFile = dir.resolve("config.json");
     Files.writeString(configFile, new Gson().toJson(full));
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
+    int proxyPort;
+    int grpcPort;
+    try (ServerSocket s = new ServerSocket(0);
+        ServerSocket t = new ServerSocket(0);
+        ServerSocket g = new ServerSocket(0)) {
       port = s.getLocalPort();
+      proxyPort = t.getLocalPort();
+      grpcPort = g.getLocalPort();
     }
     Path log = dir.resolve("standin.log");
     Process process =
@@ -91,7 +104,9 @@ public final class SecretManagerStandIn implements AutoCloseable {
                 dir.resolve("secretmanager_standin.py").toString(),
                 Integer.toString(port),
                 dir.toString(),
-                configFile.toString())
+                configFile.toString(),
+                Integer.toString(proxyPort),
+                Integer.toString(grpcPort))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();
@@ -104,7 +119,7 @@ public final class SecretManagerStandIn implements AutoCloseable {
       }
       Thread.sleep(50);
     }
-    return new SecretManagerStandIn(port, process, log, dir, admin);
+    return new SecretManagerStandIn(port, proxyPort, process, log, dir, admin);
   }
 
   /**
@@ -154,6 +169,11 @@ public final class SecretManagerStandIn implements AutoCloseable {
             .method(method, HttpRequest.BodyPublishers.ofString(body))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The directory of its files (certificate, log). */
+  public Path dir() {
+    return caFile.getParent();
   }
 
   @Override

@@ -455,7 +455,8 @@ def server_certificate(directory):
             .not_valid_after(now + datetime.timedelta(days=2))
             .add_extension(x509.SubjectAlternativeName([
                 x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost"),
-                x509.DNSName("*.vault.localhost"), x509.DNSName("login.microsoftonline.com")]),
+                x509.DNSName("*.vault.localhost"), x509.DNSName("login.microsoftonline.com"),
+                x509.DNSName("*.googleapis.com")]),
                 critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))

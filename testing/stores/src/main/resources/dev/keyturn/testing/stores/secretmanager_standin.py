@@ -39,12 +39,22 @@ Each fact it encodes, with where it is documented:
   roles/iam.workloadIdentityUser (or Token Creator) on the account
   (cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/
   generateAccessToken).
+- The same access is a gRPC method, google.cloud.secretmanager.v1.SecretManagerService/
+  AccessSecretVersion, at secretmanager.googleapis.com:443 over TLS, with the token as the
+  "authorization: Bearer" metadata, failing with the gRPC codes of the statuses above
+  (googleapis/google/cloud/secretmanager/v1/service.proto; cloud.google.com/apis/design/errors).
+  That face (GRPC_PORT) uses grpcio and Google's own generated messages
+  (google-cloud-secret-manager's secretmanager_v1 types), and a client that dials Google's host
+  reaches it through the stand-in's CONNECT proxy (PROXY_PORT, for HTTPS_PROXY): a tunnel to
+  secretmanager.googleapis.com goes to the gRPC face, any other to the REST one; the certificate
+  names *.googleapis.com and is trusted only through the client's SSL_CERT_FILE.
 It cannot check the pod token's signature (Google fetches the cluster's keys); it checks aud and sub.
 
 The stand-in's own control, not Google's: POST /_standin/throttle?count=N makes the next N Secret
 Manager calls answer 429. It prints "served METHOD PATH STATUS" for every request.
 
-Usage: secretmanager_standin.py PORT DIR CONFIG.json; writes DIR/ca.pem once it listens.
+Usage: secretmanager_standin.py PORT DIR CONFIG.json [PROXY_PORT GRPC_PORT]; writes DIR/ca.pem once
+it listens.
 Config: {"projects": {ID: NUMBER}, "audience": AUDIENCE, "admin": TOKEN,
 "access": {PROJECT_ID: [member...]}, "impersonation": {GSA_EMAIL: [member...]}}; a member is a
 principal:// of a pod account or serviceAccount:EMAIL.
@@ -66,6 +76,7 @@ config = {}
 store = {}  # (project id, location, secret) -> list of versions {number, data, created}
 tokens = {}  # access token -> {"member", "expires"}
 throttle = {"count": 0}
+held = []
 
 CASTAGNOLI = 0x82F63B78
 
@@ -183,16 +194,7 @@ class Handler(BaseHTTPRequestHandler):
                                  "token_type": "Bearer", "expires_in": 3600})
 
     def caller(self):
-        auth = self.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            return None
-        if auth[7:] == config.get("admin"):
-            return "admin"
-        with lock:
-            t = tokens.get(auth[7:])
-        if t is None or t["expires"] < time.time():
-            return None
-        return t["member"]
+        return member_of(self.headers.get("Authorization", ""))
 
     def impersonate(self, gsa, body):
         member = self.caller()
@@ -216,24 +218,23 @@ class Handler(BaseHTTPRequestHandler):
     # Secret Manager ------------------------------------------------------------------------
     def secret_manager(self, name, query, raw):
         member = self.caller()
-        if member is None:
-            return self.status(401, "UNAUTHENTICATED",
-                               "Request had invalid authentication credentials. Expected OAuth 2 access token.")
-        with lock:
-            if throttle["count"] > 0:
-                throttle["count"] -= 1
-                return self.status(429, "RESOURCE_EXHAUSTED",
-                                   "Quota exceeded for quota metric 'Access requests'.")
+        if self.command == "GET":
+            if not name.endswith(":access"):
+                return self.status(404, "NOT_FOUND", "no such method")
+            found = lookup(member, name[:-len(":access")])
+            if "error" in found:
+                return self.status(*found["error"])
+            return self.answer(200, {"name": found["name"],
+                                     "payload": {"data": base64.b64encode(found["data"]).decode(),
+                                                 "dataCrc32c": str(crc32c(found["data"]))}})
+        if member != "admin":
+            return self.status(403, "PERMISSION_DENIED", "only the stand-in's admin writes")
         parts = name.split("/")
         project = parts[1]
         location = ""
         if len(parts) > 3 and parts[2] == "locations":
             location = parts[3]
             parts = parts[:2] + parts[4:]
-        if member != "admin" and member not in config.get("access", {}).get(project, []):
-            return self.status(403, "PERMISSION_DENIED",
-                               "Permission 'secretmanager.versions.access' denied for resource '%s' "
-                               "(or it may not exist)." % name.split(":")[0])
         prefix = "projects/%s/" % number(project) + ("locations/%s/" % location if location else "")
         if self.command == "POST" and len(parts) == 3 and parts[2] == "secrets":
             secret = query.get("secretId", [""])[0]
@@ -252,23 +253,129 @@ class Handler(BaseHTTPRequestHandler):
                 n = len(versions)
             return self.answer(200, {"name": "%ssecrets/%s/versions/%d" % (prefix, secret, n),
                                      "createTime": time.strftime("%Y-%m-%dT%H:%M:%SZ"), "state": "ENABLED"})
-        if self.command == "GET" and len(parts) == 6 and parts[4] == "versions" and parts[5].endswith(":access"):
-            secret, wanted = parts[3], parts[5][:-len(":access")]
-            with lock:
-                versions = list(store.get((project, location, secret), []))
-            found = None
-            if wanted == "latest" and versions:
-                found = versions[-1]
-            elif wanted.isdigit() and 0 < int(wanted) <= len(versions):
-                found = versions[int(wanted) - 1]
-            if found is None:
-                return self.status(404, "NOT_FOUND", "Secret Version [%ssecrets/%s/versions/%s] not found."
-                                   % (prefix, secret, wanted))
-            return self.answer(200, {
-                "name": "%ssecrets/%s/versions/%d" % (prefix, secret, found["number"]),
-                "payload": {"data": base64.b64encode(found["data"]).decode(),
-                            "dataCrc32c": str(crc32c(found["data"]))}})
         return self.status(404, "NOT_FOUND", "no such method")
+
+
+def member_of(authorization):
+    if not authorization.startswith("Bearer "):
+        return None
+    if authorization[7:] == config.get("admin"):
+        return "admin"
+    with lock:
+        t = tokens.get(authorization[7:])
+    if t is None or t["expires"] < time.time():
+        return None
+    return t["member"]
+
+
+def lookup(member, name):
+    """A version's resolved name and data, or {"error": (http code, status, message)}."""
+    if member is None:
+        return {"error": (401, "UNAUTHENTICATED",
+                          "Request had invalid authentication credentials. Expected OAuth 2 access token.")}
+    with lock:
+        if throttle["count"] > 0:
+            throttle["count"] -= 1
+            return {"error": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Access requests'.")}
+    parts = name.split("/")
+    if len(parts) < 2:
+        return {"error": (400, "INVALID_ARGUMENT", "bad name")}
+    project, location = parts[1], ""
+    if len(parts) > 3 and parts[2] == "locations":
+        location = parts[3]
+        parts = parts[:2] + parts[4:]
+    if member != "admin" and member not in config.get("access", {}).get(project, []):
+        return {"error": (403, "PERMISSION_DENIED",
+                          "Permission 'secretmanager.versions.access' denied for resource '%s' "
+                          "(or it may not exist)." % name)}
+    if len(parts) != 6 or parts[2] != "secrets" or parts[4] != "versions":
+        return {"error": (400, "INVALID_ARGUMENT", "bad name")}
+    prefix = "projects/%s/" % number(project) + ("locations/%s/" % location if location else "")
+    secret, wanted = parts[3], parts[5]
+    with lock:
+        versions = list(store.get((project, location, secret), []))
+    found = None
+    if wanted == "latest" and versions:
+        found = versions[-1]
+    elif wanted.isdigit() and 0 < int(wanted) <= len(versions):
+        found = versions[int(wanted) - 1]
+    if found is None:
+        return {"error": (404, "NOT_FOUND", "Secret Version [%ssecrets/%s/versions/%s] not found."
+                          % (prefix, secret, wanted))}
+    return {"name": "%ssecrets/%s/versions/%d" % (prefix, secret, found["number"]), "data": found["data"]}
+
+
+def grpc_face(port, cert_path, key_path):
+    import grpc
+    from concurrent.futures import ThreadPoolExecutor
+    from google.cloud.secretmanager_v1 import types
+    codes = {401: grpc.StatusCode.UNAUTHENTICATED, 403: grpc.StatusCode.PERMISSION_DENIED,
+             404: grpc.StatusCode.NOT_FOUND, 429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+             400: grpc.StatusCode.INVALID_ARGUMENT}
+
+    def access(request, context):
+        metadata = dict(context.invocation_metadata())
+        found = lookup(member_of(metadata.get("authorization", "")), request.name)
+        if "error" in found:
+            print("served RPC AccessSecretVersion", found["error"][0], flush=True)
+            context.abort(codes[found["error"][0]], found["error"][2])
+        print("served RPC AccessSecretVersion 200", flush=True)
+        return types.AccessSecretVersionResponse(
+            name=found["name"],
+            payload=types.SecretPayload(data=found["data"], data_crc32c=crc32c(found["data"])))
+
+    handler = grpc.method_handlers_generic_handler(
+        "google.cloud.secretmanager.v1.SecretManagerService",
+        {"AccessSecretVersion": grpc.unary_unary_rpc_method_handler(
+            access,
+            request_deserializer=types.AccessSecretVersionRequest.deserialize,
+            response_serializer=types.AccessSecretVersionResponse.serialize)})
+    server = grpc.server(ThreadPoolExecutor(max_workers=8))
+    server.add_generic_rpc_handlers((handler,))
+    with open(key_path, "rb") as k, open(cert_path, "rb") as c:
+        server.add_secure_port("127.0.0.1:%d" % port, grpc.ssl_server_credentials([(k.read(), c.read())]))
+    server.start()
+    return server
+
+
+class Tunnel(BaseHTTPRequestHandler):
+    """An HTTP CONNECT proxy: secretmanager.googleapis.com to the gRPC face, the rest to REST."""
+    rest = None
+    grpc = None
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_CONNECT(self):
+        import socket
+        host = self.path.split(":")[0]
+        port = Tunnel.grpc if host == "secretmanager.googleapis.com" else Tunnel.rest
+        upstream = socket.create_connection(("127.0.0.1", port))
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        print("tunnelled", self.path, flush=True)
+        client = self.connection
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        t.start()
+        pump(client, upstream)
+        t.join()
+        upstream.close()
 
 
 def main():
@@ -282,6 +389,12 @@ def main():
     context.load_cert_chain(cert_path, key_path)
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    if len(sys.argv) > 5:
+        Tunnel.rest, Tunnel.grpc = port, int(sys.argv[5])
+        # Held: a grpc server that is collected stops serving.
+        held.append(grpc_face(Tunnel.grpc, cert_path, key_path))
+        proxy = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[4])), Tunnel)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
     tmp = os.path.join(directory, "ca.pem.tmp")
     with open(tmp, "wb") as f:
         f.write(cert_pem)
