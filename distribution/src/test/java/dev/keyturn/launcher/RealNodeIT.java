@@ -74,11 +74,41 @@ class RealNodeIT {
         .atMost(Duration.ofMinutes(2))
         .alias("the test's pods gone")
         .until(() -> core.listNamespacedPod(kube.namespace()).execute().getItems().isEmpty());
+    // With a grace period of 0 the API forgets a pod before kubelet has stopped its containers: a
+    // reader may still write into seen/ (every 0.5 s) while the temporary directory is deleted.
+    // Wait until nothing there has changed for 3 s.
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(500))
+        .alias("the readers' containers stopped writing")
+        .ignoreExceptions()
+        .until(
+            () -> lastWrite(dir.resolve("seen")).isBefore(java.time.Instant.now().minusSeconds(3)));
     if (keyturn != null) {
       keyturn.close();
     }
     for (AutoCloseable c : stops) {
       c.close();
+    }
+  }
+
+  /** When anything under {@code dir} last changed (the epoch when it does not exist). */
+  private static java.time.Instant lastWrite(Path dir) throws java.io.IOException {
+    if (!Files.exists(dir)) {
+      return java.time.Instant.EPOCH;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      return walk.map(
+              p -> {
+                try {
+                  return Files.getLastModifiedTime(p).toInstant();
+                } catch (java.io.IOException e) {
+                  // Renamed or removed while walked: a write just happened.
+                  return java.time.Instant.now();
+                }
+              })
+          .max(java.util.Comparator.naturalOrder())
+          .orElse(java.time.Instant.EPOCH);
     }
   }
 
