@@ -118,7 +118,9 @@ public final class KubeObjects {
     JsonObject entry = new JsonObject();
     entry.addProperty("token", answer.getStatus().getToken());
     entry.addProperty(
-        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toString());
+        // RFC 3339 with seconds, as kubelet writes it: OffsetDateTime.toString() drops ":00"
+        // seconds, which the Go providers refuse to parse.
+        "expirationTimestamp", answer.getStatus().getExpirationTimestamp().toInstant().toString());
     JsonObject all = new JsonObject();
     all.add(audience, entry);
     return all.toString();
