@@ -134,9 +134,10 @@ class AzureSideBySideIT {
     config.add("access", access);
     standIn = KeyVaultStandIn.start(config);
     JsonObject fixtures = KeyVaultStandIn.fixtures();
+    long created = java.time.Instant.now().getEpochSecond() - 60;
     for (int i = 1; i <= 4; i++) {
-      standIn.setSecret(VAULT, "secret1", "value-" + i);
-      Thread.sleep(1100); // creation times are whole seconds; history orders by them
+      // Creation times are whole seconds and history orders by them: one apart, oldest first.
+      standIn.setSecret(VAULT, "secret1", "value-" + i, created + i);
     }
     standIn.setSecret(
         VAULT,

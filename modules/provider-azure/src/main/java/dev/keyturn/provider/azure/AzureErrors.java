@@ -34,6 +34,12 @@ final class AzureErrors {
   private AzureErrors() {}
 
   static ProviderException of(RuntimeException e, String what) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ProviderException refused) {
+        // A pipeline policy of ours refused the answer (AnswerSizeCap); the SDK may wrap it.
+        return refused;
+      }
+    }
     Throwable cause = e;
     while (cause.getCause() != null && !(cause instanceof HttpResponseException)) {
       if (cause instanceof TimeoutException) {

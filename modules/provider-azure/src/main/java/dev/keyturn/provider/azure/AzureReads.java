@@ -249,27 +249,31 @@ final class AzureReads {
                 .setBaseDelay(Duration.ofMillis(500))
                 .setMaxDelay(timeout));
     RetryAfterCap cap = new RetryAfterCap(timeout);
+    AnswerSizeCap size = AnswerSizeCap.forObjects(maxObjectBytes);
     SecretClientBuilder secrets =
         new SecretClientBuilder()
             .vaultUrl(url)
             .credential(who.credential())
             .httpClient(http)
             .retryOptions(retry)
-            .addPolicy(cap);
+            .addPolicy(cap)
+            .addPolicy(size);
     KeyClientBuilder keys =
         new KeyClientBuilder()
             .vaultUrl(url)
             .credential(who.credential())
             .httpClient(http)
             .retryOptions(retry)
-            .addPolicy(cap);
+            .addPolicy(cap)
+            .addPolicy(size);
     CertificateClientBuilder certificates =
         new CertificateClientBuilder()
             .vaultUrl(url)
             .credential(who.credential())
             .httpClient(http)
             .retryOptions(retry)
-            .addPolicy(cap);
+            .addPolicy(cap)
+            .addPolicy(size);
     if (mapped) {
       // The operator gave the address; the challenge names the cloud's resource, not this host.
       secrets.disableChallengeResourceVerification();

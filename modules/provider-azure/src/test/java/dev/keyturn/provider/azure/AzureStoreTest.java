@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -216,9 +217,10 @@ class AzureStoreTest {
   void versionHistoryWritesTheNewestFirstAsUpstreamDoes() throws Exception {
     String name = unique("history");
     String[] versions = new String[4];
+    long created = java.time.Instant.now().getEpochSecond() - 60;
     for (int i = 0; i < 4; i++) {
-      versions[i] = standIn.setSecret(AzureFixture.VAULT, name, "value-" + i);
-      Thread.sleep(1100); // Key Vault's created times are whole seconds
+      // Key Vault's created times are whole seconds: one apart, oldest first.
+      versions[i] = standIn.setSecret(AzureFixture.VAULT, name, "value-" + i, created + i);
     }
     MountResponse r =
         provider.mount(
@@ -361,5 +363,44 @@ class AzureStoreTest {
     assertThat(standIn.served("429") - before).as("one try and two retries").isEqualTo(3);
     assertThat(seconds).as("two waits of the 3 s timeout at most").isLessThan(15);
     standIn.throttle(0, 1);
+  }
+
+  @Test
+  void anAnswerPastTheBoundIsRefusedBeforeItIsReadWhole() throws Exception {
+    String name = unique("bounded");
+    standIn.setSecret(AzureFixture.VAULT, name, "small");
+    var request =
+        AzureFixture.request(
+                target, AzureFixture.objects("objectName: " + name + "\nobjectType: secret"))
+            .build();
+    provider.mount(request); // a token in hand, so the next call is the vault read
+    for (boolean chunked : new boolean[] {false, true}) {
+      long before = standIn.served("(oversized)");
+      standIn.oversize(1, 64 * 1024 * 1024, chunked);
+      assertThatThrownBy(() -> provider.mount(request))
+          .as(chunked ? "chunked, no Content-Length" : "with Content-Length")
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("TooLarge");
+                assertThat(e.getMessage()).contains("not read").doesNotContain("AAAA");
+              });
+      assertThat(standIn.served("(oversized)") - before).as("not retried").isEqualTo(1);
+      // The stand-in reports what the client took once the client hangs up: the bound and the
+      // socket buffers, not the answer.
+      List<long[]> written = standIn.oversizedWritten();
+      for (long deadline = System.nanoTime() + 30_000_000_000L;
+          written.size() <= before && System.nanoTime() < deadline;
+          written = standIn.oversizedWritten()) {
+        Thread.sleep(50); // the stand-in logs once the client hangs up
+      }
+      assertThat(written)
+          .as("the stand-in saw the client hang up")
+          .hasSizeGreaterThan((int) before);
+      long[] took = written.get((int) before);
+      assertThat(took[0]).as("bytes the client took of %d", took[1]).isLessThan(took[1] / 4);
+      // The refusal costs nothing after it: the next read is served as usual.
+      assertThat(texts(provider.mount(request))).containsEntry(name, "small");
+    }
   }
 }

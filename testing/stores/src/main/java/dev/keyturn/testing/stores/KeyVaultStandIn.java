@@ -18,6 +18,8 @@ import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -179,6 +181,19 @@ public final class KeyVaultStandIn implements AutoCloseable {
     return version(call("PUT", vault + "/secrets/" + name, body).get("id").getAsString());
   }
 
+  /**
+   * As {@link #setSecret(String, String, String)}, the version created at {@code created} (epoch
+   * seconds; the stand-in's fixture field, not Key Vault's): Key Vault's creation times are whole
+   * seconds and version history orders by them, so a test gives successive versions successive
+   * seconds instead of waiting for the clock.
+   */
+  public String setSecret(String vault, String name, String value, long created) throws Exception {
+    JsonObject body = new JsonObject();
+    body.addProperty("value", value);
+    body.addProperty("created", created);
+    return version(call("PUT", vault + "/secrets/" + name, body).get("id").getAsString());
+  }
+
   /** Imports a public JSON web key (Key Vault's Import Key); returns the new version id. */
   public String importKey(String vault, String name, JsonObject jwk) throws Exception {
     JsonObject body = new JsonObject();
@@ -213,6 +228,40 @@ public final class KeyVaultStandIn implements AutoCloseable {
                     authorityHost + "_standin/throttle?count=" + count + "&retryAfter=" + seconds))
             .POST(HttpRequest.BodyPublishers.noBody())
             .build());
+  }
+
+  /**
+   * The next {@code count} authorized vault reads answer a bundle whose value is {@code bytes}
+   * long, past Key Vault's 25 KB cap; {@code chunked}: without a Content-Length.
+   */
+  public void oversize(int count, int bytes, boolean chunked) throws Exception {
+    send(
+        HttpRequest.newBuilder(
+                URI.create(
+                    authorityHost
+                        + "_standin/oversize?count="
+                        + count
+                        + "&bytes="
+                        + bytes
+                        + "&chunked="
+                        + (chunked ? 1 : 0)))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build());
+  }
+
+  /**
+   * The bytes of each oversized answer (see {@link #oversize}) the client took before it hung up,
+   * with the answer's whole size, in the order served ({@code {written, total}} each).
+   */
+  public List<long[]> oversizedWritten() throws IOException {
+    List<long[]> out = new ArrayList<>();
+    for (String line : Files.readAllLines(log)) {
+      if (line.startsWith("oversized body: wrote ")) {
+        String[] words = line.split(" ");
+        out.add(new long[] {Long.parseLong(words[3]), Long.parseLong(words[5])});
+      }
+    }
+    return out;
   }
 
   /** Requests served so far whose method and path contain {@code text}, e.g. "GET /v/secrets/". */

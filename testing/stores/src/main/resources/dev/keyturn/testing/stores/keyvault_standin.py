@@ -63,7 +63,11 @@ login.microsoftonline.com even for another authority), it also listens as an HTT
 login.microsoftonline.com, and the client trusts it only through SSL_CERT_FILE.
 
 The stand-in's own control, not Key Vault's: POST /_standin/throttle?count=N&retryAfter=S makes
-the next N vault calls answer 429. It prints "served METHOD PATH STATUS" for every request.
+the next N vault calls answer 429; POST /_standin/oversize?count=N&bytes=B&chunked=0|1 makes the
+next N authorized vault reads answer a bundle with a B-byte value, past Key Vault's 25 KB cap
+(chunked: without Content-Length); a "created" field (epoch seconds) in an admin's write sets the
+new version's creation time, so tests order history without waiting. It prints "served METHOD
+PATH STATUS" for every request.
 
 Usage: keyvault_standin.py PORT DIR CONFIG.json [PROXY_PORT]; writes DIR/ca.pem (its certificate)
 once it listens.
@@ -103,6 +107,7 @@ config = {}
 store = {}
 tokens = {}  # access token -> {"clientId", "expires"}
 throttle = {"count": 0, "retryAfter": 1}
+oversize = {"count": 0, "bytes": 0, "chunked": False}
 
 
 def b64url(data):
@@ -149,6 +154,36 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         print("served", self.command, self.path.split("?")[0], status, flush=True)
+
+    def oversized(self, lie):
+        """A store that lies: a secret bundle far past Key Vault's 25 KB cap on a value."""
+        value = b'{"value":"' + b"A" * lie["bytes"] + b'","id":"x","attributes":{}}'
+        # Logged first: a client that refuses the answer stops reading, and the write may not end.
+        print("served", self.command, self.path.split("?")[0], "200 (oversized)", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        written = 0
+        try:
+            if lie["chunked"]:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(value)))
+            self.end_headers()
+            for i in range(0, len(value), 65536):
+                part = value[i:i + 65536]
+                if lie["chunked"]:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                else:
+                    self.wfile.write(part)
+                written += len(part)
+            if lie["chunked"]:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client hung up: a broken pipe, a reset, an SSL EOF
+            self.close_connection = True
+        # How much of it the client took before it hung up: a client that reads an answer whole
+        # takes it all.
+        print("oversized body: wrote %d of %d bytes" % (written, len(value)), flush=True)
 
     def error(self, status, code, message, headers=None):
         self.answer(status, {"error": {"code": code, "message": message}}, headers)
@@ -203,6 +238,12 @@ class Handler(BaseHTTPRequestHandler):
                 throttle["count"] = int(query.get("count", ["1"])[0])
                 throttle["retryAfter"] = int(query.get("retryAfter", ["1"])[0])
             return self.answer(200, {"throttled": throttle["count"]})
+        if parts == ["_standin", "oversize"]:
+            with lock:
+                oversize["count"] = int(query.get("count", ["1"])[0])
+                oversize["bytes"] = int(query.get("bytes", ["1048576"])[0])
+                oversize["chunked"] = query.get("chunked", ["0"])[0] == "1"
+            return self.answer(200, {"oversize": oversize["count"]})
         return self.error(404, "NotFound", "no such control")
 
     # Entra ID ------------------------------------------------------------------------------
@@ -306,6 +347,14 @@ class Handler(BaseHTTPRequestHandler):
                 throttle["count"] -= 1
                 return self.error(429, "Throttled", "Rate limit exceeded.",
                                   {"Retry-After": str(throttle["retryAfter"])})
+            lie = None
+            if (oversize["count"] > 0 and self.command == "GET" and t is not None
+                    and t["expires"] >= time.time()
+                    and t["clientId"] != config.get("admin", {}).get("clientId")):
+                oversize["count"] -= 1
+                lie = dict(oversize)
+        if lie:
+            return self.oversized(lie)
         if t is None or t["expires"] < time.time():
             return self.error(401, "Unauthorized", "AKV10022: Invalid audience or expired token.")
         client = t["clientId"]
