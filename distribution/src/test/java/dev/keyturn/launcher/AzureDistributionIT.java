@@ -84,34 +84,18 @@ class AzureDistributionIT {
   }
 
   private KeyVaultStandIn start(String vault, String subject) throws Exception {
-    JsonObject config = new JsonObject();
-    JsonArray federations = new JsonArray();
-    JsonObject federation = new JsonObject();
-    federation.addProperty("clientId", APP);
-    federation.addProperty("subject", subject);
-    federations.add(federation);
-    config.add("federations", federations);
+    JsonObject config = KeyVaultStandIn.federatedConfig(APP, vault, List.of(subject));
     JsonArray principals = new JsonArray();
     JsonObject principal = new JsonObject();
     principal.addProperty("clientId", APP);
     principal.addProperty("secret", "agent-secret");
     principals.add(principal);
     config.add("principals", principals);
-    JsonObject access = new JsonObject();
-    JsonArray readers = new JsonArray();
-    readers.add(APP);
-    access.add(vault, readers);
-    config.add("access", access);
     return KeyVaultStandIn.start(config);
   }
 
   private static List<String> settings(KeyVaultStandIn standIn, String vault, String prefix) {
-    return List.of(
-        prefix + "cloudName=AzureStackCloud",
-        prefix + "authorityHost=" + standIn.authorityHost,
-        prefix + "keyVaultDnsSuffix=vault.azure.net",
-        prefix + "vaultAddresses=" + vault + "=" + standIn.vaultUrl(vault),
-        prefix + "caFile=" + standIn.caFile);
+    return standIn.providerSettings(prefix, vault, standIn.vaultUrl(vault));
   }
 
   @Test

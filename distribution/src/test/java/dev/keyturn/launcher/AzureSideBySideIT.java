@@ -2,7 +2,6 @@ package dev.keyturn.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.KubeContext;
@@ -13,11 +12,13 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -120,18 +121,9 @@ class AzureSideBySideIT {
     sides = new SideBySide(dir, kube);
     String ns = kube.namespace();
     String account = "workload";
-    JsonObject config = new JsonObject();
-    JsonArray federations = new JsonArray();
-    JsonObject federation = new JsonObject();
-    federation.addProperty("clientId", APP);
-    federation.addProperty("subject", "system:serviceaccount:" + ns + ":" + account);
-    federations.add(federation);
-    config.add("federations", federations);
-    JsonObject access = new JsonObject();
-    JsonArray readers = new JsonArray();
-    readers.add(APP);
-    access.add(VAULT, readers);
-    config.add("access", access);
+    JsonObject config =
+        KeyVaultStandIn.federatedConfig(
+            APP, VAULT, List.of("system:serviceaccount:" + ns + ":" + account));
     standIn = KeyVaultStandIn.start(config);
     JsonObject fixtures = KeyVaultStandIn.fixtures();
     long created = java.time.Instant.now().getEpochSecond() - 60;
@@ -161,32 +153,9 @@ class AzureSideBySideIT {
         .execute();
 
     // Upstream, as its DaemonSet runs it, with the stand-in as AzureStackCloud.
-    int port = standIn.authorityHost.getPort();
-    JsonObject environment = new JsonObject();
-    environment.addProperty("name", "AzureStackCloud");
-    environment.addProperty("activeDirectoryEndpoint", standIn.authorityHost.toString());
-    environment.addProperty("keyVaultEndpoint", "https://0.0.1:" + port + "/");
-    environment.addProperty("keyVaultDNSSuffix", "0.0.1:" + port);
-    environment.addProperty("resourceManagerEndpoint", standIn.authorityHost.toString());
-    Path environmentFile = dir.resolve("azurestack.json");
-    Files.writeString(environmentFile, environment.toString());
     Path providers = dir.resolve("upstream/providers");
     Files.createDirectories(providers);
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                binary.toString(),
-                "--endpoint=unix://" + providers.resolve("azure.sock"),
-                "--cloud-name=AzureStackCloud",
-                "--healthz-port=" + SideBySide.freePort(),
-                "--prometheus-port=" + SideBySide.freePort())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("upstream.log").toFile());
-    pb.environment().put("AZURE_ENVIRONMENT_FILEPATH", environmentFile.toString());
-    pb.environment().put("SSL_CERT_FILE", standIn.caFile.toString());
-    // MSAL asks login.microsoftonline.com for instance metadata even for another authority; the
-    // stand-in answers there too, reached through its CONNECT proxy (loopback is not proxied).
-    pb.environment().put("HTTPS_PROXY", standIn.proxy.toString());
-    upstream = pb.start();
+    upstream = standIn.startUpstreamProvider(binary, providers, dir.resolve("upstream.log"));
     Awaitility.await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> Files.exists(providers.resolve("azure.sock")) || !upstream.isAlive());
@@ -216,17 +185,16 @@ class AzureSideBySideIT {
             account,
             AUDIENCE,
             "side-by-side",
-            List.of(
-                "--in-process-provider=azure",
-                "--provider-setting=azure.cloudName=AzureStackCloud",
-                "--provider-setting=azure.authorityHost=" + standIn.authorityHost,
-                "--provider-setting=azure.keyVaultDnsSuffix=vault.azure.net",
-                "--provider-setting=azure.vaultAddresses="
-                    + VAULT
-                    + "=https://127.0.0.1:"
-                    + port
-                    + "/",
-                "--provider-setting=azure.caFile=" + standIn.caFile));
+            Stream.concat(
+                    Stream.of("--in-process-provider=azure"),
+                    standIn
+                        .providerSettings(
+                            "--provider-setting=azure.",
+                            VAULT,
+                            URI.create(
+                                "https://127.0.0.1:" + standIn.authorityHost.getPort() + "/"))
+                        .stream())
+                .toList());
     SideBySide.assertSame(theirs, ours, 10);
     System.out.printf(
         "side by side: %d files, %d object versions the same; upstream provider RSS %d KiB,"

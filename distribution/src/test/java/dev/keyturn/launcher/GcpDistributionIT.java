@@ -2,7 +2,6 @@ package dev.keyturn.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.keyturn.csinode.PublishRequest;
 import dev.keyturn.csinode.client.CsiClient;
@@ -43,6 +42,8 @@ class GcpDistributionIT {
   static final String PROJECT = "my-project";
   static final String NUMBER = "123456789012";
   static final String POOL = PROJECT + ".svc.id.goog";
+  static final SecretManagerStandIn.Cluster GKE =
+      new SecretManagerStandIn.Cluster(PROJECT, "us-central1", "keyturn");
   static final String AUDIENCE =
       "identitynamespace:"
           + POOL
@@ -83,39 +84,16 @@ class GcpDistributionIT {
   }
 
   static String principal(String namespace, String account) {
-    return "principal://iam.googleapis.com/projects/"
-        + NUMBER
-        + "/locations/global/workloadIdentityPools/"
-        + POOL
-        + "/subject/ns/"
-        + namespace
-        + "/sa/"
-        + account;
+    return SecretManagerStandIn.principal(NUMBER, POOL, namespace, account);
   }
 
   private SecretManagerStandIn start(String member) throws Exception {
-    JsonObject config = new JsonObject();
-    JsonObject projects = new JsonObject();
-    projects.addProperty(PROJECT, NUMBER);
-    config.add("projects", projects);
-    config.addProperty("audience", AUDIENCE);
-    JsonObject access = new JsonObject();
-    JsonArray readers = new JsonArray();
-    readers.add(member);
-    access.add(PROJECT, readers);
-    config.add("access", access);
-    return SecretManagerStandIn.start(config);
+    return SecretManagerStandIn.start(
+        SecretManagerStandIn.workloadConfig(PROJECT, NUMBER, AUDIENCE, List.of(member)));
   }
 
   private static List<String> settings(SecretManagerStandIn standIn, String prefix) {
-    return List.of(
-        prefix + "project=" + PROJECT,
-        prefix + "clusterLocation=us-central1",
-        prefix + "clusterName=keyturn",
-        prefix + "stsEndpoint=" + standIn.endpoint + "/v1/token",
-        prefix + "iamEndpoint=" + standIn.endpoint,
-        prefix + "secretManagerEndpoint=" + standIn.endpoint,
-        prefix + "caFile=" + standIn.caFile);
+    return standIn.providerSettings(prefix, GKE);
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.keyturn.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.keyturn.kubernetes.KubernetesApiGateway;
 import dev.keyturn.testing.kubernetes.KubeContext;
@@ -20,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -95,16 +95,12 @@ class GcpSideBySideIT {
     sides = new SideBySide(dir, kube);
     String ns = kube.namespace();
     String account = "workload";
-    JsonObject config = new JsonObject();
-    JsonObject projects = new JsonObject();
-    projects.addProperty(PROJECT, GcpDistributionIT.NUMBER);
-    config.add("projects", projects);
-    config.addProperty("audience", GcpDistributionIT.AUDIENCE);
-    JsonObject access = new JsonObject();
-    JsonArray readers = new JsonArray();
-    readers.add(GcpDistributionIT.principal(ns, account));
-    access.add(PROJECT, readers);
-    config.add("access", access);
+    JsonObject config =
+        SecretManagerStandIn.workloadConfig(
+            PROJECT,
+            GcpDistributionIT.NUMBER,
+            GcpDistributionIT.AUDIENCE,
+            List.of(GcpDistributionIT.principal(ns, account)));
     standIn = SecretManagerStandIn.start(config);
     String base = "projects/" + PROJECT + "/secrets/";
     standIn.addVersion(base + "testsecret", "first".getBytes(StandardCharsets.UTF_8));
@@ -126,24 +122,13 @@ class GcpSideBySideIT {
         .execute();
 
     Path providers = Files.createDirectories(dir.resolve("upstream/providers"));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                binary.toString(),
-                "--kubeconfig=" + kube.kubeconfig(),
-                "--metrics_addr=127.0.0.1:" + SideBySide.freePort(),
-                "--log-format-json=false")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("upstream.log").toFile());
-    Map<String, String> env = pb.environment();
-    env.put("TARGET_DIR", providers.toString());
-    env.put("PROJECT", PROJECT);
-    env.put("CLUSTER_LOCATION", "us-central1");
-    env.put("CLUSTER_NAME", "keyturn");
-    env.put("GAIA_TOKEN_EXCHANGE_ENDPOINT", standIn.endpoint + "/v1/identitybindingtoken");
-    env.put("HTTPS_PROXY", standIn.proxy.toString());
-    env.put("NO_PROXY", "");
-    env.put("SSL_CERT_FILE", standIn.caFile.toString());
-    upstream = pb.start();
+    upstream =
+        standIn.startUpstreamProvider(
+            binary,
+            providers,
+            kube.kubeconfig(),
+            GcpDistributionIT.GKE,
+            dir.resolve("upstream.log"));
     Awaitility.await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> Files.exists(providers.resolve("gcp.sock")) || !upstream.isAlive());
@@ -173,16 +158,14 @@ class GcpSideBySideIT {
             account,
             POOL,
             "side-by-side",
-            List.of(
-                "--in-process-provider=gcp",
-                "--provider-setting=gcp.project=" + PROJECT,
-                "--provider-setting=gcp.clusterLocation=us-central1",
-                "--provider-setting=gcp.clusterName=keyturn",
-                "--provider-setting=gcp.stsEndpoint=" + standIn.endpoint + "/v1/token",
-                "--provider-setting=gcp.iamEndpoint=" + standIn.endpoint,
-                "--provider-setting=gcp.secretManagerEndpoint=" + standIn.endpoint,
-                "--provider-setting=gcp.caFile=" + standIn.caFile,
-                "--provider-setting=gcp.kubeconfig=" + kube.kubeconfig()));
+            Stream.concat(
+                    Stream.of(
+                        "--in-process-provider=gcp",
+                        "--provider-setting=gcp.kubeconfig=" + kube.kubeconfig()),
+                    standIn
+                        .providerSettings("--provider-setting=gcp.", GcpDistributionIT.GKE)
+                        .stream())
+                .toList());
     SideBySide.assertSame(theirs, ours, 4);
     System.out.printf(
         "side by side: %d files, %d object versions the same; upstream provider RSS %d KiB,"

@@ -1,6 +1,7 @@
 package dev.keyturn.testing.stores;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -167,6 +168,73 @@ public final class KeyVaultStandIn implements AutoCloseable {
       Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
     }
     return script;
+  }
+
+  /**
+   * A configuration in which the app {@code app} is federated with each of {@code subjects}
+   * (service account subjects, {@code system:serviceaccount:NS:NAME}) and may read {@code vault}.
+   */
+  public static JsonObject federatedConfig(String app, String vault, List<String> subjects) {
+    JsonObject config = new JsonObject();
+    JsonArray federations = new JsonArray();
+    for (String subject : subjects) {
+      JsonObject federation = new JsonObject();
+      federation.addProperty("clientId", app);
+      federation.addProperty("subject", subject);
+      federations.add(federation);
+    }
+    config.add("federations", federations);
+    JsonObject access = new JsonObject();
+    JsonArray readers = new JsonArray();
+    readers.add(app);
+    access.add(vault, readers);
+    config.add("access", access);
+    return config;
+  }
+
+  /**
+   * The in-process {@code azure} provider's settings for this stand-in as AzureStackCloud, each
+   * after {@code prefix}, with {@code vault} served at {@code address}.
+   */
+  public List<String> providerSettings(String prefix, String vault, URI address) {
+    return List.of(
+        prefix + "cloudName=AzureStackCloud",
+        prefix + "authorityHost=" + authorityHost,
+        prefix + "keyVaultDnsSuffix=vault.azure.net",
+        prefix + "vaultAddresses=" + vault + "=" + address,
+        prefix + "caFile=" + caFile);
+  }
+
+  /**
+   * Starts the upstream Azure provider {@code binary} as its DaemonSet runs it, serving {@code
+   * socketDir}/azure.sock, with this stand-in as AzureStackCloud: its environment file names
+   * keyVaultDNSSuffix {@code 0.0.1:PORT}, so the vault {@code 127} is {@code
+   * https://127.0.0.1:PORT/} with no DNS. Its output goes to {@code log}.
+   */
+  public Process startUpstreamProvider(Path binary, Path socketDir, Path log) throws IOException {
+    JsonObject environment = new JsonObject();
+    environment.addProperty("name", "AzureStackCloud");
+    environment.addProperty("activeDirectoryEndpoint", authorityHost.toString());
+    environment.addProperty("keyVaultEndpoint", "https://0.0.1:" + port + "/");
+    environment.addProperty("keyVaultDNSSuffix", "0.0.1:" + port);
+    environment.addProperty("resourceManagerEndpoint", authorityHost.toString());
+    Path environmentFile = Files.createTempFile(dir, "azurestack", ".json");
+    Files.writeString(environmentFile, environment.toString());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                binary.toString(),
+                "--endpoint=unix://" + socketDir.resolve("azure.sock"),
+                "--cloud-name=AzureStackCloud",
+                "--healthz-port=" + Stores.freePort(),
+                "--prometheus-port=" + Stores.freePort())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().put("AZURE_ENVIRONMENT_FILEPATH", environmentFile.toString());
+    pb.environment().put("SSL_CERT_FILE", caFile.toString());
+    // MSAL asks login.microsoftonline.com for instance metadata even for another authority; the
+    // stand-in answers there too, reached through its CONNECT proxy (loopback is not proxied).
+    pb.environment().put("HTTPS_PROXY", proxy.toString());
+    return pb.start();
   }
 
   /** The address a vault is served at here. */

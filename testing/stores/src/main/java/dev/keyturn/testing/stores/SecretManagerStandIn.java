@@ -1,6 +1,7 @@
 package dev.keyturn.testing.stores;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -68,6 +71,82 @@ public final class SecretManagerStandIn implements AutoCloseable {
     ssl.init(null, tmf.getTrustManagers(), null);
     this.http =
         HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** GKE's workload identity principal of a Kubernetes service account, as IAM names it. */
+  public static String principal(String number, String pool, String namespace, String account) {
+    return "principal://iam.googleapis.com/projects/"
+        + number
+        + "/locations/global/workloadIdentityPools/"
+        + pool
+        + "/subject/ns/"
+        + namespace
+        + "/sa/"
+        + account;
+  }
+
+  /**
+   * A configuration with {@code project} (project number {@code number}), STS's expected {@code
+   * audience}, and {@code members} allowed to read the project's secrets.
+   */
+  public static JsonObject workloadConfig(
+      String project, String number, String audience, List<String> members) {
+    JsonObject config = new JsonObject();
+    JsonObject projects = new JsonObject();
+    projects.addProperty(project, number);
+    config.add("projects", projects);
+    config.addProperty("audience", audience);
+    JsonObject access = new JsonObject();
+    JsonArray readers = new JsonArray();
+    members.forEach(readers::add);
+    access.add(project, readers);
+    config.add("access", access);
+    return config;
+  }
+
+  /** The cluster whose workload identity the stand-in's pool serves. */
+  public record Cluster(String project, String location, String name) {}
+
+  /**
+   * The in-process {@code gcp} provider's settings for this stand-in, each after {@code prefix}.
+   */
+  public List<String> providerSettings(String prefix, Cluster cluster) {
+    return List.of(
+        prefix + "project=" + cluster.project(),
+        prefix + "clusterLocation=" + cluster.location(),
+        prefix + "clusterName=" + cluster.name(),
+        prefix + "stsEndpoint=" + endpoint + "/v1/token",
+        prefix + "iamEndpoint=" + endpoint,
+        prefix + "secretManagerEndpoint=" + endpoint,
+        prefix + "caFile=" + caFile);
+  }
+
+  /**
+   * Starts the upstream GCP provider {@code binary} as its DaemonSet runs it, serving {@code
+   * targetDir}/gcp.sock, with the cluster in its environment, its token exchange pointed at this
+   * stand-in (GAIA_TOKEN_EXCHANGE_ENDPOINT) and its gRPC calls to secretmanager.googleapis.com
+   * reaching the stand-in's gRPC face through HTTPS_PROXY. Its output goes to {@code log}.
+   */
+  public Process startUpstreamProvider(
+      Path binary, Path targetDir, Path kubeconfig, Cluster cluster, Path log) throws IOException {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                binary.toString(),
+                "--kubeconfig=" + kubeconfig,
+                "--metrics_addr=127.0.0.1:" + Stores.freePort(),
+                "--log-format-json=false")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> env = pb.environment();
+    env.put("TARGET_DIR", targetDir.toString());
+    env.put("PROJECT", cluster.project());
+    env.put("CLUSTER_LOCATION", cluster.location());
+    env.put("CLUSTER_NAME", cluster.name());
+    env.put("GAIA_TOKEN_EXCHANGE_ENDPOINT", endpoint + "/v1/identitybindingtoken");
+    env.put("HTTPS_PROXY", proxy.toString());
+    env.put("NO_PROXY", "");
+    env.put("SSL_CERT_FILE", caFile.toString());
+    return pb.start();
   }
 
   /**

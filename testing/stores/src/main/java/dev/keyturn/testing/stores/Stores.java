@@ -1,5 +1,8 @@
 package dev.keyturn.testing.stores;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -37,5 +40,14 @@ public final class Stores {
       System.out.println("SKIPPED (" + why + ")");
     }
     Assumptions.assumeTrue(present, why);
+  }
+
+  /** A loopback port free now, for a process of the tests to listen on. */
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
