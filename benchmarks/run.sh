@@ -36,6 +36,10 @@ write_report() {
     grep -E '^side by side: ' "$out" | sed -E 's/^side by side: //' | sed -E '1 a\
 |---|---|---|'
     echo
+    echo "### The node as a whole: the Go driver with the upstream provider processes, and keyturn node with its providers in process"
+    echo
+    grep -E '^system: ' "$out" | sed -E 's/^system: //'
+    echo
     echo "### API server load from simulated node drivers (ScaleSim)"
     echo
     grep -E '^scale: ' "$out" | sed -E 's/^scale: //'
@@ -172,6 +176,25 @@ JAVA=$fp_java MALLOC_ARENA_MAX=2 KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m -XX:SharedAr
   -cp "$cp" dev.keyturn.benchmarks.SideBySide "$sbsdir/run" "$go_driver" "$home" "${sbs_args[@]}" 2>"$sbsdir/stderr" \
   | grep -E '^side by side:' || { tail -n 40 "$sbsdir/stderr"; trap_cleanup; rm -rf "$sbsdir"; exit 1; }
 rm -rf "$sbsdir"
+trap_cleanup
+
+echo "== system: the Go driver with the upstream Azure and GCP provider processes against keyturn node with both in process (v$KEYTURN_KUBE_VERSION)"
+# Stand-ins of Key Vault and Secret Manager on the store phase's Python; the upstream providers
+# built from the Go module proxy (Azure v1.8.2, GCP v1.15.0; the proxy serves neither Vault's nor
+# AWS's provider). keyturn node as the chart runs it, as above.
+venv=$(../tools/stores/install.sh) || { trap_cleanup; exit 1; }
+azure_provider=$(../tools/provider-azure/build.sh) || { trap_cleanup; exit 1; }
+gcp_provider=$(../tools/provider-gcp/build.sh) || { trap_cleanup; exit 1; }
+kc=$(../tools/kube-apiserver/start.sh)
+sysdir=$(mktemp -d /tmp/keyturn-bench-system.XXXXXX)
+trap_cleanup() { ../tools/kube-apiserver/stop.sh "$kc"; rm -rf "$sysdir" "$(dirname "$kc")"; }
+JAVA=$fp_java "$home/bin/keyturn" cds-archive --output "$sysdir/cds/node.jsa"
+if $smoke; then sys_args=(4 10 azure+gcp); else sys_args=(110 180); fi
+JAVA=$fp_java KEYTURN_JAVA_OPTS="-XX:MaxRAM=200m -XX:SharedArchiveFile=$sysdir/cds/node.jsa -Xshare:on" \
+  KEYTURN_IT_KUBECONFIG=$kc KEYTURN_STORES_PYTHON="$venv/bin/python" "$java" -Dkeyturn.crds.dir=../distribution/src/main/helm/keyturn/crds \
+  -cp "$cp" dev.keyturn.benchmarks.SystemFootprint "$sysdir/run" "$go_driver" "$home" "$azure_provider" "$gcp_provider" "${sys_args[@]}" \
+  2>"$sysdir.stderr" | grep -E '^system:' || { tail -n 60 "$sysdir.stderr"; trap_cleanup; rm -f "$sysdir.stderr"; exit 1; }
+rm -f "$sysdir.stderr"
 trap_cleanup
 
 echo "== scale: many node drivers in one process against a kube-apiserver v$KEYTURN_KUBE_VERSION of their own"

@@ -100,6 +100,20 @@ final class Volumes {
   static String createPod(
       ApiClient client, String namespace, String name, String nodeName, String className)
       throws ApiException {
+    return createPod(client, namespace, name, nodeName, className, "default");
+  }
+
+  /**
+   * As {@link #createPod(ApiClient, String, String, String, String)}, running as {@code account}.
+   */
+  static String createPod(
+      ApiClient client,
+      String namespace,
+      String name,
+      String nodeName,
+      String className,
+      String account)
+      throws ApiException {
     return KubeObjects.createPod(
             client,
             namespace,
@@ -107,6 +121,8 @@ final class Volumes {
             Map.of(
                 "nodeName",
                 nodeName,
+                "serviceAccountName",
+                account,
                 "automountServiceAccountToken",
                 false,
                 "volumes",
