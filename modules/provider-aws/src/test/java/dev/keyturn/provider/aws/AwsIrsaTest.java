@@ -2,13 +2,7 @@ package dev.keyturn.provider.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
-import dev.keyturn.fswriter.AtomicWriter;
-import dev.keyturn.rotation.CheckResult;
-import dev.keyturn.rotation.RotationEngine;
-import dev.keyturn.rotation.Scheduler;
-import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.ProviderException;
@@ -16,24 +10,18 @@ import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import dev.keyturn.testing.stores.Moto;
 import dev.keyturn.testing.stores.PodIdentityAgent;
+import dev.keyturn.testing.stores.RotationCycles;
 import dev.keyturn.testing.stores.Stores;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,82 +155,33 @@ class AwsIrsaTest {
 
   @Test
   void aHundredAndTenPodsOfOneAccountCostOneDescribePerRotationCycle() throws Exception {
-    int pods = 110;
-    Duration interval = Duration.ofSeconds(3);
-    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
-    Map<String, AtomicInteger> polls = new ConcurrentHashMap<>();
-    try (AwsProvider provider = provider();
-        RotationEngine engine =
-            RotationEngine.builder()
-                .scheduler(Scheduler.of(executor))
-                .writer(AtomicWriter.create())
-                .providers(n -> provider)
-                .defaultInterval(interval)
-                .listener(
-                    (volume, result) -> {
-                      if (result.trigger() == CheckResult.Trigger.POLL) {
-                        polls
-                            .computeIfAbsent(volume.id(), id -> new AtomicInteger())
-                            .incrementAndGet();
-                      }
-                    })
-                .build()) {
-      long assumed = moto.calls("AssumeRoleWithWebIdentity");
-      long gets = moto.calls("secretsmanager.GetSecretValue");
-      for (int i = 0; i < pods; i++) {
-        Path target = Files.createDirectories(dir.resolve("pods/" + i));
-        Map<String, String> attributes =
-            new HashMap<>(request("web", tokens("web"), Map.of()).attributes());
-        attributes.put(PodAttributes.POD_NAME, "web-" + i);
-        attributes.put(PodAttributes.POD_UID, "uid-" + i);
-        MountRequest request = MountRequest.builder(target).attributes(attributes).build();
-        assertThat(
-                engine
-                    .mount(new VolumeSpec("v" + i, "aws", request, Optional.empty(), Map.of()))
-                    .failed())
-            .isFalse();
-      }
-      long mountAssumed = moto.calls("AssumeRoleWithWebIdentity") - assumed;
-      long mountGets = moto.calls("secretsmanager.GetSecretValue") - gets;
-      long describes = moto.calls("secretsmanager.DescribeSecret");
-      gets = moto.calls("secretsmanager.GetSecretValue");
-      assumed = moto.calls("AssumeRoleWithWebIdentity");
+    try (AwsProvider provider = provider()) {
       int cycles = 4;
-      // Counted from here: each volume's next polls, however late a loaded machine runs them.
-      Map<String, Integer> start = new HashMap<>();
-      polls.forEach((id, n) -> start.put(id, n.get()));
-      await()
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  IntStream.range(0, pods)
-                      .allMatch(
-                          i ->
-                              polls.getOrDefault("v" + i, new AtomicInteger()).get()
-                                      - start.getOrDefault("v" + i, 0)
-                                  >= cycles));
-      long cycleDescribes = moto.calls("secretsmanager.DescribeSecret") - describes;
-      System.out.printf(
-          "AwsIrsaTest: %d pods of one account: mounting them took %d AssumeRoleWithWebIdentity and %d"
-              + " GetSecretValue; %d poll cycles of %d s took %d DescribeSecret, %d GetSecretValue and %d"
-              + " AssumeRoleWithWebIdentity%n",
-          pods,
-          mountAssumed,
-          mountGets,
-          cycles,
-          interval.toSeconds(),
-          cycleDescribes,
-          moto.calls("secretsmanager.GetSecretValue") - gets,
-          moto.calls("AssumeRoleWithWebIdentity") - assumed);
-      assertThat(moto.calls("secretsmanager.GetSecretValue") - gets)
-          .as("unchanged: no read")
-          .isZero();
-      assertThat(cycleDescribes)
+      String tokens = tokens("web");
+      Map<String, RotationCycles.Calls> calls =
+          RotationCycles.run(
+              dir,
+              provider,
+              110,
+              Duration.ofSeconds(3),
+              cycles,
+              (i, target) -> {
+                Map<String, String> attributes =
+                    new HashMap<>(request("web", tokens, Map.of()).attributes());
+                attributes.put(PodAttributes.POD_NAME, "web-" + i);
+                attributes.put(PodAttributes.POD_UID, "uid-" + i);
+                return MountRequest.builder(target).attributes(attributes).build();
+              },
+              Map.of(
+                  "AssumeRoleWithWebIdentity", () -> moto.calls("AssumeRoleWithWebIdentity"),
+                  "GetSecretValue", () -> moto.calls("secretsmanager.GetSecretValue"),
+                  "DescribeSecret", () -> moto.calls("secretsmanager.DescribeSecret")));
+      System.out.println(
+          "AwsIrsaTest: 110 pods of one account, " + cycles + " poll cycles: " + calls);
+      assertThat(calls.get("GetSecretValue").cycles()).as("unchanged: no read").isZero();
+      assertThat(calls.get("DescribeSecret").cycles())
           .as("polled (a loaded machine may poll later), and not once per pod")
           .isBetween(1L, 2L * cycles + 1);
-    } finally {
-      executor.shutdownNow();
     }
   }
 }

@@ -2,19 +2,14 @@ package dev.keyturn.provider.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
-import dev.keyturn.fswriter.AtomicWriter;
-import dev.keyturn.rotation.CheckResult;
-import dev.keyturn.rotation.RotationEngine;
-import dev.keyturn.rotation.Scheduler;
-import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.MountRequest;
 import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.ProviderException;
 import dev.keyturn.testing.kubernetes.KubeObjects;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import dev.keyturn.testing.stores.OpenBao;
+import dev.keyturn.testing.stores.RotationCycles;
 import dev.keyturn.testing.stores.Stores;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -28,12 +23,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -228,85 +217,37 @@ class VaultPodLoginTest {
 
   @Test
   void aHundredAndTenPodsOfOneAccountCostOneMetadataReadPerRotationCycle() throws Exception {
-    int pods = 110;
-    Duration interval = Duration.ofSeconds(3);
-    ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
-    Map<String, AtomicInteger> polls = new ConcurrentHashMap<>();
-    try (VaultProvider provider = provider(Map.of());
-        RotationEngine engine =
-            RotationEngine.builder()
-                .scheduler(Scheduler.of(executor))
-                .writer(AtomicWriter.create())
-                .providers(n -> provider)
-                .defaultInterval(interval)
-                .listener(
-                    (volume, result) -> {
-                      if (result.trigger() == CheckResult.Trigger.POLL) {
-                        polls
-                            .computeIfAbsent(volume.id(), id -> new AtomicInteger())
-                            .incrementAndGet();
-                      }
-                    })
-                .build()) {
-      long logins = bao.requests("auth/kubernetes/login");
-      long reads = bao.requests("secret/data/team-a/db");
-      for (int i = 0; i < pods; i++) {
-        Path target = Files.createDirectories(dir.resolve("pods/" + i));
-        Map<String, String> attributes =
-            new HashMap<>(request("team-a", "team-a-web", tokens("team-a", "vault")).attributes());
-        attributes.put(PodAttributes.POD_NAME, "web-" + i);
-        attributes.put(PodAttributes.POD_UID, "uid-" + i);
-        MountRequest request = MountRequest.builder(target).attributes(attributes).build();
-        assertThat(
-                engine
-                    .mount(new VolumeSpec("v" + i, "vault", request, Optional.empty(), Map.of()))
-                    .failed())
-            .isFalse();
-      }
-      long afterMountLogins = bao.requests("auth/kubernetes/login") - logins;
-      long afterMountReads = bao.requests("secret/data/team-a/db") - reads;
-      long metadata = bao.requests("secret/metadata/team-a/db");
-      long loginsBefore = bao.requests("auth/kubernetes/login");
-      long readsBefore = bao.requests("secret/data/team-a/db");
+    try (VaultProvider provider = provider(Map.of())) {
       int cycles = 4;
-      // Counted from here: each volume's next polls, however late a loaded machine runs them.
-      Map<String, Integer> start = new HashMap<>();
-      polls.forEach((id, n) -> start.put(id, n.get()));
-      await()
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  IntStream.range(0, pods)
-                      .allMatch(
-                          i ->
-                              polls.getOrDefault("v" + i, new AtomicInteger()).get()
-                                      - start.getOrDefault("v" + i, 0)
-                                  >= cycles));
-      long metadataPerCycle = (bao.requests("secret/metadata/team-a/db") - metadata);
-      System.out.printf(
-          "VaultPodLoginTest: %d pods of one account: mounting them took %d logins and %d secret reads;"
-              + " %d poll cycles of %d s took %d metadata reads, %d secret reads and %d logins%n",
-          pods,
-          afterMountLogins,
-          afterMountReads,
-          cycles,
-          interval.toSeconds(),
-          metadataPerCycle,
-          bao.requests("secret/data/team-a/db") - readsBefore,
-          bao.requests("auth/kubernetes/login") - loginsBefore);
-      assertThat(bao.requests("secret/data/team-a/db") - readsBefore)
-          .as("unchanged: no secret read while polling")
-          .isZero();
+      String tokens = tokens("team-a", "vault");
+      Map<String, RotationCycles.Calls> calls =
+          RotationCycles.run(
+              dir,
+              provider,
+              110,
+              Duration.ofSeconds(3),
+              cycles,
+              (i, target) -> {
+                Map<String, String> attributes =
+                    new HashMap<>(request("team-a", "team-a-web", tokens).attributes());
+                attributes.put(PodAttributes.POD_NAME, "web-" + i);
+                attributes.put(PodAttributes.POD_UID, "uid-" + i);
+                return MountRequest.builder(target).attributes(attributes).build();
+              },
+              Map.of(
+                  "login", () -> bao.requests("auth/kubernetes/login"),
+                  "read", () -> bao.requests("secret/data/team-a/db"),
+                  "metadata", () -> bao.requests("secret/metadata/team-a/db")));
+      System.out.println(
+          "VaultPodLoginTest: 110 pods of one account, " + cycles + " poll cycles: " + calls);
+      assertThat(calls.get("read").cycles()).as("unchanged: no secret read while polling").isZero();
       // Polls of volumes asking the same thing are lined up on few due times, and the answer of one
       // serves the others: at most two calls a cycle here, where 110 volumes poll (volumes mounted
       // more than one interval apart keep two due times), and the account logs in once.
-      assertThat(metadataPerCycle)
+      assertThat(calls.get("metadata").cycles())
           .as("polled (a loaded machine may poll later), and not once per pod")
           .isBetween(1L, 2L * cycles + 1);
-      assertThat(bao.requests("auth/kubernetes/login") - loginsBefore).isLessThanOrEqualTo(1);
-    } finally {
-      executor.shutdownNow();
+      assertThat(calls.get("login").cycles()).isLessThanOrEqualTo(1);
     }
   }
 }
