@@ -165,13 +165,7 @@ class AwsIrsaTest {
               110,
               Duration.ofSeconds(3),
               cycles,
-              (i, target) -> {
-                Map<String, String> attributes =
-                    new HashMap<>(request("web", tokens, Map.of()).attributes());
-                attributes.put(PodAttributes.POD_NAME, "web-" + i);
-                attributes.put(PodAttributes.POD_UID, "uid-" + i);
-                return MountRequest.builder(target).attributes(attributes).build();
-              },
+              target -> request("web", tokens, Map.of()),
               Map.of(
                   "AssumeRoleWithWebIdentity", () -> moto.calls("AssumeRoleWithWebIdentity"),
                   "GetSecretValue", () -> moto.calls("secretsmanager.GetSecretValue"),

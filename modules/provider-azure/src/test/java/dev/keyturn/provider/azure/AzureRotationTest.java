@@ -2,14 +2,11 @@ package dev.keyturn.provider.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyturn.spi.MountRequest;
-import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.testing.stores.KeyVaultStandIn;
 import dev.keyturn.testing.stores.RotationCycles;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,18 +32,10 @@ class AzureRotationTest {
               110,
               Duration.ofSeconds(3),
               4,
-              (i, target) -> {
-                Map<String, String> attributes =
-                    new HashMap<>(
-                        AzureFixture.request(
-                                target,
-                                AzureFixture.objects("objectName: shared\nobjectType: secret"))
-                            .build()
-                            .attributes());
-                attributes.put(PodAttributes.POD_NAME, "app-" + i);
-                attributes.put(PodAttributes.POD_UID, "uid-" + i);
-                return MountRequest.builder(target).attributes(attributes).build();
-              },
+              target ->
+                  AzureFixture.request(
+                          target, AzureFixture.objects("objectName: shared\nobjectType: secret"))
+                      .build(),
               Map.of("token", () -> standIn.served(token), "read", () -> standIn.served(read)));
       System.out.println("AzureRotationTest: 110 pods of one account, 4 poll cycles: " + calls);
       assertThat(calls.get("token").mount()).as("one Entra token for the account").isEqualTo(1);

@@ -2,8 +2,6 @@ package dev.keyturn.provider.gcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyturn.spi.MountRequest;
-import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.testing.kubernetes.KubernetesExtension;
 import dev.keyturn.testing.stores.RotationCycles;
@@ -16,7 +14,6 @@ import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -55,20 +52,13 @@ class GcpRotationTest {
                 110,
                 Duration.ofSeconds(3),
                 4,
-                (i, target) -> {
-                  Map<String, String> attributes =
-                      new HashMap<>(
-                          GcpFixture.request(
-                                  target,
-                                  "- {resourceName: " + secret + "/versions/latest, path: shared}",
-                                  ns,
-                                  "reader")
-                              .build()
-                              .attributes());
-                  attributes.put(PodAttributes.POD_NAME, "app-" + i);
-                  attributes.put(PodAttributes.POD_UID, "uid-" + i);
-                  return MountRequest.builder(target).attributes(attributes).build();
-                },
+                target ->
+                    GcpFixture.request(
+                            target,
+                            "- {resourceName: " + secret + "/versions/latest, path: shared}",
+                            ns,
+                            "reader")
+                        .build(),
                 Map.of(
                     "token", () -> standIn.served("POST /v1/token 200"),
                     "read", () -> standIn.served(read)));

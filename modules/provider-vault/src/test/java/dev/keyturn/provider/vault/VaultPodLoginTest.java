@@ -227,13 +227,7 @@ class VaultPodLoginTest {
               110,
               Duration.ofSeconds(3),
               cycles,
-              (i, target) -> {
-                Map<String, String> attributes =
-                    new HashMap<>(request("team-a", "team-a-web", tokens).attributes());
-                attributes.put(PodAttributes.POD_NAME, "web-" + i);
-                attributes.put(PodAttributes.POD_UID, "uid-" + i);
-                return MountRequest.builder(target).attributes(attributes).build();
-              },
+              target -> request("team-a", "team-a-web", tokens),
               Map.of(
                   "login", () -> bao.requests("auth/kubernetes/login"),
                   "read", () -> bao.requests("secret/data/team-a/db"),

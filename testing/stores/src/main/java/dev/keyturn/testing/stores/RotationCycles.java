@@ -8,6 +8,7 @@ import dev.keyturn.rotation.RotationEngine;
 import dev.keyturn.rotation.Scheduler;
 import dev.keyturn.rotation.VolumeSpec;
 import dev.keyturn.spi.MountRequest;
+import dev.keyturn.spi.PodAttributes;
 import dev.keyturn.spi.SecretProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
@@ -36,8 +37,9 @@ public final class RotationCycles {
   private RotationCycles() {}
 
   /**
-   * Mounts {@code pods} volumes ({@code request} makes pod {@code i}'s request for its target under
-   * {@code dir}), then waits until each was polled {@code cycles} times more.
+   * Mounts {@code pods} volumes, each with the request {@code request} makes for its target under
+   * {@code dir} as pod {@code pod-i} (uid {@code uid-i}) of the same account, then waits until each
+   * was polled {@code cycles} times more.
    *
    * @param counters each store counter by name, read before, after the mounts and after the cycles
    * @return each counter's calls, by name
@@ -48,7 +50,7 @@ public final class RotationCycles {
       int pods,
       Duration interval,
       int cycles,
-      BiFunction<Integer, Path, MountRequest> request,
+      Function<Path, MountRequest> request,
       Map<String, Callable<Long>> counters)
       throws Exception {
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(2);
@@ -69,9 +71,16 @@ public final class RotationCycles {
       Map<String, Long> before = read(counters);
       for (int i = 0; i < pods; i++) {
         Path target = Files.createDirectories(dir.resolve("pods/" + i));
+        Map<String, String> attributes = new HashMap<>(request.apply(target).attributes());
+        attributes.put(PodAttributes.POD_NAME, "pod-" + i);
+        attributes.put(PodAttributes.POD_UID, "uid-" + i);
         VolumeSpec spec =
             new VolumeSpec(
-                "v" + i, provider.name(), request.apply(i, target), Optional.empty(), Map.of());
+                "v" + i,
+                provider.name(),
+                MountRequest.builder(target).attributes(attributes).build(),
+                Optional.empty(),
+                Map.of());
         if (engine.mount(spec).failed()) {
           throw new AssertionError("pod " + i + "'s volume did not mount");
         }
