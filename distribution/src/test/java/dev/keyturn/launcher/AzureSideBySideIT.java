@@ -15,11 +15,9 @@ import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,28 +154,14 @@ class AzureSideBySideIT {
     Path providers = dir.resolve("upstream/providers");
     Files.createDirectories(providers);
     upstream = standIn.startUpstreamProvider(binary, providers, dir.resolve("upstream.log"));
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(20))
-        .until(() -> Files.exists(providers.resolve("azure.sock")) || !upstream.isAlive());
-    assertThat(upstream.isAlive()).as("upstream: %s", sides.log("upstream.log")).isTrue();
-
-    SideBySide.Mounted theirs;
-    try {
-      theirs =
-          sides.mount(
-              "upstream",
-              account,
-              AUDIENCE,
-              "side-by-side",
-              List.of("--provider-volume", providers.toString()));
-    } catch (Exception e) {
-      throw new AssertionError(
-          "upstream provider failed; its log:\n"
-              + sides.log("upstream.log")
-              + "\nthe stand-in's:\n"
-              + Files.readString(standIn.dir().resolve("standin.log")),
-          e);
-    }
+    SideBySide.Mounted theirs =
+        sides.mountUpstream(
+            upstream,
+            providers.resolve("azure.sock"),
+            standIn.dir().resolve("standin.log"),
+            account,
+            AUDIENCE,
+            "side-by-side");
     long upstreamRss = SideBySide.rssKiB(upstream.pid());
     SideBySide.Mounted ours =
         sides.mount(

@@ -16,11 +16,9 @@ import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -129,28 +127,14 @@ class GcpSideBySideIT {
             kube.kubeconfig(),
             GcpDistributionIT.GKE,
             dir.resolve("upstream.log"));
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(20))
-        .until(() -> Files.exists(providers.resolve("gcp.sock")) || !upstream.isAlive());
-    assertThat(upstream.isAlive()).as("upstream: %s", sides.log("upstream.log")).isTrue();
-
-    SideBySide.Mounted theirs;
-    try {
-      theirs =
-          sides.mount(
-              "upstream",
-              account,
-              POOL,
-              "side-by-side",
-              List.of("--provider-volume", providers.toString()));
-    } catch (Exception e) {
-      throw new AssertionError(
-          "upstream provider failed; its log:\n"
-              + sides.log("upstream.log")
-              + "\nthe stand-in's:\n"
-              + Files.readString(standIn.dir().resolve("standin.log")),
-          e);
-    }
+    SideBySide.Mounted theirs =
+        sides.mountUpstream(
+            upstream,
+            providers.resolve("gcp.sock"),
+            standIn.dir().resolve("standin.log"),
+            account,
+            POOL,
+            "side-by-side");
     long upstreamRss = SideBySide.rssKiB(upstream.pid());
     SideBySide.Mounted ours =
         sides.mount(

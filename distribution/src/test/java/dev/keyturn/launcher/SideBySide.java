@@ -122,6 +122,35 @@ final class SideBySide implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the upstream provider serves {@code socket} (it logs to {@code upstream.log} in the
+   * directory), then mounts through it as {@link #mount} does, with a node whose provider volume is
+   * the socket's directory; a failure carries the provider's and the store's logs.
+   */
+  Mounted mountUpstream(
+      Process upstream, Path socket, Path storeLog, String account, String audience, String name)
+      throws Exception {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> Files.exists(socket) || !upstream.isAlive());
+    assertThat(upstream.isAlive()).as("upstream: %s", log("upstream.log")).isTrue();
+    try {
+      return mount(
+          "upstream",
+          account,
+          audience,
+          name,
+          List.of("--provider-volume", socket.getParent().toString()));
+    } catch (Exception e) {
+      throw new AssertionError(
+          "upstream provider failed; its log:\n"
+              + log("upstream.log")
+              + "\nthe stand-in's:\n"
+              + Files.readString(storeLog),
+          e);
+    }
+  }
+
   /** The object versions of the pod's SecretProviderClassPodStatus. */
   @SuppressWarnings("unchecked")
   private Map<String, String> versions(String pod) throws Exception {

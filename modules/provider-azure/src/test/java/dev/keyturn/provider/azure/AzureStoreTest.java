@@ -13,12 +13,14 @@ import dev.keyturn.spi.SecretProvider;
 import dev.keyturn.testing.stores.KeyVaultStandIn;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -388,16 +390,12 @@ class AzureStoreTest {
       assertThat(standIn.served("(oversized)") - before).as("not retried").isEqualTo(1);
       // The stand-in reports what the client took once the client hangs up: the bound and the
       // socket buffers, not the answer.
-      List<long[]> written = standIn.oversizedWritten();
-      for (long deadline = System.nanoTime() + 30_000_000_000L;
-          written.size() <= before && System.nanoTime() < deadline;
-          written = standIn.oversizedWritten()) {
-        Thread.sleep(50); // the stand-in logs once the client hangs up
-      }
-      assertThat(written)
-          .as("the stand-in saw the client hang up")
-          .hasSizeGreaterThan((int) before);
-      long[] took = written.get((int) before);
+      int served = (int) before;
+      List<long[]> written =
+          Awaitility.await("the stand-in saw the client hang up")
+              .atMost(Duration.ofSeconds(30))
+              .until(standIn::oversizedWritten, w -> w.size() > served);
+      long[] took = written.get(served);
       assertThat(took[0]).as("bytes the client took of %d", took[1]).isLessThan(took[1] / 4);
       // The refusal costs nothing after it: the next read is served as usual.
       assertThat(texts(provider.mount(request))).containsEntry(name, "small");
