@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -157,7 +158,7 @@ public final class SystemFootprint {
       Calls mountCalls,
       Calls windowCalls,
       int rounds) {
-    double sum(java.util.function.ToDoubleFunction<ProcessFigures> f) {
+    double sum(ToDoubleFunction<ProcessFigures> f) {
       return processes.stream().mapToDouble(f).sum();
     }
   }
@@ -620,8 +621,7 @@ public final class SystemFootprint {
   }
 
   /** "total (a + b + c)" when a set has several processes, their names in the order shown. */
-  private static String summed(
-      SetFigures f, java.util.function.ToDoubleFunction<ProcessFigures> value) {
+  private static String summed(SetFigures f, ToDoubleFunction<ProcessFigures> value) {
     String total = String.format("%.1f", f.sum(value));
     if (f.processes().size() == 1) {
       return total;

@@ -15,6 +15,7 @@ import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -124,7 +125,7 @@ class AzureSideBySideIT {
             APP, VAULT, List.of("system:serviceaccount:" + ns + ":" + account));
     standIn = KeyVaultStandIn.start(config);
     JsonObject fixtures = KeyVaultStandIn.fixtures();
-    long created = java.time.Instant.now().getEpochSecond() - 60;
+    long created = Instant.now().getEpochSecond() - 60;
     for (int i = 1; i <= 4; i++) {
       // Creation times are whole seconds and history orders by them: one apart, oldest first.
       standIn.setSecret(VAULT, "secret1", "value-" + i, created + i);

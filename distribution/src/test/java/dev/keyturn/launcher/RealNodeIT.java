@@ -23,16 +23,20 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSecurityContext;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.awaitility.core.ConditionTimeoutException;
@@ -82,8 +86,7 @@ class RealNodeIT {
         .pollInterval(Duration.ofMillis(500))
         .alias("the readers' containers stopped writing")
         .ignoreExceptions()
-        .until(
-            () -> lastWrite(dir.resolve("seen")).isBefore(java.time.Instant.now().minusSeconds(3)));
+        .until(() -> lastWrite(dir.resolve("seen")).isBefore(Instant.now().minusSeconds(3)));
     if (keyturn != null) {
       keyturn.close();
     }
@@ -93,22 +96,22 @@ class RealNodeIT {
   }
 
   /** When anything under {@code dir} last changed (the epoch when it does not exist). */
-  private static java.time.Instant lastWrite(Path dir) throws java.io.IOException {
+  private static Instant lastWrite(Path dir) throws IOException {
     if (!Files.exists(dir)) {
-      return java.time.Instant.EPOCH;
+      return Instant.EPOCH;
     }
     try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
       return walk.map(
               p -> {
                 try {
                   return Files.getLastModifiedTime(p).toInstant();
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                   // Renamed or removed while walked: a write just happened.
-                  return java.time.Instant.now();
+                  return Instant.now();
                 }
               })
-          .max(java.util.Comparator.naturalOrder())
-          .orElse(java.time.Instant.EPOCH);
+          .max(Comparator.naturalOrder())
+          .orElse(Instant.EPOCH);
     }
   }
 
@@ -267,7 +270,7 @@ class RealNodeIT {
                     try {
                       return RealNode.seen(dir.resolve("seen/js-" + i), "token")
                           .equals(Optional.of("t2"));
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                       return false;
                     }
                   });
@@ -588,7 +591,7 @@ class RealNodeIT {
 
   private static void stopProcess(Process process) throws InterruptedException {
     process.destroy();
-    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();
     }
   }

@@ -14,6 +14,7 @@ import dev.keyturn.testing.stores.KeyVaultStandIn;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -219,7 +220,7 @@ class AzureStoreTest {
   void versionHistoryWritesTheNewestFirstAsUpstreamDoes() throws Exception {
     String name = unique("history");
     String[] versions = new String[4];
-    long created = java.time.Instant.now().getEpochSecond() - 60;
+    long created = Instant.now().getEpochSecond() - 60;
     for (int i = 0; i < 4; i++) {
       // Key Vault's created times are whole seconds: one apart, oldest first.
       versions[i] = standIn.setSecret(AzureFixture.VAULT, name, "value-" + i, created + i);
